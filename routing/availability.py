@@ -1,0 +1,76 @@
+"""Who can take a lead right now, and if not, why not.
+
+Checks run cheapest and most decisive first. Working hours come last on purpose: a rep who fails
+*only* on hours is the engine's off-hours fallback (their SLA starts at their shift).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from routing.config import Rep
+from routing.model import RepState
+
+
+@dataclass(frozen=True, slots=True)
+class Unavailable:
+    code: str  # inactive | paused | tried | pto | at_capacity | daily_cap | off_hours
+    text: str
+
+    @property
+    def off_hours_only(self) -> bool:
+        return self.code == "off_hours"
+
+
+class LocalClock:
+    """`now` in each rep's zone, converted once per zone per decision."""
+
+    __slots__ = ("_cache", "now")
+
+    def __init__(self, now: datetime) -> None:
+        if now.tzinfo is None:
+            raise ValueError("now must be timezone-aware")
+        self.now = now
+        self._cache: dict[ZoneInfo, datetime] = {}
+
+    def local(self, tz: ZoneInfo) -> datetime:
+        local = self._cache.get(tz)
+        if local is None:
+            local = self._cache[tz] = self.now.astimezone(tz)
+        return local
+
+
+def capacity_of(rep: Rep, state: RepState) -> int:
+    return state.capacity_override if state.capacity_override is not None else rep.capacity
+
+
+def unavailable(rep: Rep, state: RepState, clock: LocalClock, tried: frozenset[str]) -> Unavailable | None:
+    """None if `rep` can take a lead at `clock.now`, else the first reason they cannot."""
+    if not rep.active:
+        return Unavailable("inactive", "inactive")
+    if state.paused:
+        return Unavailable("paused", "paused")
+    if rep.id in tried:
+        return Unavailable("tried", "already had this lead")
+    for window in state.pto:
+        if window.contains(clock.now):
+            return Unavailable("pto", f"on PTO until {_last_day(window.end, rep.tz)}")
+    capacity = capacity_of(rep, state)
+    if state.open_load >= capacity:
+        return Unavailable("at_capacity", f"at capacity {state.open_load}/{capacity}")
+    if rep.daily_cap is not None and state.assigned_today >= rep.daily_cap:
+        return Unavailable("daily_cap", f"daily cap reached {state.assigned_today}/{rep.daily_cap}")
+    if not rep.hours.is_open(clock.local(rep.tz)):
+        return Unavailable("off_hours", "outside working hours")
+    return None
+
+
+def _last_day(end: datetime, tz: ZoneInfo) -> str:
+    """The last day of an absence ending at `end` (exclusive), as people say it: 'until Dec 3'."""
+    local = end.astimezone(tz)
+    if (local.hour, local.minute, local.second) == (0, 0, 0):
+        local -= timedelta(days=1)
+        return f"{local:%b} {local.day}"
+    return f"{local:%b} {local.day} {local:%H:%M}"

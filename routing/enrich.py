@@ -1,0 +1,82 @@
+"""Enrichment: turn a lead into the flat, normalised facts that rules and accounts match on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from routing.config import Account, RoutingConfig, normalise_domain
+from routing.geo import COUNTRY_LANGUAGE, COUNTRY_NAMES
+from routing.model import Lead
+
+_CORE_FIELDS = (
+    "email",
+    "first_name",
+    "last_name",
+    "company",
+    "title",
+    "phone",
+    "industry",
+    "source",
+    "intent",
+    "employees",
+    "score",
+)
+
+
+def enrich(lead: Lead, config: RoutingConfig) -> dict[str, Any]:
+    """Facts for the rules: the lead's fields plus email_domain, domain, country (ISO code), region,
+    segment and language. A free-mail address (gmail.com, …) never supplies the company domain."""
+    facts: dict[str, Any] = {key: value for key, value in lead.extra.items() if value not in (None, "")}
+    for name in _CORE_FIELDS:
+        value = getattr(lead, name)
+        if value is not None and value != "":
+            facts[name] = value
+    facts["name"] = lead.display_name
+
+    email_domain = lead.email.rsplit("@", 1)[1].lower() if lead.email and "@" in lead.email else None
+    if email_domain:
+        facts["email_domain"] = email_domain
+        facts["free_mail"] = email_domain in config.free_mail
+    if lead.domain:
+        facts["domain"] = normalise_domain(lead.domain)
+    elif email_domain and email_domain not in config.free_mail:
+        facts["domain"] = email_domain
+
+    country = country_code(lead.country)
+    if country:
+        facts["country"] = country
+        region = config.country_region.get(country)
+        if region:
+            facts["region"] = region
+        if "language" not in facts and country in COUNTRY_LANGUAGE:
+            facts["language"] = COUNTRY_LANGUAGE[country]
+    if lead.employees is not None:
+        for segment in config.segments:
+            if segment.matches({segment.field: lead.employees}):
+                facts["segment"] = segment.field
+                break
+    return facts
+
+
+def country_code(text: str | None) -> str | None:
+    """ISO 3166-1 alpha-2 for a code or a common country name; the input upper-cased if unknown."""
+    if not text or not text.strip():
+        return None
+    cleaned = text.strip()
+    if len(cleaned) == 2 and cleaned.isalpha():
+        return cleaned.upper()
+    return COUNTRY_NAMES.get(cleaned.casefold(), cleaned.upper())
+
+
+def find_account(facts: dict[str, Any], config: RoutingConfig) -> Account | None:
+    """The account whose domain or alias matches the lead's domain, walking up subdomains
+    (``eu.shop.acme.com`` finds ``acme.com``)."""
+    domain = facts.get("domain")
+    if not domain or not config.accounts:
+        return None
+    labels = str(domain).split(".")
+    for start in range(len(labels) - 1):
+        account = config.accounts.get(".".join(labels[start:]))
+        if account is not None:
+            return account
+    return None

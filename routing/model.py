@@ -1,0 +1,178 @@
+"""Value objects the engine takes and returns: the lead, the routing state and the decision.
+
+All are frozen and keyword-only. `RoutingState` is a snapshot that storage reads in one round;
+`Decision` is everything storage must persist, including the rotation update that keeps round robin
+and weighted distribution fair across restarts and replicas.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+def _aware(name: str, value: datetime | None) -> None:
+    if value is not None and value.tzinfo is None:
+        raise ValueError(f"{name} must be timezone-aware")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Lead:
+    """An inbound lead as intake validated it. `extra` keeps any other fields the source sent."""
+
+    email: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    full_name: str | None = None
+    company: str | None = None
+    domain: str | None = None
+    title: str | None = None
+    phone: str | None = None
+    country: str | None = None
+    employees: int | None = None
+    industry: str | None = None
+    source: str | None = None
+    intent: str | None = None
+    score: float | None = None
+    created_at: datetime | None = None
+    extra: Mapping[str, str | int | float | bool] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _aware("created_at", self.created_at)
+
+    @property
+    def display_name(self) -> str:
+        if self.full_name:
+            return self.full_name
+        parts = [part for part in (self.first_name, self.last_name) if part]
+        return " ".join(parts) or self.email or "Unknown contact"
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """A half-open interval [start, end) of absence, both aware datetimes."""
+
+    start: datetime
+    end: datetime
+
+    def __post_init__(self) -> None:
+        _aware("start", self.start)
+        _aware("end", self.end)
+        if self.end <= self.start:
+            raise ValueError("a window must end after it starts")
+
+    def contains(self, moment: datetime) -> bool:
+        return self.start <= moment < self.end
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RepState:
+    """What changes at run time about one rep; defaults describe a rep with no history."""
+
+    open_load: int = 0
+    assigned_today: int = 0
+    last_assigned_at: datetime | None = None
+    pto: tuple[Window, ...] = ()
+    capacity_override: int | None = None
+    paused: bool = False
+    won: int = 0
+    closed: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PoolMember:
+    """A rep's standing in one pool: when they were last served, how many they got, their credit.
+
+    `last_turn` is the pool's turn number when this rep was last picked (0: never), which is what makes
+    round robin keep a skipped rep's place. `credit` is the weighted strategy's calibration: leads the
+    rep is deemed to have had while absent, so a return from PTO brings no burst.
+    """
+
+    last_turn: int = 0
+    assigned: int = 0
+    credit: float = 0.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PoolState:
+    turn: int = 0
+    members: Mapping[str, PoolMember] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RoutingState:
+    """The snapshot `route` decides on. Reps and pools missing from the maps have default state."""
+
+    reps: Mapping[str, RepState] = field(default_factory=dict)
+    pools: Mapping[str, PoolState] = field(default_factory=dict)
+    tried: frozenset[str] = frozenset()
+
+    def rep(self, rep_id: str) -> RepState:
+        return self.reps.get(rep_id, _NO_REP_STATE)
+
+    def pool(self, pool_id: str) -> PoolState:
+        return self.pools.get(pool_id, _NO_POOL_STATE)
+
+
+_NO_REP_STATE = RepState()
+_NO_POOL_STATE = PoolState()
+
+
+class Outcome(StrEnum):
+    ASSIGNED = "assigned"  # a rep has the offer
+    NURTURE = "nurture"  # below the qualification gate: no rep
+    QUEUED = "queued"  # nobody at all could take it: the manager queue
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """One step of the explanation: a stable machine `code` and a sentence for humans."""
+
+    code: str
+    text: str
+    rep: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RotationUpdate:
+    """What storage applies to the pool after an assignment: the pick takes turn `turn`; credits add."""
+
+    pool: str
+    rep: str
+    turn: int
+    credits: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Decision:
+    """The engine's answer for one lead. `reasons` run in the order the engine worked."""
+
+    outcome: Outcome
+    rep: str | None
+    rule: str | None
+    pool: str | None
+    strategy: str | None
+    fallback: bool
+    sla: str | None
+    due_at: datetime | None
+    remind_at: datetime | None
+    reasons: tuple[Reason, ...]
+    facts: Mapping[str, Any]
+    rotation: RotationUpdate | None = None
+
+    def __post_init__(self) -> None:
+        if (self.outcome is Outcome.ASSIGNED) != (self.rep is not None):
+            raise ValueError("an assigned decision names a rep, and only an assigned one does")
+
+    @property
+    def summary(self) -> str:
+        """The one line a rep sees: why this lead came to them."""
+        main = [r.text for r in self.reasons if r.code not in _DETAIL_CODES]
+        return "; ".join(main[:3]) if main else "routed"
+
+
+# Reasons that belong in the full trace but would clutter the one-line summary.
+_DETAIL_CODES = frozenset({"skipped", "enriched", "sla", "no_account"})
