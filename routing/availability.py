@@ -6,16 +6,15 @@ Checks run cheapest and most decisive first. Working hours come last on purpose:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from routing.config import Rep
 from routing.model import RepState
 
 
-@dataclass(frozen=True, slots=True)
-class Unavailable:
+class Unavailable(NamedTuple):
     code: str  # inactive | paused | tried | pto | at_capacity | daily_cap | off_hours
     text: str
 
@@ -25,21 +24,31 @@ class Unavailable:
 
 
 class LocalClock:
-    """`now` in each rep's zone, converted once per zone per decision."""
+    """`now` in each rep's zone, and whether each schedule is open, worked out once per decision.
 
-    __slots__ = ("_cache", "now")
+    Many reps share a zone and a schedule (`Rep.schedule_key`), so a pool of 25 needs a handful of
+    checks, not 25."""
+
+    __slots__ = ("_local", "_open", "now")
 
     def __init__(self, now: datetime) -> None:
         if now.tzinfo is None:
             raise ValueError("now must be timezone-aware")
         self.now = now
-        self._cache: dict[ZoneInfo, datetime] = {}
+        self._local: dict[ZoneInfo, datetime] = {}
+        self._open: dict[int, bool] = {}
 
     def local(self, tz: ZoneInfo) -> datetime:
-        local = self._cache.get(tz)
+        local = self._local.get(tz)
         if local is None:
-            local = self._cache[tz] = self.now.astimezone(tz)
+            local = self._local[tz] = self.now.astimezone(tz)
         return local
+
+    def at_work(self, rep: Rep) -> bool:
+        is_open = self._open.get(rep.schedule_key)
+        if is_open is None:
+            is_open = self._open[rep.schedule_key] = rep.hours.is_open(self.local(rep.tz))
+        return is_open
 
 
 def capacity_of(rep: Rep, state: RepState) -> int:
@@ -57,12 +66,12 @@ def unavailable(rep: Rep, state: RepState, clock: LocalClock, tried: frozenset[s
     for window in state.pto:
         if window.contains(clock.now):
             return Unavailable("pto", f"on PTO until {_last_day(window.end, rep.tz)}")
-    capacity = capacity_of(rep, state)
+    capacity = state.capacity_override if state.capacity_override is not None else rep.capacity
     if state.open_load >= capacity:
         return Unavailable("at_capacity", f"at capacity {state.open_load}/{capacity}")
     if rep.daily_cap is not None and state.assigned_today >= rep.daily_cap:
         return Unavailable("daily_cap", f"daily cap reached {state.assigned_today}/{rep.daily_cap}")
-    if not rep.hours.is_open(clock.local(rep.tz)):
+    if not clock.at_work(rep):
         return Unavailable("off_hours", "outside working hours")
     return None
 

@@ -81,7 +81,10 @@ class AllOf(Condition):
     parts: tuple[Condition, ...]
 
     def matches(self, facts: Facts) -> bool:
-        return all(part.matches(facts) for part in self.parts)
+        for part in self.parts:  # noqa: SIM110 - a plain loop: no generator on the hot path
+            if not part.matches(facts):
+                return False
+        return True
 
     def describe(self) -> str:
         return " and ".join(part.describe() for part in self.parts)
@@ -92,7 +95,10 @@ class AnyOf(Condition):
     parts: tuple[Condition, ...]
 
     def matches(self, facts: Facts) -> bool:
-        return any(part.matches(facts) for part in self.parts)
+        for part in self.parts:  # noqa: SIM110 - a plain loop: no generator on the hot path
+            if part.matches(facts):
+                return True
+        return False
 
     def describe(self) -> str:
         return "(" + " or ".join(part.describe() for part in self.parts) + ")"
@@ -119,7 +125,9 @@ class OneOf(Condition):
 
     def matches(self, facts: Facts) -> bool:
         value = facts.get(self.field)
-        return value is not None and _norm(value) in self.values
+        if value is None:
+            return False
+        return (value.casefold() if type(value) is str else value) in self.values
 
     def describe(self) -> str:
         if len(self.shown) == 1:

@@ -169,6 +169,7 @@ class Rep:
     email: str | None
     tz: ZoneInfo
     hours: WeeklyHours
+    schedule_key: int  # equal for reps with the same hours and zone: one availability check serves all
     languages: frozenset[str]
     skills: frozenset[str]
     capacity: int
@@ -200,6 +201,7 @@ class Team:
     id: str
     name: str
     members: tuple[str, ...]
+    member_set: frozenset[str]
     manager: str | None
     channel: str | None
     strategy: Strategy
@@ -303,10 +305,23 @@ def load_config(path: str) -> RoutingConfig:
     return parse_config(text)
 
 
+class _Yaml12Loader(yaml.SafeLoader):
+    """SafeLoader with YAML 1.2 booleans: only true/false, so `country: [NO]` stays Norway."""
+
+
+_Yaml12Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Yaml12Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
 def parse_config(text: str) -> RoutingConfig:
     """Parse and compile YAML text. Raises ConfigError listing every problem found."""
     try:
-        raw = yaml.safe_load(text)
+        raw = yaml.load(text, Loader=_Yaml12Loader)
     except yaml.YAMLError as exc:
         raise ConfigError([f"YAML: {exc}".replace("\n", " ")]) from exc
     return compile_config(raw)
@@ -365,19 +380,25 @@ def _compile(spec: ConfigSpec, sink: list[str]) -> RoutingConfig:
         for m in spec.managers
     }
     reps: dict[str, Rep] = {}
+    schedules: dict[tuple[WeeklyHours, ZoneInfo], int] = {}
     for i, r in enumerate(spec.reps):
         loc = ("reps", i)
         if r.id in reps or r.id in managers:
             problems.add((*loc, "id"), f"duplicate id {r.id!r}")
+        tz = _zone(r.timezone, (*loc, "timezone"), problems) if r.timezone else default_tz
+        hours = (
+            _hours(r.working_hours, (*loc, "working_hours"), problems)
+            if r.working_hours is not None
+            else default_hours
+        )
         reps[r.id] = Rep(
             id=r.id,
             name=r.name,
             slack_id=r.slack_id,
             email=r.email,
-            tz=_zone(r.timezone, (*loc, "timezone"), problems) if r.timezone else default_tz,
-            hours=_hours(r.working_hours, (*loc, "working_hours"), problems)
-            if r.working_hours is not None
-            else default_hours,
+            tz=tz,
+            hours=hours,
+            schedule_key=schedules.setdefault((hours, tz), len(schedules)),
             languages=frozenset(lang.casefold() for lang in r.languages),
             skills=frozenset(skill.casefold() for skill in r.skills),
             capacity=r.capacity,
@@ -415,6 +436,7 @@ def _compile(spec: ConfigSpec, sink: list[str]) -> RoutingConfig:
             id=t.id,
             name=t.name or t.id,
             members=tuple(t.members),
+            member_set=frozenset(t.members),
             manager=t.manager,
             channel=t.channel,
             strategy=t.strategy,

@@ -2,9 +2,9 @@
 
 `Engine.route(lead, state, now)` is pure and deterministic: the same input always gives the same
 `Decision`. The order of work is enrich → qualify → account owner → rules (first match wins) →
-availability → strategy → fallback → SLA. The fallback chain is the preferred rep's backup, then the
-pool's best rep who is only off hours (their SLA starts at their shift), then the fallback team, then
-the manager queue, so a lead never falls into a black hole.
+availability → strategy → fallback → SLA. When nobody in the chosen pool can take the lead, the chain
+is: the preferred rep's backup, then the pool's rep whose shift starts soonest (their SLA starts at
+their shift), then the fallback team, then the manager queue, so a lead never falls into a black hole.
 """
 
 from __future__ import annotations
@@ -16,20 +16,22 @@ from typing import Any
 
 from routing import strategies
 from routing.availability import LocalClock, Unavailable, unavailable
-from routing.config import Rep, Requirement, RoutingConfig, Rule, SlaPolicy, Strategy, Team
+from routing.config import Rep, Requirement, RoutingConfig, Rule, SlaPolicy, Team
 from routing.enrich import enrich, find_account
 from routing.model import (
     Decision,
     Lead,
     Outcome,
-    PoolMember,
+    PoolState,
     Reason,
+    RepState,
     RotationUpdate,
     RoutingState,
 )
-from routing.strategies import Candidate
+from routing.strategies import Candidate, Ranking
 
-_WEIGHTED = (Strategy.WEIGHTED, Strategy.PERFORMANCE)
+_FRESH = RepState()
+_NO_POOL = PoolState()
 
 
 @dataclass(slots=True)
@@ -51,6 +53,17 @@ class _Trace:
         self.reasons.append(Reason(code, text, rep))
 
 
+@dataclass(slots=True)
+class _Walk:
+    """What walking a ranking found: the winner, and everyone it had to pass over on the way."""
+
+    winner: Candidate | None = None
+    passed_first: int = 0  # how many of `passed` rank ahead of the winner
+    best_qualified: Candidate | None = None  # first-ranked rep who meets the requirements
+    passed: list[tuple[Candidate, Unavailable]] = field(default_factory=list)
+    off_hours: list[Candidate] = field(default_factory=list)
+
+
 class Engine:
     """Routes leads under one compiled configuration."""
 
@@ -58,7 +71,7 @@ class Engine:
         self.config = config
 
     def route(self, lead: Lead, state: RoutingState, now: datetime) -> Decision:
-        """Decide who gets `lead` at `now`. Never raises for any lead; always one outcome."""
+        """Decide who gets `lead` at `now`. Never raises for any lead; always exactly one outcome."""
         cfg = self.config
         clock = LocalClock(now)
         facts = enrich(lead, cfg)
@@ -83,9 +96,8 @@ class Engine:
                 trace.add("no_account", f"rule {rule.name}: no known account for this domain")
                 continue
             trace.add("rule", f"rule {rule.name}: {rule.when.describe()}")
-            return self._route_to(
-                rule, account.owner if account and rule.account_owner else None, facts, state, clock, trace
-            )
+            owner = account.owner if account and rule.account_owner else None
+            return self._route_by_rule(rule, owner, facts, state, clock, trace)
 
         trace.add("no_rule", "no rule matched")
         return self._fallback(facts, state, clock, trace, tried_team=None)
@@ -116,9 +128,9 @@ class Engine:
             trace.add("account_owner", f"account owner of {account}")
             return _Pick(owner, "account_owner", None, "account_owner", fallback=False)
         trace.add("skipped", f"skipped account owner @{owner_id}: {why.text}", owner_id)
-        return self._backup_for(owner, why, state, clock, trace, rule="account_owner")
+        return self._backup_for(owner, why, Requirement(), state, clock, trace, rule="account_owner")
 
-    def _route_to(
+    def _route_by_rule(
         self,
         rule: Rule,
         owner: str | None,
@@ -129,9 +141,16 @@ class Engine:
     ) -> Decision:
         team = self.config.teams.get(rule.team) if rule.team else None
         target = owner or rule.rep
-        members: tuple[str, ...] = team.members if team else (target,) if target else ()
-        pick = self._pick_from(
-            members, team, rule.name, rule.require, rule.prefer, facts, state, clock, trace
+        pick = self._pick(
+            team,
+            (target,) if target else (),
+            rule.name,
+            rule.require,
+            rule.prefer,
+            facts,
+            state,
+            clock,
+            trace,
         )
         if pick is not None:
             return self._decide(Outcome.ASSIGNED, pick, facts, trace, clock)
@@ -149,31 +168,35 @@ class Engine:
         if cfg.fallback_team and cfg.fallback_team != tried_team:
             team = cfg.teams[cfg.fallback_team]
             trace.add("fallback", f"fallback team {team.name}")
-            pick = self._pick_from(
-                team.members, team, "fallback", Requirement(), Requirement(), facts, state, clock, trace
-            )
+            pick = self._pick(team, (), "fallback", Requirement(), Requirement(), facts, state, clock, trace)
             if pick is not None:
                 pick.fallback = True
                 return self._decide(Outcome.ASSIGNED, pick, facts, trace, clock)
         elif cfg.fallback_rep:
-            rep = cfg.reps[cfg.fallback_rep]
-            why = unavailable(rep, state.rep(rep.id), clock, state.tried)
-            if why is None or why.off_hours_only:
-                trace.add("fallback", f"fallback rep @{rep.id}")
-                pick = _Pick(rep, "fallback", None, "fallback", fallback=True)
-                if why is not None:
-                    pick.starts_at = rep.hours.next_open(clock.now, rep.tz)
+            trace.add("fallback", f"fallback rep @{cfg.fallback_rep}")
+            pick = self._pick(
+                None,
+                (cfg.fallback_rep,),
+                "fallback",
+                Requirement(),
+                Requirement(),
+                facts,
+                state,
+                clock,
+                trace,
+            )
+            if pick is not None:
+                pick.fallback = True
                 return self._decide(Outcome.ASSIGNED, pick, facts, trace, clock)
-            trace.add("skipped", f"skipped fallback rep @{rep.id}: {why.text}", rep.id)
         queue = tried_team or cfg.fallback_team
         manager = cfg.teams[queue].manager if queue else None
         trace.add("queued", "nobody can take it: manager queue" + (f" (@{manager})" if manager else ""))
         return self._decide(Outcome.QUEUED, None, facts, trace, clock, rule="manager_queue", pool=queue)
 
-    def _pick_from(
+    def _pick(
         self,
-        members: Sequence[str],
         team: Team | None,
+        named: Sequence[str],
         rule: str,
         require: Requirement,
         prefer: Requirement,
@@ -182,99 +205,136 @@ class Engine:
         clock: LocalClock,
         trace: _Trace,
     ) -> _Pick | None:
-        """The best available rep of `members`; else the preferred rep's backup; else the best rep who
-        is only off hours. None if nobody at all."""
+        """The best available rep of the team (or the named reps); else the preferred rep's backup;
+        else the rep whose shift starts soonest. None if nobody at all."""
         cfg = self.config
-        pool_state = state.pool(team.id) if team else None
-        available: list[Candidate] = []
-        off_hours: list[Candidate] = []
-        absent: list[str] = []
-        first_why: tuple[Rep, Unavailable] | None = None
-        needs = _resolve(require, facts)
-        for position, rep_id in enumerate(members):
-            rep = cfg.reps[rep_id]
-            rep_state = state.rep(rep_id)
-            missing = _lacks(rep, needs)
-            if missing:
-                trace.add("skipped", f"skipped @{rep_id}: no {missing}", rep_id)
-                continue
-            why = unavailable(rep, rep_state, clock, state.tried)
-            candidate = Candidate(
-                rep,
-                rep_state,
-                strategies.member(pool_state, rep_id) if pool_state else PoolMember(),
-                position,
-            )
-            if why is None:
-                available.append(candidate)
-                continue
-            trace.add("skipped", f"skipped @{rep_id}: {why.text}", rep_id)
-            if first_why is None:
-                first_why = (rep, why)
-            if why.off_hours_only:
-                off_hours.append(candidate)
-            if why.code != "tried":
-                absent.append(rep_id)
-
-        wanted = _resolve(prefer, facts)
-        if wanted and available:
-            preferred = [c for c in available if not _lacks(c.rep, wanted)]
-            if preferred and len(preferred) < len(available):
-                trace.add("preferred", f"preferred {_describe(wanted)}")
-                available = preferred
+        needs, wanted = _resolve(require, facts), _resolve(prefer, facts)
+        pool = state.pool(team.id) if team else _NO_POOL
+        joining = strategies.joining_credits(team, pool, cfg.reps) if team else {}
+        if team:
+            ranking = strategies.rank(team, cfg.reps, state.reps, pool, joining)
+        else:
+            ranking = Ranking.in_order([cfg.reps[r] for r in named], [state.rep(r) for r in named])
+        walk = self._walk(ranking, needs, wanted, state.tried, clock, trace)
         strategy = team.strategy.value if team else "named_rep"
+        pool_id = team.id if team else None
 
-        if available:
-            winner = self._best(team, available, pool_state)
-            if team and pool_state is not None:
-                trace.add("strategy", strategies.describe_pick(team, winner, available, pool_state))
+        if walk.winner is not None:
+            winner = walk.winner
+            for candidate, why in walk.passed[: walk.passed_first]:
+                trace.add("skipped", f"skipped @{candidate.rep.id}: {why.text}", candidate.rep.id)
+            if team:
+                trace.add("strategy", strategies.describe_pick(team, winner, ranking, pool))
             return _Pick(
                 winner.rep,
                 rule,
-                team.id if team else None,
+                pool_id,
                 strategy,
                 fallback=False,
-                rotation=self._rotation(team, winner, available, absent, pool_state),
+                rotation=self._rotation(team, winner, ranking, walk, pool, joining),
             )
 
-        if first_why is not None:
-            preferred_rep = (
-                self._best(
-                    team, [self._as_candidate(r, team, state, members) for r in members], pool_state
-                ).rep
-                if team
-                else first_why[0]
-            )
-            why = unavailable(preferred_rep, state.rep(preferred_rep.id), clock, state.tried) or first_why[1]
-            backup = self._backup_for(preferred_rep, why, state, clock, trace, rule=rule)
+        for candidate, why in walk.passed:
+            trace.add("skipped", f"skipped @{candidate.rep.id}: {why.text}", candidate.rep.id)
+        if walk.best_qualified is not None:
+            preferred = walk.best_qualified
+            why = next(w for c, w in walk.passed if c is preferred)
+            backup = self._backup_for(preferred.rep, why, needs, state, clock, trace, rule=rule)
             if backup is not None:
                 return backup
-
-        if off_hours:
-            winner = self._best(team, off_hours, pool_state)
-            starts = winner.rep.hours.next_open(clock.now, winner.rep.tz)
+        if walk.off_hours:
+            winner, starts = self._soonest(walk.off_hours, wanted, clock)
             trace.add(
                 "off_hours",
                 f"nobody is at work: @{winner.rep.id} starts "
-                f"{_when(starts, winner)}; the SLA counts from then",
+                f"{_when(starts, winner.rep)}; the SLA counts from then",
             )
             return _Pick(
                 winner.rep,
                 rule,
-                team.id if team else None,
+                pool_id,
                 strategy,
                 fallback=True,
                 starts_at=starts,
-                rotation=self._rotation(team, winner, off_hours, [], pool_state),
+                rotation=self._rotation(team, winner, ranking, walk, pool, joining),
             )
         return None
 
+    @staticmethod
+    def _walk(
+        ranking: Ranking,
+        needs: Requirement,
+        wanted: Requirement,
+        tried: frozenset[str],
+        clock: LocalClock,
+        trace: _Trace,
+    ) -> _Walk:
+        # The hot loop of every decision: lookups and one availability check per rep, best-first,
+        # stopping at the first available rep who also has what the rule prefers.
+        walk = _Walk()
+        fallback_choice: Candidate | None = None
+        fallback_passed = 0
+        for candidate in ranking:
+            rep = candidate.rep
+            if needs:
+                missing = _lacks(rep, needs)
+                if missing:
+                    trace.add("skipped", f"skipped @{rep.id}: no {missing}", rep.id)
+                    continue
+            if walk.best_qualified is None:
+                walk.best_qualified = candidate
+            why = unavailable(rep, candidate.state, clock, tried)
+            if why is not None:
+                walk.passed.append((candidate, why))
+                if why.code == "off_hours":
+                    walk.off_hours.append(candidate)
+                continue
+            if walk.winner is None:
+                if not wanted or not _lacks(rep, wanted):
+                    walk.winner, walk.passed_first = candidate, len(walk.passed)
+                elif fallback_choice is None:
+                    fallback_choice, fallback_passed = candidate, len(walk.passed)
+            if walk.winner is not None:
+                break
+        if walk.winner is None and fallback_choice is not None:
+            # Nobody has the preferred skill or language: the best available rep it is.
+            walk.winner, walk.passed_first = fallback_choice, fallback_passed
+        elif walk.winner is not None and wanted and fallback_choice is not None:
+            trace.add(
+                "preferred",
+                f"preferred {_describe(wanted)}: @{walk.winner.rep.id} over @{fallback_choice.rep.id}",
+            )
+        if walk.winner is not None:
+            walk.best_qualified = None
+        return walk
+
+    def _soonest(
+        self, candidates: list[Candidate], wanted: Requirement, clock: LocalClock
+    ) -> tuple[Candidate, datetime | None]:
+        """The off-hours rep who starts first; a preferred skill or language, then rank, break ties."""
+        far = clock.now + timedelta(days=365)
+        starts = {c.rep.id: c.rep.hours.next_open(clock.now, c.rep.tz) for c in candidates}
+        best = min(
+            candidates, key=lambda c: (starts[c.rep.id] or far, bool(wanted and _lacks(c.rep, wanted)))
+        )
+        return best, starts[best.rep.id]
+
     def _backup_for(
-        self, rep: Rep, why: Unavailable, state: RoutingState, clock: LocalClock, trace: _Trace, rule: str
+        self,
+        rep: Rep,
+        why: Unavailable,
+        needs: Requirement,
+        state: RoutingState,
+        clock: LocalClock,
+        trace: _Trace,
+        rule: str,
     ) -> _Pick | None:
         if rep.backup is None:
             return None
         backup = self.config.reps[rep.backup]
+        if needs and (missing := _lacks(backup, needs)):
+            trace.add("skipped", f"skipped backup @{backup.id}: no {missing}", backup.id)
+            return None
         backup_why = unavailable(backup, state.rep(backup.id), clock, state.tried)
         if backup_why is not None:
             trace.add("skipped", f"skipped backup @{backup.id}: {backup_why.text}", backup.id)
@@ -282,45 +342,29 @@ class Engine:
         trace.add("backup", f"@{backup.id} covers for @{rep.id} ({why.text})", backup.id)
         return _Pick(backup, rule, None, "backup", fallback=True)
 
-    # --- helpers -----------------------------------------------------------------------------------
-
-    @staticmethod
-    def _best(team: Team | None, candidates: list[Candidate], pool_state: Any) -> Candidate:
-        if team is None or len(candidates) == 1:
-            return candidates[0]
-        return min(candidates, key=strategies.sort_key(team, candidates))
-
-    def _as_candidate(
-        self, rep_id: str, team: Team, state: RoutingState, members: Sequence[str]
-    ) -> Candidate:
-        pool = state.pool(team.id)
-        return Candidate(
-            self.config.reps[rep_id],
-            state.rep(rep_id),
-            strategies.member(pool, rep_id),
-            members.index(rep_id),
-        )
-
     def _rotation(
         self,
         team: Team | None,
         winner: Candidate,
-        candidates: list[Candidate],
-        absent: list[str],
-        pool_state: Any,
+        ranking: Ranking,
+        walk: _Walk,
+        pool: PoolState,
+        joining: dict[str, float],
     ) -> RotationUpdate | None:
-        if team is None or pool_state is None:
+        """The pool's next turn goes to `winner`. Credits register newcomers (at their joining credit)
+        and, under weighted distribution, give each absent rep ranked ahead of the winner their share
+        of this lead. Those are the reps the pool owes leads, who would get a burst on return; a rep
+        ranked behind is above target, and earns credit once its absence lets it fall behind."""
+        if team is None:
             return None
-        credits: dict[str, float] = {}
-        if team.strategy in _WEIGHTED:
-            weights = strategies.effective_weights(team, candidates)
-            total = sum(weights.values())
-            for rep_id in absent:  # deemed to have had their share of this lead
-                if rep_id in pool_state.members:
-                    credits[rep_id] = self.config.reps[rep_id].weight / total
-            if winner.rep.id not in pool_state.members and winner.member.credit:
-                credits[winner.rep.id] = winner.member.credit
-        return RotationUpdate(pool=team.id, rep=winner.rep.id, turn=pool_state.turn + 1, credits=credits)
+        credits = dict(joining)
+        if team.strategy in strategies.WEIGHTED:
+            absent = [c for c, why in walk.passed if why.code != "tried" and c is not winner]
+            present = sum(ranking.weights.values()) - sum(ranking.weights[c.rep.id] for c in absent)
+            for candidate in absent:
+                rep_id = candidate.rep.id
+                credits[rep_id] = credits.get(rep_id, 0.0) + ranking.weights[rep_id] / present
+        return RotationUpdate(pool=team.id, rep=winner.rep.id, turn=pool.turn + 1, credits=credits)
 
     def _decide(
         self,
@@ -338,17 +382,18 @@ class Engine:
         if policy is not None:
             start = pick.starts_at if pick and pick.starts_at else now
             if pick is not None and policy.business_hours:
-                due_at = pick.rep.hours.add_business_time(start, policy.within, pick.rep.tz) or (
-                    start + policy.within
-                )
+                hours, tz = pick.rep.hours, pick.rep.tz
+                due_at = hours.add_business_time(start, policy.within, tz) or start + policy.within
+                if policy.remind_at is not None:
+                    remind_at = hours.add_business_time(start, policy.within * policy.remind_at, tz)
                 trace.add(
                     "sla", f"SLA {policy.name}: {_span(policy.within)} of @{pick.rep.id}'s working time"
                 )
             else:
                 due_at = start + policy.within
+                if policy.remind_at is not None:
+                    remind_at = start + policy.within * policy.remind_at
                 trace.add("sla", f"SLA {policy.name}: {_span(policy.within)}")
-            if policy.remind_at is not None:
-                remind_at = start + (due_at - start) * policy.remind_at
         return Decision(
             outcome=outcome,
             rep=pick.rep.id if pick else None,
@@ -413,8 +458,8 @@ def _span(duration: timedelta) -> str:
     return f"{seconds}s"
 
 
-def _when(moment: datetime | None, candidate: Candidate) -> str:
+def _when(moment: datetime | None, rep: Rep) -> str:
     if moment is None:
         return "never"
-    local = moment.astimezone(candidate.rep.tz)
-    return f"{local:%a %H:%M} {candidate.rep.tz.key}"
+    local = moment.astimezone(rep.tz)
+    return f"{local:%a %H:%M} {rep.tz.key}"

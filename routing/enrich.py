@@ -63,9 +63,8 @@ def country_code(text: str | None) -> str | None:
     if not text or not text.strip():
         return None
     cleaned = text.strip()
-    if len(cleaned) == 2 and cleaned.isalpha():
-        return cleaned.upper()
-    return COUNTRY_NAMES.get(cleaned.casefold(), cleaned.upper())
+    named = COUNTRY_NAMES.get(cleaned.casefold())  # first, so "UK" reads as GB, not as a code
+    return named or cleaned.upper()
 
 
 def find_account(facts: dict[str, Any], config: RoutingConfig) -> Account | None:

@@ -8,10 +8,10 @@ and weighted distribution fair across restarts and replicas.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 
 def _aware(name: str, value: datetime | None) -> None:
@@ -116,9 +116,37 @@ class RoutingState:
     def pool(self, pool_id: str) -> PoolState:
         return self.pools.get(pool_id, _NO_POOL_STATE)
 
+    def after(self, decision: Decision, now: datetime) -> RoutingState:
+        """This state with `decision`'s assignment applied, as storage would persist it.
+
+        The rep's load, day count and last assignment move on; the pool takes the rotation update.
+        `tried` is left as it is: it belongs to one lead, not to the team.
+        """
+        if decision.rep is None:
+            return self
+        rep = self.rep(decision.rep)
+        reps = {
+            **self.reps,
+            decision.rep: replace(
+                rep, open_load=rep.open_load + 1, assigned_today=rep.assigned_today + 1, last_assigned_at=now
+            ),
+        }
+        pools = self.pools
+        update = decision.rotation
+        if update is not None:
+            members = dict(self.pool(update.pool).members)
+            for rep_id, credit in update.credits.items():
+                old = members.get(rep_id, _NEVER_SERVED)
+                members[rep_id] = replace(old, credit=old.credit + credit)
+            old = members.get(update.rep, _NEVER_SERVED)
+            members[update.rep] = replace(old, last_turn=update.turn, assigned=old.assigned + 1)
+            pools = {**self.pools, update.pool: PoolState(turn=update.turn, members=members)}
+        return replace(self, reps=reps, pools=pools)
+
 
 _NO_REP_STATE = RepState()
 _NO_POOL_STATE = PoolState()
+_NEVER_SERVED = PoolMember()
 
 
 class Outcome(StrEnum):
@@ -127,9 +155,11 @@ class Outcome(StrEnum):
     QUEUED = "queued"  # nobody at all could take it: the manager queue
 
 
-@dataclass(frozen=True, slots=True)
-class Reason:
-    """One step of the explanation: a stable machine `code` and a sentence for humans."""
+class Reason(NamedTuple):
+    """One step of the explanation: a stable machine `code` and a sentence for humans.
+
+    A NamedTuple rather than a frozen dataclass: a decision may carry dozens and they are built on
+    the hot path, where tuple construction is several times cheaper."""
 
     code: str
     text: str
@@ -166,6 +196,13 @@ class Decision:
     def __post_init__(self) -> None:
         if (self.outcome is Outcome.ASSIGNED) != (self.rep is not None):
             raise ValueError("an assigned decision names a rep, and only an assigned one does")
+
+    @property
+    def caught_by_fallback(self) -> bool:
+        """The lead reached the catch-all (no rule routed it): what the seeds' "fallback rate" counts.
+
+        Wider than `fallback`, which also marks a backup or an off-hours pick on a rule's normal path."""
+        return self.rule in ("fallback", "manager_queue")
 
     @property
     def summary(self) -> str:

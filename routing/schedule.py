@@ -79,9 +79,13 @@ class WeeklyHours:
 
     @classmethod
     def parse(cls, lines: list[str] | str) -> WeeklyHours:
-        """Parse ``["mon-fri 09:00-17:30", ...]`` or ``"always"``. Raises ValueError naming the line."""
-        if isinstance(lines, str):
-            lines = [lines]
+        """Parse ``["mon-fri 09:00-17:30", ...]`` or ``"always"``. Raises ValueError naming the line.
+
+        Equal schedules come back as the same object, so per-decision caches can key on identity."""
+        return _parse_hours((lines,) if isinstance(lines, str) else tuple(lines))
+
+    @classmethod
+    def _build(cls, lines: tuple[str, ...]) -> WeeklyHours:
         if [line.strip().lower() for line in lines] == ["always"]:
             return cls.always()
         per_day: list[list[tuple[int, int]]] = [[] for _ in DAYS]
@@ -116,6 +120,11 @@ class WeeklyHours:
 
     def add_business_time(self, moment: datetime, duration: timedelta, tz: ZoneInfo) -> datetime | None:
         """`moment` plus `duration` counted only inside open hours (UTC), or None if never open."""
+        local = moment.astimezone(tz)
+        minute = local.hour * 60 + local.minute + local.second / 60
+        for start_min, end_min in self.intervals[local.weekday()]:
+            if start_min <= minute and minute + duration.total_seconds() / 60 <= end_min:
+                return moment + duration  # fast path: inside today's open span
         remaining = duration
         for start, end in self._spans_from(moment, tz):
             if end - start >= remaining:
@@ -140,6 +149,11 @@ def _local_to_utc(day: date, minute: int, tz: ZoneInfo) -> datetime:
     # Build the wall-clock time first, then attach the zone, so DST days keep their wall-clock hours.
     wall = datetime.combine(day, time()) + timedelta(minutes=minute)
     return wall.replace(tzinfo=tz).astimezone(UTC)
+
+
+@lru_cache(maxsize=1024)
+def _parse_hours(lines: tuple[str, ...]) -> WeeklyHours:
+    return WeeklyHours._build(lines)
 
 
 def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

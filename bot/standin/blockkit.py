@@ -287,7 +287,8 @@ class _Checker:
         elif element_type == "image":
             self._image(element, pointer)
         if "placeholder" in element:
-            self.text(element["placeholder"], f"{pointer}/placeholder", max_len=MAX_PLACEHOLDER, plain_only=True)
+            placeholder = element["placeholder"]
+            self.text(placeholder, f"{pointer}/placeholder", max_len=MAX_PLACEHOLDER, plain_only=True)
         if "options" in element:
             self._options(element["options"], f"{pointer}/options")
 
@@ -334,4 +335,3 @@ class _Checker:
             self.add(f"must be less than {max_len + 1} characters", pointer)
             return False
         return True
-

@@ -1,0 +1,37 @@
+# Two commands do all the set-up on a fresh machine (Python 3.11+ and make):
+#   make demo   runs Leadrelay on the embedded default (SQLite) with the example team
+#   make test   lint, types, layering contracts and the test suite
+# Both create .venv on first use. Set LEADRELAY_TEST_POSTGRES_URL to run the suite on PostgreSQL too.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo simulate test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/leadrelay --config examples/leadrelay.yml simulate examples/leads.csv
+
+simulate: demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+test: lint
+	$(BIN)/pytest
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.engine
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

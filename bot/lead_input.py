@@ -1,0 +1,196 @@
+"""Turn an inbound lead (webhook JSON, a CSV row) into a `routing.Lead`, or say exactly what is wrong.
+
+Form tools and CRMs spell fields in many ways (``First Name``, ``firstname``, ``company_size``), so
+keys are folded to snake_case and matched against common aliases. Anything unrecognised is kept as an
+extra field, shown to the rep and available to rules. Every problem is reported at once, by field name.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
+
+from routing import Lead
+
+MAX_TEXT = 1000
+MAX_EXTRA_FIELDS = 50
+
+ALIASES: dict[str, str] = {
+    **dict.fromkeys(["email", "e_mail", "email_address", "work_email"], "email"),
+    **dict.fromkeys(["first_name", "firstname", "given_name"], "first_name"),
+    **dict.fromkeys(["last_name", "lastname", "surname", "family_name"], "last_name"),
+    **dict.fromkeys(["name", "full_name", "fullname", "contact_name"], "full_name"),
+    **dict.fromkeys(["company", "company_name", "organization", "organisation", "account"], "company"),
+    **dict.fromkeys(["domain", "website", "company_domain", "company_website", "url"], "domain"),
+    **dict.fromkeys(["title", "job_title", "jobtitle", "role", "position"], "title"),
+    **dict.fromkeys(["phone", "phone_number", "mobile"], "phone"),
+    **dict.fromkeys(["country", "country_code", "nation"], "country"),
+    **dict.fromkeys(
+        ["employees", "employee_count", "company_size", "num_employees", "headcount"], "employees"
+    ),
+    **dict.fromkeys(["industry", "vertical", "sector"], "industry"),
+    **dict.fromkeys(["source", "lead_source", "utm_source", "channel"], "source"),
+    **dict.fromkeys(["intent", "request_type", "form_type"], "intent"),
+    **dict.fromkeys(["score", "lead_score", "rating"], "score"),
+    **dict.fromkeys(["external_id", "id", "lead_id", "submission_id"], "external_id"),
+    **dict.fromkeys(["created_at", "created", "submitted_at", "timestamp"], "created_at"),
+}
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_TEXT)]
+_EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+_SIZE = re.compile(r"^\s*(\d[\d,_ ]*)\s*(?:\+|-\s*\d[\d,_ ]*|–\s*\d[\d,_ ]*)?\s*$")
+
+
+@dataclass(frozen=True, slots=True)
+class FieldProblem:
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}"
+
+
+class LeadInvalid(ValueError):
+    """The lead cannot be accepted; `problems` names every offending field."""
+
+    def __init__(self, problems: list[FieldProblem]) -> None:
+        super().__init__("; ".join(str(problem) for problem in problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ParsedLead:
+    lead: Lead
+    source: str
+    external_id: str | None
+
+
+class _LeadFields(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    email: Text | None = None
+    first_name: Text | None = None
+    last_name: Text | None = None
+    full_name: Text | None = None
+    company: Text | None = None
+    domain: Text | None = None
+    title: Text | None = None
+    phone: Annotated[str, StringConstraints(max_length=64)] | None = None
+    country: Annotated[str, StringConstraints(max_length=64)] | None = None
+    employees: int | None = Field(default=None, ge=0, le=10_000_000)
+    industry: Text | None = None
+    source: Annotated[str, StringConstraints(max_length=64)] | None = None
+    intent: Annotated[str, StringConstraints(max_length=64)] | None = None
+    score: float | None = Field(default=None, ge=0, le=1000)
+    external_id: Annotated[str, StringConstraints(max_length=200)] | None = None
+    created_at: datetime | None = None
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if value and not _EMAIL.match(value):
+            raise ValueError("not an email address")
+        return value.lower() if value else value
+
+    @field_validator("employees", mode="before")
+    @classmethod
+    def _employees(cls, value: Any) -> Any:
+        # Forms send sizes as "1,200", "50-199" or "1000+": take the lower bound.
+        if isinstance(value, str):
+            match = _SIZE.match(value)
+            if not match:
+                raise ValueError("expected a number of employees like 250, '1,200' or '50-199'")
+            return int(re.sub(r"[,_ ]", "", match.group(1)))
+        return value
+
+    @field_validator("external_id", mode="before")
+    @classmethod
+    def _external_id(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+    @field_validator("created_at")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+def fold_key(key: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", key.strip().lower()).strip("_")
+
+
+def parse_lead(raw: Any, *, default_source: str = "api") -> ParsedLead:
+    """Validate one inbound lead. Raises LeadInvalid naming every bad field (by the sender's key)."""
+    if not isinstance(raw, Mapping):
+        raise LeadInvalid([FieldProblem("(body)", "expected a JSON object of lead fields")])
+    known: dict[str, Any] = {}
+    sender_key: dict[str, str] = {}
+    extra: dict[str, str | int | float | bool] = {}
+    problems: list[FieldProblem] = []
+    for key, value in raw.items():
+        if not isinstance(key, str):
+            continue
+        folded = fold_key(key)
+        target = ALIASES.get(folded)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        if target is not None and target not in known:
+            known[target] = value
+            sender_key[target] = key
+        elif isinstance(value, str | int | float | bool):
+            if len(extra) >= MAX_EXTRA_FIELDS:
+                problems.append(FieldProblem(key, f"too many extra fields (at most {MAX_EXTRA_FIELDS})"))
+            elif isinstance(value, str) and len(value) > MAX_TEXT:
+                problems.append(FieldProblem(key, f"longer than {MAX_TEXT} characters"))
+            else:
+                extra[folded or key] = value
+        else:
+            problems.append(FieldProblem(key, "extra fields must be plain text, numbers or booleans"))
+    try:
+        fields = _LeadFields.model_validate(known)
+    except ValidationError as exc:
+        for error in exc.errors():
+            name = str(error["loc"][0]) if error["loc"] else "(body)"
+            problems.append(FieldProblem(sender_key.get(name, name), _message(error)))
+        fields = None
+    if fields is not None and not (
+        fields.email
+        or fields.phone
+        or fields.company
+        or fields.full_name
+        or fields.first_name
+        or fields.last_name
+    ):
+        problems.append(FieldProblem("email", "a lead needs at least an email, a phone, a name or a company"))
+    if problems or fields is None:
+        raise LeadInvalid(problems)
+    lead = Lead(
+        email=fields.email,
+        first_name=fields.first_name,
+        last_name=fields.last_name,
+        full_name=fields.full_name,
+        company=fields.company,
+        domain=fields.domain,
+        title=fields.title,
+        phone=fields.phone,
+        country=fields.country,
+        employees=fields.employees,
+        industry=fields.industry,
+        source=(fields.source or default_source).lower(),
+        intent=fields.intent.lower() if fields.intent else None,
+        score=fields.score,
+        created_at=fields.created_at,
+        extra=extra,
+    )
+    return ParsedLead(lead=lead, source=lead.source or default_source, external_id=fields.external_id)
+
+
+def _message(error: Any) -> str:
+    message = str(error["msg"])
+    return message.removeprefix("Value error, ")

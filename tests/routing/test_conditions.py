@@ -1,0 +1,81 @@
+"""The condition language: what matches, what it says about itself, and what implies what."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from routing.conditions import ConditionError, implies, parse
+
+NUMERIC = frozenset({"employees", "score"})
+
+
+@pytest.mark.parametrize(
+    ("spec", "facts", "expected"),
+    [
+        ({"country": "de"}, {"country": "DE"}, True),
+        ({"country": ["DE", "AT"]}, {"country": "AT"}, True),
+        ({"country": {"in": ["DE", "AT"]}}, {"country": "FR"}, False),
+        ({"employees": ">=200"}, {"employees": 200}, True),
+        ({"employees": ">=200"}, {"employees": 199}, False),
+        ({"employees": "20-199"}, {"employees": 20}, True),
+        ({"employees": "<20"}, {"employees": 20}, False),
+        ({"employees": ">=200"}, {}, False),
+        ({"employees": 50}, {"employees": 50}, True),
+        ({"title": {"contains": "VP"}}, {"title": "Senior vp of Sales"}, True),
+        ({"email": {"regex": r"\.edu$"}}, {"email": "x@mit.EDU"}, True),
+        ({"budget": {"exists": True}}, {"budget": "yes"}, True),
+        ({"budget": {"exists": True}}, {"budget": ""}, False),
+        ({"budget": {"exists": False}}, {}, True),
+        ({"any": [{"intent": "demo"}, {"score": ">=80"}]}, {"score": 90}, True),
+        ({"not": {"source": "partner"}}, {"source": "Partner"}, False),
+        (
+            {"all": [{"region": "EMEA"}, {"not": {"country": "DE"}}]},
+            {"region": "EMEA", "country": "FR"},
+            True,
+        ),
+        ({}, {}, True),
+    ],
+)
+def test_matches(spec: dict[str, Any], facts: dict[str, Any], expected: bool) -> None:
+    assert parse(spec, NUMERIC).matches(facts) is expected
+
+
+@pytest.mark.parametrize(
+    ("spec", "path", "message"),
+    [
+        ({"employees": "big"}, ("employees",), "expected a range like '>=200'"),
+        ({"employees": "300-200"}, ("employees",), "range '300-200' is empty"),
+        ({"any": []}, ("any",), "'any' takes a non-empty list"),
+        ({"all": [{"x": 1}, {"y": {"exists": "yes"}}]}, ("all", 1, "y"), "'exists' takes true or false"),
+        ("country", (), "expected a mapping"),
+    ],
+)
+def test_errors_carry_the_path(spec: Any, path: tuple[Any, ...], message: str) -> None:
+    with pytest.raises(ConditionError) as caught:
+        parse(spec, NUMERIC)
+    assert caught.value.path == path and message in caught.value.message
+
+
+def test_describe_reads_like_the_rule() -> None:
+    cond = parse({"country": ["DE", "AT"], "employees": ">=200"}, NUMERIC)
+    assert cond.describe() == "country in [DE, AT] and employees >=200"
+
+
+@pytest.mark.parametrize(
+    ("specific", "general", "expected"),
+    [
+        ({"country": "DE"}, {"country": ["DE", "AT"]}, True),
+        ({"country": ["DE", "FR"]}, {"country": ["DE", "AT"]}, False),
+        ({"employees": ">=500"}, {"employees": ">=200"}, True),
+        ({"employees": "20-199"}, {"employees": "<200"}, True),
+        ({"employees": "<=200"}, {"employees": "<200"}, False),
+        ({"country": "DE", "employees": 50}, {"country": "DE"}, True),
+        ({"country": "DE"}, {"country": "DE", "employees": 50}, False),
+        ({"country": "DE"}, {}, True),
+        ({"any": [{"country": "DE"}]}, {"country": "DE"}, False),
+    ],
+)
+def test_implies_is_conservative(specific: dict[str, Any], general: dict[str, Any], expected: bool) -> None:
+    assert implies(parse(specific, NUMERIC), parse(general, NUMERIC)) is expected
