@@ -136,6 +136,7 @@ def parse_lead(raw: Any, *, default_source: str = "api") -> ParsedLead:
     for key, value in raw.items():
         if not isinstance(key, str):
             continue
+        key = key or "(unnamed field)"  # a rejection must always name what it rejects
         folded = fold_key(key)
         target = ALIASES.get(folded)
         if value is None or (isinstance(value, str) and not value.strip()):

@@ -1,0 +1,13 @@
+"""Slack features, one module each; `register_all` wires every listener onto a Bolt app."""
+
+from __future__ import annotations
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.features import commands, escalations, home, offers
+from bot.service import Leadrelay
+
+
+def register_all(app: AsyncApp, service: Leadrelay) -> None:
+    for feature in (offers, escalations, commands, home):
+        feature.register(app, service)

@@ -1,0 +1,200 @@
+"""Slash commands: `/pto`, `/capacity` and `/leads`, plus the PTO and capacity modals.
+
+Reps change their own settings; a manager may change those of the reps they manage. Bad arguments
+get the usage line, privately, never a stack trace. Dates are read in the rep's own time zone.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+
+from bot import blocks, modals
+from bot.command_args import CapacityRequest, PtoRequest, UsageError, parse_capacity, parse_pto
+from bot.features.common import STRANGER, picked_date, tell, typed
+from bot.features.home import publish_home
+from bot.ids import Command, Field, Modal
+from bot.service import Leadrelay
+from bot.text import mention
+from routing import Window
+from routing.config import Rep
+
+
+def pto_window(rep: Rep, first: date, last: date) -> Window:
+    """Whole days in the rep's zone: from midnight of `first` to midnight after `last`."""
+    start = datetime.combine(first, time(), tzinfo=rep.tz)
+    return Window(start, datetime.combine(last + timedelta(days=1), time(), tzinfo=rep.tz))
+
+
+class _Refusal(Exception):
+    """Whom the command may not touch, and why, in words for the person who typed it."""
+
+
+def _subject(service: Leadrelay, actor: str, target_slack: str | None) -> Rep:
+    """The rep a command is about: the actor, or the rep they named if they may act for them."""
+    if target_slack is None:
+        rep_id = actor
+    else:
+        named = service.people.person(target_slack)
+        if named is None:
+            raise _Refusal(f"<@{target_slack}> isn't set up in Leadrelay.")
+        rep_id = named
+    rep = service.config.reps.get(rep_id)
+    if rep is None:
+        raise _Refusal(
+            "PTO and capacity belong to reps; "
+            + (
+                "you aren't a rep in the routing config."
+                if rep_id == actor
+                else f"{mention(service.config, rep_id)} isn't one."
+            )
+        )
+    if not service.people.may_act_for(actor, rep.id):
+        raise _Refusal(
+            f"Only {mention(service.config, rep.id)} or their manager can change that. "
+            "Ask their manager if it needs doing."
+        )
+    return rep
+
+
+def register(app: AsyncApp, service: Leadrelay) -> None:
+    @app.command(Command.PTO)
+    async def pto(ack: AsyncAck, command: dict[str, Any]) -> None:
+        user, channel = command["user_id"], command.get("channel_id")
+        actor = service.people.person(user)
+        if actor is None:
+            await ack(STRANGER)
+            return
+        home_rep = service.config.reps.get(actor)
+        today = service.clock.now().astimezone(home_rep.tz).date() if home_rep else service.clock.now().date()
+        try:
+            request = parse_pto(command.get("text", ""), today)
+            rep = _subject(service, actor, request.target)
+        except (UsageError, _Refusal) as problem:
+            await ack(str(problem))
+            return
+        await ack()
+        await _apply_pto(service, actor, rep, request, user, channel, command.get("trigger_id"))
+
+    @app.view(Modal.PTO)
+    async def submit_pto(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        first, last = picked_date(view, Field.PTO_START), picked_date(view, Field.PTO_END)
+        if not first or not last or last < first:
+            await ack(
+                response_action="errors",
+                errors={Field.PTO_END: "The last day must be on or after the first."},
+            )
+            return
+        await ack()
+        user = body["user"]["id"]
+        actor = service.people.person(user)
+        rep = service.config.reps.get(view["private_metadata"])
+        if actor is None or rep is None or not service.people.may_act_for(actor, rep.id):
+            await tell(service, user, STRANGER)
+            return
+        request = PtoRequest(None, first_day=date.fromisoformat(first), last_day=date.fromisoformat(last))
+        await _apply_pto(service, actor, rep, request, user, None, None)
+
+    @app.command(Command.CAPACITY)
+    async def capacity(ack: AsyncAck, command: dict[str, Any]) -> None:
+        user = command["user_id"]
+        actor = service.people.person(user)
+        if actor is None:
+            await ack(STRANGER)
+            return
+        try:
+            request = parse_capacity(command.get("text", ""))
+            rep = _subject(service, actor, request.target)
+        except (UsageError, _Refusal) as problem:
+            await ack(str(problem))
+            return
+        await ack()
+        await _apply_capacity(service, actor, rep, request, user, command.get("channel_id"))
+
+    @app.view(Modal.CAPACITY)
+    async def submit_capacity(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        raw = typed(view, Field.CAPACITY) or ""
+        if not raw.isdigit():
+            await ack(response_action="errors", errors={Field.CAPACITY: "A whole number, please."})
+            return
+        await ack()
+        user = body["user"]["id"]
+        actor = service.people.person(user)
+        rep = service.config.reps.get(view["private_metadata"])
+        if actor is None or rep is None or not service.people.may_act_for(actor, rep.id):
+            await tell(service, user, STRANGER)
+            return
+        await _apply_capacity(service, actor, rep, CapacityRequest(None, int(raw)), user, None)
+
+    @app.command(Command.LEADS)
+    async def leads(ack: AsyncAck, command: dict[str, Any]) -> None:
+        await ack()
+        user = command["user_id"]
+        actor = service.people.person(user)
+        if actor is None or actor not in service.config.reps:
+            await tell(service, user, STRANGER, channel=command.get("channel_id"))
+            return
+        now = service.clock.now()
+        open_offers = await service.views.open_offers_for(actor)
+        claimed = await service.views.recent_claims(actor, limit=10)
+        with_views = [(offer, await service.views.lead_view(offer.lead_id)) for offer in open_offers]
+        claimed_views = [await service.views.lead_view(offer.lead_id) for offer in claimed]
+        rendered = blocks.leads_list(with_views, claimed_views, service.config, now)
+        await tell(service, user, rendered.text, channel=command.get("channel_id"), blocks=rendered.blocks)
+
+
+async def _apply_pto(
+    service: Leadrelay,
+    actor: str,
+    rep: Rep,
+    request: PtoRequest,
+    user: str,
+    channel: str | None,
+    trigger_id: str | None,
+) -> None:
+    now = service.clock.now()
+    if request.clear:
+        cleared = await service.store.clear_pto(rep.id, by=actor, now=now)
+        text = (
+            f"Cleared {cleared} PTO window(s) for {mention(service.config, rep.id)}; leads flow again."
+            if cleared
+            else f"{mention(service.config, rep.id)} had no PTO to clear."
+        )
+    elif request.first_day is None or request.last_day is None:
+        today = now.astimezone(rep.tz).date()
+        await service.slack.call(
+            "views.open", trigger_id=trigger_id, view=modals.pto_modal(rep.id, service.config, today)
+        )
+        return
+    else:
+        await service.store.set_pto(
+            rep.id, pto_window(rep, request.first_day, request.last_day), by=actor, now=now
+        )
+        backup = f" Leads go to {mention(service.config, rep.backup)} meanwhile." if rep.backup else ""
+        days = f"{request.first_day:%a %b} {request.first_day.day}"
+        if request.last_day != request.first_day:
+            days += f" to {request.last_day:%a %b} {request.last_day.day}"
+        text = f"PTO set for {mention(service.config, rep.id)}: {days} ({rep.tz.key}).{backup}"
+    await tell(service, user, text, channel=channel)
+    await publish_home(service, rep.id)
+
+
+async def _apply_capacity(
+    service: Leadrelay, actor: str, rep: Rep, request: CapacityRequest, user: str, channel: str | None
+) -> None:
+    now = service.clock.now()
+    if request.value is not None:
+        await service.store.set_capacity(rep.id, request.value, by=actor, now=now)
+    state = (await service.store.load_routing_state(now)).rep(rep.id)
+    limit = state.capacity_override if state.capacity_override is not None else rep.capacity
+    verb = "is now" if request.value is not None else "is"
+    text = (
+        f"{mention(service.config, rep.id)}'s capacity {verb} {limit} open leads; "
+        f"{state.open_load}/{limit} in use right now."
+    )
+    if request.value is not None and state.open_load > limit:
+        text += " No new leads until some close."
+    await tell(service, user, text, channel=channel)
+    await publish_home(service, rep.id)

@@ -1,0 +1,88 @@
+"""Escalation posts in a team's channel: **Take** (the clicker claims the lead) and **Assign…** (a manager
+picks a rep in a modal)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+
+from bot import modals
+from bot.features.common import STRANGER, channel_of, clicked_value, selected, tell
+from bot.features.offers import refusal_text
+from bot.ids import Action, Field, Modal
+from bot.service import Leadrelay
+from bot.text import mention
+from storage.errors import NotFound, Refused
+
+
+def register(app: AsyncApp, service: Leadrelay) -> None:
+    @app.action(Action.TAKE)
+    async def take(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        user = body["user"]["id"]
+        person, lead_id = service.people.person(user), clicked_value(body)
+        if (
+            person is None
+            or lead_id is None
+            or (person not in service.config.reps and (person not in service.config.managers))
+        ):
+            await tell(service, user, STRANGER, channel=channel_of(body))
+            return
+        try:
+            await service.store.take(lead_id, by=person, now=service.clock.now())
+        except (Refused, NotFound) as error:
+            service.metrics.claim_conflicts.inc()
+            text = await refusal_text(service, error) if isinstance(error, Refused) else "That lead is gone."
+            await tell(service, user, text, channel=channel_of(body))
+            return
+        service.committed()
+
+    @app.action(Action.ASSIGN)
+    async def open_assign(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        user = body["user"]["id"]
+        person, lead_id = service.people.person(user), clicked_value(body)
+        if person is None or lead_id is None:
+            await tell(service, user, STRANGER, channel=channel_of(body))
+            return
+        if not service.people.is_manager(person):
+            await tell(
+                service,
+                user,
+                "Only a manager can assign a lead to someone else; use Take to take it yourself.",
+                channel=channel_of(body),
+            )
+            return
+        view = await service.views.lead_view(lead_id)
+        await service.slack.call(
+            "views.open", trigger_id=body["trigger_id"], view=modals.assign_modal(view, service.config)
+        )
+
+    @app.view(Modal.ASSIGN)
+    async def submit_assign(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        picked = selected(view, Field.ASSIGNEE)
+        if picked is None or picked not in service.config.reps:
+            await ack(response_action="errors", errors={Field.ASSIGNEE: "Pick a rep."})
+            return
+        await ack()
+        user = body["user"]["id"]
+        person = service.people.person(user)
+        if person is None or not service.people.is_manager(person):
+            await tell(service, user, STRANGER)
+            return
+        try:
+            result = await service.store.assign(
+                int(view["private_metadata"]), by=person, prefer_rep=picked, now=service.clock.now()
+            )
+        except Refused as error:
+            await tell(service, user, await refusal_text(service, error))
+            return
+        service.committed()
+        if result.offer is not None and result.offer.rep_id != picked:
+            await tell(
+                service,
+                user,
+                f"{mention(service.config, picked)} can't take it right now, so it went to "
+                f"{mention(service.config, result.offer.rep_id)}: {result.decision.summary}",
+            )

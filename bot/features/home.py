@@ -1,0 +1,103 @@
+"""The App Home tab: published when it is opened, and again whenever what it shows changes."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+
+from bot import modals
+from bot.features.common import STRANGER, tell
+from bot.home import HomeData, home_view
+from bot.ids import Action
+from bot.service import Leadrelay
+from bot.slack import SlackProblem
+
+log = logging.getLogger(__name__)
+
+
+async def home_data(service: Leadrelay, person: str) -> HomeData:
+    """Read everything the person's Home shows: their own standing, and for a manager, their teams'."""
+    config, views, now = service.config, service.views, service.clock.now()
+    teams = [team for team in config.teams.values() if person in config.escalation_chain(team.id)]
+    reps = {person} & config.reps.keys() | {rep for team in teams for rep in team.members}
+    state = await service.store.load_routing_state(now)
+    runtimes = {rep: await views.rep_runtime(rep, now) for rep in sorted(reps)}
+    offers = await views.open_offers_for(person) if person in config.reps else []
+    claimed = await views.recent_claims(person, limit=10) if person in config.reps else []
+    unclaimed = [lead for team in teams for lead in await views.unclaimed_for_team(team.id)]
+    return HomeData(
+        person_id=person,
+        runtimes=runtimes,
+        loads={rep: state.rep(rep).open_load for rep in reps},
+        offers=tuple([(offer, await views.lead_view(offer.lead_id)) for offer in offers]),
+        claimed=tuple([(await views.lead_view(offer.lead_id)).lead for offer in claimed]),
+        unclaimed=tuple(sorted(unclaimed, key=lambda lead: lead.received_at)),
+    )
+
+
+async def publish_home(service: Leadrelay, person: str) -> None:
+    """Publish `person`'s Home. Best effort: the Home is a view of the database, rebuilt on next open."""
+    slack_id = service.people.slack_id(person)
+    if slack_id is None:
+        return
+    try:
+        data = await home_data(service, person)
+        await service.slack.call(
+            "views.publish", user_id=slack_id, view=home_view(data, service.config, service.clock.now())
+        )
+    except SlackProblem as exc:
+        log.warning("could not publish the Home of %s: %s", person, exc)
+
+
+def register(app: AsyncApp, service: Leadrelay) -> None:
+    @app.event("app_home_opened")
+    async def opened(event: dict[str, Any]) -> None:
+        if event.get("tab", "home") != "home":
+            return
+        person = service.people.person(event["user"])
+        if person is None:
+            await service.slack.call(
+                "views.publish",
+                user_id=event["user"],
+                view=home_view(HomeData(person_id=event["user"]), service.config, service.clock.now()),
+            )
+            return
+        await publish_home(service, person)
+
+    @app.action(Action.HOME_REFRESH)
+    async def refresh(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        person = service.people.person(body["user"]["id"])
+        if person is not None:
+            await publish_home(service, person)
+
+    @app.action(Action.HOME_PTO)
+    async def pto(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        user = body["user"]["id"]
+        rep = service.config.reps.get(service.people.person(user) or "")
+        if rep is None:
+            await tell(service, user, STRANGER)
+            return
+        today = service.clock.now().astimezone(rep.tz).date()
+        await service.slack.call(
+            "views.open", trigger_id=body["trigger_id"], view=modals.pto_modal(rep.id, service.config, today)
+        )
+
+    @app.action(Action.HOME_CAPACITY)
+    async def capacity(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        user = body["user"]["id"]
+        rep = service.config.reps.get(service.people.person(user) or "")
+        if rep is None:
+            await tell(service, user, STRANGER)
+            return
+        state = (await service.store.load_routing_state(service.clock.now())).rep(rep.id)
+        current = state.capacity_override if state.capacity_override is not None else rep.capacity
+        await service.slack.call(
+            "views.open",
+            trigger_id=body["trigger_id"],
+            view=modals.capacity_modal(rep.id, service.config, current, state.open_load),
+        )

@@ -1,0 +1,126 @@
+"""Offers: **Accept** claims the lead; **Reassign…** asks why in a modal and routes it onward.
+
+Clicks are acknowledged first (Slack's 3-second budget), then the conditional transition runs. The
+DM itself is rewritten through the outbox ("Accepted by you at …"), so every copy of the story agrees.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+
+from bot import modals
+from bot.features.common import STRANGER, channel_of, clicked_value, selected, tell, typed
+from bot.ids import REASSIGN_REASONS, Action, Field, Modal
+from bot.service import Leadrelay
+from bot.text import mention, slack_date
+from storage.errors import AlreadyClaimed, NotFound, NotYourOffer, OfferClosed, Refused
+
+
+async def refusal_text(service: Leadrelay, error: Refused) -> str:
+    """What to tell someone whose click lost: who holds the lead now, and since when."""
+    config = service.config
+    if isinstance(error, AlreadyClaimed):
+        return f"Already accepted by {mention(config, error.by)} {slack_date(error.at, '%H:%M UTC')}."
+    if isinstance(error, NotYourOffer):
+        return f"This lead is offered to {mention(config, error.holder)}, not to you."
+    if isinstance(error, OfferClosed):
+        offer = await service.views.offer(error.offer_id)
+        lead = (await service.views.lead_view(offer.lead_id)).lead
+        if lead.claimed_by:
+            where = f"It was accepted by {mention(config, lead.claimed_by)}."
+        elif lead.offer_id is not None and lead.offer_id != offer.id:
+            current = await service.views.offer(lead.offer_id)
+            where = f"It is now with {mention(config, current.rep_id)}."
+        else:
+            where = f"It is {lead.state.value}."
+        return f"This offer closed {slack_date(error.at, '%H:%M UTC')} ({error.reason}). {where}"
+    return "That can't be done right now: " + str(error)
+
+
+def register(app: AsyncApp, service: Leadrelay) -> None:
+    @app.action(Action.ACCEPT)
+    async def accept(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        user = body["user"]["id"]
+        person, offer_id = service.people.person(user), clicked_value(body)
+        if person is None or offer_id is None:
+            await tell(service, user, STRANGER, channel=channel_of(body))
+            return
+        try:
+            offer = await service.views.offer(offer_id)
+            on_behalf = offer.rep_id != person
+            if on_behalf and not service.people.may_act_for(person, offer.rep_id):
+                raise NotYourOffer(offer_id, offer.rep_id, person)
+            claimed = await service.store.claim(
+                offer_id, by=person, now=service.clock.now(), on_behalf=on_behalf
+            )
+        except (Refused, NotFound) as error:
+            service.metrics.claim_conflicts.inc()
+            text = await refusal_text(service, error) if isinstance(error, Refused) else "That lead is gone."
+            await tell(service, user, text, channel=channel_of(body))
+            return
+        service.committed()
+        if claimed.due_at is not None:
+            service.metrics.claim_after_due.observe((claimed.at - claimed.due_at).total_seconds())
+        if on_behalf:
+            await tell(
+                service,
+                user,
+                f"You accepted this lead for {mention(service.config, claimed.owner)}.",
+                channel=channel_of(body),
+            )
+
+    @app.action(Action.REASSIGN)
+    async def open_reassign(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        user = body["user"]["id"]
+        person, offer_id = service.people.person(user), clicked_value(body)
+        if person is None or offer_id is None:
+            await tell(service, user, STRANGER, channel=channel_of(body))
+            return
+        offer = await service.views.offer(offer_id)
+        if not service.people.may_act_for(person, offer.rep_id):
+            await tell(
+                service,
+                user,
+                f"Only {mention(service.config, offer.rep_id)} or their manager can reassign this lead.",
+                channel=channel_of(body),
+            )
+            return
+        view = await service.views.lead_view(offer.lead_id)
+        await service.slack.call(
+            "views.open",
+            trigger_id=body["trigger_id"],
+            view=modals.reassign_modal(offer, view, service.config),
+        )
+
+    @app.view(Modal.REASSIGN)
+    async def submit_reassign(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        reason = selected(view, Field.REASON)
+        if reason is None or reason not in REASSIGN_REASONS:
+            await ack(
+                response_action="errors", errors={Field.REASON: "Pick a reason, so your manager knows why."}
+            )
+            return
+        note, suggested = typed(view, Field.NOTE), selected(view, Field.SUGGEST)
+        await ack()
+        user = body["user"]["id"]
+        person = service.people.person(user)
+        if person is None:
+            await tell(service, user, STRANGER)
+            return
+        try:
+            await service.store.reassign(
+                int(view["private_metadata"]),
+                by=person,
+                reason=REASSIGN_REASONS[reason],
+                note=note,
+                suggested_rep=suggested,
+                now=service.clock.now(),
+            )
+        except Refused as error:
+            await tell(service, user, await refusal_text(service, error))
+            return
+        service.committed()

@@ -1,0 +1,53 @@
+"""Every Slack identifier Leadrelay uses, in one place, so a button can never drift from its listener.
+
+Buttons carry the id of what they act on in `value` (an offer id or a lead id, as a string).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Action(StrEnum):
+    ACCEPT = "lead_accept"  # value: offer id
+    REASSIGN = "lead_reassign"  # value: offer id; opens the reassign modal
+    TAKE = "lead_take"  # value: lead id; escalation post: the clicker takes the lead
+    ASSIGN = "lead_assign"  # value: lead id; escalation post: a manager picks a rep in a modal
+    HOME_PTO = "home_pto"  # App Home: opens the PTO modal
+    HOME_CAPACITY = "home_capacity"  # App Home: opens the capacity modal
+    HOME_REFRESH = "home_refresh"  # App Home: publish again
+
+
+class Modal(StrEnum):
+    """`callback_id`s of the modals; `private_metadata` carries the offer or lead id."""
+
+    REASSIGN = "reassign_modal"
+    ASSIGN = "assign_modal"
+    PTO = "pto_modal"
+    CAPACITY = "capacity_modal"
+
+
+class Field(StrEnum):
+    """block_id == action_id of modal inputs, so submissions read `values[f][f]`."""
+
+    REASON = "reassign_reason"
+    NOTE = "reassign_note"
+    SUGGEST = "reassign_suggest"
+    ASSIGNEE = "assign_rep"
+    PTO_START = "pto_start"
+    PTO_END = "pto_end"
+    CAPACITY = "capacity_value"
+
+
+class Command(StrEnum):
+    PTO = "/pto"
+    CAPACITY = "/capacity"
+    LEADS = "/leads"
+
+
+REASSIGN_REASONS = {
+    "out_of_territory": "Out of territory",
+    "conflict": "Conflict of interest",
+    "at_capacity": "At capacity",
+    "other": "Other",
+}

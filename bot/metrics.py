@@ -1,0 +1,61 @@
+"""Prometheus metrics: one `leadrelay_` prefix, base units, no per-lead or per-rep labels."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+_FAST = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+_HUMAN = (30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 86400)
+
+
+class Metrics:
+    """The service's metrics on their own registry, so several services (tests, the demo) can coexist."""
+
+    def __init__(self) -> None:
+        r = self.registry = CollectorRegistry()
+        self.intake_to_assignment = Histogram(
+            "leadrelay_intake_to_assignment_seconds",
+            "From POST /leads to a committed routing decision",
+            buckets=_FAST,
+            registry=r,
+        )
+        self.intake_to_dm = Histogram(
+            "leadrelay_intake_to_dm_seconds",
+            "From a lead's arrival to its DM being accepted by Slack",
+            buckets=_FAST,
+            registry=r,
+        )
+        self.claim_after_due = Histogram(
+            "leadrelay_claim_lateness_seconds",
+            "Claim time minus due_at (negative: within SLA)",
+            buckets=(-3600, -900, -300, -60, 0, 60, 300, 900, 3600),
+            registry=r,
+        )
+        self.expiry_lateness = Histogram(
+            "leadrelay_escalation_lateness_seconds",
+            "How long after due_at an expiry was processed",
+            buckets=_FAST,
+            registry=r,
+        )
+        self.speed_to_claim = Histogram(
+            "leadrelay_speed_to_claim_seconds", "From first assignment to claim", buckets=_HUMAN, registry=r
+        )
+        self.slack_call = Histogram(
+            "leadrelay_slack_api_seconds", "Slack Web API call time", ["method"], buckets=_FAST, registry=r
+        )
+        self.leads = Counter("leadrelay_leads", "Leads received", ["source"], registry=r)
+        self.escalations = Counter("leadrelay_escalations", "Escalation posts", ["level"], registry=r)
+        self.sla_breaches = Counter("leadrelay_sla_breaches", "Offers that expired unclaimed", registry=r)
+        self.claim_conflicts = Counter(
+            "leadrelay_claim_conflicts",
+            "Accept clicks that lost (already claimed, closed, not theirs)",
+            registry=r,
+        )
+        self.slack_rate_limited = Counter("leadrelay_slack_rate_limited", "Slack 429 answers", registry=r)
+        self.outbox_backlog = Gauge("leadrelay_outbox_backlog", "Undelivered outbox rows", registry=r)
+        self.outbox_oldest_age = Gauge(
+            "leadrelay_outbox_oldest_age_seconds", "Age of the oldest undelivered outbox row", registry=r
+        )
+        self.last_sweep = Gauge(
+            "leadrelay_last_sweep_timestamp_seconds", "When the SLA sweep last completed", registry=r
+        )

@@ -1,0 +1,218 @@
+"""The outbox sender: delivers what transitions wrote, right after they commit, and owns every retry.
+
+Rows are rendered at send time from the lead as it is now, so a message delayed by a Slack outage
+still shows the truth when it lands. Retries: 429 waits for Slack's `Retry-After`; 5xx and timeouts
+back off exponentially with jitter; permanent errors are recorded and dropped (the lead itself is in
+the database and unaffected). A recipient Slack says is gone (`user_not_found`, `account_inactive`,
+`cannot_dm_bot`) is handed to `on_recipient_gone`, which re-routes the lead.
+
+Posts to one channel are paced to Slack's ~1 message per second. The outbox hands out at most one row
+per target at a time, so delivery order per rep and per channel is the order of the transitions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot import blocks
+from bot.blocks import Rendered
+from bot.clock import Clock
+from bot.metrics import Metrics
+from bot.people import People
+from bot.slack import RateLimited, RecipientGone, Slack, SlackProblem, SlackRejected, SlackUnavailable
+from routing import RoutingConfig
+from storage.model import LeadView, Offer, OutboxItem, OutboxKind
+from storage.outbox import Outbox
+from storage.views import Views
+
+log = logging.getLogger(__name__)
+
+BATCH = 50
+LEASE = timedelta(seconds=30)
+CHANNEL_GAP = timedelta(seconds=1)  # Slack: about one message per second per channel
+BACKOFF_BASE, BACKOFF_CAP = 2.0, 300.0  # seconds
+DEDUP_EVENT = "leadrelay_outbox"  # metadata event_type stamped on every post
+
+RecipientGoneHandler = Callable[[OutboxItem, str], Awaitable[None]]
+
+
+class OutboxSender:
+    def __init__(
+        self,
+        *,
+        outbox: Outbox,
+        views: Views,
+        slack: Slack,
+        config: RoutingConfig,
+        people: People,
+        clock: Clock,
+        metrics: Metrics,
+        on_recipient_gone: RecipientGoneHandler | None = None,
+    ) -> None:
+        self.outbox, self.views, self.slack = outbox, views, slack
+        self.config, self.people, self.clock, self.metrics = config, people, clock, metrics
+        self.on_recipient_gone = on_recipient_gone
+        self._wake = asyncio.Event()
+        self._channel_free_at: dict[str, datetime] = {}
+
+    def wake(self) -> None:
+        """Deliver now: called after every commit that wrote outbox rows."""
+        self._wake.set()
+
+    async def run(self, *, idle: float = 1.0) -> None:
+        """Deliver forever: on every wake-up, and at least every `idle` seconds for retries that fall due."""
+        while True:
+            with contextlib.suppress(TimeoutError):  # idle: look again for retries that fell due
+                await asyncio.wait_for(self._wake.wait(), timeout=idle)
+            self._wake.clear()
+            try:
+                while await self.drain() == BATCH:
+                    pass
+            except Exception:  # the loop must outlive any one bad batch; rows stay pending
+                log.exception("outbox delivery failed; retrying")
+
+    async def drain(self) -> int:
+        """Deliver one batch of due rows; returns how many were handed out. Rows for different targets
+        go out concurrently; each target's rows stay in order."""
+        now = self.clock.now()
+        items = await self.outbox.claim(now, limit=BATCH, lease=LEASE)
+        await asyncio.gather(*(self.deliver(item) for item in items))
+        self.metrics.outbox_backlog.set(await self.outbox.backlog())
+        age = await self.outbox.oldest_unsent_age(self.clock.now())
+        self.metrics.outbox_oldest_age.set(age.total_seconds() if age else 0)
+        return len(items)
+
+    async def deliver(self, item: OutboxItem) -> None:
+        now = self.clock.now()
+        try:
+            channel, ts = await self._send(item, now)
+        except RateLimited as exc:
+            await self.outbox.mark_retry(item.id, error=str(exc), at=now + timedelta(seconds=exc.retry_after))
+        except SlackUnavailable as exc:
+            delay = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** max(0, item.attempts - 1))
+            at = now + timedelta(seconds=delay * random.uniform(0.5, 1.0))  # jitter spreads replicas apart
+            await self.outbox.mark_retry(item.id, error=str(exc), at=at)
+        except RecipientGone as exc:
+            await self.outbox.mark_failed(item.id, error=str(exc), now=now)
+            if self.on_recipient_gone is not None:
+                await self.on_recipient_gone(item, exc.code)
+            else:
+                log.warning("outbox row %s: recipient %s is gone (%s)", item.id, item.target, exc.code)
+        except SlackRejected as exc:
+            log.error("outbox row %s (%s) rejected by Slack: %s", item.id, item.kind, exc)
+            await self.outbox.mark_failed(item.id, error=str(exc), now=now)
+        else:
+            await self.outbox.mark_sent(item.id, channel=channel, ts=ts, now=self.clock.now())
+            if item.kind == OutboxKind.OFFER_DM and item.lead_id is not None:
+                view = await self.views.lead_view(item.lead_id)
+                self.metrics.intake_to_dm.observe(
+                    max(0.0, (self.clock.now() - view.lead.received_at).total_seconds())
+                )
+
+    async def _send(self, item: OutboxItem, now: datetime) -> tuple[str, str]:
+        """Deliver one row; returns the (channel, ts) it landed as. Raises SlackProblem."""
+        if item.lead_id is None:
+            raise SlackRejected("outbox", f"row {item.id} names no lead")
+        view = await self.views.lead_view(item.lead_id)
+        kind = item.kind
+        if kind == OutboxKind.OFFER_DM:
+            offer = _offer(view, item.offer_id)
+            return await self._post(
+                item, self._user(item.target), blocks.offer_dm(view, offer, self.config, now)
+            )
+        if kind == OutboxKind.OFFER_UPDATE:
+            offer = _offer(view, item.offer_id)
+            if item.dm_channel is None or item.dm_ts is None:
+                return "", ""  # the DM never went out, so there is nothing to rewrite
+            headline = blocks.offer_headline(view, offer, self.config, offer.rep_id, now)
+            rendered = blocks.offer_closed(view, offer, self.config, headline=headline, now=now)
+            await self.slack.call(
+                "chat.update",
+                channel=item.dm_channel,
+                ts=item.dm_ts,
+                text=rendered.text,
+                blocks=rendered.blocks,
+            )
+            return item.dm_channel, item.dm_ts
+        if kind == OutboxKind.REMINDER:
+            offer = _offer(view, item.offer_id)
+            if item.dm_channel is None or item.dm_ts is None:
+                return "", ""
+            rendered = blocks.reminder(offer, view, self.config, now)
+            return await self._post(item, item.dm_channel, rendered, thread_ts=item.dm_ts)
+        if kind == OutboxKind.LEAD_THREAD_NOTE:
+            rendered = blocks.thread_note(
+                view, self.config, str(item.payload.get("event", "")), now, offer_id=item.offer_id
+            )
+            return await self._post(item, item.target, rendered, thread_ts=_thread(item))
+        if kind == OutboxKind.ESCALATION:
+            manager = item.payload.get("manager")
+            rendered = blocks.escalation(
+                view,
+                self.config,
+                manager_id=str(manager) if manager else None,
+                level=int(item.payload.get("level", 0)),
+                ping=int(item.payload.get("ping", 0)),
+                now=now,
+            )
+            channel = item.target if item.target.startswith(("C", "G")) else self._user(item.target)
+            return await self._post(item, channel, rendered, thread_ts=_thread(item), broadcast=True)
+        raise SlackRejected("outbox", f"unknown kind {kind!r}")
+
+    async def _post(
+        self,
+        item: OutboxItem,
+        channel: str,
+        rendered: Rendered,
+        *,
+        thread_ts: str | None = None,
+        broadcast: bool = False,
+    ) -> tuple[str, str]:
+        await self._pace(channel)
+        arguments: dict[str, Any] = {
+            "channel": channel,
+            "text": rendered.text,
+            "blocks": rendered.blocks,
+            "unfurl_links": False,
+            "metadata": {"event_type": DEDUP_EVENT, "event_payload": {"dedup_key": item.dedup_key}},
+        }
+        if thread_ts:
+            arguments["thread_ts"] = thread_ts
+            arguments["reply_broadcast"] = broadcast
+        response = await self.slack.call("chat.postMessage", **arguments)
+        return str(response["channel"]), str(response["ts"])
+
+    async def _pace(self, channel: str) -> None:
+        """Hold a post until the channel's previous one is a second old (real time: Slack's clock)."""
+        loop_now = datetime.fromtimestamp(asyncio.get_running_loop().time())
+        free_at = self._channel_free_at.get(channel)
+        if free_at is not None and free_at > loop_now:
+            await asyncio.sleep((free_at - loop_now).total_seconds())
+            loop_now = free_at
+        self._channel_free_at[channel] = loop_now + CHANNEL_GAP
+
+    def _user(self, person_id: str) -> str:
+        slack_id = self.people.slack_id(person_id)
+        if slack_id is None:
+            raise RecipientGone("chat.postMessage", "user_not_found")
+        return slack_id
+
+
+def _offer(view: LeadView, offer_id: int | None) -> Offer:
+    for offer in view.offers:
+        if offer.id == offer_id:
+            return offer
+    raise SlackRejected("outbox", f"offer {offer_id} is not part of lead {view.lead.id}")
+
+
+def _thread(item: OutboxItem) -> str | None:
+    return item.thread_ts if item.thread_ts and item.thread_channel == item.target else None
+
+
+__all__ = ["OutboxSender", "SlackProblem"]

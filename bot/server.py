@@ -1,0 +1,86 @@
+"""The HTTP server: one aiohttp application for Slack and everything else.
+
+POST /slack/events   events, interactivity and slash commands (Bolt; every request is verified)
+POST /leads          intake (see bot.intake)
+GET  /healthz        the database answers and the outbox is not stuck
+GET  /metrics        Prometheus text format
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+
+from bot.features import register_all
+from bot.intake import intake_handler
+from bot.service import Leadrelay
+
+OUTBOX_STUCK_AFTER = timedelta(minutes=5)  # an undelivered row this old means Slack or we are in trouble
+
+
+def build_bolt_app(service: Leadrelay, signing_secret: str, *, finish_before_reply: bool = False) -> AsyncApp:
+    """The Bolt app with every listener registered. Request verification is always on.
+
+    Listeners ack first; by default Bolt replies to Slack at the ack and runs the rest afterwards,
+    inside Slack's 3-second budget whatever the rest costs. `finish_before_reply` holds the reply
+    until the listener is done, which makes tests deterministic without changing what listeners do.
+    """
+    app = AsyncApp(
+        client=service.slack.client,
+        signing_secret=signing_secret,
+        request_verification_enabled=True,
+        process_before_response=finish_before_reply,
+        raise_error_for_unhandled_request=False,
+    )
+    register_all(app, service)
+    return app
+
+
+def build_web_app(
+    service: Leadrelay, bolt: AsyncApp, *, intake_token: str, run_sender: bool = True
+) -> web.Application:
+    """The aiohttp application. With `run_sender`, the outbox sender runs for as long as the app does."""
+
+    async def slack_events(request: web.Request) -> web.Response:
+        return await to_aiohttp_response(await bolt.async_dispatch(await to_bolt_request(request)))
+
+    async def healthz(_request: web.Request) -> web.Response:
+        problems = []
+        try:
+            age = await service.outbox.oldest_unsent_age(service.clock.now())
+        except Exception as exc:  # any failure to read is the answer: unhealthy
+            return web.json_response({"ok": False, "problems": [f"database: {exc}"]}, status=503)
+        if age is not None and age > OUTBOX_STUCK_AFTER:
+            problems.append(f"outbox: oldest undelivered message is {int(age.total_seconds())}s old")
+        return web.json_response({"ok": not problems, "problems": problems}, status=503 if problems else 200)
+
+    async def metrics(_request: web.Request) -> web.Response:
+        body = generate_latest(service.metrics.registry)
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    app = web.Application()
+    app.router.add_post("/slack/events", slack_events)
+    app.router.add_post("/leads", intake_handler(intake_token, service.accept_lead, time.time))
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)
+
+    if run_sender:
+
+        async def sender(_app: web.Application) -> AsyncIterator[None]:
+            task = asyncio.create_task(service.sender.run(), name="outbox-sender")
+            service.sender.wake()  # rows left over from before a restart go out first
+            yield
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+        app.cleanup_ctx.append(sender)
+    return app

@@ -1,0 +1,92 @@
+"""The one place Slack Web API errors are narrowed into what callers act on.
+
+The client gets no retry handlers: the outbox sender owns retries so that every attempt is recorded.
+
+    SlackProblem
+    ├── RateLimited        429: try again after `retry_after` seconds
+    ├── SlackUnavailable   5xx, timeouts, connection failures: back off and try again
+    ├── RecipientGone      user_not_found, account_inactive, cannot_dm_bot, …: re-route the lead
+    └── SlackRejected      any other error code: permanent, retrying will not help
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.metrics import Metrics
+
+RECIPIENT_GONE = frozenset(
+    {"user_not_found", "account_inactive", "cannot_dm_bot", "user_disabled", "users_not_found", "is_bot"}
+)
+TIMEOUT = 10.0  # seconds per Web API call
+
+
+class SlackProblem(Exception):
+    def __init__(self, method: str, code: str) -> None:
+        super().__init__(f"{method}: {code}")
+        self.method = method
+        self.code = code
+
+
+class RateLimited(SlackProblem):
+    def __init__(self, method: str, retry_after: float) -> None:
+        super().__init__(method, "ratelimited")
+        self.retry_after = retry_after
+
+
+class SlackUnavailable(SlackProblem):
+    pass
+
+
+class RecipientGone(SlackProblem):
+    pass
+
+
+class SlackRejected(SlackProblem):
+    pass
+
+
+def make_client(token: str, base_url: str | None) -> AsyncWebClient:
+    client = AsyncWebClient(token=token, base_url=base_url or "https://slack.com/api/", timeout=int(TIMEOUT))
+    client.retry_handlers = []  # the outbox sender retries, and records every attempt
+    return client
+
+
+class Slack:
+    """Web API calls, timed and with their errors narrowed. `call` raises only SlackProblem."""
+
+    def __init__(self, client: AsyncWebClient, metrics: Metrics) -> None:
+        self.client = client
+        self.metrics = metrics
+
+    async def call(self, method: str, **arguments: Any) -> dict[str, Any]:
+        started = time.perf_counter()
+        try:
+            response = await self.client.api_call(method, json=arguments)
+        except SlackApiError as exc:
+            raise self._narrow(method, exc) from exc
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise SlackUnavailable(method, type(exc).__name__) from exc
+        finally:
+            self.metrics.slack_call.labels(method).observe(time.perf_counter() - started)
+        return dict(response.data) if isinstance(response.data, dict) else {}
+
+    def _narrow(self, method: str, exc: SlackApiError) -> SlackProblem:
+        status = exc.response.status_code
+        code = str(exc.response.get("error", "unknown_error"))
+        if status == 429:
+            self.metrics.slack_rate_limited.inc()
+            retry_after = exc.response.headers.get("Retry-After") or exc.response.headers.get("retry-after")
+            return RateLimited(method, float(retry_after) if retry_after else 1.0)
+        if status >= 500:
+            return SlackUnavailable(method, f"http_{status}")
+        if code in RECIPIENT_GONE:
+            return RecipientGone(method, code)
+        if code in ("internal_error", "fatal_error", "service_unavailable", "request_timeout"):
+            return SlackUnavailable(method, code)
+        return SlackRejected(method, code)

@@ -1,0 +1,106 @@
+"""Intake → DM → Accept, end to end: signed requests in, Slack Web API calls observed at the stand-in."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from tests.bot.harness import PEOPLE, STRANGER, Stack
+
+ALICE, BOB, MARIA = PEOPLE["alice"][0], PEOPLE["bob"][0], PEOPLE["maria"][0]
+
+
+def all_text(message: object) -> str:
+    return json.dumps({"text": message.text, "blocks": message.blocks})  # type: ignore[attr-defined]
+
+
+async def test_intake_sends_a_rich_dm_with_everything_escaped(stack: Stack) -> None:
+    response = await stack.intake(
+        {
+            "email": "ceo@acme.io",
+            "name": "<!channel> Eve & co",
+            "company": "<@UALICE1> Acme",
+            "employees": 120,
+            "intent": "demo",
+            "external_id": "form-1",
+            "favourite_colour": "<b>blue</b>",
+        }
+    )
+    assert response.status == 202, response.body
+    document = response.json()
+    assert (document["assignee"], document["rule"], document["state"]) == (
+        "alice",
+        "everyone-else",
+        "assigned",
+    )
+    assert document["due_at"] == "2026-11-23T15:05:00+00:00"
+    await stack.deliver()
+    [dm] = stack.dms("alice")
+    text = all_text(dm)
+    assert "<!channel>" not in text and "<@UALICE1> Acme" not in text and "<b>" not in text
+    assert "&lt;!channel&gt; Eve &amp; co" in text and "&lt;b&gt;blue&lt;/b&gt;" in text
+    due = int(datetime(2026, 11, 23, 15, 5, tzinfo=UTC).timestamp())
+    assert f"<!date^{due}^" in text  # the deadline, shown in each reader's own time zone
+    assert dm.metadata["event_payload"]["dedup_key"].endswith(":dm")
+    stack.slack.button(dm.blocks, "lead_accept")
+    stack.slack.button(dm.blocks, "lead_reassign")
+
+
+async def test_accept_claims_and_rewrites_the_dm_in_place(stack: Stack) -> None:
+    await stack.intake({"email": "a@shop.com", "company": "Shop", "external_id": "1"})
+    await stack.deliver()
+    [dm] = stack.dms("alice")
+    response = await stack.slack.click(ALICE, "lead_accept", channel=dm.channel, ts=dm.ts)
+    assert response.status == 200
+    await stack.deliver()
+    updated = stack.standin.message(dm.channel, dm.ts)
+    assert updated is not None and updated.edited_ts is not None
+    assert "Accepted by you" in all_text(updated)
+    assert "lead_accept" not in all_text(updated)
+    view = await stack.service.views.lead_view(1)
+    assert (view.lead.state.value, view.lead.claimed_by) == ("claimed", "alice")
+
+
+async def test_second_click_and_strangers_are_told_who_holds_the_lead(stack: Stack) -> None:
+    await stack.intake({"email": "a@shop.com", "company": "Shop", "external_id": "1"})
+    await stack.deliver()
+    [dm] = stack.dms("alice")
+    blocks = dm.blocks  # the copy a phone that did not refresh still shows, buttons and all
+    await stack.slack.click(ALICE, "lead_accept", channel=dm.channel, ts=dm.ts)
+    await stack.slack.post(*_click_payload(stack, ALICE, dm.channel, dm.ts, blocks))
+    await stack.slack.post(*_click_payload(stack, BOB, dm.channel, dm.ts, blocks))
+    await stack.slack.post(*_click_payload(stack, STRANGER, dm.channel, dm.ts, blocks))
+    assert "Already accepted by <@UALICE1>" in stack.standin.ephemerals_for(ALICE)[-1].text
+    assert "offered to <@UALICE1>, not to you" in stack.standin.ephemerals_for(BOB)[-1].text
+    assert "not set up in Leadrelay" in stack.standin.ephemerals_for(STRANGER)[-1].text
+    assert stack.service.metrics.claim_conflicts._value.get() == 2  # type: ignore[attr-defined]
+
+
+def _click_payload(
+    stack: Stack, user: str, channel: str, ts: str, blocks: list[dict[str, object]]
+) -> tuple[bytes, str]:
+    from urllib.parse import urlencode
+
+    block_id, button = stack.slack.button(blocks, "lead_accept")  # type: ignore[arg-type]
+    payload = {
+        "type": "block_actions",
+        "user": {"id": user},
+        "trigger_id": stack.standin.issue_trigger_id(user),
+        "channel": {"id": channel},
+        "container": {"type": "message", "message_ts": ts, "channel_id": channel},
+        "actions": [
+            {"type": "button", "action_id": "lead_accept", "block_id": block_id, "value": button["value"]}
+        ],
+    }
+    return urlencode({"payload": json.dumps(payload)}).encode(), "application/x-www-form-urlencoded"
+
+
+async def test_a_manager_may_accept_for_their_rep_and_the_audit_says_so(stack: Stack) -> None:
+    await stack.intake({"email": "a@shop.com", "company": "Shop", "external_id": "1"})
+    await stack.deliver()
+    [dm] = stack.dms("alice")
+    await stack.slack.post(*_click_payload(stack, MARIA, dm.channel, dm.ts, dm.blocks))
+    view = await stack.service.views.lead_view(1)
+    assert view.lead.claimed_by == "alice"
+    assert view.history[-1].actor.id == "maria" and "accepted for @alice by @maria" in view.history[-1].reason
+    assert "You accepted this lead for <@UALICE1>" in stack.standin.ephemerals_for(MARIA)[-1].text
