@@ -190,8 +190,9 @@ async def _apply_capacity(
     state = (await service.store.load_routing_state(now)).rep(rep.id)
     limit = state.capacity_override if state.capacity_override is not None else rep.capacity
     verb = "is now" if request.value is not None else "is"
+    leads = "lead" if limit == 1 else "leads"
     text = (
-        f"{mention(service.config, rep.id)}'s capacity {verb} {limit} open leads; "
+        f"{mention(service.config, rep.id)}'s capacity {verb} {limit} open {leads}; "
         f"{state.open_load}/{limit} in use right now."
     )
     if request.value is not None and state.open_load > limit:
