@@ -128,9 +128,7 @@ def offer_dm(view: LeadView, offer: Offer, config: RoutingConfig, now: datetime)
     return _rendered(text, blocks)
 
 
-def offer_closed(
-    view: LeadView, offer: Offer, config: RoutingConfig, *, headline: str, now: datetime
-) -> Rendered:
+def offer_closed(view: LeadView, offer: Offer, config: RoutingConfig, *, headline: str, now: datetime) -> Rendered:
     """The offer DM once the offer is over, for ``chat.update``: the same card, with the deadline and
     buttons replaced by `headline` (trusted mrkdwn, normally from `offer_headline`).
 
@@ -284,15 +282,9 @@ def backlog_digest_details(views: Sequence[LeadView], config: RoutingConfig, now
             record = view.lead
             team = _team_name(record.team_id, config)
             text = f"{lead_line(record)} · {team}\n{_lead_status(view, config, now)}"
-            take = (
-                button("Take", Action.TAKE, str(record.id), primary=True)
-                if record.state in _TAKEABLE
-                else None
-            )
+            take = button("Take", Action.TAKE, str(record.id), primary=True) if record.state in _TAKEABLE else None
             blocks.append(
-                SectionBlock(
-                    block_id=f"lead_{record.id}", text=_md(truncate(text, SECTION_TEXT)), accessory=take
-                )
+                SectionBlock(block_id=f"lead_{record.id}", text=_md(truncate(text, SECTION_TEXT)), accessory=take)
             )
         replies.append(_rendered(span, blocks))
     return replies
@@ -591,9 +583,7 @@ def _fate(record: LeadRecord, config: RoutingConfig, rep_id: str) -> str | None:
 
 def _audit(view: LeadView, offer_id: int, to_state: str) -> AuditEntry | None:
     """The latest audit entry about `offer_id` that moved to `to_state`."""
-    return next(
-        (e for e in reversed(view.history) if e.offer_id == offer_id and e.to_state == to_state), None
-    )
+    return next((e for e in reversed(view.history) if e.offer_id == offer_id and e.to_state == to_state), None)
 
 
 def _reason_label(reason: str) -> str:
@@ -660,9 +650,7 @@ def _lead_status(view: LeadView, config: RoutingConfig, now: datetime) -> str:
     if record.state is LeadState.CLAIMED:
         owner = mention(config, record.claimed_by) if record.claimed_by else "someone"
         at = slack_date(record.claimed_at or now)
-        accepted = (
-            latest is not None and latest.state is OfferState.CLAIMED and latest.rep_id == record.claimed_by
-        )
+        accepted = latest is not None and latest.state is OfferState.CLAIMED and latest.rep_id == record.claimed_by
         return f"✅ Accepted by {owner} at {at}" if accepted else f"🙋 Taken by {owner} at {at}"
     if record.state is LeadState.ASSIGNED and latest is not None:
         rep = mention(config, latest.rep_id)

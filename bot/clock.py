@@ -34,3 +34,16 @@ class ManualClock:
 
     def set(self, moment: datetime) -> None:
         self._now = moment
+
+
+class OffsetClock:
+    """Real time, shifted to start at `start`: the demo runs on a Monday morning whenever it is run."""
+
+    def __init__(self, start: datetime) -> None:
+        self._offset = start - datetime.now(UTC)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self._offset
+
+
+__all__ = ["Clock", "ManualClock", "OffsetClock", "SystemClock", "timedelta"]

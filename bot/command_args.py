@@ -92,7 +92,5 @@ def parse_capacity(text: str) -> CapacityRequest:
         raise UsageError(CAPACITY_USAGE)
     value = int(words[0])
     if value > MAX_CAPACITY:
-        raise UsageError(
-            f"{value} is more than {MAX_CAPACITY} open leads; pick a smaller number. {CAPACITY_USAGE}"
-        )
+        raise UsageError(f"{value} is more than {MAX_CAPACITY} open leads; pick a smaller number. {CAPACITY_USAGE}")
     return CapacityRequest(target, value)

@@ -119,9 +119,7 @@ def home_view(data: HomeData, config: RoutingConfig, now: datetime) -> dict[str,
     greeting = f"Hi {truncate(escape(config.person_name(person)), 140)}" if known else "Welcome to Leadrelay"
     blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=greeting, emoji=True))]
     if rep is None and not teams:
-        blocks.append(
-            section("You're not set up in Leadrelay yet. Ask your admin to add you to the routing config.")
-        )
+        blocks.append(section("You're not set up in Leadrelay yet. Ask your admin to add you to the routing config."))
     if rep is not None:
         status = rep_status(rep, data.runtimes.get(rep.id), data.loads.get(rep.id, 0), now)
         blocks.append(section(f"*Your status:* {status}"))
@@ -152,9 +150,7 @@ def _manager_blocks(data: HomeData, config: RoutingConfig, teams: list[Team], no
         manager = f" · {mention(config, team.manager)}" if team.manager else ""
         lines.append(f"*{escape(team.name)}*{manager}")
         for rep_id in team.members:
-            status = rep_status(
-                config.reps[rep_id], data.runtimes.get(rep_id), data.loads.get(rep_id, 0), now
-            )
+            status = rep_status(config.reps[rep_id], data.runtimes.get(rep_id), data.loads.get(rep_id, 0), now)
             lines.append(f"• {mention(config, rep_id)} — {status}")
     sections = packed(lines)
     blocks: list[Block] = [DividerBlock(), section("*Your teams*"), *sections[:_TEAM_SECTIONS]]
@@ -166,10 +162,7 @@ def _manager_blocks(data: HomeData, config: RoutingConfig, teams: list[Team], no
     for record in waiting[:_UNCLAIMED_SHOWN]:
         lead_team = config.teams.get(record.team_id) if record.team_id else None
         where = f" · {escape(lead_team.name)}" if lead_team else ""
-        line = (
-            f"{lead_line(record)}{where}\n"
-            f"{state_phrase(record.state)}, waiting {duration(now - record.received_at)}"
-        )
+        line = f"{lead_line(record)}{where}\n{state_phrase(record.state)}, waiting {duration(now - record.received_at)}"
         blocks += [section(line), lead_actions(record.id)]
     if len(waiting) > _UNCLAIMED_SHOWN:
         blocks.append(context(f"+{len(waiting) - _UNCLAIMED_SHOWN} more"))

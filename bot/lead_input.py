@@ -30,9 +30,7 @@ ALIASES: dict[str, str] = {
     **dict.fromkeys(["title", "job_title", "jobtitle", "role", "position"], "title"),
     **dict.fromkeys(["phone", "phone_number", "mobile"], "phone"),
     **dict.fromkeys(["country", "country_code", "nation"], "country"),
-    **dict.fromkeys(
-        ["employees", "employee_count", "company_size", "num_employees", "headcount"], "employees"
-    ),
+    **dict.fromkeys(["employees", "employee_count", "company_size", "num_employees", "headcount"], "employees"),
     **dict.fromkeys(["industry", "vertical", "sector"], "industry"),
     **dict.fromkeys(["source", "lead_source", "utm_source", "channel"], "source"),
     **dict.fromkeys(["intent", "request_type", "form_type"], "intent"),
@@ -161,12 +159,7 @@ def parse_lead(raw: Any, *, default_source: str = "api") -> ParsedLead:
             problems.append(FieldProblem(sender_key.get(name, name), _message(error)))
         fields = None
     if fields is not None and not (
-        fields.email
-        or fields.phone
-        or fields.company
-        or fields.full_name
-        or fields.first_name
-        or fields.last_name
+        fields.email or fields.phone or fields.company or fields.full_name or fields.first_name or fields.last_name
     ):
         problems.append(FieldProblem("email", "a lead needs at least an email, a phone, a name or a company"))
     if problems or fields is None:

@@ -50,18 +50,14 @@ def reassign_modal(offer: Offer, view: LeadView, config: RoutingConfig) -> dict[
     tried = {earlier.rep_id for earlier in view.offers} | {offer.rep_id}
     team = config.teams.get(offer.pool) if offer.pool else None
     pool = team.members if team is not None else tuple(config.reps)
-    candidates = [
-        config.reps[rep_id] for rep_id in pool if rep_id not in tried and config.reps[rep_id].active
-    ]
+    candidates = [config.reps[rep_id] for rep_id in pool if rep_id not in tried and config.reps[rep_id].active]
     reasons = [Option(value=code, text=_plain(label)) for code, label in REASSIGN_REASONS.items()]
     blocks: list[Block] = [
         section(lead_line(view.lead)),
         InputBlock(
             block_id=Field.REASON.value,
             label="Why pass it on?",
-            element=StaticSelectElement(
-                action_id=Field.REASON.value, placeholder="Pick a reason", options=reasons
-            ),
+            element=StaticSelectElement(action_id=Field.REASON.value, placeholder="Pick a reason", options=reasons),
         ),
         InputBlock(
             block_id=Field.NOTE.value,
@@ -144,9 +140,7 @@ def capacity_modal(rep_id: str, config: RoutingConfig, current: int, load: int) 
     `private_metadata` is the rep id. Raises KeyError for an unknown rep."""
     rep = config.reps[rep_id]
     blocks: list[Block] = [
-        section(
-            f"You have *{load}* open lead{'' if load == 1 else 's'}. Your default capacity is {rep.capacity}."
-        ),
+        section(f"You have *{load}* open lead{'' if load == 1 else 's'}. Your default capacity is {rep.capacity}."),
         InputBlock(
             block_id=Field.CAPACITY.value,
             label="Capacity",

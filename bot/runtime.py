@@ -37,9 +37,7 @@ async def resolve_people(config: RoutingConfig, slack: Slack) -> People:
             user = (await slack.call("users.lookupByEmail", email=person.email))["user"]
             found[person.id] = str(user["id"])
         except SlackProblem as exc:
-            log.warning(
-                "no Slack user for %s <%s>: %s; they cannot get DMs", person.id, person.email, exc.code
-            )
+            log.warning("no Slack user for %s <%s>: %s; they cannot get DMs", person.id, person.email, exc.code)
     return People(config, found)
 
 
@@ -96,3 +94,15 @@ async def serve(settings: Settings, *, socket_mode: bool) -> None:
             mode,
         )
         await stop.wait()
+
+
+@asynccontextmanager
+async def offline_service(config: RoutingConfig, database_url: str) -> AsyncIterator[Leadrelay]:
+    """The service without a server, for `import` and `report`: outbox rows wait for `serve` to send them."""
+    db = await connect(database_url)
+    metrics = Metrics()
+    slack = Slack(make_client("xoxb-offline", "http://127.0.0.1:9/"), metrics)  # never called offline
+    try:
+        yield Leadrelay.build(config=config, db=db, slack=slack, clock=SystemClock(), metrics=metrics)
+    finally:
+        await db.close()

@@ -111,9 +111,7 @@ class OutboxSender:
             await self.outbox.mark_sent(item.id, channel=channel, ts=ts, now=self.clock.now())
             if item.kind == OutboxKind.OFFER_DM and item.lead_id is not None:
                 view = await self.views.lead_view(item.lead_id)
-                self.metrics.intake_to_dm.observe(
-                    max(0.0, (self.clock.now() - view.lead.received_at).total_seconds())
-                )
+                self.metrics.intake_to_dm.observe(max(0.0, (self.clock.now() - view.lead.received_at).total_seconds()))
 
     async def _send(self, item: OutboxItem, now: datetime) -> tuple[str, str]:
         """Deliver one row; returns the (channel, ts) it landed as. Raises SlackProblem."""
@@ -123,9 +121,7 @@ class OutboxSender:
         kind = item.kind
         if kind == OutboxKind.OFFER_DM:
             offer = _offer(view, item.offer_id)
-            return await self._post(
-                item, self._user(item.target), blocks.offer_dm(view, offer, self.config, now)
-            )
+            return await self._post(item, self._user(item.target), blocks.offer_dm(view, offer, self.config, now))
         if kind == OutboxKind.OFFER_UPDATE:
             offer = _offer(view, item.offer_id)
             if item.dm_channel is None or item.dm_ts is None:

@@ -22,6 +22,7 @@ from slack_bolt.async_app import AsyncApp
 from bot.features import register_all
 from bot.intake import intake_handler
 from bot.service import Leadrelay
+from bot.timers import SlaTimers
 
 OUTBOX_STUCK_AFTER = timedelta(minutes=5)  # an undelivered row this old means Slack or we are in trouble
 
@@ -45,9 +46,10 @@ def build_bolt_app(service: Leadrelay, signing_secret: str, *, finish_before_rep
 
 
 def build_web_app(
-    service: Leadrelay, bolt: AsyncApp, *, intake_token: str, run_sender: bool = True
+    service: Leadrelay, bolt: AsyncApp, *, intake_token: str, run_background: bool = True
 ) -> web.Application:
-    """The aiohttp application. With `run_sender`, the outbox sender runs for as long as the app does."""
+    """The aiohttp application. With `run_background`, the outbox sender and the SLA timers run for as
+    long as the app does; tests drive both by hand instead."""
 
     async def slack_events(request: web.Request) -> web.Response:
         return await to_aiohttp_response(await bolt.async_dispatch(await to_bolt_request(request)))
@@ -72,15 +74,18 @@ def build_web_app(
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
 
-    if run_sender:
+    if run_background:
 
-        async def sender(_app: web.Application) -> AsyncIterator[None]:
+        async def background(_app: web.Application) -> AsyncIterator[None]:
             task = asyncio.create_task(service.sender.run(), name="outbox-sender")
             service.sender.wake()  # rows left over from before a restart go out first
+            timers = SlaTimers(service)
+            timers.start()  # the first sweep runs at once: deadlines that passed while we were down
             yield
+            timers.stop()
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-        app.cleanup_ctx.append(sender)
+        app.cleanup_ctx.append(background)
     return app

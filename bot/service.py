@@ -6,8 +6,8 @@ afterwards `committed()` wakes the outbox sender, so Slack hears about it at onc
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from bot.clock import Clock
@@ -36,6 +36,7 @@ class Leadrelay:
     people: People
     clock: Clock
     metrics: Metrics
+    on_commit: list[Callable[[], None]] = field(default_factory=list)
 
     @classmethod
     def build(
@@ -76,12 +77,12 @@ class Leadrelay:
         )
 
     def committed(self) -> None:
-        """A transaction that wrote outbox rows committed: deliver them now."""
+        """A transaction committed: deliver what it queued now, and let the timers look at the new deadlines."""
         self.sender.wake()
+        for hook in self.on_commit:
+            hook()
 
-    async def accept_lead(
-        self, parsed: ParsedLead, payload: Mapping[str, Any]
-    ) -> tuple[bool, dict[str, Any]]:
+    async def accept_lead(self, parsed: ParsedLead, payload: Mapping[str, Any]) -> tuple[bool, dict[str, Any]]:
         """Store and route an inbound lead. Returns (created, the intake response document); a repeat of
         (source, external_id) returns the first result again and routes nothing."""
         now = self.clock.now()

@@ -11,8 +11,7 @@ DEFAULT_PORT = 3000
 MIN_INTAKE_TOKEN = 16
 
 _WHERE = {
-    "SLACK_BOT_TOKEN": "the Bot User OAuth Token (xoxb-…) from api.slack.com/apps → your app → "
-    "OAuth & Permissions",
+    "SLACK_BOT_TOKEN": "the Bot User OAuth Token (xoxb-…) from api.slack.com/apps → your app → OAuth & Permissions",
     "SLACK_SIGNING_SECRET": "the Signing Secret from api.slack.com/apps → your app → Basic Information → "
     "App Credentials",
     "SLACK_APP_TOKEN": "an App-Level Token (xapp-…) with connections:write, from api.slack.com/apps → "
@@ -57,9 +56,7 @@ class Settings:
 
         bot_token = required("SLACK_BOT_TOKEN", "xoxb-")
         signing_secret = required("SLACK_SIGNING_SECRET")
-        app_token = (
-            required("SLACK_APP_TOKEN", "xapp-") if socket_mode else env.get("SLACK_APP_TOKEN") or None
-        )
+        app_token = required("SLACK_APP_TOKEN", "xapp-") if socket_mode else env.get("SLACK_APP_TOKEN") or None
         intake_token = required("LEADRELAY_INTAKE_TOKEN")
         if intake_token and len(intake_token) < MIN_INTAKE_TOKEN:
             problems.append(f"LEADRELAY_INTAKE_TOKEN is too short: use {_WHERE['LEADRELAY_INTAKE_TOKEN']}")

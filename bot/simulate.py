@@ -174,11 +174,7 @@ def _report(summary: Summary, config: RoutingConfig, bad_rows: int) -> str:
         f"Leads: {summary.leads}   routed: {routed}   nurture: {summary.nurture}   "
         f"manager queue: {summary.queued}   expired offers: {summary.expired}   bad rows: {bad_rows}",
         f"Fallback rate: {summary.fallback_rate:.1%}"
-        + (
-            "   (above the 10% alert threshold: rules miss too many leads)"
-            if summary.fallback_rate > 0.10
-            else ""
-        ),
+        + ("   (above the 10% alert threshold: rules miss too many leads)" if summary.fallback_rate > 0.10 else ""),
         "",
         "Distribution per rep:",
     ]

@@ -88,9 +88,11 @@ def slack_date(moment: datetime, fallback_format: str = DEFAULT_DATE_FALLBACK) -
 
 
 def duration(delta: timedelta) -> str:
-    """A span as people say it, to the minute, rounded down: "less than a minute", "1 minute",
-    "2 hours 5 minutes", "3 days 4 hours" (minutes are dropped from a day or more)."""
-    minutes = int(delta.total_seconds() // 60)
+    """A span as people say it, to the nearest minute (4m59s is "5 minutes"): "less than a minute",
+    "1 minute", "2 hours 5 minutes", "3 days 4 hours" (minutes are dropped from a day or more)."""
+    if delta.total_seconds() < 60:
+        return "less than a minute"
+    minutes = int((delta.total_seconds() + 30) // 60)
     if minutes < 1:
         return "less than a minute"
     days, rest = divmod(minutes, 24 * 60)

@@ -169,9 +169,7 @@ async def _apply_pto(
         )
         return
     else:
-        await service.store.set_pto(
-            rep.id, pto_window(rep, request.first_day, request.last_day), by=actor, now=now
-        )
+        await service.store.set_pto(rep.id, pto_window(rep, request.first_day, request.last_day), by=actor, now=now)
         backup = f" Leads go to {mention(service.config, rep.backup)} meanwhile." if rep.backup else ""
         days = f"{request.first_day:%a %b} {request.first_day.day}"
         if request.last_day != request.first_day:

@@ -53,9 +53,7 @@ def register(app: AsyncApp, service: Leadrelay) -> None:
             on_behalf = offer.rep_id != person
             if on_behalf and not service.people.may_act_for(person, offer.rep_id):
                 raise NotYourOffer(offer_id, offer.rep_id, person)
-            claimed = await service.store.claim(
-                offer_id, by=person, now=service.clock.now(), on_behalf=on_behalf
-            )
+            claimed = await service.store.claim(offer_id, by=person, now=service.clock.now(), on_behalf=on_behalf)
         except (Refused, NotFound) as error:
             service.metrics.claim_conflicts.inc()
             text = await refusal_text(service, error) if isinstance(error, Refused) else "That lead is gone."
@@ -100,9 +98,7 @@ def register(app: AsyncApp, service: Leadrelay) -> None:
     async def submit_reassign(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         reason = selected(view, Field.REASON)
         if reason is None or reason not in REASSIGN_REASONS:
-            await ack(
-                response_action="errors", errors={Field.REASON: "Pick a reason, so your manager knows why."}
-            )
+            await ack(response_action="errors", errors={Field.REASON: "Pick a reason, so your manager knows why."})
             return
         note, suggested = typed(view, Field.NOTE), selected(view, Field.SUGGEST)
         await ack()

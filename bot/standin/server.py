@@ -271,9 +271,7 @@ class Faults:
         """
         if delay <= 0:
             raise ValueError(f"delay must be > 0 seconds, got {delay}")
-        self._add(
-            _CallFault(kind="timeout", method=method, remaining=times, delay=delay, processed=processed)
-        )
+        self._add(_CallFault(kind="timeout", method=method, remaining=times, delay=delay, processed=processed))
 
     def user_error(self, user_id: str, error: UserFault) -> None:
         """Make every post to ``user_id`` fail with ``error`` until ``clear_user_error``/``clear``."""
@@ -647,6 +645,7 @@ class SlackStandin:
         members: Iterable[str] = (),
         bot_is_member: bool = True,
         is_private: bool = False,
+        id: str | None = None,
     ) -> str:
         """Create a channel and return its ``C…`` id. A private channel the bot is not in is invisible
         to it (``channel_not_found``), as in Slack. Raises ValueError for a bad or taken name or an
@@ -659,7 +658,7 @@ class SlackStandin:
         if bot_is_member and self.bot_user_id not in member_ids:
             member_ids.insert(0, self.bot_user_id)
         channel = Channel(
-            id=self._new_id("C"),
+            id=self._channel_id(id, is_private),
             name=name,
             is_im=False,
             is_private=is_private,
@@ -670,6 +669,14 @@ class SlackStandin:
         self._channels[channel.id] = channel
         self._channel_by_name[name] = channel.id
         return channel.id
+
+    def _channel_id(self, wanted: str | None, is_private: bool) -> str:
+        """A fresh ``C…`` id, or `wanted` (a config that names its channels by id) if it is free."""
+        if wanted is None:
+            return self._new_id("C")
+        if not re.match(r"^[CG][A-Z0-9]{2,}$", wanted) or wanted in self._channels:
+            raise ValueError(f"channel id {wanted!r} must look like a Slack channel id and be free")
+        return wanted
 
     def add_usergroup(self, handle: str, members: Iterable[str]) -> str:
         """Create a user group (``@handle``) and return its ``S…`` id."""
@@ -809,9 +816,7 @@ class SlackStandin:
         # A timeout: record the call on arrival, so a test that saw the client give up finds it at
         # once, and settle the record if an answer does go out.
         response = self._run(handler, args) if fault.processed else None
-        held = ApiCall(
-            method=method, args=args, at=received_at, status=None, response=response, fault="timeout"
-        )
+        held = ApiCall(method=method, args=args, at=received_at, status=None, response=response, fault="timeout")
         self.calls.append(held)
         await self._pause(fault.delay)
         if _client_gone(request):
@@ -855,9 +860,7 @@ class SlackStandin:
         fault: str | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> web.Response:
-        self.calls.append(
-            ApiCall(method=method, args=args, at=received_at, status=status, response=body, fault=fault)
-        )
+        self.calls.append(ApiCall(method=method, args=args, at=received_at, status=status, response=body, fault=fault))
         return web.json_response(body, status=status, headers=headers)
 
     async def _pause(self, delay: float) -> None:
@@ -1017,9 +1020,7 @@ class SlackStandin:
             blocks = self._stamp_block_ids(blocks_value)
         attachments: list[JsonDict] | None = None
         if attachments_value is not None:
-            if not isinstance(attachments_value, list) or not all(
-                isinstance(a, dict) for a in attachments_value
-            ):
+            if not isinstance(attachments_value, list) or not all(isinstance(a, dict) for a in attachments_value):
                 raise _ApiError("invalid_attachments")
             if len(attachments_value) > MAX_ATTACHMENTS:
                 raise _ApiError("too_many_attachments")
@@ -1240,9 +1241,7 @@ class SlackStandin:
 
     def _check_external_id(self, spec: Mapping[str, Any], *, replacing: str | None = None) -> None:
         external_id = spec.get("external_id")
-        if external_id and any(
-            v.external_id == external_id and v.id != replacing for v in self._views.values()
-        ):
+        if external_id and any(v.external_id == external_id and v.id != replacing for v in self._views.values()):
             raise _ApiError("duplicate_external_id")
 
     def _make_view(
@@ -1513,9 +1512,7 @@ def _client_gone(request: web.Request) -> bool:
     return transport is None or transport.is_closing()
 
 
-def _page(
-    items: Sequence[_T], args: _Args, *, default_limit: int | None, limit_error: str
-) -> tuple[list[_T], str]:
+def _page(items: Sequence[_T], args: _Args, *, default_limit: int | None, limit_error: str) -> tuple[list[_T], str]:
     """One page of ``items`` and the ``next_cursor`` ("" on the last page), Slack-style.
 
     Cursors are opaque base64 strings; one not issued by this pagination is ``invalid_cursor``.

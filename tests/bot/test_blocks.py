@@ -145,9 +145,7 @@ def ended(offer: Offer, reason: EndReason, at: datetime = NOW) -> Offer:
     return replace(offer, state=OfferState.ENDED, end_reason=reason, ended_at=at)
 
 
-def audit(
-    offer_id: int, to_state: str, actor: str, reason: str, detail: dict[str, Any] | None = None
-) -> AuditEntry:
+def audit(offer_id: int, to_state: str, actor: str, reason: str, detail: dict[str, Any] | None = None) -> AuditEntry:
     kind = ActorKind.MANAGER if actor in CONFIG.managers else ActorKind.REP
     return AuditEntry(
         id=offer_id * 10,
@@ -168,9 +166,7 @@ def make_view(
     offers: tuple[Offer, ...] | None = None,
     history: tuple[AuditEntry, ...] = (),
 ) -> LeadView:
-    return LeadView(
-        lead=record or make_record(), offers=(make_offer(),) if offers is None else offers, history=history
-    )
+    return LeadView(lead=record or make_record(), offers=(make_offer(),) if offers is None else offers, history=history)
 
 
 # --- what "safe" means ---------------------------------------------------------------------------------
@@ -265,7 +261,8 @@ def test_slack_date_shows_each_reader_their_zone_with_a_utc_fallback() -> None:
     [
         (timedelta(seconds=59), "less than a minute"),
         (timedelta(seconds=-5), "less than a minute"),
-        (timedelta(minutes=1, seconds=30), "1 minute"),
+        (timedelta(minutes=1, seconds=29), "1 minute"),
+        (timedelta(minutes=4, seconds=59), "5 minutes"),
         (timedelta(hours=2, minutes=5), "2 hours 5 minutes"),
         (timedelta(hours=1), "1 hour"),
         (timedelta(days=3, hours=4, minutes=9), "3 days 4 hours"),
@@ -323,9 +320,7 @@ def test_offer_dm_headers_the_contact_when_there_is_no_company() -> None:
 
 def test_offer_chosen_by_a_person_says_who_chose_the_rep() -> None:
     offer = make_offer(offered_by="maria", summary="suggested by @maria")
-    assert "*Why you:* chosen by <@UMARIA1>" in joined(
-        blocks.offer_dm(make_view(), offer, CONFIG, NOW).blocks
-    )
+    assert "*Why you:* chosen by <@UMARIA1>" in joined(blocks.offer_dm(make_view(), offer, CONFIG, NOW).blocks)
 
 
 def test_a_hostile_company_is_escaped_everywhere() -> None:
@@ -418,9 +413,7 @@ def test_headline_for_a_reassigned_offer_gives_the_reason_and_the_next_rep() -> 
     by_rep = (audit(31, "reassigned", "alice", "out_of_territory"),)
     assert closed_headline(gone, (nxt,), by_rep) == "↪️ Reassigned to <@UBOB001> — Out of territory"
     by_manager = (audit(31, "reassigned", "maria", "a custom reason"),)
-    assert closed_headline(gone, (nxt,), by_manager) == (
-        "↪️ Reassigned by <@UMARIA1> to <@UBOB001> — a custom reason"
-    )
+    assert closed_headline(gone, (nxt,), by_manager) == ("↪️ Reassigned by <@UMARIA1> to <@UBOB001> — a custom reason")
     nobody = closed_headline(gone, (), by_rep, state=LeadState.QUEUED)
     assert nobody == "↪️ Reassigned — Out of territory · sent to the managers"
 
@@ -431,10 +424,7 @@ def test_headline_for_taken_released_withdrawn_and_open_offers() -> None:
     assert closed_headline(taken, history=(audit(31, "claimed", "maria", "taken by @maria"),)) == (
         f"🙋 Taken by <@UMARIA1> at {at}"
     )
-    assert (
-        closed_headline(taken, state=LeadState.CLAIMED, claimed_by="hana")
-        == f"🙋 Taken by <@UHANA01> at {at}"
-    )
+    assert closed_headline(taken, state=LeadState.CLAIMED, claimed_by="hana") == f"🙋 Taken by <@UHANA01> at {at}"
     released = replace(ended(make_offer(), EndReason.RELEASED), claimed_at=NOW, claimed_by="alice")
     nxt = make_offer(id=32, rep_id="carol", attempt=2)
     assert closed_headline(released, (nxt,), (audit(31, "released", "alice", "conflict"),)) == (
@@ -461,7 +451,7 @@ def test_offer_closed_replaces_the_deadline_and_buttons_with_the_headline() -> N
 
 
 def test_reminder_says_how_long_is_left_and_offers_accept_again() -> None:
-    offer = make_offer(due_at=NOW + timedelta(seconds=90))
+    offer = make_offer(due_at=NOW + timedelta(seconds=80))
     nudge = blocks.reminder(offer, make_view(), CONFIG, NOW)
     assert_safe_message(nudge)
     assert nudge.text == "⏳ 1 minute left to accept Acme Corp"
@@ -478,29 +468,21 @@ def test_thread_notes_tell_the_channel_what_happened_in_one_line() -> None:
     second = make_offer(id=32, rep_id="bob", attempt=2)
     expired = blocks.thread_note(make_view(offers=(first, second)), CONFIG, "expired", NOW, offer_id=31)
     assert (
-        expired.text
-        == f"⏰ Offer to <@UALICE1> expired at {slack_date(first.due_at)}; now with <@UBOB001> (attempt 2)"
+        expired.text == f"⏰ Offer to <@UALICE1> expired at {slack_date(first.due_at)}; now with <@UBOB001> (attempt 2)"
     )
     assert len(expired.blocks) == 1
 
     passed = ended(make_offer(), EndReason.REASSIGNED)
     note = (audit(31, "reassigned", "alice", "at_capacity", {"note": "too busy\nthis week"}),)
-    line = blocks.thread_note(
-        make_view(offers=(passed, second), history=note), CONFIG, "reassigned", NOW
-    ).text
-    assert (
-        line
-        == "↪️ <@UALICE1> passed it on — At capacity (“too busy this week”); now with <@UBOB001> (attempt 2)"
-    )
+    line = blocks.thread_note(make_view(offers=(passed, second), history=note), CONFIG, "reassigned", NOW).text
+    assert line == "↪️ <@UALICE1> passed it on — At capacity (“too busy this week”); now with <@UBOB001> (attempt 2)"
 
     claimed = replace(make_offer(), state=OfferState.CLAIMED, claimed_at=NOW, claimed_by="alice")
     line = blocks.thread_note(make_view(offers=(claimed,)), CONFIG, "claimed", NOW).text
     assert line == f"✅ Accepted by <@UALICE1> at {slack_date(NOW)}, 1 minute after the offer"
 
     record = make_record(state=LeadState.CLAIMED, claimed_by="maria", claimed_at=NOW, offer_id=None)
-    taken = blocks.thread_note(
-        make_view(record, (ended(make_offer(), EndReason.TAKEN),)), CONFIG, "taken", NOW
-    )
+    taken = blocks.thread_note(make_view(record, (ended(make_offer(), EndReason.TAKEN),)), CONFIG, "taken", NOW)
     assert taken.text == f"🙋 Taken by <@UMARIA1> at {slack_date(NOW)} from <@UALICE1>"
 
     odd = blocks.thread_note(make_view(offers=()), CONFIG, "archived", NOW)
@@ -533,9 +515,7 @@ def test_escalation_asks_the_manager_with_take_and_assign_buttons() -> None:
 
 def test_escalation_resolved_says_who_took_it_and_drops_the_buttons() -> None:
     view = escalated_view()
-    taken = replace(
-        view, lead=replace(view.lead, state=LeadState.CLAIMED, claimed_by="maria", claimed_at=NOW)
-    )
+    taken = replace(view, lead=replace(view.lead, state=LeadState.CLAIMED, claimed_by="maria", claimed_at=NOW))
     post = blocks.escalation_resolved(taken, CONFIG, NOW)
     assert_safe_message(post)
     assert buttons(post.blocks) == []
@@ -555,9 +535,7 @@ def backlog(count: int) -> list[LeadView]:
     for i in range(count):
         team = ("emea", "inside", None)[i % 3]
         state = (LeadState.ESCALATED, LeadState.ASSIGNED, LeadState.CLAIMED)[i % 3]
-        record = make_record(
-            id=100 + i, team_id=team, state=state, received_at=NOW - timedelta(hours=3, minutes=i)
-        )
+        record = make_record(id=100 + i, team_id=team, state=state, received_at=NOW - timedelta(hours=3, minutes=i))
         views.append(make_view(record, (ended(make_offer(id=1000 + i, lead_id=100 + i), EndReason.EXPIRED),)))
     return views
 
@@ -595,9 +573,7 @@ def test_backlog_becomes_one_digest_with_the_details_in_the_thread() -> None:
 
 
 def test_leads_list_shows_offers_with_their_own_buttons_within_the_block_limit() -> None:
-    offers = [
-        (make_offer(id=200 + i, lead_id=300 + i), make_view(make_record(id=300 + i))) for i in range(40)
-    ]
+    offers = [(make_offer(id=200 + i, lead_id=300 + i), make_view(make_record(id=300 + i))) for i in range(40)]
     claimed = [
         make_view(make_record(id=400 + i, state=LeadState.CLAIMED, claimed_at=NOW, claimed_by="alice"))
         for i in range(25)
@@ -618,9 +594,7 @@ def test_leads_list_shows_offers_with_their_own_buttons_within_the_block_limit()
 def test_plain_is_one_section_of_trusted_mrkdwn() -> None:
     reply = blocks.plain(f"Already accepted by {mention(CONFIG, 'bob')}")
     assert reply.text == "Already accepted by <@UBOB001>"
-    assert reply.blocks == [
-        {"type": "section", "text": {"type": "mrkdwn", "text": reply.text, "verbatim": True}}
-    ]
+    assert reply.blocks == [{"type": "section", "text": {"type": "mrkdwn", "text": reply.text, "verbatim": True}}]
     with pytest.raises(ValueError):
         blocks.plain(" ")
 
@@ -688,9 +662,7 @@ def test_capacity_modal_is_a_whole_number_from_0_to_200() -> None:
         "max_value": "200",
     }
     assert "*3* open leads" in joined(modal["blocks"]) and "default capacity is 5" in joined(modal["blocks"])
-    assert (
-        capacity_modal("erin", CONFIG, current=500, load=0)["blocks"][1]["element"]["initial_value"] == "200"
-    )
+    assert capacity_modal("erin", CONFIG, current=500, load=0)["blocks"][1]["element"]["initial_value"] == "200"
 
 
 # --- App Home and status -------------------------------------------------------------------------------
@@ -735,9 +707,7 @@ def test_rep_status_names_the_first_reason_no_lead_arrives() -> None:
 
 
 def test_rep_home_shows_status_settings_offers_and_claims() -> None:
-    offers = tuple(
-        (make_offer(id=200 + i, lead_id=300 + i), make_view(make_record(id=300 + i))) for i in range(12)
-    )
+    offers = tuple((make_offer(id=200 + i, lead_id=300 + i), make_view(make_record(id=300 + i))) for i in range(12))
     claimed = tuple(make_record(id=400 + i, state=LeadState.CLAIMED, claimed_at=NOW) for i in range(3))
     data = HomeData(
         person_id="alice",
@@ -876,6 +846,4 @@ def test_no_lead_content_breaks_block_kit_or_leaks_markup(
         assert_safe_message(rendered)
     assert_safe_view(reassign_modal(offer, view, CONFIG))
     assert_safe_view(assign_modal(view, CONFIG))
-    assert_safe_view(
-        home_view(HomeData(person_id="maria", offers=((offer, view),), unclaimed=(record,)), CONFIG, NOW)
-    )
+    assert_safe_view(home_view(HomeData(person_id="maria", offers=((offer, view),), unclaimed=(record,)), CONFIG, NOW))

@@ -22,9 +22,7 @@ def config_file(tmp_path: Path) -> Path:
 
 def write_csv(tmp_path: Path, rows: list[str]) -> Path:
     path = tmp_path / "leads.csv"
-    path.write_text(
-        "external_id,created_at,email,country,employees,intent,score,owner\n" + "\n".join(rows) + "\n"
-    )
+    path.write_text("external_id,created_at,email,country,employees,intent,score,owner\n" + "\n".join(rows) + "\n")
     return path
 
 

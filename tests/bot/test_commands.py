@@ -16,9 +16,7 @@ def last_ephemeral(stack: Stack, user: str) -> str:
 async def test_pto_with_dates_is_set_in_the_reps_zone_and_routes_around_them(stack: Stack) -> None:
     response = await stack.slack.command(ALICE, "/pto", "2026-11-23 2026-11-25")
     assert response.status == 200
-    assert "PTO set for <@UALICE1>: Mon Nov 23 to Wed Nov 25 (America/New_York)" in last_ephemeral(
-        stack, ALICE
-    )
+    assert "PTO set for <@UALICE1>: Mon Nov 23 to Wed Nov 25 (America/New_York)" in last_ephemeral(stack, ALICE)
     runtime = await stack.service.views.rep_runtime("alice", stack.clock.now())
     [pto] = runtime.pto
     assert pto.window.start == datetime(2026, 11, 23, 5, 0, tzinfo=UTC)  # midnight in New York
@@ -75,10 +73,7 @@ async def test_capacity_shows_and_sets_with_the_load(stack: Stack) -> None:
     for text in ("lots", "-1", "999", "1 2"):
         response = await stack.slack.command(ALICE, "/capacity", text)
         assert "/capacity" in response.body
-    assert (
-        "Only <@UALICE1> or their manager"
-        in (await stack.slack.command(BOB, "/capacity", f"<@{ALICE}> 9")).body
-    )
+    assert "Only <@UALICE1> or their manager" in (await stack.slack.command(BOB, "/capacity", f"<@{ALICE}> 9")).body
 
 
 async def test_strangers_are_told_politely(stack: Stack) -> None:
@@ -91,7 +86,7 @@ async def test_leads_lists_open_offers_with_working_buttons(stack: Stack) -> Non
     await stack.slack.command(ALICE, "/leads")
     listing = stack.standin.ephemerals_for(ALICE)[-1]
     assert "Shop One" in listing.text + str(listing.blocks)
-    block_id, button = stack.slack.button(listing.blocks, "lead_accept")
+    _block_id, button = stack.slack.button(listing.blocks, "lead_accept")
     assert button["value"] == "1"
 
 

@@ -84,9 +84,7 @@ async def test_every_action_appears_on_some_screen(stack: Stack) -> None:
     surfaces = [
         blocks.offer_dm(view, offer, service.config, now).blocks,
         blocks.escalation(view, service.config, manager_id="maria", level=0, ping=0, now=now).blocks,
-        home.home_view(home.HomeData(person_id="alice", offers=((offer, view),)), service.config, now)[
-            "blocks"
-        ],
+        home.home_view(home.HomeData(person_id="alice", offers=((offer, view),)), service.config, now)["blocks"],
         modals.reassign_modal(offer, view, service.config)["blocks"],
     ]
     seen = {

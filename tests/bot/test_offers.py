@@ -88,9 +88,7 @@ def _click_payload(
         "trigger_id": stack.standin.issue_trigger_id(user),
         "channel": {"id": channel},
         "container": {"type": "message", "message_ts": ts, "channel_id": channel},
-        "actions": [
-            {"type": "button", "action_id": "lead_accept", "block_id": block_id, "value": button["value"]}
-        ],
+        "actions": [{"type": "button", "action_id": "lead_accept", "block_id": block_id, "value": button["value"]}],
     }
     return urlencode({"payload": json.dumps(payload)}).encode(), "application/x-www-form-urlencoded"
 

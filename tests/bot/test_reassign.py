@@ -39,8 +39,7 @@ async def test_reassign_asks_why_then_routes_to_the_next_rep_and_updates_both_dm
     view = await stack.service.views.lead_view(1)
     assert [o.rep_id for o in view.offers] == ["alice", "bob"]
     assert any(
-        "Out of territory" in entry.reason
-        and "They are in Canada" in json.dumps(entry.detail or {}) + entry.reason
+        "Out of territory" in entry.reason and "They are in Canada" in json.dumps(entry.detail or {}) + entry.reason
         for entry in view.history
     )
 
@@ -69,12 +68,8 @@ async def test_only_the_rep_or_their_manager_may_reassign(stack: Stack) -> None:
         "type": "block_actions",
         "user": {"id": BOB},
         "trigger_id": stack.standin.issue_trigger_id(BOB),
-        "actions": [
-            {"type": "button", "action_id": "lead_reassign", "block_id": block_id, "value": button["value"]}
-        ],
+        "actions": [{"type": "button", "action_id": "lead_reassign", "block_id": block_id, "value": button["value"]}],
     }
-    await stack.slack.post(
-        urlencode({"payload": json.dumps(payload)}).encode(), "application/x-www-form-urlencoded"
-    )
+    await stack.slack.post(urlencode({"payload": json.dumps(payload)}).encode(), "application/x-www-form-urlencoded")
     assert stack.standin.open_views(BOB) == []
     assert "Only <@UALICE1> or their manager can reassign" in stack.standin.ephemerals_for(BOB)[-1].text

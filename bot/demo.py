@@ -1,0 +1,319 @@
+"""`leadrelay demo`: the whole product on one machine, no Slack account needed.
+
+It starts the Slack stand-in, a temporary SQLite database and the real server (intake, Bolt, outbox
+sender, SLA timers) with the example team, feeds it leads over `POST /leads`, and prints what each rep
+and manager sees in Slack as it happens. Scripted reps accept one lead and reassign another; one lead
+has a short SLA and nobody touches it, so it expires, moves to the next rep, escalates to the
+managers' channel, and a manager takes it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import tempfile
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TextIO
+
+import aiohttp
+import yaml
+from aiohttp import web
+
+from bot.clock import OffsetClock
+from bot.metrics import Metrics
+from bot.people import People
+from bot.server import build_bolt_app, build_web_app
+from bot.service import Leadrelay
+from bot.slack import Slack, make_client
+from bot.standin import SlackStandin
+from bot.standin.driver import SlackDriver
+from routing import RoutingConfig
+from routing.config import compile_config
+from storage.db import connect
+
+TOKEN, SECRET, INTAKE = "xoxb-demo", "demo-signing-secret", "demo-intake-token-0123456789"
+MONDAY_10_NEW_YORK = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
+QUICK_SOURCE = "webinar"  # the demo's leads from this source get the short SLA
+
+LEADS: list[dict[str, Any]] = [
+    {
+        "external_id": "demo-1",
+        "first_name": "Lena",
+        "last_name": "Vogel",
+        "email": "lena.vogel@autohaus-vogel.de",
+        "company": "Autohaus Vogel",
+        "title": "Head of Sales Ops",
+        "country": "Germany",
+        "employees": 85,
+        "industry": "retail",
+        "source": "web_form",
+        "intent": "demo",
+        "score": 72,
+    },
+    {
+        "external_id": "demo-2",
+        "first_name": "Marcus",
+        "last_name": "Reed",
+        "email": "marcus@brightpath.io",
+        "company": "Brightpath",
+        "title": "VP Revenue",
+        "country": "US",
+        "employees": 140,
+        "industry": "saas",
+        "source": "pricing_page",
+        "intent": "pricing",
+        "score": 88,
+    },
+    {
+        "external_id": "demo-3",
+        "name": "<!channel> Priya & Co",
+        "email": "priya@tinyshop.com",
+        "company": "<@U0CHANNEL> TinyShop",
+        "country": "US",
+        "employees": 9,
+        "industry": "retail",
+        "source": "chat",
+        "intent": "demo",
+        "score": 61,
+        "note": "asked for a callback <today>",
+    },
+    {
+        "external_id": "demo-4",
+        "first_name": "Dana",
+        "last_name": "Cole",
+        "email": "dana.cole@northfield.com",
+        "company": "Northfield Logistics",
+        "title": "COO",
+        "country": "US",
+        "employees": 60,
+        "industry": "logistics",
+        "source": QUICK_SOURCE,
+        "intent": "content",
+        "score": 55,
+    },
+]
+
+
+def demo_config(path: str, quick_sla: timedelta) -> RoutingConfig:
+    """The example config, with a short SLA for webinar leads so an expiry happens while you watch."""
+    raw = yaml.safe_load(Path(path).read_text())
+    quick = {"name": "demo-quick", "when": {"source": QUICK_SOURCE}, "within": f"{int(quick_sla.total_seconds())}s"}
+    raw["sla"] = [quick, *raw["sla"]]
+    for team in raw["teams"]:
+        team["escalation"] = {
+            **team.get("escalation", {}),
+            "after_expiries": 2,
+            "repeat_every": f"{int(quick_sla.total_seconds()) * 2}s",
+        }
+    return compile_config(raw)
+
+
+class Transcript:
+    """Prints every message Slack would show, as people would see it, as the stand-in receives it."""
+
+    def __init__(self, standin: SlackStandin, config: RoutingConfig, people: People, out: TextIO) -> None:
+        self.standin, self.config, self.people, self.out = standin, config, people, out
+        self.seen = 0
+        self.started = datetime.now(UTC)
+
+    def name(self, slack_id: str) -> str:
+        person = self.people.person(slack_id)
+        return self.config.person_name(person) if person else slack_id
+
+    def where(self, channel: str) -> str:
+        info = self.standin.channel(channel)
+        if info is not None and info.is_im and info.user:
+            return f"DM to {self.name(info.user)}"
+        return f"#{info.name}" if info is not None and info.name else channel
+
+    def flush(self) -> None:
+        for call in self.standin.calls[self.seen :]:
+            self.seen += 1
+            if not call.ok or call.response is None:
+                continue
+            line = self.describe(call.method, call.args, call.response)
+            if line:
+                stamp = (datetime.now(UTC) - self.started).total_seconds()
+                print(f"[{stamp:5.1f}s] {line}", file=self.out, flush=True)
+
+    def readable(self, mrkdwn: str) -> str:
+        """What a person sees: mentions as names, dates in words, escaped characters as typed."""
+        text = _MENTION.sub(lambda m: "@" + self.name(m.group(1)), mrkdwn.replace("\n", " "))
+        text = _DATE.sub(lambda m: m.group(1), text)
+        return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+    def describe(self, method: str, args: dict[str, Any], response: dict[str, Any]) -> str | None:
+        text = self.readable(str(args.get("text", "")))
+        buttons = _buttons(args.get("blocks"))
+        if method == "chat.postMessage":
+            thread = " (in thread)" if args.get("thread_ts") else ""
+            return f"💬 {self.where(str(response.get('channel')))}{thread}: {text}{buttons}"
+        if method == "chat.update":
+            return f"✏️  {self.where(str(args.get('channel')))} updated: {text}{buttons}"
+        if method == "chat.postEphemeral":
+            return f"👁  only {self.name(str(args.get('user')))} sees: {text}"
+        if method == "views.open":
+            view = args.get("view")
+            view = json.loads(view) if isinstance(view, str) else view or {}
+            return f"🪟 a modal opens: {view.get('title', {}).get('text', '')}"
+        return None
+
+
+_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+_DATE = re.compile(r"<!date\^[^|>]*\|([^>]*)>")
+
+
+def _buttons(blocks: Any) -> str:
+    blocks = json.loads(blocks) if isinstance(blocks, str) else blocks or []
+    labels = [
+        element["text"]["text"]
+        for block in blocks
+        if block.get("type") == "actions"
+        for element in block.get("elements", [])
+        if element.get("type") == "button"
+    ]
+    return f"  [{'] ['.join(labels)}]" if labels else ""
+
+
+async def _until(check: Callable[[], Awaitable[bool] | bool], transcript: Transcript, within: float) -> bool:
+    deadline = asyncio.get_running_loop().time() + within
+    while asyncio.get_running_loop().time() < deadline:
+        transcript.flush()
+        result = check()
+        if await result if isinstance(result, Awaitable) else result:
+            return True
+        await asyncio.sleep(0.1)
+    return False
+
+
+async def run_demo(config_path: str, *, out: TextIO, quick_sla: timedelta = timedelta(seconds=15)) -> int:
+    config = demo_config(config_path, quick_sla)
+    with tempfile.TemporaryDirectory(prefix="leadrelay-demo-") as tmp:
+        async with SlackStandin(tokens={TOKEN}) as standin:
+            for person in [*config.reps.values(), *config.managers.values()]:
+                if person.slack_id:
+                    tz = getattr(person, "tz", None)
+                    standin.add_user(
+                        person.id, id=person.slack_id, real_name=person.name, tz=tz.key if tz else "America/New_York"
+                    )
+            for team in config.teams.values():
+                if team.channel and standin.channel(team.channel) is None:
+                    standin.add_channel(f"sales-{team.id}", id=team.channel)
+            db = await connect(f"sqlite+aiosqlite:///{Path(tmp) / 'demo.db'}")
+            metrics = Metrics()
+            service = Leadrelay.build(
+                config=config,
+                db=db,
+                slack=Slack(make_client(TOKEN, standin.url), metrics),
+                clock=OffsetClock(MONDAY_10_NEW_YORK),
+                metrics=metrics,
+            )
+            runner = web.AppRunner(build_web_app(service, build_bolt_app(service, SECRET), intake_token=INTAKE))
+            await runner.setup()
+            await web.TCPSite(runner, "127.0.0.1", 0).start()
+            base = f"http://127.0.0.1:{runner.addresses[0][1]}"
+            transcript = Transcript(standin, config, service.people, out)
+            try:
+                async with aiohttp.ClientSession() as http:
+                    driver = SlackDriver(base, standin, http, SECRET)
+                    await _story(service, standin, driver, http, base, transcript, quick_sla, out)
+            finally:
+                transcript.flush()
+                await runner.cleanup()
+                await db.close()
+    return 0
+
+
+async def _story(
+    service: Leadrelay,
+    standin: SlackStandin,
+    driver: SlackDriver,
+    http: aiohttp.ClientSession,
+    base: str,
+    transcript: Transcript,
+    quick_sla: timedelta,
+    out: TextIO,
+) -> None:
+    say = lambda text: print(f"\n── {text}", file=out, flush=True)  # noqa: E731 - a one-line narrator
+    say(f"Leadrelay on {base}, Slack stand-in on {standin.url}; it is Monday 10:00 in New York.")
+    offers: dict[str, int] = {}
+    for lead in LEADS:
+        async with http.post(f"{base}/leads", json=lead, headers={"Authorization": f"Bearer {INTAKE}"}) as resp:
+            document = await resp.json()
+        who = service.config.person_name(document["assignee"]) if document["assignee"] else document["state"]
+        say(f"POST /leads {lead['external_id']} → {resp.status}: {who} · {document['summary']}")
+        offers[lead["external_id"]] = document["lead_id"]
+    await _until(lambda: len(standin.calls_to("chat.postMessage")) >= len(LEADS), transcript, 10)
+
+    async def dm_of(lead_id: int) -> tuple[str, str, str]:
+        view = await service.views.lead_view(lead_id)
+        offer = view.offers[-1]
+        await _until(lambda: _has_dm(service, offer.id), transcript, 10)
+        offer = await service.views.offer(offer.id)
+        return offer.rep_id, offer.dm_channel or "", offer.dm_ts or ""
+
+    rep, channel, ts = await dm_of(offers["demo-2"])
+    say(f"{service.config.person_name(rep)} taps Accept on the Brightpath lead.")
+    await driver.click(service.people.slack_id(rep) or "", "lead_accept", channel=channel, ts=ts)
+    rep, channel, ts = await dm_of(offers["demo-3"])
+    say(f"{service.config.person_name(rep)} taps Reassign… on TinyShop: it belongs to someone else.")
+    user = service.people.slack_id(rep) or ""
+    await driver.click(user, "lead_reassign", channel=channel, ts=ts)
+    await _until(lambda: bool(standin.open_views(user)), transcript, 5)
+    await driver.submit(
+        user,
+        {
+            "reassign_reason": {"selected_option": {"value": "conflict"}},
+            "reassign_note": {"value": "My cousin runs this shop."},
+        },
+    )
+    rep, channel, ts = await dm_of(offers["demo-1"])
+    say(f"{service.config.person_name(rep)} accepts Autohaus Vogel too.")
+    await driver.click(service.people.slack_id(rep) or "", "lead_accept", channel=channel, ts=ts)
+
+    seconds = int(quick_sla.total_seconds())
+    say(f"Nobody touches Northfield Logistics (a {seconds}s demo SLA). Watch it move on, then escalate.")
+    lead_id = offers["demo-4"]
+
+    async def escalated() -> bool:
+        return (await service.views.lead_view(lead_id)).lead.state.value == "escalated"
+
+    if not await _until(escalated, transcript, seconds * 4 + 20):
+        say("the lead did not escalate in time; see the transcript above")
+        return
+    await _until(
+        lambda: any(
+            b
+            for m in standin.calls_to("chat.postMessage")
+            for b in [m.args.get("blocks")]
+            if b and "lead_take" in str(b)
+        ),
+        transcript,
+        10,
+    )
+    post = next(m for m in reversed(standin.calls_to("chat.postMessage")) if "lead_take" in str(m.args.get("blocks")))
+    manager = service.config.teams[(await service.views.lead_view(lead_id)).lead.team_id or ""].manager or ""
+    say(f"{service.config.person_name(manager)} taps Take in the managers' channel.")
+    response = post.response or {}
+    await driver.click(
+        service.people.slack_id(manager) or "",
+        "lead_take",
+        channel=str(response.get("channel")),
+        ts=str(response.get("ts")),
+    )
+    await _until(lambda: False, transcript, 2)
+    view = await service.views.lead_view(lead_id)
+    say(
+        f"Northfield Logistics is {view.lead.state.value} by {service.config.person_name(view.lead.claimed_by or '')}"
+        f" after {len(view.offers)} offers. Every lead has an owner."
+    )
+
+
+def _has_dm(service: Leadrelay, offer_id: int) -> Awaitable[bool]:
+    async def check() -> bool:
+        return (await service.views.offer(offer_id)).dm_ts is not None
+
+    return check()

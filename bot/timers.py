@@ -1,0 +1,103 @@
+"""SLA timers: expiries, reminders and manager re-pings, driven by deadlines stored in the database.
+
+APScheduler (3.x, in-memory store) runs two jobs, never one job per lead:
+
+* a safety sweep every `SWEEP_EVERY` (first run at start-up, `misfire_grace_time=None`, `coalesce`),
+  which also picks up everything that fell due while the service was down;
+* a one-off wake-up at the next due moment, re-armed with a fresh job id after every commit that may
+  have moved it, so a deadline is acted on within milliseconds rather than at the next sweep.
+
+Each tick runs the storage transitions, which claim due work with one conditional statement (``SKIP
+LOCKED`` on PostgreSQL): a tick that fires late, twice, or on two replicas at once does nothing extra.
+The clock is injected; the scheduler itself runs on real time, so a due moment on the injected clock
+is turned into a real-time run date.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.service import Leadrelay
+
+log = logging.getLogger(__name__)
+
+SWEEP_EVERY = timedelta(seconds=20)
+BATCH = 100
+
+
+class SlaTimers:
+    def __init__(self, service: Leadrelay) -> None:
+        self.service = service
+        self.scheduler = AsyncIOScheduler(timezone=UTC)
+        self._ids = itertools.count()
+        self._wakeup_id: str | None = None
+        self._lock = asyncio.Lock()  # one tick at a time in this process; replicas are kept apart by the database
+        self._rearming: asyncio.Task[None] | None = None
+        service.on_commit.append(self.request_rearm)
+
+    def start(self) -> None:
+        self.scheduler.add_job(
+            self.tick,
+            "interval",
+            seconds=SWEEP_EVERY.total_seconds(),
+            id="sla-sweep",
+            next_run_time=datetime.now(UTC),
+            misfire_grace_time=None,
+            coalesce=True,
+            max_instances=1,
+        )
+        self.scheduler.start()
+
+    def stop(self) -> None:
+        self.scheduler.shutdown(wait=False)
+
+    async def tick(self) -> int:
+        """Do all timer work due now, then re-arm the wake-up. Returns how many items it handled."""
+        async with self._lock:
+            handled = 0
+            store, metrics = self.service.store, self.service.metrics
+            while True:
+                now = self.service.clock.now()
+                expired = await store.expire_due(now, limit=BATCH)
+                reminded = await store.remind_due(now, limit=BATCH)
+                repinged = await store.repings_due(now, limit=BATCH)
+                for item in expired:
+                    metrics.sla_breaches.inc()
+                    metrics.expiry_lateness.observe(max(0.0, (now - item.due_at).total_seconds()))
+                    if item.escalated:
+                        metrics.escalations.labels("0").inc()
+                for ping in repinged:
+                    metrics.escalations.labels(str(ping.level)).inc()
+                batch = len(expired) + len(reminded) + len(repinged)
+                handled += batch
+                if batch:
+                    self.service.committed()
+                if len(expired) < BATCH and len(reminded) < BATCH and len(repinged) < BATCH:
+                    break
+            metrics.last_sweep.set(datetime.now(UTC).timestamp())
+        await self.rearm()
+        return handled
+
+    def request_rearm(self) -> None:
+        """After a commit: re-arm the wake-up soon, once, however many commits ask."""
+        if self.scheduler.running and (self._rearming is None or self._rearming.done()):
+            self._rearming = asyncio.get_running_loop().create_task(self.rearm())
+
+    async def rearm(self) -> None:
+        """Schedule the one-off wake-up at the next due moment (a fresh job id; the old one is dropped)."""
+        due = await self.service.store.next_due_at()
+        if self._wakeup_id is not None and self.scheduler.get_job(self._wakeup_id) is not None:
+            self.scheduler.remove_job(self._wakeup_id)
+        self._wakeup_id = None
+        if due is None or not self.scheduler.running:
+            return
+        delay = max(timedelta(0), due - self.service.clock.now())
+        self._wakeup_id = f"sla-wakeup-{next(self._ids)}"
+        self.scheduler.add_job(
+            self.tick, "date", run_date=datetime.now(UTC) + delay, id=self._wakeup_id, misfire_grace_time=None
+        )
