@@ -1,5 +1,5 @@
 # Two commands do all the set-up on a fresh machine (Python 3.11+ and make):
-#   make demo   runs Leadrelay on the embedded default (SQLite) with the example team
+#   make demo   runs Leadrelay on the embedded default (SQLite) with the example team and a Slack stand-in
 #   make test   lint, types, layering contracts and the test suite
 # Both create .venv on first use. Set LEADRELAY_TEST_POSTGRES_URL to run the suite on PostgreSQL too.
 
@@ -17,9 +17,10 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/leadrelay --config examples/leadrelay.yml simulate examples/leads.csv
+	$(BIN)/leadrelay --config examples/leadrelay.yml demo
 
-simulate: demo
+simulate: $(STAMP)
+	$(BIN)/leadrelay --config examples/leadrelay.yml simulate examples/leads.csv
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -32,6 +33,8 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.engine
+	$(BIN)/python -m bench.intake
+	$(BIN)/python -m bench.storage
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
