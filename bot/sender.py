@@ -83,9 +83,6 @@ class OutboxSender:
         now = self.clock.now()
         items = await self.outbox.claim(now, limit=BATCH, lease=LEASE)
         await asyncio.gather(*(self.deliver(item) for item in items))
-        self.metrics.outbox_backlog.set(await self.outbox.backlog())
-        age = await self.outbox.oldest_unsent_age(self.clock.now())
-        self.metrics.outbox_oldest_age.set(age.total_seconds() if age else 0)
         return len(items)
 
     async def deliver(self, item: OutboxItem) -> None:
@@ -108,10 +105,10 @@ class OutboxSender:
             log.error("outbox row %s (%s) rejected by Slack: %s", item.id, item.kind, exc)
             await self.outbox.mark_failed(item.id, error=str(exc), now=now)
         else:
-            await self.outbox.mark_sent(item.id, channel=channel, ts=ts, now=self.clock.now())
-            if item.kind == OutboxKind.OFFER_DM and item.lead_id is not None:
-                view = await self.views.lead_view(item.lead_id)
-                self.metrics.intake_to_dm.observe(max(0.0, (self.clock.now() - view.lead.received_at).total_seconds()))
+            sent_at = self.clock.now()
+            await self.outbox.mark_sent(item.id, channel=channel, ts=ts, now=sent_at)
+            if item.kind == OutboxKind.OFFER_DM:  # queued in the routing transaction, right after intake
+                self.metrics.intake_to_dm.observe(max(0.0, (sent_at - item.created_at).total_seconds()))
 
     async def _send(self, item: OutboxItem, now: datetime) -> tuple[str, str]:
         """Deliver one row; returns the (channel, ts) it landed as. Raises SlackProblem."""

@@ -6,8 +6,9 @@ afterwards `committed()` wakes the outbox sender, so Slack hears about it at onc
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from bot.clock import Clock
@@ -16,9 +17,9 @@ from bot.metrics import Metrics
 from bot.people import People
 from bot.sender import OutboxSender
 from bot.slack import Slack
-from routing import Engine, RoutingConfig
+from routing import Engine, Reason, RoutingConfig
 from storage.db import Database
-from storage.model import LeadView
+from storage.model import LeadState, LeadView, Offer
 from storage.outbox import Outbox
 from storage.store import Store
 from storage.views import Views
@@ -36,7 +37,7 @@ class Leadrelay:
     people: People
     clock: Clock
     metrics: Metrics
-    on_commit: list[Callable[[], None]] = field(default_factory=list)
+    on_commit: list[Callable[[datetime | None], None]] = field(default_factory=list)
 
     @classmethod
     def build(
@@ -76,11 +77,12 @@ class Leadrelay:
             metrics=metrics,
         )
 
-    def committed(self) -> None:
-        """A transaction committed: deliver what it queued now, and let the timers look at the new deadlines."""
+    def committed(self, due: datetime | None = None) -> None:
+        """A transaction committed: deliver what it queued now, and tell the timers. `due` is a deadline the
+        commit added (a new offer's), which lets them re-arm without reading the database."""
         self.sender.wake()
         for hook in self.on_commit:
-            hook()
+            hook(due)
 
     async def accept_lead(self, parsed: ParsedLead, payload: Mapping[str, Any]) -> tuple[bool, dict[str, Any]]:
         """Store and route an inbound lead. Returns (created, the intake response document); a repeat of
@@ -89,37 +91,36 @@ class Leadrelay:
         received = await self.store.receive(
             parsed.lead, source=parsed.source, external_id=parsed.external_id, payload=payload, now=now
         )
-        if received.created:
-            self.metrics.leads.labels(parsed.source).inc()
-            await self.store.assign(received.lead_id, now=now)
-            self.metrics.intake_to_assignment.observe(max(0.0, (self.clock.now() - now).total_seconds()))
-            self.committed()
-        view = await self.views.lead_view(received.lead_id)
-        return received.created, intake_document(view)
+        if not received.created:
+            return False, intake_document(await self.views.lead_view(received.lead_id))
+        self.metrics.leads.labels(parsed.source).inc()
+        result = await self.store.assign(received.lead_id, now=now)
+        self.metrics.intake_to_assignment.observe(max(0.0, (self.clock.now() - now).total_seconds()))
+        self.committed(result.offer.due_at if result.offer else None)
+        decision = result.decision
+        return True, _document(result.lead_id, result.state, result.offer, decision.reasons, decision.summary)
 
 
 def intake_document(view: LeadView) -> dict[str, Any]:
-    """What `POST /leads` answers, built from the stored lead so that a retry gets the very same answer:
-    where the lead stands now, and its first routing result (rep, rule, reasons, deadline)."""
-    lead = view.lead
+    """What `POST /leads` answers for a lead already stored: where it stands now, and its first routing
+    result, exactly as the first answer gave it."""
     first = view.offers[0] if view.offers else None
-    assignee: str | None = None
-    rule: str | None = None
-    summary: str | None = None
-    due_at: str | None = None
     if first is not None:
-        assignee, rule, summary = first.rep_id, first.rule, first.summary
-        reasons, due_at = [r.text for r in first.reasons], first.due_at.isoformat()
-    else:  # nurture or the manager queue: the decision lives in the audit trail
-        routed = next((e for e in view.history if e.detail and "reasons" in e.detail), None)
-        summary = routed.reason if routed else None
-        reasons = [str(r["text"]) for r in routed.detail["reasons"]] if routed and routed.detail else []
+        return _document(view.lead.id, view.lead.state, first, first.reasons, first.summary)
+    routed = next((entry for entry in view.history if entry.detail and "reasons" in entry.detail), None)
+    reasons = tuple(Reason(str(r["code"]), str(r["text"])) for r in (routed.detail or {})["reasons"]) if routed else ()
+    return _document(view.lead.id, view.lead.state, None, reasons, routed.reason if routed else None)
+
+
+def _document(
+    lead_id: int, state: LeadState, offer: Offer | None, reasons: Sequence[Reason], summary: str | None
+) -> dict[str, Any]:
     return {
-        "lead_id": lead.id,
-        "state": lead.state.value,
-        "assignee": assignee,
-        "rule": rule,
+        "lead_id": lead_id,
+        "state": state.value,
+        "assignee": offer.rep_id if offer else None,
+        "rule": offer.rule if offer else None,
         "summary": summary,
-        "reasons": reasons,
-        "due_at": due_at,
+        "reasons": [reason.text for reason in reasons],
+        "due_at": offer.due_at.isoformat() if offer else None,
     }

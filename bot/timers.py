@@ -36,6 +36,7 @@ class SlaTimers:
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self._ids = itertools.count()
         self._wakeup_id: str | None = None
+        self._armed_for: datetime | None = None
         self._lock = asyncio.Lock()  # one tick at a time in this process; replicas are kept apart by the database
         self._rearming: asyncio.Task[None] | None = None
         service.on_commit.append(self.request_rearm)
@@ -83,21 +84,40 @@ class SlaTimers:
         await self.rearm()
         return handled
 
-    def request_rearm(self) -> None:
-        """After a commit: re-arm the wake-up soon, once, however many commits ask."""
-        if self.scheduler.running and (self._rearming is None or self._rearming.done()):
+    def request_rearm(self, due: datetime | None = None) -> None:
+        """After a commit. A commit that added a deadline (`due`, on the injected clock) can only make the
+        next wake-up earlier, so it is armed at once with no query; any other commit re-reads the next
+        due moment. A commit that removed the earliest deadline leaves an early wake-up, which finds
+        nothing to do and re-arms from the database."""
+        if not self.scheduler.running:
+            return
+        if due is not None:
+            if self._armed_for is None or due < self._armed_for:
+                self._arm(due)
+            return
+        if self._rearming is None or self._rearming.done():
             self._rearming = asyncio.get_running_loop().create_task(self.rearm())
 
     async def rearm(self) -> None:
-        """Schedule the one-off wake-up at the next due moment (a fresh job id; the old one is dropped)."""
+        """Schedule the one-off wake-up at the next due moment read from the database."""
         due = await self.service.store.next_due_at()
-        if self._wakeup_id is not None and self.scheduler.get_job(self._wakeup_id) is not None:
-            self.scheduler.remove_job(self._wakeup_id)
-        self._wakeup_id = None
-        if due is None or not self.scheduler.running:
+        if due is None:
+            self._disarm()
+        else:
+            self._arm(due)
+
+    def _arm(self, due: datetime) -> None:
+        """One wake-up at `due` (a fresh job id each time; the previous one is dropped)."""
+        self._disarm()
+        if not self.scheduler.running:
             return
         delay = max(timedelta(0), due - self.service.clock.now())
-        self._wakeup_id = f"sla-wakeup-{next(self._ids)}"
+        self._wakeup_id, self._armed_for = f"sla-wakeup-{next(self._ids)}", due
         self.scheduler.add_job(
             self.tick, "date", run_date=datetime.now(UTC) + delay, id=self._wakeup_id, misfire_grace_time=None
         )
+
+    def _disarm(self) -> None:
+        if self._wakeup_id is not None and self.scheduler.get_job(self._wakeup_id) is not None:
+            self.scheduler.remove_job(self._wakeup_id)
+        self._wakeup_id, self._armed_for = None, None
