@@ -160,9 +160,7 @@ class Range(Condition):
     def within(self, other: Range) -> bool:
         """Every value this range accepts, `other` accepts too."""
         low_ok = self.low > other.low or (self.low == other.low and (self.low_open or not other.low_open))
-        high_ok = self.high < other.high or (
-            self.high == other.high and (self.high_open or not other.high_open)
-        )
+        high_ok = self.high < other.high or (self.high == other.high and (self.high_open or not other.high_open))
         return low_ok and high_ok
 
 

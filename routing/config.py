@@ -387,9 +387,7 @@ def _compile(spec: ConfigSpec, sink: list[str]) -> RoutingConfig:
             problems.add((*loc, "id"), f"duplicate id {r.id!r}")
         tz = _zone(r.timezone, (*loc, "timezone"), problems) if r.timezone else default_tz
         hours = (
-            _hours(r.working_hours, (*loc, "working_hours"), problems)
-            if r.working_hours is not None
-            else default_hours
+            _hours(r.working_hours, (*loc, "working_hours"), problems) if r.working_hours is not None else default_hours
         )
         reps[r.id] = Rep(
             id=r.id,
@@ -542,9 +540,7 @@ def _compile(spec: ConfigSpec, sink: list[str]) -> RoutingConfig:
         accounts=accounts,
         rules=tuple(rules),
         sla=tuple(policies),
-        qualification=Qualification(
-            min_score=q.min_score, field=q.field, nurture_missing=q.missing == "nurture"
-        ),
+        qualification=Qualification(min_score=q.min_score, field=q.field, nurture_missing=q.missing == "nurture"),
         fallback_team=fallback.team,
         fallback_rep=fallback.rep,
         country_region=country_region,
@@ -578,9 +574,7 @@ def _escalation(spec: EscalationSpec, loc: tuple[str | int, ...], problems: _Pro
             repeat = parse_duration(spec.repeat_every)
         except ValueError as exc:
             problems.add((*loc, "repeat_every"), str(exc))
-    return Escalation(
-        after_expiries=spec.after_expiries, repeat_every=repeat, pings_per_level=spec.pings_per_level
-    )
+    return Escalation(after_expiries=spec.after_expiries, repeat_every=repeat, pings_per_level=spec.pings_per_level)
 
 
 def _condition(

@@ -246,8 +246,7 @@ class Engine:
             winner, starts = self._soonest(walk.off_hours, wanted, clock)
             trace.add(
                 "off_hours",
-                f"nobody is at work: @{winner.rep.id} starts "
-                f"{_when(starts, winner.rep)}; the SLA counts from then",
+                f"nobody is at work: @{winner.rep.id} starts {_when(starts, winner.rep)}; the SLA counts from then",
             )
             return _Pick(
                 winner.rep,
@@ -314,9 +313,7 @@ class Engine:
         """The off-hours rep who starts first; a preferred skill or language, then rank, break ties."""
         far = clock.now + timedelta(days=365)
         starts = {c.rep.id: c.rep.hours.next_open(clock.now, c.rep.tz) for c in candidates}
-        best = min(
-            candidates, key=lambda c: (starts[c.rep.id] or far, bool(wanted and _lacks(c.rep, wanted)))
-        )
+        best = min(candidates, key=lambda c: (starts[c.rep.id] or far, bool(wanted and _lacks(c.rep, wanted))))
         return best, starts[best.rep.id]
 
     def _backup_for(
@@ -386,9 +383,7 @@ class Engine:
                 due_at = hours.add_business_time(start, policy.within, tz) or start + policy.within
                 if policy.remind_at is not None:
                     remind_at = hours.add_business_time(start, policy.within * policy.remind_at, tz)
-                trace.add(
-                    "sla", f"SLA {policy.name}: {_span(policy.within)} of @{pick.rep.id}'s working time"
-                )
+                trace.add("sla", f"SLA {policy.name}: {_span(policy.within)} of @{pick.rep.id}'s working time")
             else:
                 due_at = start + policy.within
                 if policy.remind_at is not None:

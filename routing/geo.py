@@ -15,9 +15,7 @@ _REGION_COUNTRIES = {
     "APAC": "JP CN HK TW KR SG MY TH VN PH ID IN PK BD LK AU NZ",
 }
 
-COUNTRY_REGION: dict[str, str] = {
-    code: region for region, codes in _REGION_COUNTRIES.items() for code in codes.split()
-}
+COUNTRY_REGION: dict[str, str] = {code: region for region, codes in _REGION_COUNTRIES.items() for code in codes.split()}
 
 # Common names and spellings seen in web forms, folded to ISO 3166-1 alpha-2.
 COUNTRY_NAMES: dict[str, str] = {

@@ -46,9 +46,7 @@ def _teams_never_available(config: RoutingConfig) -> list[str]:
     out = []
     for index, team in enumerate(config.teams.values()):
         reps = [config.reps[member] for member in team.members]
-        if any(
-            rep.active and rep.capacity > 0 and not rep.hours.is_empty and rep.daily_cap != 0 for rep in reps
-        ):
+        if any(rep.active and rep.capacity > 0 and not rep.hours.is_empty and rep.daily_cap != 0 for rep in reps):
             continue
         out.append(
             f"teams[{index}] ({team.id}): nobody could ever be available (inactive, no capacity, "

@@ -119,9 +119,7 @@ class Simulation:
         else:  # no claim model: the rep works the lead for `release_after`, then it leaves their load
             self._push(now + self.release_after, "release", item, rep, tried, attempt)
 
-    def _push(
-        self, at: datetime, kind: str, item: SimLead, rep: str, tried: frozenset[str], attempt: int
-    ) -> None:
+    def _push(self, at: datetime, kind: str, item: SimLead, rep: str, tried: frozenset[str], attempt: int) -> None:
         self._seq += 1
         heapq.heappush(self._queue, (at, self._seq, kind, item, rep, tried, attempt))
 

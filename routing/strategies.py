@@ -118,9 +118,7 @@ def rank(
             columns.append(turns)
     columns += (turns, range(len(members)))
     keys = list(zip(*columns, strict=True))
-    return Ranking(
-        people, states, standings, sorted(range(len(members)), key=keys.__getitem__), weights, shortfall
-    )
+    return Ranking(people, states, standings, sorted(range(len(members)), key=keys.__getitem__), weights, shortfall)
 
 
 def _joining(credit: float | None) -> PoolMember:
@@ -131,9 +129,7 @@ def _weights(team: Team, people: Sequence[Rep], states: Sequence[RepState]) -> d
     """Configured weights, scaled by win rate under the `performance` strategy."""
     if team.strategy is Strategy.PERFORMANCE:
         floor = team.performance_floor
-        return {
-            rep.id: rep.weight * win_rate(state, floor) for rep, state in zip(people, states, strict=True)
-        }
+        return {rep.id: rep.weight * win_rate(state, floor) for rep, state in zip(people, states, strict=True)}
     return {rep.id: rep.weight for rep in people}
 
 
@@ -144,10 +140,7 @@ def _shortfalls(
     over all the pool's members, so a rep's rank does not depend on who else is available)."""
     counts = [standing.assigned + standing.credit for standing in standings]
     handed_out, total_weight = sum(counts), sum(weights.values())
-    return {
-        rep: handed_out * weights[rep] / total_weight - count
-        for rep, count in zip(members, counts, strict=True)
-    }
+    return {rep: handed_out * weights[rep] / total_weight - count for rep, count in zip(members, counts, strict=True)}
 
 
 def describe_pick(team: Team, winner: Candidate, ranking: Ranking, pool: PoolState) -> str:
@@ -166,6 +159,5 @@ def describe_pick(team: Team, winner: Candidate, ranking: Ranking, pool: PoolSta
     share = ranking.weights[winner.rep.id] / sum(ranking.weights.values())
     label = "performance-weighted" if strategy is Strategy.PERFORMANCE else "weighted"
     return (
-        f"{label}: {who} is furthest below a target share of {share:.0%} "
-        f"(short {ranking.shortfall[winner.rep.id]:.1f})"
+        f"{label}: {who} is furthest below a target share of {share:.0%} (short {ranking.shortfall[winner.rep.id]:.1f})"
     )

@@ -68,9 +68,7 @@ def build_config(rng: random.Random) -> dict[str, Any]:
         elif kind == 1:
             when = {"all": [{"industry": rng.choice(INDUSTRIES)}, {"score": f">={rng.randint(30, 90)}"}]}
         elif kind == 2:
-            when = {
-                "any": [{"source": rng.choice(SOURCES)}, {"title": {"contains": rng.choice(["vp", "head"])}}]
-            }
+            when = {"any": [{"source": rng.choice(SOURCES)}, {"title": {"contains": rng.choice(["vp", "head"])}}]}
         elif kind == 3:
             when = {"email": {"regex": rf"\.{rng.choice(['io', 'ai', 'dev'])}$"}, "not": {"region": "APAC"}}
         else:
@@ -105,9 +103,7 @@ def make_leads(rng: random.Random, n: int) -> list[Lead]:
     leads = []
     for i in range(n):
         region = rng.choice(list(REGIONS))
-        domain = (
-            f"account{rng.randrange(400)}.com" if i % 5 == 0 else f"co{i}.{rng.choice(['com', 'io', 'ai'])}"
-        )
+        domain = f"account{rng.randrange(400)}.com" if i % 5 == 0 else f"co{i}.{rng.choice(['com', 'io', 'ai'])}"
         leads.append(
             Lead(
                 email=f"p{i}@{domain}",
@@ -142,9 +138,7 @@ def make_state(rng: random.Random, now: datetime, config: RoutingConfig) -> Rout
         pools[team.id] = PoolState(
             turn=1000,
             members={
-                rep: PoolMember(
-                    last_turn=turn, assigned=rng.randint(20, 60), credit=rng.choice([0.0, 0.0, 2.5])
-                )
+                rep: PoolMember(last_turn=turn, assigned=rng.randint(20, 60), credit=rng.choice([0.0, 0.0, 2.5]))
                 for rep, turn in zip(team.members, turns, strict=True)
             },
         )

@@ -55,9 +55,7 @@ def test_errors_name_the_path_and_the_problem(old: str, new: str, expected: str)
 
 
 def test_every_problem_is_reported_at_once() -> None:
-    broken = SCENARIO_YAML.replace("route: {team: inside}", "route: {team: x}").replace(
-        "within: 1h,", "within: soon,"
-    )
+    broken = SCENARIO_YAML.replace("route: {team: inside}", "route: {team: x}").replace("within: 1h,", "within: soon,")
     with pytest.raises(ConfigError) as caught:
         parse_config(broken)
     assert len(caught.value.problems) == 2

@@ -16,9 +16,7 @@ text = st.one_of(st.none(), st.text(max_size=20))
 
 leads = st.builds(
     Lead,
-    email=st.one_of(
-        st.none(), st.emails(), st.sampled_from(["a@globex.com", "b@gmail.com", "c@x.initech.com"])
-    ),
+    email=st.one_of(st.none(), st.emails(), st.sampled_from(["a@globex.com", "b@gmail.com", "c@x.initech.com"])),
     company=text,
     domain=st.one_of(st.none(), st.sampled_from(["globex.com", "www.initech.com", "nope", ""])),
     country=st.one_of(st.none(), st.sampled_from(["DE", "Germany", "JP", "US", "FR", "BR", "zz", ""])),
@@ -33,9 +31,7 @@ leads = st.builds(
         max_size=3,
     ),
 )
-moments = st.datetimes(
-    min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 31), timezones=st.just(UTC)
-)
+moments = st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 31), timezones=st.just(UTC))
 
 
 @st.composite
@@ -43,9 +39,7 @@ def states(draw: st.DrawFn) -> RoutingState:
     reps = {}
     for rep in draw(st.lists(st.sampled_from(REPS), unique=True)):
         start = draw(moments)
-        pto = (
-            (Window(start, start + timedelta(days=draw(st.integers(1, 20)))),) if draw(st.booleans()) else ()
-        )
+        pto = (Window(start, start + timedelta(days=draw(st.integers(1, 20)))),) if draw(st.booleans()) else ()
         reps[rep] = RepState(
             open_load=draw(st.integers(0, 30)),
             assigned_today=draw(st.integers(0, 30)),
@@ -68,9 +62,7 @@ def test_every_lead_gets_exactly_one_outcome_and_never_an_unavailable_rep_silent
     assert decision.reasons, "every decision explains itself"
     if decision.outcome is Outcome.ASSIGNED:
         assert decision.due_at is not None and decision.due_at > now
-        why = unavailable(
-            engine.config.reps[decision.rep], state.rep(decision.rep), LocalClock(now), state.tried
-        )
+        why = unavailable(engine.config.reps[decision.rep], state.rep(decision.rep), LocalClock(now), state.tried)
         if why is not None:
             assert decision.fallback, f"@{decision.rep} is unavailable ({why.text}) but not marked fallback"
             assert why.off_hours_only, "only an off-hours rep may be picked, and only as a fallback"

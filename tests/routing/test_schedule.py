@@ -46,9 +46,7 @@ def test_never_open_hours_give_none() -> None:
     assert WeeklyHours.parse([]).next_open(datetime(2026, 1, 1, tzinfo=UTC), BERLIN) is None
 
 
-@pytest.mark.parametrize(
-    ("text", "seconds"), [("30s", 30), ("5m", 300), ("1h", 3600), ("2d", 172800), (90, 90)]
-)
+@pytest.mark.parametrize(("text", "seconds"), [("30s", 30), ("5m", 300), ("1h", 3600), ("2d", 172800), (90, 90)])
 def test_durations(text: str | int, seconds: int) -> None:
     assert parse_duration(text) == timedelta(seconds=seconds)
 

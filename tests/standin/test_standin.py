@@ -222,9 +222,7 @@ async def test_thread_replies_are_kept_under_their_parent(
     assert link["permalink"].endswith(f"?thread_ts={parent['ts']}&cid={managers}")
 
 
-async def test_posting_to_a_channel_the_bot_is_not_in_fails(
-    slack: SlackStandin, client: AsyncWebClient
-) -> None:
+async def test_posting_to_a_channel_the_bot_is_not_in_fails(slack: SlackStandin, client: AsyncWebClient) -> None:
     outside = slack.add_channel("sales-floor", bot_is_member=False)
     hidden = slack.add_channel("exec", bot_is_member=False, is_private=True)
 
@@ -341,9 +339,7 @@ def test_block_kit_view_limits() -> None:
     home = {"type": "home", "blocks": [{"type": "divider"}] * 101}
 
     assert view_problems(modal()) == []
-    assert view_problems(long_title) == [
-        "[ERROR] must be less than 25 characters [json-pointer:/view/title/text]"
-    ]
+    assert view_problems(long_title) == ["[ERROR] must be less than 25 characters [json-pointer:/view/title/text]"]
     assert view_problems(input_without_submit) == [
         "[ERROR] submit is required when an input block is present [json-pointer:/view]"
     ]
@@ -353,9 +349,7 @@ def test_block_kit_view_limits() -> None:
 # ------------------------------------------------------------------------------------ views, triggers
 
 
-async def test_trigger_id_opens_one_modal_only_once(
-    slack: SlackStandin, client: AsyncWebClient, alice: User
-) -> None:
+async def test_trigger_id_opens_one_modal_only_once(slack: SlackStandin, client: AsyncWebClient, alice: User) -> None:
     trigger_id = slack.issue_trigger_id(alice.id)
 
     opened = await client.views_open(trigger_id=trigger_id, view=modal(callback_id="reassign"))
@@ -402,16 +396,12 @@ async def test_views_push_and_update(slack: SlackStandin, client: AsyncWebClient
     assert "/view/title/text" in invalid.response["response_metadata"]["messages"][0]
 
 
-async def test_views_publish_sets_the_home_tab(
-    slack: SlackStandin, client: AsyncWebClient, alice: User
-) -> None:
+async def test_views_publish_sets_the_home_tab(slack: SlackStandin, client: AsyncWebClient, alice: User) -> None:
     first = await client.views_publish(user_id=alice.id, view={"type": "home", "blocks": [section("3 open")]})
     second = await client.views_publish(
         user_id=alice.id, hash=first["view"]["hash"], view={"type": "home", "blocks": [section("2 open")]}
     )
-    unknown = await slack_error(
-        client.views_publish(user_id="U0NOBODY1", view={"type": "home", "blocks": []})
-    )
+    unknown = await slack_error(client.views_publish(user_id="U0NOBODY1", view={"type": "home", "blocks": []}))
 
     home = slack.home_view(alice.id)
     assert home is not None and home.id == first["view"]["id"] == second["view"]["id"]
@@ -442,9 +432,7 @@ async def test_users_lookup_info_and_list(slack: SlackStandin, client: AsyncWebC
     assert second_page["response_metadata"]["next_cursor"] == ""
 
 
-async def test_usergroup_and_channel_members(
-    slack: SlackStandin, client: AsyncWebClient, alice: User
-) -> None:
+async def test_usergroup_and_channel_members(slack: SlackStandin, client: AsyncWebClient, alice: User) -> None:
     bob = slack.add_user("bob")
     group = slack.add_usergroup("emea-reps", [alice.id, bob.id])
     managers = slack.add_channel("managers", members=[bob.id])
@@ -490,9 +478,7 @@ async def test_rate_limit_fault_is_a_429_with_retry_after(
     assert len(slack.messages_in(alice.id)) == 1
 
 
-async def test_faults_apply_in_order_and_count_down(
-    slack: SlackStandin, client: AsyncWebClient, alice: User
-) -> None:
+async def test_faults_apply_in_order_and_count_down(slack: SlackStandin, client: AsyncWebClient, alice: User) -> None:
     slack.faults.rate_limit("chat.postMessage")
     slack.faults.server_error(ANY_METHOD, times=2, status=503)
 
@@ -518,9 +504,7 @@ async def test_server_error_fault_is_a_500(slack: SlackStandin, client: AsyncWeb
 
 
 @pytest.mark.parametrize("processed", [False, True])
-async def test_timeout_fault_trips_the_client_timeout(
-    slack: SlackStandin, alice: User, processed: bool
-) -> None:
+async def test_timeout_fault_trips_the_client_timeout(slack: SlackStandin, alice: User, processed: bool) -> None:
     impatient = AsyncWebClient(token=TOKEN, base_url=slack.url, timeout=0.2)  # type: ignore[arg-type]
     slack.faults.timeout("chat.postMessage", delay=0.5, processed=processed)
 
@@ -531,9 +515,7 @@ async def test_timeout_fault_trips_the_client_timeout(
     assert len(slack.messages_in(alice.id)) == (1 if processed else 0)
 
 
-async def test_user_fault_fails_posts_until_cleared(
-    slack: SlackStandin, client: AsyncWebClient, alice: User
-) -> None:
+async def test_user_fault_fails_posts_until_cleared(slack: SlackStandin, client: AsyncWebClient, alice: User) -> None:
     slack.faults.user_error(alice.id, "user_not_found")
 
     by_id = await slack_error(client.chat_postMessage(channel=alice.id, text="hi"))
