@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from bot.slack import Slack, make_client
 from bot.standin import SlackStandin
 from bot.standin.driver import Posted, SlackDriver
 from bot.standin.driver import slack_signature as sign_request
+from bot.timers import SlaTimers
 from routing import parse_config
 from storage.db import connect
 
@@ -81,12 +82,19 @@ class Stack:
     base: str
     http: aiohttp.ClientSession
     channel: str
+    timers: SlaTimers
 
     async def intake(self, lead: dict[str, Any], *, token: str = INTAKE_TOKEN) -> Posted:
         async with self.http.post(
             f"{self.base}/leads", json=lead, headers={"Authorization": f"Bearer {token}"}
         ) as response:
             return Posted(response.status, await response.text())
+
+    async def advance(self, delta: timedelta) -> None:
+        """Move time on, run the SLA timers as their wake-up would, and deliver what they queued."""
+        self.clock.advance(delta)
+        await self.timers.tick()
+        await self.deliver()
 
     async def deliver(self) -> None:
         """Run the outbox until nothing due is left (the server's own sender loop is off in tests)."""
@@ -120,9 +128,8 @@ async def running_stack(tmp_path: Path, *, config_yaml: str = CONFIG_YAML) -> As
         base = f"http://127.0.0.1:{port}"
         try:
             async with aiohttp.ClientSession() as http:
-                yield Stack(
-                    service, standin, SlackDriver(base, standin, http, SIGNING_SECRET), clock, base, http, channel
-                )
+                driver = SlackDriver(base, standin, http, SIGNING_SECRET)
+                yield Stack(service, standin, driver, clock, base, http, channel, SlaTimers(service))
         finally:
             await runner.cleanup()
             await db.close()
