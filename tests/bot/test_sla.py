@@ -95,3 +95,24 @@ async def test_a_reminder_nudges_the_rep_in_the_dm_thread_before_the_deadline(tm
         assert "1 minute left" in nudge.text and "lead_accept" in json.dumps(nudge.blocks)
         await stack.advance(timedelta(seconds=10))
         assert len(stack.standin.thread(dm.channel, dm.ts)) == 2  # once only
+
+
+async def test_a_business_hours_sla_runs_into_the_reps_next_shift_and_the_dm_says_so(tmp_path: object) -> None:
+    from datetime import UTC, datetime
+
+    from tests.bot.harness import CONFIG_YAML, running_stack
+
+    config = CONFIG_YAML.replace("working_hours: always", 'working_hours: "mon-fri 09:00-17:00"').replace(
+        "within: 5m}", "within: 5m, business_hours: true}"
+    )
+    async with running_stack(tmp_path, config_yaml=config) as stack:  # type: ignore[arg-type]
+        stack.clock.set(datetime(2026, 11, 23, 21, 58, tzinfo=UTC))  # Monday 16:58 in New York
+        document = (await stack.intake(DEMO)).json()
+        assert document["due_at"] == "2026-11-24T14:03:00+00:00"  # Tuesday 09:03 in New York
+        await stack.deliver()
+        [dm] = stack.dms("alice")
+        assert "5 minutes of working time" in text_of(dm)
+        await stack.advance(timedelta(hours=16))  # Tuesday 08:58: still two minutes to go
+        assert stack.dms("bob") == []
+        await stack.advance(timedelta(minutes=5))
+        assert len(stack.dms("bob")) == 1
