@@ -38,6 +38,7 @@ LEASE = timedelta(seconds=30)
 CHANNEL_GAP = timedelta(seconds=1)  # Slack: about one message per second per channel
 BACKOFF_BASE, BACKOFF_CAP = 2.0, 300.0  # seconds
 DEDUP_EVENT = "leadrelay_outbox"  # metadata event_type stamped on every post
+RECENT_HISTORY = 100  # messages searched for an earlier attempt's post: a retry follows it within minutes
 
 RecipientGoneHandler = Callable[[OutboxItem, str], Awaitable[None]]
 
@@ -167,6 +168,10 @@ class OutboxSender:
         thread_ts: str | None = None,
         broadcast: bool = False,
     ) -> tuple[str, str]:
+        if item.attempts > 1:  # an earlier attempt may have reached Slack before we could record it
+            found = await self._already_posted(item, channel, thread_ts)
+            if found is not None:
+                return found
         await self._pace(channel)
         arguments: dict[str, Any] = {
             "channel": channel,
@@ -180,6 +185,24 @@ class OutboxSender:
             arguments["reply_broadcast"] = broadcast
         response = await self.slack.call("chat.postMessage", **arguments)
         return str(response["channel"]), str(response["ts"])
+
+    async def _already_posted(self, item: OutboxItem, channel: str, thread_ts: str | None) -> tuple[str, str] | None:
+        """The (channel, ts) of a message carrying this row's dedup key, if Slack already has one."""
+        if channel.startswith(("U", "W")):  # a DM is addressed by user; its history lives in the D… channel
+            channel = str((await self.slack.call("conversations.open", users=channel))["channel"]["id"])
+        if thread_ts:
+            page = await self.slack.call(
+                "conversations.replies", channel=channel, ts=thread_ts, include_all_metadata=True, limit=200
+            )
+        else:
+            page = await self.slack.call(
+                "conversations.history", channel=channel, include_all_metadata=True, limit=RECENT_HISTORY
+            )
+        for message in page.get("messages", []):
+            payload = (message.get("metadata") or {}).get("event_payload") or {}
+            if payload.get("dedup_key") == item.dedup_key:
+                return channel, str(message["ts"])
+        return None
 
     async def _pace(self, channel: str) -> None:
         """Hold a post until the channel's previous one is a second old (real time: Slack's clock)."""

@@ -51,8 +51,8 @@ class SlackRejected(SlackProblem):
     pass
 
 
-def make_client(token: str, base_url: str | None) -> AsyncWebClient:
-    client = AsyncWebClient(token=token, base_url=base_url or "https://slack.com/api/", timeout=int(TIMEOUT))
+def make_client(token: str, base_url: str | None, *, timeout: float = TIMEOUT) -> AsyncWebClient:
+    client = AsyncWebClient(token=token, base_url=base_url or "https://slack.com/api/", timeout=timeout)  # type: ignore[arg-type]
     client.retry_handlers = []  # the outbox sender retries, and records every attempt
     return client
 

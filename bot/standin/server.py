@@ -504,6 +504,8 @@ class SlackStandin:
             "conversations.info": (self._conversations_info, "bot"),
             "conversations.join": (self._conversations_join, "bot"),
             "conversations.members": (self._conversations_members, "bot"),
+            "conversations.history": (self._conversations_history, "bot"),
+            "conversations.replies": (self._conversations_replies, "bot"),
             "users.info": (self._users_info, "bot"),
             "users.list": (self._users_list, "bot"),
             "users.lookupByEmail": (self._users_lookup_by_email, "bot"),
@@ -1100,6 +1102,51 @@ class SlackStandin:
         channel = self._conversation(args.required("channel", "channel_not_found"))
         members, next_cursor = _page(channel.members, args, default_limit=100, limit_error="invalid_limit")
         return {"members": members, "response_metadata": {"next_cursor": next_cursor}}
+
+    def _conversations_history(self, args: _Args) -> JsonDict:
+        """Top-level messages (and broadcast replies), newest first, within `oldest`/`latest`."""
+        channel = self._readable(args.required("channel", "channel_not_found"))
+        messages = [m for m in self._messages.get(channel.id, {}).values() if m.thread_ts is None or m.reply_broadcast]
+        return self._history_page(sorted(messages, key=lambda m: _ts_key(m.ts), reverse=True), args)
+
+    def _conversations_replies(self, args: _Args) -> JsonDict:
+        """A thread, parent first, then replies oldest first (Slack's order)."""
+        channel = self._readable(args.required("channel", "channel_not_found"))
+        ts = args.required("ts", "thread_not_found")
+        parent = self._messages.get(channel.id, {}).get(ts)
+        if parent is None:
+            raise _ApiError("thread_not_found")
+        replies = sorted(
+            (m for m in self._messages[channel.id].values() if m.thread_ts == ts), key=lambda m: _ts_key(m.ts)
+        )
+        return self._history_page([parent, *replies], args)
+
+    def _readable(self, channel_id: str) -> Channel:
+        channel = self._conversation(channel_id)
+        if not channel.is_im and self.bot_user_id not in channel.members:
+            raise _ApiError("not_in_channel")
+        return channel
+
+    def _history_page(self, messages: list[Message], args: _Args) -> JsonDict:
+        oldest, latest = args.text("oldest"), args.text("latest")
+        if oldest:
+            messages = [m for m in messages if _ts_key(m.ts) >= _ts_key(oldest)]
+        if latest:
+            messages = [m for m in messages if _ts_key(m.ts) <= _ts_key(latest)]
+        limit = args.integer("limit", error="invalid_limit") or 100
+        with_metadata = args.flag("include_all_metadata")
+        payloads = []
+        for message in messages[:limit]:
+            payload = self._message_payload(message)
+            if not with_metadata:
+                payload.pop("metadata", None)
+            payloads.append(payload)
+        return {
+            "messages": payloads,
+            "has_more": len(messages) > limit,
+            "pin_count": 0,
+            "response_metadata": {"next_cursor": ""},
+        }
 
     # ----------------------------------------------------------------------------------- Web API: users
 

@@ -32,6 +32,7 @@ from storage.db import connect
 BOT_TOKEN = "xoxb-test-token"
 SIGNING_SECRET = "test-signing-secret"
 INTAKE_TOKEN = "intake-token-0123456789abcdef"
+CLIENT_TIMEOUT = 0.5  # seconds: a timeout fault trips it quickly
 MONDAY_10_NY = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 
 PEOPLE = {  # config id: (Slack id, time zone)

@@ -1,0 +1,54 @@
+"""The outbox sender under Slack trouble: rate limits, outages and lost answers delay DMs, never drop or double them."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from tests.bot.harness import PEOPLE, Stack
+
+ALICE = PEOPLE["alice"][0]
+LEAD = {"email": "a@shop.com", "company": "Shop", "external_id": "1"}
+
+
+async def test_a_429_is_retried_after_slacks_retry_after_and_delivered_once(stack: Stack) -> None:
+    stack.standin.faults.rate_limit("chat.postMessage", times=1, retry_after=7)
+    await stack.intake(LEAD)
+    await stack.deliver()
+    assert stack.dms("alice") == []
+    stack.clock.advance(timedelta(seconds=6))
+    await stack.deliver()
+    assert stack.dms("alice") == []  # Retry-After is honoured, not hammered
+    stack.clock.advance(timedelta(seconds=1))
+    await stack.deliver()
+    assert len(stack.dms("alice")) == 1
+    assert stack.service.metrics.slack_rate_limited._value.get() == 1  # type: ignore[attr-defined]
+
+
+async def test_server_errors_back_off_and_then_deliver(stack: Stack) -> None:
+    stack.standin.faults.server_error("chat.postMessage", times=2, status=503)
+    await stack.intake(LEAD)
+    for _ in range(3):
+        await stack.deliver()
+        stack.clock.advance(timedelta(seconds=10))
+    assert len(stack.dms("alice")) == 1
+    statuses = [call.status for call in stack.standin.calls_to("chat.postMessage")]
+    assert statuses == [503, 503, 200]
+
+
+async def test_a_post_whose_answer_was_lost_is_found_by_its_dedup_key_not_posted_twice(stack: Stack) -> None:
+    # Slack posts the DM but the answer never reaches us (the client times out): as after a crash
+    # between Slack's 200 and our commit, the row comes back for another attempt.
+    stack.standin.faults.timeout("chat.postMessage", times=1, delay=2.0, processed=True)
+    await stack.intake(LEAD)
+    await stack.deliver()
+    assert len(stack.dms("alice")) == 1  # Slack has it; we do not know
+    stack.clock.advance(timedelta(seconds=10))
+    await stack.deliver()
+    [dm] = stack.dms("alice")
+    assert len(stack.standin.calls_to("chat.postMessage")) == 1
+    offer = await stack.service.views.offer(1)
+    assert (offer.dm_channel, offer.dm_ts) == (dm.channel, dm.ts)  # later updates edit this very message
+    await stack.slack.click(ALICE, "lead_accept", channel=dm.channel, ts=dm.ts)
+    await stack.deliver()
+    updated = stack.standin.message(dm.channel, dm.ts)
+    assert updated is not None and "Accepted by you" in updated.text
