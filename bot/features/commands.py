@@ -13,7 +13,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot import blocks, modals
 from bot.command_args import CapacityRequest, PtoRequest, UsageError, parse_capacity, parse_pto
-from bot.features.common import STRANGER, picked_date, tell, typed
+from bot.features.common import STRANGER, picked_date, rep_of_modal, tell, typed
 from bot.features.home import publish_home
 from bot.ids import Command, Field, Modal
 from bot.service import Leadrelay
@@ -88,12 +88,10 @@ def register(app: AsyncApp, service: Leadrelay) -> None:
             )
             return
         await ack()
-        user = body["user"]["id"]
-        actor = service.people.person(user)
-        rep = service.config.reps.get(view["private_metadata"])
-        if actor is None or rep is None or not service.people.may_act_for(actor, rep.id):
-            await tell(service, user, STRANGER)
+        subject = await rep_of_modal(service, body, view)
+        if subject is None:
             return
+        user, actor, rep = subject
         request = PtoRequest(None, first_day=date.fromisoformat(first), last_day=date.fromisoformat(last))
         await _apply_pto(service, actor, rep, request, user, None, None)
 
@@ -120,12 +118,10 @@ def register(app: AsyncApp, service: Leadrelay) -> None:
             await ack(response_action="errors", errors={Field.CAPACITY: "A whole number, please."})
             return
         await ack()
-        user = body["user"]["id"]
-        actor = service.people.person(user)
-        rep = service.config.reps.get(view["private_metadata"])
-        if actor is None or rep is None or not service.people.may_act_for(actor, rep.id):
-            await tell(service, user, STRANGER)
+        subject = await rep_of_modal(service, body, view)
+        if subject is None:
             return
+        user, actor, rep = subject
         await _apply_capacity(service, actor, rep, CapacityRequest(None, int(raw)), user, None)
 
     @app.command(Command.LEADS)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from bot.service import Leadrelay
 from bot.slack import SlackProblem, SlackRejected
+from routing.config import Rep
 
 log = logging.getLogger(__name__)
 
@@ -15,6 +17,35 @@ STRANGER = (
     "You're not set up in Leadrelay yet, so there is nothing here you can change. "
     "Ask your sales ops admin to add you to the routing config."
 )
+
+
+@dataclass(frozen=True, slots=True)
+class Click:
+    user: str  # Slack user id
+    person: str  # their config id
+    target: int  # the offer or lead id the button carries
+
+
+async def who_clicked(service: Leadrelay, body: dict[str, Any]) -> Click | None:
+    """The person behind a button click and what it acts on; None (after telling them) for a stranger."""
+    user = body["user"]["id"]
+    person, target = service.people.person(user), clicked_value(body)
+    if person is None or target is None:
+        await tell(service, user, STRANGER, channel=channel_of(body))
+        return None
+    return Click(user, person, target)
+
+
+async def rep_of_modal(service: Leadrelay, body: dict[str, Any], view: dict[str, Any]) -> tuple[str, str, Rep] | None:
+    """(Slack user, person, rep) for a modal about the rep in its private_metadata, if the person may act
+    for that rep; None (after telling them) otherwise."""
+    user = body["user"]["id"]
+    actor = service.people.person(user)
+    rep = service.config.reps.get(view.get("private_metadata", ""))
+    if actor is None or rep is None or not service.people.may_act_for(actor, rep.id):
+        await tell(service, user, STRANGER)
+        return None
+    return user, actor, rep
 
 
 def clicked_value(body: dict[str, Any]) -> int | None:

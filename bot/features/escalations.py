@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot import modals
-from bot.features.common import STRANGER, channel_of, clicked_value, selected, tell
+from bot.features.common import STRANGER, channel_of, selected, tell, who_clicked
 from bot.features.offers import refusal_text
 from bot.ids import Action, Field, Modal
 from bot.service import Leadrelay
@@ -20,15 +20,10 @@ def register(app: AsyncApp, service: Leadrelay) -> None:
     @app.action(Action.TAKE)
     async def take(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
-        user = body["user"]["id"]
-        person, lead_id = service.people.person(user), clicked_value(body)
-        if (
-            person is None
-            or lead_id is None
-            or (person not in service.config.reps and (person not in service.config.managers))
-        ):
-            await tell(service, user, STRANGER, channel=channel_of(body))
+        click = await who_clicked(service, body)
+        if click is None:
             return
+        user, person, lead_id = click.user, click.person, click.target
         try:
             await service.store.take(lead_id, by=person, now=service.clock.now())
         except (Refused, NotFound) as error:
@@ -41,11 +36,10 @@ def register(app: AsyncApp, service: Leadrelay) -> None:
     @app.action(Action.ASSIGN)
     async def open_assign(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
-        user = body["user"]["id"]
-        person, lead_id = service.people.person(user), clicked_value(body)
-        if person is None or lead_id is None:
-            await tell(service, user, STRANGER, channel=channel_of(body))
+        click = await who_clicked(service, body)
+        if click is None:
             return
+        user, person, lead_id = click.user, click.person, click.target
         if not service.people.is_manager(person):
             await tell(
                 service,

@@ -11,7 +11,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot import modals
-from bot.features.common import STRANGER, channel_of, clicked_value, selected, tell, typed
+from bot.features.common import STRANGER, channel_of, selected, tell, typed, who_clicked
 from bot.ids import REASSIGN_REASONS, Action, Field, Modal
 from bot.service import Leadrelay
 from bot.text import mention, slack_date
@@ -43,11 +43,10 @@ def register(app: AsyncApp, service: Leadrelay) -> None:
     @app.action(Action.ACCEPT)
     async def accept(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
-        user = body["user"]["id"]
-        person, offer_id = service.people.person(user), clicked_value(body)
-        if person is None or offer_id is None:
-            await tell(service, user, STRANGER, channel=channel_of(body))
+        click = await who_clicked(service, body)
+        if click is None:
             return
+        user, person, offer_id = click.user, click.person, click.target
         try:
             offer = await service.views.offer(offer_id)
             on_behalf = offer.rep_id != person
@@ -73,11 +72,10 @@ def register(app: AsyncApp, service: Leadrelay) -> None:
     @app.action(Action.REASSIGN)
     async def open_reassign(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
-        user = body["user"]["id"]
-        person, offer_id = service.people.person(user), clicked_value(body)
-        if person is None or offer_id is None:
-            await tell(service, user, STRANGER, channel=channel_of(body))
+        click = await who_clicked(service, body)
+        if click is None:
             return
+        user, person, offer_id = click.user, click.person, click.target
         offer = await service.views.offer(offer_id)
         if not service.people.may_act_for(person, offer.rep_id):
             await tell(
