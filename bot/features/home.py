@@ -13,6 +13,7 @@ from bot.home import HomeData, home_view
 from bot.ids import Action
 from bot.service import Leadrelay
 from bot.slack import SlackProblem
+from routing.config import Rep
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,15 @@ async def publish_home(service: Leadrelay, person: str) -> None:
         log.warning("could not publish the Home of %s: %s", person, exc)
 
 
+async def _clicking_rep(service: Leadrelay, body: dict[str, Any]) -> Rep | None:
+    """The rep who clicked a Home button; None (after telling them) for anyone else."""
+    user = body["user"]["id"]
+    rep = service.config.reps.get(service.people.person(user) or "")
+    if rep is None:
+        await tell(service, user, STRANGER)
+    return rep
+
+
 def register(app: AsyncApp, service: Leadrelay) -> None:
     @app.event("app_home_opened")
     async def opened(event: dict[str, Any]) -> None:
@@ -76,10 +86,8 @@ def register(app: AsyncApp, service: Leadrelay) -> None:
     @app.action(Action.HOME_PTO)
     async def pto(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
-        user = body["user"]["id"]
-        rep = service.config.reps.get(service.people.person(user) or "")
+        rep = await _clicking_rep(service, body)
         if rep is None:
-            await tell(service, user, STRANGER)
             return
         today = service.clock.now().astimezone(rep.tz).date()
         await service.slack.call(
@@ -89,10 +97,8 @@ def register(app: AsyncApp, service: Leadrelay) -> None:
     @app.action(Action.HOME_CAPACITY)
     async def capacity(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
-        user = body["user"]["id"]
-        rep = service.config.reps.get(service.people.person(user) or "")
+        rep = await _clicking_rep(service, body)
         if rep is None:
-            await tell(service, user, STRANGER)
             return
         state = (await service.store.load_routing_state(service.clock.now())).rep(rep.id)
         current = state.capacity_override if state.capacity_override is not None else rep.capacity
