@@ -193,12 +193,12 @@ async def run_demo(config_path: str, *, out: TextIO, quick_sla: timedelta = time
     config = demo_config(config_path, quick_sla)
     with tempfile.TemporaryDirectory(prefix="leadrelay-demo-") as tmp:
         async with SlackStandin(tokens={TOKEN}) as standin:
-            for person in [*config.reps.values(), *config.managers.values()]:
-                if person.slack_id:
-                    tz = getattr(person, "tz", None)
-                    standin.add_user(
-                        person.id, id=person.slack_id, real_name=person.name, tz=tz.key if tz else "America/New_York"
-                    )
+            for rep in config.reps.values():
+                if rep.slack_id:
+                    standin.add_user(rep.id, id=rep.slack_id, real_name=rep.name, tz=rep.tz.key)
+            for manager in config.managers.values():
+                if manager.slack_id:
+                    standin.add_user(manager.id, id=manager.slack_id, real_name=manager.name)
             for team in config.teams.values():
                 if team.channel and standin.channel(team.channel) is None:
                     standin.add_channel(f"sales-{team.id}", id=team.channel)
@@ -237,7 +237,9 @@ async def _story(
     quick_sla: timedelta,
     out: TextIO,
 ) -> None:
-    say = lambda text: print(f"\n── {text}", file=out, flush=True)  # noqa: E731 - a one-line narrator
+    def say(text: str) -> None:
+        print(f"\n── {text}", file=out, flush=True)
+
     say(f"Leadrelay on {base}, Slack stand-in on {standin.url}; it is Monday 10:00 in New York.")
     offers: dict[str, int] = {}
     for lead in LEADS:

@@ -305,9 +305,7 @@ def make_lead(rng: Random) -> tuple[dict[str, str], Company | None, Market]:
     # The website field: usually the company's site, in whatever form people type it.
     domain = ""
     if company is not None and rng.random() < 0.8:
-        domain = rng.choice(
-            [company.domain, company.domain, f"www.{company.domain}", f"https://www.{company.domain}/"]
-        )
+        domain = rng.choice([company.domain, company.domain, f"www.{company.domain}", f"https://www.{company.domain}/"])
         if mail_domain.startswith("eu."):
             domain = mail_domain
 
@@ -339,9 +337,7 @@ def make_lead(rng: Random) -> tuple[dict[str, str], Company | None, Market]:
     score_text = "" if rng.random() < 0.04 else str(score)  # no score: a badge scan, a chat
 
     if employees < 20:
-        title_pool = rng.choices(
-            [FOUNDER_TITLES, EXEC_TITLES, MANAGER_TITLES, IC_TITLES], weights=[4, 1, 2, 3]
-        )[0]
+        title_pool = rng.choices([FOUNDER_TITLES, EXEC_TITLES, MANAGER_TITLES, IC_TITLES], weights=[4, 1, 2, 3])[0]
     else:
         title_pool = rng.choices(
             [EXEC_TITLES, MANAGER_TITLES, IC_TITLES], weights=[4, 4, 3] if employees >= 200 else [3, 4, 3]

@@ -1,0 +1,104 @@
+"""Persistence for Leadrelay: the lead/offer state machine, rotation cursors, rep runtime state, the
+audit trail and the Slack outbox, on SQLite (embedded default) or PostgreSQL (scale-out).
+
+Wiring::
+
+    db = await storage.connect(url)          # SQLite: migrated on connect; PostgreSQL: `upgrade` first
+    store = storage.Store(db, routing.Engine(config))   # transitions
+    outbox = storage.Outbox(db)              # the Slack sender's side
+    views = storage.Views(db, config)        # read models and the report
+
+Every method returns domain objects from `storage.model` and raises errors from `storage.errors`
+(rooted in `StorageError`; look-ups also in `LookupError`), never rows or driver exceptions.
+"""
+
+from storage.db import DEFAULT_URL, Database, connect, upgrade
+from storage.errors import (
+    AlreadyClaimed,
+    LeadNotFound,
+    NotFound,
+    NotYourOffer,
+    OfferClosed,
+    OfferNotFound,
+    OutboxItemNotFound,
+    Refused,
+    SchemaMissing,
+    StorageBusy,
+    StorageError,
+    UnknownPerson,
+    WrongState,
+)
+from storage.model import (
+    SYSTEM,
+    Actor,
+    ActorKind,
+    AssignResult,
+    AuditEntry,
+    Claimed,
+    EndReason,
+    Expired,
+    LeadRecord,
+    LeadState,
+    LeadView,
+    Message,
+    Offer,
+    OfferState,
+    OutboxItem,
+    OutboxKind,
+    PtoRecord,
+    Received,
+    Reminder,
+    Reping,
+    RepRuntime,
+)
+from storage.outbox import Outbox
+from storage.report import Percentiles, Report, Share
+from storage.store import Store
+from storage.views import Views
+
+__all__ = [
+    "DEFAULT_URL",
+    "SYSTEM",
+    "Actor",
+    "ActorKind",
+    "AlreadyClaimed",
+    "AssignResult",
+    "AuditEntry",
+    "Claimed",
+    "Database",
+    "EndReason",
+    "Expired",
+    "LeadNotFound",
+    "LeadRecord",
+    "LeadState",
+    "LeadView",
+    "Message",
+    "NotFound",
+    "NotYourOffer",
+    "Offer",
+    "OfferClosed",
+    "OfferNotFound",
+    "OfferState",
+    "Outbox",
+    "OutboxItem",
+    "OutboxItemNotFound",
+    "OutboxKind",
+    "Percentiles",
+    "PtoRecord",
+    "Received",
+    "Refused",
+    "Reminder",
+    "RepRuntime",
+    "Reping",
+    "Report",
+    "SchemaMissing",
+    "Share",
+    "StorageBusy",
+    "StorageError",
+    "Store",
+    "UnknownPerson",
+    "Views",
+    "WrongState",
+    "connect",
+    "upgrade",
+]

@@ -1,0 +1,1 @@
+"""Storage benchmarks: `python -m bench.storage`."""

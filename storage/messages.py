@@ -1,0 +1,115 @@
+"""The outbox rows each transition implies: kind, target, payload facts and dedup key.
+
+Payloads carry facts (ids, who, why, when as ISO 8601), never Slack markup: the sender renders them.
+Targets are what the sender needs to address the message: a rep or manager id for a DM (the sender
+maps it to a Slack user), a channel id for the team channel. Dedup keys name the event, so a
+transition retried after a conflict, or replayed, cannot queue the same message twice:
+``offer:{id}:dm``, ``offer:{id}:{end reason}``, ``offer:{id}:reminder``, and ``audit:{id}:{kind}`` for
+channel posts, which each belong to exactly one audit row.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from routing import RoutingConfig
+from storage.model import OutboxKind
+
+Row = dict[str, Any]
+
+
+def _row(kind: OutboxKind, target: str, payload: dict[str, Any], key: str, lead_id: int, offer_id: int | None) -> Row:
+    return {
+        "kind": kind.value,
+        "target": target,
+        "payload": payload,
+        "dedup_key": key,
+        "lead_id": lead_id,
+        "offer_id": offer_id,
+    }
+
+
+def offer_dm(
+    *, lead_id: int, offer_id: int, rep_id: str, attempt: int, summary: str, due_at: datetime, offered_by: str
+) -> Row:
+    payload = {
+        "lead_id": lead_id,
+        "offer_id": offer_id,
+        "rep_id": rep_id,
+        "attempt": attempt,
+        "summary": summary,
+        "due_at": due_at.isoformat(),
+        "offered_by": offered_by,
+    }
+    return _row(OutboxKind.OFFER_DM, rep_id, payload, f"offer:{offer_id}:dm", lead_id, offer_id)
+
+
+def offer_update(*, lead_id: int, offer_id: int, rep_id: str, status: str, by: str, at: datetime) -> Row:
+    """Rewrite the rep's offer DM: `status` is the offer's end (claimed, expired, taken, …)."""
+    payload = {
+        "lead_id": lead_id,
+        "offer_id": offer_id,
+        "rep_id": rep_id,
+        "status": status,
+        "by": by,
+        "at": at.isoformat(),
+    }
+    return _row(OutboxKind.OFFER_UPDATE, rep_id, payload, f"offer:{offer_id}:{status}", lead_id, offer_id)
+
+
+def reminder(*, lead_id: int, offer_id: int, rep_id: str, due_at: datetime) -> Row:
+    payload = {"lead_id": lead_id, "offer_id": offer_id, "rep_id": rep_id, "due_at": due_at.isoformat()}
+    return _row(OutboxKind.REMINDER, rep_id, payload, f"offer:{offer_id}:reminder", lead_id, offer_id)
+
+
+def thread_note(
+    config: RoutingConfig, *, team_id: str | None, lead_id: int, audit_id: int, event: str, **facts: Any
+) -> list[Row]:
+    """A line in the lead's thread in the team channel; none if the team has no channel."""
+    team = config.teams.get(team_id) if team_id else None
+    if team is None or team.channel is None:
+        return []
+    payload = {"lead_id": lead_id, "team_id": team_id, "event": event, **facts}
+    key = f"audit:{audit_id}:note"
+    return [_row(OutboxKind.LEAD_THREAD_NOTE, team.channel, payload, key, lead_id, facts.get("offer_id"))]
+
+
+def escalation_manager(config: RoutingConfig, team_id: str | None, level: int) -> str | None:
+    """Who an escalation at `level` pings: that step of the team's chain, the top one past its end."""
+    chain = config.escalation_chain(team_id) if team_id is not None and team_id in config.teams else ()
+    return chain[min(level, len(chain) - 1)] if chain else None
+
+
+def escalation_target(config: RoutingConfig, team_id: str | None, level: int) -> str | None:
+    """Where an escalation goes: the team channel, else the manager's DM, else nowhere (None)."""
+    team = config.teams.get(team_id) if team_id else None
+    if team is not None and team.channel:
+        return team.channel
+    return escalation_manager(config, team_id, level)
+
+
+def escalation(
+    config: RoutingConfig,
+    *,
+    team_id: str | None,
+    lead_id: int,
+    audit_id: int,
+    level: int,
+    ping: int,
+    reason: str,
+) -> list[Row]:
+    """@manager in the team channel, or in the manager's DM when the team has no channel; none if the
+    team has neither (`leadrelay check` should flag such a team)."""
+    target = escalation_target(config, team_id, level)
+    if target is None:
+        return []
+    payload = {
+        "lead_id": lead_id,
+        "team_id": team_id,
+        "manager": escalation_manager(config, team_id, level),
+        "level": level,
+        "ping": ping,
+        "reason": reason,
+    }
+    return [_row(OutboxKind.ESCALATION, target, payload, f"audit:{audit_id}:escalation", lead_id, None)]

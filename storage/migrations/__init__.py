@@ -1,0 +1,1 @@
+"""Alembic migrations for the Leadrelay schema; run them with `storage.upgrade(url)`."""

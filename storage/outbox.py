@@ -1,0 +1,149 @@
+"""The sender's side of the outbox: lease rows to deliver, then record how delivery went.
+
+A row is *pending* until it is sent or failed. `claim` leases pending rows that are due: their
+`next_attempt_at` moves a lease ahead, so two senders (replicas) never hold the same row, and a sender
+that dies mid-delivery gets its rows redelivered once the lease runs out (Slack posts carry the row's
+dedup key in their metadata, so a redelivery after a lost acknowledgement is detectable). Delivery is
+in order per target: a row is handed out only when no older row for the same target is pending, so a
+DM's update never overtakes the DM and a channel thread reads in order.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, exists, func, select, update
+
+from storage.db import Database
+from storage.errors import OutboxItemNotFound
+from storage.model import OutboxItem, OutboxKind
+from storage.rows import outbox_item
+from storage.tables import leads, offers, outbox
+
+_PENDING = (outbox.c.sent_at.is_(None), outbox.c.failed_at.is_(None))
+# Posts to the team channel whose first delivery starts the lead's thread there.
+_CHANNEL_POSTS = (OutboxKind.LEAD_THREAD_NOTE.value, OutboxKind.ESCALATION.value)
+
+
+class Outbox:
+    """Outbox delivery bookkeeping on one `Database`."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def claim(
+        self, now: datetime, *, limit: int = 50, lease: timedelta = timedelta(seconds=30)
+    ) -> list[OutboxItem]:
+        """Lease up to `limit` deliverable rows, oldest first, with the Slack refs they need.
+
+        Deliverable: pending, due (`next_attempt_at <= now`), and the oldest pending row of its target,
+        so at most one row per target is out at a time. Each returned row's attempt count goes up by one
+        and its next attempt moves to `now + lease`.
+        """
+
+        def work(conn: Connection, _locks: frozenset[str]) -> list[OutboxItem]:
+            row, earlier = outbox.alias("row"), outbox.alias("earlier")
+            blocked = exists().where(
+                earlier.c.target == row.c.target,
+                earlier.c.id < row.c.id,
+                earlier.c.sent_at.is_(None),
+                earlier.c.failed_at.is_(None),
+            )
+            pick = (
+                select(row.c.id)
+                .where(row.c.sent_at.is_(None), row.c.failed_at.is_(None), row.c.next_attempt_at <= now, ~blocked)
+                .order_by(row.c.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True, of=row)
+            )
+            leased = (
+                (
+                    conn.execute(
+                        update(outbox)
+                        .where(outbox.c.id.in_(pick.scalar_subquery()), *_PENDING)
+                        .values(next_attempt_at=now + lease, attempts=outbox.c.attempts + 1)
+                        .returning(outbox.c.id)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            if not leased:
+                return []
+            items = (
+                select(outbox, offers.c.dm_channel, offers.c.dm_ts, leads.c.thread_channel, leads.c.thread_ts)
+                .outerjoin(offers, offers.c.id == outbox.c.offer_id)
+                .outerjoin(leads, leads.c.id == outbox.c.lead_id)
+                .where(outbox.c.id.in_(leased))
+                .order_by(outbox.c.id)
+            )
+            return [outbox_item(r) for r in conn.execute(items)]
+
+        return await self.db.transact(work)
+
+    async def mark_sent(self, item_id: int, *, channel: str, ts: str, now: datetime) -> None:
+        """Record delivery as message `ts` in `channel`. Idempotent.
+
+        An `offer_dm` also stores the DM's channel and ts on its offer (for later updates); the first
+        channel post about a lead (a note or an escalation whose target is the channel) starts the
+        lead's thread. Raises OutboxItemNotFound.
+        """
+
+        def work(conn: Connection, _locks: frozenset[str]) -> None:
+            sent = (
+                conn.execute(
+                    update(outbox)
+                    .where(outbox.c.id == item_id, outbox.c.sent_at.is_(None))
+                    .values(sent_at=now, result_channel=channel, result_ts=ts)
+                    .returning(outbox.c.kind, outbox.c.target, outbox.c.lead_id, outbox.c.offer_id)
+                )
+            ).one_or_none()
+            if sent is None:
+                _must_exist(conn, item_id)
+                return
+            if sent.kind == OutboxKind.OFFER_DM and sent.offer_id is not None:
+                conn.execute(update(offers).where(offers.c.id == sent.offer_id).values(dm_channel=channel, dm_ts=ts))
+            elif sent.kind in _CHANNEL_POSTS and sent.target == channel and sent.lead_id is not None:
+                conn.execute(
+                    update(leads)
+                    .where(leads.c.id == sent.lead_id, leads.c.thread_ts.is_(None))
+                    .values(thread_channel=channel, thread_ts=ts)
+                )
+
+        await self.db.transact(work)
+
+    async def mark_retry(self, item_id: int, *, error: str, at: datetime) -> None:
+        """Try the row again at `at` (the sender's backoff or Slack's Retry-After); keeps `error`.
+
+        Does nothing to a row already sent. Raises OutboxItemNotFound.
+        """
+        await self._finish(item_id, next_attempt_at=at, last_error=error)
+
+    async def mark_failed(self, item_id: int, *, error: str, now: datetime) -> None:
+        """Give up on the row (a permanent error): it is no longer pending and no longer blocks its
+        target. Does nothing to a row already sent. Raises OutboxItemNotFound."""
+        await self._finish(item_id, failed_at=now, last_error=error)
+
+    async def _finish(self, item_id: int, **values: object) -> None:
+        def work(conn: Connection, _locks: frozenset[str]) -> None:
+            stmt = update(outbox).where(outbox.c.id == item_id, outbox.c.sent_at.is_(None)).values(**values)
+            if conn.execute(stmt).rowcount == 0:
+                _must_exist(conn, item_id)
+
+        await self.db.transact(work)
+
+    async def oldest_unsent_age(self, now: datetime) -> timedelta | None:
+        """How long the oldest pending row has waited (None: nothing pending). The first thing to alert on."""
+        async with self.db.read() as conn:
+            oldest = (await conn.execute(select(func.min(outbox.c.created_at)).where(*_PENDING))).scalar_one()
+        return None if oldest is None else now - oldest
+
+    async def backlog(self) -> int:
+        """How many rows are pending."""
+        async with self.db.read() as conn:
+            return int((await conn.execute(select(func.count()).where(*_PENDING))).scalar_one())
+
+
+def _must_exist(conn: Connection, item_id: int) -> None:
+    if conn.execute(select(outbox.c.id).where(outbox.c.id == item_id)).first() is None:
+        raise OutboxItemNotFound(item_id)

@@ -1,0 +1,154 @@
+"""Routing metrics for a period, as the seeds define them (`leadrelay report`, the weekly review).
+
+* **speed to lead**: received → first assignment, for leads received in the period (p50, p90);
+* **speed to claim**: first assignment → claim, for those leads that were claimed;
+* **SLA adherence**: of the offers made in the period that were accepted or expired, the share
+  accepted by their `due_at` (a reassigned, taken or withdrawn offer says nothing about the SLA);
+* **fallback rate**: first offers made by a fallback (fallback team or rep, backup, off-hours pick);
+* **reassignment rate**: leads offered in the period that a rep or manager passed on by hand
+  (reassigned, or released after accepting), over leads offered;
+* **nurtured**: leads received in the period that are in nurture;
+* **distribution**: offers per pool member against the member's share of the pool's weights.
+
+Alert thresholds in the seeds: fallback > 10 %, SLA breach > 15 %, manual reassignment > 20 %,
+assignment slower than 2 minutes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from routing import RoutingConfig
+from storage.model import EndReason, LeadState
+from storage.tables import leads, offers
+
+_BY_HAND = (EndReason.REASSIGNED.value, EndReason.RELEASED.value)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Percentiles:
+    count: int
+    p50: timedelta | None
+    p90: timedelta | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Share:
+    """One pool member's part of the pool's offers, against their weight's share."""
+
+    pool: str
+    rep_id: str
+    offers: int
+    share: float
+    target: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Report:
+    """Metrics for leads received and offers made in [since, until). Rates are None with no data."""
+
+    since: datetime
+    until: datetime
+    received: int
+    nurtured: int
+    speed_to_lead: Percentiles
+    speed_to_claim: Percentiles
+    offers: int
+    sla_met: int
+    sla_breached: int
+    sla_adherence: float | None
+    fallback_rate: float | None
+    reassignment_rate: float | None
+    distribution: tuple[Share, ...]
+
+
+def percentiles(durations: Sequence[timedelta]) -> Percentiles:
+    """Nearest-rank p50 and p90."""
+    ordered = sorted(durations)
+
+    def rank(q: float) -> timedelta | None:
+        return ordered[max(0, math.ceil(q * len(ordered)) - 1)] if ordered else None
+
+    return Percentiles(count=len(ordered), p50=rank(0.5), p90=rank(0.9))
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+async def build_report(conn: AsyncConnection, config: RoutingConfig, since: datetime, until: datetime) -> Report:
+    """Compute the `Report` for [since, until) from leads and offers (two reads)."""
+    lead_rows = (
+        await conn.execute(
+            select(leads.c.received_at, leads.c.assigned_at, leads.c.claimed_at, leads.c.state).where(
+                leads.c.received_at >= since, leads.c.received_at < until
+            )
+        )
+    ).all()
+    offer_rows = (
+        await conn.execute(
+            select(
+                offers.c.lead_id,
+                offers.c.rep_id,
+                offers.c.pool,
+                offers.c.attempt,
+                offers.c.fallback,
+                offers.c.due_at,
+                offers.c.claimed_at,
+                offers.c.end_reason,
+            ).where(offers.c.assigned_at >= since, offers.c.assigned_at < until)
+        )
+    ).all()
+
+    met = sum(1 for o in offer_rows if o.claimed_at is not None and o.claimed_at <= o.due_at)
+    breached = sum(
+        1
+        for o in offer_rows
+        if o.end_reason == EndReason.EXPIRED or (o.claimed_at is not None and o.claimed_at > o.due_at)
+    )
+    first = [o for o in offer_rows if o.attempt == 1]
+    offered = {o.lead_id for o in offer_rows}
+    by_hand = {o.lead_id for o in offer_rows if o.end_reason in _BY_HAND}
+    return Report(
+        since=since,
+        until=until,
+        received=len(lead_rows),
+        nurtured=sum(1 for r in lead_rows if r.state == LeadState.NURTURE),
+        speed_to_lead=percentiles([r.assigned_at - r.received_at for r in lead_rows if r.assigned_at]),
+        speed_to_claim=percentiles([r.claimed_at - r.assigned_at for r in lead_rows if r.claimed_at and r.assigned_at]),
+        offers=len(offer_rows),
+        sla_met=met,
+        sla_breached=breached,
+        sla_adherence=_rate(met, met + breached),
+        fallback_rate=_rate(sum(1 for o in first if o.fallback), len(first)),
+        reassignment_rate=_rate(len(by_hand), len(offered)),
+        distribution=_distribution(config, Counter((o.pool, o.rep_id) for o in offer_rows if o.pool)),
+    )
+
+
+def _distribution(config: RoutingConfig, counts: Counter[tuple[str, str]]) -> tuple[Share, ...]:
+    shares: list[Share] = []
+    for pool in sorted({pool for pool, _ in counts}):
+        team = config.teams.get(pool)
+        weights = {rep: config.reps[rep].weight for rep in team.members} if team else {}
+        members = sorted(set(weights) | {rep for p, rep in counts if p == pool})
+        total = sum(counts[(pool, rep)] for rep in members)
+        total_weight = sum(weights.values())
+        shares.extend(
+            Share(
+                pool=pool,
+                rep_id=rep,
+                offers=counts[(pool, rep)],
+                share=counts[(pool, rep)] / total,
+                target=weights.get(rep, 0.0) / total_weight if total_weight else 0.0,
+            )
+            for rep in members
+        )
+    return tuple(shares)

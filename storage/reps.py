@@ -1,0 +1,129 @@
+"""Rep runtime state people change from Slack: PTO windows, capacity overrides, pause; each audited."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from routing import Window
+from storage.base import StoreBase
+from storage.rows import AnyRow
+from storage.tables import rep_pto, rep_settings
+from storage.writes import upsert_insert, write_audit
+
+
+class RepTransitions(StoreBase):
+    """PTO, capacity and pause, with who set them and when."""
+
+    async def set_pto(self, rep_id: str, window: Window, *, by: str, now: datetime) -> int:
+        """Record a PTO window for the rep; returns its id. Raises UnknownPerson."""
+        self._rep(rep_id)
+        actor = self.actor(by)
+
+        def work(conn: Connection, _locks: frozenset[str]) -> int:
+            pto = {"rep_id": rep_id, "starts_at": window.start, "ends_at": window.end, "set_by": by, "set_at": now}
+            pto_id = conn.execute(insert(rep_pto).returning(rep_pto.c.id), pto).scalar_one()
+            write_audit(
+                conn,
+                at=now,
+                actor=actor,
+                rep_id=rep_id,
+                to_state="pto",
+                reason=f"PTO {window.start.isoformat()} to {window.end.isoformat()}",
+                detail={"pto_id": pto_id},
+            )
+            return int(pto_id)
+
+        return await self.db.transact(work)
+
+    async def clear_pto(self, rep_id: str, *, by: str, now: datetime) -> int:
+        """Clear the rep's PTO windows that are not over yet; returns how many. Raises UnknownPerson."""
+        self._rep(rep_id)
+        actor = self.actor(by)
+
+        def work(conn: Connection, _locks: frozenset[str]) -> int:
+            clear = (
+                update(rep_pto)
+                .where(rep_pto.c.rep_id == rep_id, rep_pto.c.cleared_at.is_(None), rep_pto.c.ends_at > now)
+                .values(cleared_by=by, cleared_at=now)
+                .returning(rep_pto.c.id)
+            )
+            cleared = conn.execute(clear).scalars().all()
+            if cleared:
+                write_audit(
+                    conn,
+                    at=now,
+                    actor=actor,
+                    rep_id=rep_id,
+                    from_state="pto",
+                    to_state="available",
+                    reason=f"PTO cleared ({len(cleared)} window(s))",
+                    detail={"pto_ids": sorted(cleared)},
+                )
+            return len(cleared)
+
+        return await self.db.transact(work)
+
+    async def set_capacity(self, rep_id: str, capacity: int | None, *, by: str, now: datetime) -> None:
+        """Override the rep's configured capacity (None: back to the config).
+
+        Raises UnknownPerson, ValueError for a negative capacity.
+        """
+        if capacity is not None and capacity < 0:
+            raise ValueError("capacity must be zero or more")
+        configured = self._rep(rep_id).capacity
+        await self._set_rep(
+            rep_id,
+            {"capacity_override": capacity, "capacity_set_by": by, "capacity_set_at": now},
+            by=by,
+            now=now,
+            describe=lambda row: (
+                f"capacity {configured} (config)"
+                if row is None or row.capacity_override is None
+                else f"capacity {row.capacity_override}"
+            ),
+        )
+
+    async def set_paused(self, rep_id: str, paused: bool, *, by: str, now: datetime) -> None:
+        """Pause or resume routing to the rep. Raises UnknownPerson."""
+        await self._set_rep(
+            rep_id,
+            {"paused": paused, "paused_set_by": by, "paused_set_at": now},
+            by=by,
+            now=now,
+            describe=lambda row: "paused" if row is not None and row.paused else "active",
+        )
+
+    async def _set_rep(
+        self,
+        rep_id: str,
+        values: Mapping[str, Any],
+        *,
+        by: str,
+        now: datetime,
+        describe: Callable[[AnyRow | None], str],
+    ) -> None:
+        """Upsert the rep's settings row with `values` and audit the change as `describe` puts it."""
+        self._rep(rep_id)
+        actor = self.actor(by)
+
+        def work(conn: Connection, _locks: frozenset[str]) -> None:
+            current = select(rep_settings).where(rep_settings.c.rep_id == rep_id)
+            before = conn.execute(current).one_or_none()
+            stmt = upsert_insert(conn.dialect.name)(rep_settings).values(rep_id=rep_id, **values)
+            conn.execute(stmt.on_conflict_do_update(index_elements=[rep_settings.c.rep_id], set_=dict(values)))
+            after = conn.execute(current).one()
+            write_audit(
+                conn,
+                at=now,
+                actor=actor,
+                rep_id=rep_id,
+                from_state=describe(before),
+                to_state=describe(after),
+                reason=f"{describe(after)}, set by @{by}",
+            )
+
+        await self.db.transact(work)

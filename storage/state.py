@@ -1,0 +1,195 @@
+"""The routing state snapshot, read in one statement whatever the number of reps and pools.
+
+One ``UNION ALL`` returns tagged rows:
+
+* ``load``    per rep with recent offers: open load, offers since the start of the rep's local day,
+              and the latest assignment, from the offers assigned within the load window (read from
+              the covering index ``offers (assigned_at, rep_id, state)``), plus any offer still open
+              from before the window (``offers (state, due_at)``);
+* ``setting`` per rep with runtime settings: capacity override and paused flag;
+* ``pto``     every PTO window not cleared and not yet over (active or future);
+* ``pool``    every pool's turn with each member's standing;
+* ``tried``   reps who already had an offer for the lead being routed.
+
+**Open load** is the rep's open offers plus the offers they accepted that were assigned within
+`load_window` (seven days by default): an accepted lead stays on a rep's plate for a while, as nothing
+tells storage when the rep is done with it. A released lead stops counting at once.
+**Assigned today** counts offers since midnight in the rep's time zone; **last assigned at** is the
+latest assignment within the load window (None before that).
+
+The statement is built once per config and runs with bound times, so SQLAlchemy compiles it once.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import (
+    CompoundSelect,
+    Connection,
+    Float,
+    Integer,
+    String,
+    bindparam,
+    case,
+    cast,
+    func,
+    literal,
+    null,
+    select,
+    union_all,
+)
+
+from routing import PoolMember, PoolState, RepState, RoutingConfig, RoutingState, Window
+from storage.tables import UtcDateTime, offers, pool_members, pools, rep_pto, rep_settings
+
+_COLUMNS = ("kind", "rep_id", "pool_id", "n1", "n2", "n3", "t1", "t2", "x")
+_TYPES: Mapping[str, Any] = {
+    "rep_id": String,
+    "pool_id": String,
+    "n1": Integer,
+    "n2": Integer,
+    "n3": Integer,
+    "t1": UtcDateTime,
+    "t2": UtcDateTime,
+    "x": Float,
+}
+
+
+def _arm(kind: str, **cols: Any) -> Any:
+    """One SELECT of the union with every column present, typed, in `_COLUMNS` order."""
+    out = [literal(kind, String).label("kind")]
+    for name in _COLUMNS[1:]:
+        value = cols.get(name)
+        out.append((cast(null(), _TYPES[name]) if value is None else value).label(name))
+    return select(*out)
+
+
+def day_start(now: datetime, tz: ZoneInfo) -> datetime:
+    """Midnight of `now`'s date in `tz`, as an aware datetime."""
+    return datetime.combine(now.astimezone(tz).date(), time(), tzinfo=tz)
+
+
+class StateReader:
+    """Reads `RoutingState` snapshots for one routing config."""
+
+    def __init__(self, config: RoutingConfig, load_window: timedelta) -> None:
+        self.config = config
+        self.load_window = load_window
+        zones: dict[ZoneInfo, list[str]] = defaultdict(list)
+        for rep in config.reps.values():
+            zones[rep.tz].append(rep.id)
+        self._zones = list(zones.items())
+        self._statement = self._build(with_tried=False)
+        self._statement_tried = self._build(with_tried=True)
+
+    def _build(self, *, with_tried: bool) -> CompoundSelect[Any]:
+        o = offers
+        # Each rep's local midnight, bound per time zone (`day0`, `day1`, …) at every read.
+        midnight: Any = bindparam("day0", type_=UtcDateTime)
+        if len(self._zones) > 1:
+            midnight = case(
+                *(
+                    (o.c.rep_id.in_(reps), bindparam(f"day{i}", type_=UtcDateTime))
+                    for i, (_tz, reps) in enumerate(self._zones)
+                )
+            )
+        since = bindparam("since", type_=UtcDateTime)
+        # Offers assigned within the window, read from the covering index (assigned_at, rep_id, state).
+        recent = (
+            _arm(
+                "load",
+                rep_id=o.c.rep_id,
+                n1=func.sum(case((o.c.state.in_(("open", "claimed")), 1), else_=0)),
+                n2=func.sum(case((o.c.assigned_at >= midnight, 1), else_=0)),
+                t1=func.max(o.c.assigned_at),
+            )
+            .where(o.c.assigned_at >= since)
+            .group_by(o.c.rep_id)
+        )
+        # Offers still open from before the window (an SLA longer than the window): few, if any.
+        older_open = (
+            _arm("load", rep_id=o.c.rep_id, n1=func.count(), n2=literal(0, Integer), t1=func.max(o.c.assigned_at))
+            .where(o.c.state == "open", o.c.assigned_at < since)
+            .group_by(o.c.rep_id)
+        )
+        settings = _arm(
+            "setting",
+            rep_id=rep_settings.c.rep_id,
+            n1=rep_settings.c.capacity_override,
+            n2=case((rep_settings.c.paused, 1), else_=0),
+        )
+        pto = _arm("pto", rep_id=rep_pto.c.rep_id, t1=rep_pto.c.starts_at, t2=rep_pto.c.ends_at).where(
+            rep_pto.c.cleared_at.is_(None), rep_pto.c.ends_at > bindparam("now", type_=UtcDateTime)
+        )
+        pool = _arm(
+            "pool",
+            pool_id=pools.c.pool_id,
+            rep_id=pool_members.c.rep_id,
+            n1=pools.c.turn,
+            n2=pool_members.c.last_turn,
+            n3=pool_members.c.assigned,
+            x=pool_members.c.credit,
+        ).select_from(pools.outerjoin(pool_members, pool_members.c.pool_id == pools.c.pool_id))
+        arms = [recent, older_open, settings, pto, pool]
+        if with_tried:
+            arms.append(_arm("tried", rep_id=o.c.rep_id).where(o.c.lead_id == bindparam("lead_id")).distinct())
+        return union_all(*arms)
+
+    def load(
+        self,
+        conn: Connection,
+        now: datetime,
+        *,
+        lead_id: int | None = None,
+        exclude: frozenset[str] = frozenset(),
+    ) -> RoutingState:
+        """The `RoutingState` at `now` for the configured reps and pools, in one statement.
+
+        `tried` is `exclude` plus, when `lead_id` is given, every rep who had an offer for that lead.
+        `pools` holds the stored pools with the members each has registered, exactly as stored: the
+        engine reads a configured member missing from its pool as new to the team and calibrates them.
+        """
+        params: dict[str, Any] = {"now": now, "since": now - self.load_window}
+        params.update({f"day{i}": day_start(now, tz) for i, (tz, _reps) in enumerate(self._zones)})
+        statement = self._statement
+        if lead_id is not None:
+            statement, params["lead_id"] = self._statement_tried, lead_id
+        rows = conn.execute(statement, params).all()
+        return self._snapshot(rows, exclude)
+
+    def _snapshot(self, rows: Any, exclude: frozenset[str]) -> RoutingState:
+        reps: dict[str, dict[str, Any]] = defaultdict(dict)
+        pto: dict[str, list[Window]] = defaultdict(list)
+        turns: dict[str, int] = {}
+        members: dict[str, dict[str, PoolMember]] = defaultdict(dict)
+        tried = set(exclude)
+        for row in rows:
+            kind = row.kind
+            if kind == "load":
+                rep = reps[row.rep_id]
+                rep["open_load"] = rep.get("open_load", 0) + row.n1
+                rep["assigned_today"] = rep.get("assigned_today", 0) + row.n2
+                if rep.get("last_assigned_at") is None or row.t1 > rep["last_assigned_at"]:
+                    rep["last_assigned_at"] = row.t1
+            elif kind == "setting":
+                reps[row.rep_id].update(capacity_override=row.n1, paused=bool(row.n2))
+            elif kind == "pto":
+                pto[row.rep_id].append(Window(row.t1, row.t2))
+            elif kind == "pool":
+                turns[row.pool_id] = row.n1
+                if row.rep_id is not None:
+                    members[row.pool_id][row.rep_id] = PoolMember(last_turn=row.n2, assigned=row.n3, credit=row.x)
+            else:
+                tried.add(row.rep_id)
+        for rep_id, windows in pto.items():
+            reps[rep_id]["pto"] = tuple(sorted(windows, key=lambda w: w.start))
+        return RoutingState(
+            reps={rep_id: RepState(**fields) for rep_id, fields in reps.items() if rep_id in self.config.reps},
+            pools={pool_id: PoolState(turn=turn, members=members[pool_id]) for pool_id, turn in turns.items()},
+            tried=frozenset(tried),
+        )

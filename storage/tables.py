@@ -1,0 +1,238 @@
+"""The schema, as SQLAlchemy Core tables. Migrations in `storage/migrations` create exactly this.
+
+Times are `UtcDateTime`: aware UTC in and out on both engines (SQLite keeps fixed-width UTC text, so
+comparisons stay correct). Indexes serve the hot paths: open and due offers `(state, due_at)`, recent
+offers for the routing state `(assigned_at, rep_id, state)` (covering), a rep's offers
+`(rep_id, state)`, a lead's offers `(lead_id)`, the sender's queue `(sent_at, next_attempt_at)` plus
+pending rows per target, and escalated leads `(state, next_ping_at)`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """An aware datetime stored as UTC; a naive value is a bug and raises ValueError."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: storage takes aware UTC times only")
+        value = value.astimezone(UTC)
+        # SQLite has no time zones: keep naive UTC so the stored text compares in time order.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+Id = BigInteger().with_variant(Integer(), "sqlite")  # SQLite: INTEGER PRIMARY KEY is the rowid
+Json = JSON().with_variant(JSONB(), "postgresql")
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+LEAD_STATES = ("received", "nurture", "assigned", "claimed", "escalated", "queued")
+OFFER_STATES = ("open", "claimed", "ended")
+END_REASONS = ("claimed", "expired", "reassigned", "taken", "released", "withdrawn")
+ACTOR_KINDS = ("rep", "manager", "system")
+
+leads = Table(
+    "leads",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("source", String(64), nullable=False),
+    Column("external_id", String(255)),  # NULL: never deduplicated
+    Column("payload", Json, nullable=False),  # what the source sent, as received
+    Column("contact", Json, nullable=False),  # the validated routing.Lead
+    Column("facts", Json),  # enrichment facts of the latest routing decision
+    Column("state", String(16), nullable=False),
+    # The open or claimed offer. No foreign key: leads and offers reference each other, which SQLite
+    # cannot create with constraints; transitions keep it consistent.
+    Column("offer_id", Id),
+    Column("team_id", String(64)),  # the team whose channel and managers hear about this lead
+    Column("sla", String(64)),  # SLA policy of the latest decision: the re-ping period
+    Column("received_at", UtcDateTime, nullable=False),
+    Column("assigned_at", UtcDateTime),  # first assignment: speed to lead
+    Column("claimed_at", UtcDateTime),
+    Column("claimed_by", String(64)),  # the owner
+    Column("attempts", Integer, nullable=False, server_default="0"),  # offers made so far
+    Column("escalation_level", Integer, nullable=False, server_default="0"),  # index in the chain
+    Column("pings", Integer, nullable=False, server_default="0"),  # pings at the current level
+    Column("next_ping_at", UtcDateTime),
+    Column("thread_channel", String(64)),  # the lead's thread in the team channel, once posted
+    Column("thread_ts", String(32)),
+    UniqueConstraint("source", "external_id"),
+    CheckConstraint(_one_of("state", LEAD_STATES), name="state"),
+    Index(None, "state", "next_ping_at"),
+    Index(None, "team_id", "state"),
+    Index(None, "received_at"),
+)
+
+offers = Table(
+    "offers",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("lead_id", Id, ForeignKey("leads.id"), nullable=False),
+    Column("rep_id", String(64), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("turn", Integer),
+    Column("rule", String(128)),
+    Column("pool", String(64)),
+    Column("strategy", String(32)),
+    Column("fallback", Boolean, nullable=False),
+    Column("sla", String(64)),
+    Column("summary", Text, nullable=False),
+    Column("reasons", Json, nullable=False),  # [{code, text, rep}], in the engine's order
+    Column("offered_by", String(64), nullable=False),
+    Column("assigned_at", UtcDateTime, nullable=False),
+    Column("due_at", UtcDateTime, nullable=False),
+    Column("remind_at", UtcDateTime),
+    Column("reminded_at", UtcDateTime),
+    Column("claimed_at", UtcDateTime),
+    Column("claimed_by", String(64)),
+    Column("ended_at", UtcDateTime),
+    Column("end_reason", String(16)),
+    Column("state", String(16), nullable=False),
+    Column("dm_channel", String(64)),
+    Column("dm_ts", String(32)),
+    CheckConstraint(_one_of("state", OFFER_STATES), name="state"),
+    CheckConstraint(f"end_reason IS NULL OR {_one_of('end_reason', END_REASONS)}", name="end_reason"),
+    Index(None, "state", "due_at"),
+    Index(None, "rep_id", "state"),
+    Index(None, "assigned_at", "rep_id", "state"),
+    Index(None, "lead_id"),
+)
+
+rep_pto = Table(
+    "rep_pto",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("rep_id", String(64), nullable=False),
+    Column("starts_at", UtcDateTime, nullable=False),
+    Column("ends_at", UtcDateTime, nullable=False),
+    Column("set_by", String(64), nullable=False),
+    Column("set_at", UtcDateTime, nullable=False),
+    Column("cleared_by", String(64)),
+    Column("cleared_at", UtcDateTime),
+    CheckConstraint("ends_at > starts_at", name="window"),
+    Index(None, "rep_id", "ends_at"),
+)
+
+rep_settings = Table(
+    "rep_settings",
+    metadata,
+    Column("rep_id", String(64), primary_key=True),
+    Column("capacity_override", Integer),
+    Column("capacity_set_by", String(64)),
+    Column("capacity_set_at", UtcDateTime),
+    Column("paused", Boolean, nullable=False, server_default=text("false")),
+    Column("paused_set_by", String(64)),
+    Column("paused_set_at", UtcDateTime),
+)
+
+pools = Table(
+    "pools",
+    metadata,
+    Column("pool_id", String(64), primary_key=True),
+    Column("turn", Integer, nullable=False),
+)
+
+pool_members = Table(
+    "pool_members",
+    metadata,
+    Column("pool_id", String(64), ForeignKey("pools.pool_id"), primary_key=True),
+    Column("rep_id", String(64), primary_key=True),
+    Column("last_turn", Integer, nullable=False),
+    Column("assigned", Integer, nullable=False),
+    Column("credit", Float, nullable=False),
+)
+
+audit = Table(
+    "audit",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("lead_id", Id, ForeignKey("leads.id")),
+    Column("offer_id", Id, ForeignKey("offers.id")),
+    Column("rep_id", String(64)),  # the rep a PTO / capacity / pause change is about
+    Column("actor_kind", String(16), nullable=False),
+    Column("actor_id", String(64), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("from_state", String(32)),
+    Column("to_state", String(32), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("detail", Json),  # the decision trace, a reassignment note, …
+    CheckConstraint(_one_of("actor_kind", ACTOR_KINDS), name="actor_kind"),
+    Index(None, "lead_id"),
+    Index(None, "rep_id"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("kind", String(32), nullable=False),
+    Column("lead_id", Id, ForeignKey("leads.id")),
+    Column("offer_id", Id, ForeignKey("offers.id")),
+    Column("target", String(64), nullable=False),
+    Column("payload", Json, nullable=False),
+    Column("dedup_key", String(200), nullable=False, unique=True),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", UtcDateTime, nullable=False),
+    Column("sent_at", UtcDateTime),
+    Column("failed_at", UtcDateTime),  # given up (a permanent error): no longer pending
+    Column("last_error", Text),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("result_channel", String(64)),
+    Column("result_ts", String(32)),
+    Index(None, "sent_at", "next_attempt_at"),
+    # Pending rows per target, oldest first: what keeps delivery in order per target.
+    Index(
+        "ix_outbox_pending_target",
+        "target",
+        "id",
+        sqlite_where=text("sent_at IS NULL AND failed_at IS NULL"),
+        postgresql_where=text("sent_at IS NULL AND failed_at IS NULL"),
+    ),
+)

@@ -1,0 +1,119 @@
+"""Read models for the UI (App Home, the lead card, the channel) and the routing report.
+
+Reads never take the write lock: on SQLite they see one consistent WAL snapshot, on PostgreSQL the
+latest committed state.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from routing import RoutingConfig, Window
+from storage.db import Database
+from storage.errors import LeadNotFound, OfferNotFound
+from storage.model import LeadRecord, LeadState, LeadView, Offer, PtoRecord, RepRuntime
+from storage.report import Report, build_report
+from storage.rows import audit_entry, lead_record, offer
+from storage.tables import audit, leads, offers, rep_pto, rep_settings
+
+_UNCLAIMED = (LeadState.ASSIGNED.value, LeadState.ESCALATED.value, LeadState.QUEUED.value)
+
+
+class Views:
+    """Queries that return domain objects, on one `Database` under one routing config."""
+
+    def __init__(self, db: Database, config: RoutingConfig) -> None:
+        self.db = db
+        self.config = config
+
+    async def offer(self, offer_id: int) -> Offer:
+        """The offer. Raises OfferNotFound."""
+        async with self.db.read() as conn:
+            row = (await conn.execute(select(offers).where(offers.c.id == offer_id))).one_or_none()
+        if row is None:
+            raise OfferNotFound(offer_id)
+        return offer(row)
+
+    async def lead_view(self, lead_id: int) -> LeadView:
+        """The lead with its offers and its audit trail, both oldest first. Raises LeadNotFound."""
+        async with self.db.read() as conn:
+            row = (await conn.execute(select(leads).where(leads.c.id == lead_id))).one_or_none()
+            if row is None:
+                raise LeadNotFound(lead_id)
+            made = await conn.execute(select(offers).where(offers.c.lead_id == lead_id).order_by(offers.c.id))
+            history = await conn.execute(select(audit).where(audit.c.lead_id == lead_id).order_by(audit.c.id))
+            return LeadView(
+                lead=lead_record(row),
+                offers=tuple(offer(r) for r in made),
+                history=tuple(audit_entry(r) for r in history),
+            )
+
+    async def open_offers_for(self, rep_id: str) -> list[Offer]:
+        """The rep's open offers, the one due first first."""
+        stmt = (
+            select(offers)
+            .where(offers.c.rep_id == rep_id, offers.c.state == "open")
+            .order_by(offers.c.due_at, offers.c.id)
+        )
+        async with self.db.read() as conn:
+            return [offer(r) for r in await conn.execute(stmt)]
+
+    async def recent_claims(self, rep_id: str, *, limit: int = 10) -> list[Offer]:
+        """The rep's last `limit` accepted offers (released ones included), newest first."""
+        stmt = (
+            select(offers)
+            .where(offers.c.rep_id == rep_id, offers.c.claimed_at.is_not(None))
+            .order_by(offers.c.claimed_at.desc(), offers.c.id.desc())
+            .limit(limit)
+        )
+        async with self.db.read() as conn:
+            return [offer(r) for r in await conn.execute(stmt)]
+
+    async def unclaimed_for_team(self, team_id: str) -> list[LeadRecord]:
+        """The team's leads that nobody owns yet (offered, escalated or queued), oldest first."""
+        stmt = (
+            select(leads)
+            .where(leads.c.team_id == team_id, leads.c.state.in_(_UNCLAIMED))
+            .order_by(leads.c.received_at, leads.c.id)
+        )
+        async with self.db.read() as conn:
+            return [lead_record(r) for r in await conn.execute(stmt)]
+
+    async def rep_runtime(self, rep_id: str, now: datetime) -> RepRuntime:
+        """The rep's PTO windows not over at `now` (cleared ones included) and settings overrides."""
+        async with self.db.read() as conn:
+            pto = await conn.execute(
+                select(rep_pto)
+                .where(rep_pto.c.rep_id == rep_id, rep_pto.c.ends_at > now)
+                .order_by(rep_pto.c.starts_at, rep_pto.c.id)
+            )
+            windows = tuple(
+                PtoRecord(
+                    id=r.id,
+                    rep_id=r.rep_id,
+                    window=Window(r.starts_at, r.ends_at),
+                    set_by=r.set_by,
+                    set_at=r.set_at,
+                    cleared_by=r.cleared_by,
+                    cleared_at=r.cleared_at,
+                )
+                for r in pto
+            )
+            settings = (await conn.execute(select(rep_settings).where(rep_settings.c.rep_id == rep_id))).one_or_none()
+        return RepRuntime(
+            rep_id=rep_id,
+            pto=windows,
+            capacity_override=settings.capacity_override if settings else None,
+            capacity_set_by=settings.capacity_set_by if settings else None,
+            capacity_set_at=settings.capacity_set_at if settings else None,
+            paused=bool(settings.paused) if settings else False,
+            paused_set_by=settings.paused_set_by if settings else None,
+            paused_set_at=settings.paused_set_at if settings else None,
+        )
+
+    async def report(self, since: datetime, until: datetime) -> Report:
+        """Routing metrics for [since, until) (see `storage.report`)."""
+        async with self.db.read() as conn:
+            return await build_report(conn, self.config, since, until)

@@ -1,0 +1,208 @@
+"""Statements every transition shares: audit rows, outbox rows, lead reads, conditional lead moves.
+
+The statements are built once, with bound parameters, so a transition pays only for executing them
+(building a statement and its cache key costs about as much as SQLite running it).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any, Literal, overload
+
+from sqlalchemy import Connection, Select, Table, Update, bindparam, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from storage.db import Conflict
+from storage.errors import LeadNotFound
+from storage.model import Actor
+from storage.rows import AnyRow
+from storage.tables import audit, leads, offers, outbox
+
+UpsertInsert = Callable[[Table], Any]
+
+# What routing a lead needs to know about it.
+ROUTE_COLUMNS = (
+    leads.c.id,
+    leads.c.state,
+    leads.c.offer_id,
+    leads.c.contact,
+    leads.c.attempts,
+    leads.c.assigned_at,
+    leads.c.team_id,
+    leads.c.sla,
+    leads.c.claimed_by,
+    leads.c.claimed_at,
+)
+ALL_LEAD_COLUMNS = tuple(column.name for column in leads.c)
+_past = offers.alias("past")
+_EXPIRIES = (
+    select(func.count())
+    .select_from(_past)
+    .where(_past.c.lead_id == leads.c.id, _past.c.end_reason == "expired")
+    .scalar_subquery()
+    .label("expiries")
+)
+LEAD_UNLOCKED = select(*ROUTE_COLUMNS).where(leads.c.id == bindparam("lead_id"))
+LEAD_FOR_ROUTING = LEAD_UNLOCKED.with_for_update()
+LEAD_FOR_EXPIRY = LEAD_UNLOCKED.add_columns(_EXPIRIES).with_for_update()  # `expiries`: offers that expired
+_AUDIT = insert(audit)
+_AUDIT_RETURNING_ID = insert(audit).returning(audit.c.id)
+_OUTBOX = insert(outbox)
+_END_OFFER = (
+    update(offers)
+    .where(offers.c.id == bindparam("offer"), offers.c.state == "open")
+    .values(state="ended", end_reason=bindparam("reason"), ended_at=bindparam("at"))
+    .returning(offers.c.lead_id, offers.c.rep_id, offers.c.due_at)
+)
+
+
+def upsert_insert(dialect: str) -> UpsertInsert:
+    """The dialect's INSERT construct, which has `on_conflict_do_nothing` / `on_conflict_do_update`."""
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+@overload
+def write_audit(
+    conn: Connection,
+    *,
+    at: datetime,
+    actor: Actor,
+    to_state: str,
+    reason: str,
+    from_state: str | None = ...,
+    lead_id: int | None = ...,
+    offer_id: int | None = ...,
+    rep_id: str | None = ...,
+    detail: Mapping[str, Any] | None = ...,
+    returning_id: Literal[False] = ...,
+) -> None: ...
+
+
+@overload
+def write_audit(
+    conn: Connection,
+    *,
+    at: datetime,
+    actor: Actor,
+    to_state: str,
+    reason: str,
+    from_state: str | None = ...,
+    lead_id: int | None = ...,
+    offer_id: int | None = ...,
+    rep_id: str | None = ...,
+    detail: Mapping[str, Any] | None = ...,
+    returning_id: Literal[True],
+) -> int: ...
+
+
+@overload
+def write_audit(
+    conn: Connection,
+    *,
+    at: datetime,
+    actor: Actor,
+    to_state: str,
+    reason: str,
+    from_state: str | None = ...,
+    lead_id: int | None = ...,
+    offer_id: int | None = ...,
+    rep_id: str | None = ...,
+    detail: Mapping[str, Any] | None = ...,
+    returning_id: bool,
+) -> int | None: ...
+
+
+def write_audit(
+    conn: Connection,
+    *,
+    at: datetime,
+    actor: Actor,
+    to_state: str,
+    reason: str,
+    from_state: str | None = None,
+    lead_id: int | None = None,
+    offer_id: int | None = None,
+    rep_id: str | None = None,
+    detail: Mapping[str, Any] | None = None,
+    returning_id: bool = False,
+) -> int | None:
+    """Append one audit row; with `returning_id`, return its id (channel posts key on it)."""
+    row = {
+        "lead_id": lead_id,
+        "offer_id": offer_id,
+        "rep_id": rep_id,
+        "actor_kind": actor.kind.value,
+        "actor_id": actor.id,
+        "at": at,
+        "from_state": from_state,
+        "to_state": to_state,
+        "reason": reason,
+        "detail": dict(detail) if detail is not None else None,
+    }
+    if not returning_id:
+        conn.execute(_AUDIT, row)
+        return None
+    return int(conn.execute(_AUDIT_RETURNING_ID, row).scalar_one())
+
+
+def queue(conn: Connection, rows: Sequence[Mapping[str, Any]], now: datetime) -> None:
+    """Add outbox rows, due at once, in this order (the order the sender delivers them per target)."""
+    if rows:
+        stamped = [{**row, "created_at": now, "next_attempt_at": now} for row in rows]
+        conn.execute(_OUTBOX, stamped if len(stamped) > 1 else stamped[0])  # one row: no executemany
+
+
+def read_lead(conn: Connection, lead_id: int, query: Select[Any] = LEAD_FOR_ROUTING) -> AnyRow:
+    """The lead's `ROUTE_COLUMNS` (`query` may add some), its row locked until commit when `query`
+    says FOR UPDATE (PostgreSQL; on SQLite the writer holds the whole file). Raises LeadNotFound."""
+    row = conn.execute(query, {"lead_id": lead_id}).one_or_none()
+    if row is None:
+        raise LeadNotFound(lead_id)
+    return row
+
+
+def move_lead(
+    conn: Connection,
+    lead_id: int,
+    *,
+    state: str,
+    offer_id: int | None,
+    values: Mapping[str, Any],
+    returning: Sequence[str] = (),
+) -> AnyRow | None:
+    """Set `values` (plain values, by column name) on the lead if it is still `state` with current
+    offer `offer_id`.
+
+    The condition is the optimistic check of every lead transition: raises Conflict (the transaction
+    runs again and sees what changed) when another writer moved the lead first. Returns the
+    `returning` columns, or None when none were asked for.
+    """
+    stmt = _move_statement(tuple(values), tuple(returning))
+    params = {"where_lead": lead_id, "where_state": state, "where_offer": offer_id}
+    params.update({f"new_{name}": value for name, value in values.items()})
+    result = conn.execute(stmt, params)
+    row = result.one_or_none() if returning else None
+    if (row is None) if returning else result.rowcount != 1:
+        raise Conflict(f"lead {lead_id} moved on from {state}")
+    return row
+
+
+@functools.cache
+def _move_statement(names: tuple[str, ...], returning: tuple[str, ...]) -> Update:
+    stmt = (
+        update(leads)
+        .where(
+            leads.c.id == bindparam("where_lead"),
+            leads.c.state == bindparam("where_state"),
+            leads.c.offer_id.is_not_distinct_from(bindparam("where_offer")),
+        )
+        .values({name: bindparam(f"new_{name}", type_=leads.c[name].type) for name in names})
+    )
+    return stmt.returning(*(leads.c[name] for name in returning)) if returning else stmt
+
+
+def end_offer(conn: Connection, offer_id: int, *, reason: str, now: datetime) -> AnyRow | None:
+    """End the offer with `reason` if it is still open; returns its (lead_id, rep_id, due_at), else None."""
+    return conn.execute(_END_OFFER, {"offer": offer_id, "reason": reason, "at": now}).one_or_none()
