@@ -27,7 +27,7 @@ from bot.metrics import Metrics
 from bot.people import People
 from bot.slack import RateLimited, RecipientGone, Slack, SlackProblem, SlackRejected, SlackUnavailable
 from routing import RoutingConfig
-from storage.model import LeadView, Offer, OutboxItem, OutboxKind
+from storage.model import LeadState, LeadView, Offer, OutboxItem, OutboxKind
 from storage.outbox import Outbox
 from storage.views import Views
 
@@ -145,6 +145,13 @@ class OutboxSender:
                 view, self.config, str(item.payload.get("event", "")), now, offer_id=item.offer_id
             )
             return await self._post(item, item.target, rendered, thread_ts=_thread(item))
+        if kind == OutboxKind.ESCALATION_RESOLVED:
+            channel, ts = str(item.payload["channel"]), str(item.payload["ts"])
+            rendered = blocks.escalation_resolved(view, self.config, now)
+            await self.slack.call("chat.update", channel=channel, ts=ts, text=rendered.text, blocks=rendered.blocks)
+            return channel, ts
+        if kind == OutboxKind.ESCALATION and view.lead.state is LeadState.CLAIMED:
+            return "", ""  # someone took the lead before this ping went out: nothing to ask anyone
         if kind == OutboxKind.ESCALATION:
             manager = item.payload.get("manager")
             rendered = blocks.escalation(

@@ -40,6 +40,7 @@ from storage.writes import (
     move_lead,
     queue,
     read_lead,
+    resolve_escalation_posts,
     upsert_insert,
     write_audit,
 )
@@ -176,7 +177,7 @@ class LeadTransitions(Placing):
                 state=LeadState.ASSIGNED.value,
                 offer_id=offer_id,
                 values={"state": LeadState.CLAIMED.value, "claimed_at": now, "claimed_by": won.rep_id},
-                returning=("team_id",) if won.attempt > 1 else (),
+                returning=("team_id", "pings"),
             )
             reason = f"accepted by @{by}" if by == won.rep_id else f"accepted for @{won.rep_id} by @{by}"
             audit_id = write_audit(
@@ -188,9 +189,11 @@ class LeadTransitions(Placing):
                 from_state=LeadState.ASSIGNED.value,
                 to_state=LeadState.CLAIMED.value,
                 reason=reason,
-                # After an earlier offer the team channel heard about this lead: close the story there.
-                returning_id=won.attempt > 1,
+                # After an earlier offer, or an escalation, the team channel heard about this lead.
+                returning_id=won.attempt > 1 or bool(lead is not None and lead.pings),
             )
+            if audit_id is not None and lead is not None and lead.pings:
+                resolve_escalation_posts(conn, won.lead_id, audit_id, now)
             rows = [
                 messages.offer_update(
                     lead_id=won.lead_id, offer_id=offer_id, rep_id=won.rep_id, status="claimed", by=by, at=now
@@ -247,6 +250,8 @@ class LeadTransitions(Placing):
                 reason=f"taken by @{by}",
                 returning_id=True,
             )
+            if lead.state != LeadState.ASSIGNED.value:  # escalated or queued: the managers were pinged
+                resolve_escalation_posts(conn, lead_id, audit_id, now)
             note = messages.thread_note(
                 self.config,
                 team_id=lead.team_id,

@@ -58,6 +58,8 @@ class OutboxKind(StrEnum):
     LEAD_THREAD_NOTE = "lead_thread_note"  # a line in the lead's thread in the team channel
     ESCALATION = "escalation"  # @manager in the team channel (or their DM if the team has none)
     REMINDER = "reminder"  # nudge before the SLA runs out; target: rep id
+    ESCALATION_RESOLVED = "escalation_resolved"  # rewrite a sent escalation post: who took it; target: channel
+    REP_UNREACHABLE = "rep_unreachable"  # Slack says a rep is gone: tell their managers once; target: channel
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

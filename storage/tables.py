@@ -227,6 +227,7 @@ outbox = Table(
     Column("result_channel", String(64)),
     Column("result_ts", String(32)),
     Index(None, "sent_at", "next_attempt_at"),
+    Index(None, "lead_id", "kind"),  # a lead's escalation posts, to rewrite when someone takes it
     # Pending rows per target, oldest first: what keeps delivery in order per target.
     Index(
         "ix_outbox_pending_target",

@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.db import Conflict
 from storage.errors import LeadNotFound
-from storage.model import Actor
+from storage.model import Actor, OutboxKind
 from storage.rows import AnyRow
 from storage.tables import audit, leads, offers, outbox
 
@@ -145,6 +145,32 @@ def write_audit(
         conn.execute(_AUDIT, row)
         return None
     return int(conn.execute(_AUDIT_RETURNING_ID, row).scalar_one())
+
+
+def resolve_escalation_posts(conn: Connection, lead_id: int, audit_id: int, now: datetime) -> None:
+    """The lead has an owner: queue a rewrite of every escalation post already sent about it, so the
+    channel shows who took it and when instead of buttons. Posts not sent yet render resolved anyway."""
+    posts = conn.execute(
+        select(outbox.c.id, outbox.c.result_channel, outbox.c.result_ts).where(
+            outbox.c.lead_id == lead_id,
+            outbox.c.kind == OutboxKind.ESCALATION.value,
+            outbox.c.sent_at.is_not(None),
+            outbox.c.result_ts.is_not(None),
+        )
+    ).all()
+    rows = [
+        {
+            "kind": OutboxKind.ESCALATION_RESOLVED.value,
+            "target": post.result_channel,
+            "payload": {"lead_id": lead_id, "channel": post.result_channel, "ts": post.result_ts},
+            "dedup_key": f"outbox:{post.id}:resolved:{audit_id}",
+            "lead_id": lead_id,
+            "offer_id": None,
+        }
+        for post in posts
+        if post.result_channel
+    ]
+    queue(conn, rows, now)
 
 
 def queue(conn: Connection, rows: Sequence[Mapping[str, Any]], now: datetime) -> None:

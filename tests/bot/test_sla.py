@@ -54,6 +54,11 @@ async def test_after_two_expiries_the_manager_is_pinged_with_take_and_take_ends_
     await stack.deliver()
     view = await stack.service.views.lead_view(1)
     assert (view.lead.state.value, view.lead.claimed_by) == ("claimed", "maria")
+    # Every escalation post now says who took it, and offers no more buttons.
+    for ping in pings:
+        resolved = stack.standin.message(ping.channel, ping.ts)
+        assert resolved is not None and "Taken by <@UMARIA1>" in text_of(resolved)
+        assert "lead_take" not in json.dumps(resolved.blocks)
     before = len(stack.standin.messages_in(stack.channel))
     await stack.advance(timedelta(minutes=30))  # no more pings once someone took it
     after = [m for m in stack.standin.messages_in(stack.channel)[before:] if "lead_take" in json.dumps(m.blocks)]

@@ -196,6 +196,7 @@ def upgrade() -> None:
         postgresql_where=PENDING,
     )
     op.create_index(op.f("ix_outbox_sent_at_next_attempt_at"), "outbox", ["sent_at", "next_attempt_at"])
+    op.create_index(op.f("ix_outbox_lead_id_kind"), "outbox", ["lead_id", "kind"])
 
 
 def downgrade() -> None:
