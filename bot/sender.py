@@ -26,6 +26,7 @@ from bot.clock import Clock
 from bot.metrics import Metrics
 from bot.people import People
 from bot.slack import RateLimited, RecipientGone, Slack, SlackProblem, SlackRejected, SlackUnavailable
+from bot.text import escape, mention
 from routing import RoutingConfig
 from storage.model import LeadState, LeadView, Offer, OutboxItem, OutboxKind
 from storage.outbox import Outbox
@@ -113,6 +114,14 @@ class OutboxSender:
 
     async def _send(self, item: OutboxItem, now: datetime) -> tuple[str, str]:
         """Deliver one row; returns the (channel, ts) it landed as. Raises SlackProblem."""
+        if item.kind == OutboxKind.REP_UNREACHABLE:
+            rep = str(item.payload["rep_id"])
+            text = (
+                f"⚠️ Slack can't deliver messages to {mention(self.config, rep)} "
+                f"({escape(str(item.payload['code']))}). Their new leads go to others until that is fixed; "
+                "check their Slack account, or their slack_id in the routing config."
+            )
+            return await self._post(item, item.target, Rendered(text=text, blocks=[]))
         if item.lead_id is None:
             raise SlackRejected("outbox", f"row {item.id} names no lead")
         view = await self.views.lead_view(item.lead_id)

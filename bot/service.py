@@ -19,7 +19,7 @@ from bot.sender import OutboxSender
 from bot.slack import Slack
 from routing import Engine, Reason, RoutingConfig
 from storage.db import Database
-from storage.model import LeadState, LeadView, Offer
+from storage.model import LeadState, LeadView, Offer, OutboxItem, OutboxKind
 from storage.outbox import Outbox
 from storage.store import Store
 from storage.views import Views
@@ -64,7 +64,7 @@ class Leadrelay:
             clock=clock,
             metrics=metrics,
         )
-        return cls(
+        service = cls(
             config=config,
             db=db,
             store=store,
@@ -76,6 +76,8 @@ class Leadrelay:
             clock=clock,
             metrics=metrics,
         )
+        sender.on_recipient_gone = service.recipient_gone
+        return service
 
     def committed(self, due: datetime | None = None) -> None:
         """A transaction committed: deliver what it queued now, and tell the timers. `due` is a deadline the
@@ -83,6 +85,14 @@ class Leadrelay:
         self.sender.wake()
         for hook in self.on_commit:
             hook(due)
+
+    async def recipient_gone(self, item: OutboxItem, code: str) -> None:
+        """Slack says a DM's recipient is gone: withdraw the offer and route the lead to someone else."""
+        if item.kind != OutboxKind.OFFER_DM or item.offer_id is None:
+            return  # updates and reminders to a gone rep have nobody left to inform
+        result = await self.store.withdraw_unreachable(item.offer_id, code=code, now=self.clock.now())
+        if result is not None:
+            self.committed(result.offer.due_at if result.offer else None)
 
     async def accept_lead(self, parsed: ParsedLead, payload: Mapping[str, Any]) -> tuple[bool, dict[str, Any]]:
         """Store and route an inbound lead. Returns (created, the intake response document); a repeat of

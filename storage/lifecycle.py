@@ -33,7 +33,7 @@ from storage.model import (
 )
 from storage.placing import Placing
 from storage.rows import AnyRow, lead_record
-from storage.tables import leads, offers
+from storage.tables import leads, offers, outbox
 from storage.writes import (
     ALL_LEAD_COLUMNS,
     LEAD_UNLOCKED,
@@ -363,6 +363,57 @@ class LeadTransitions(Placing):
                 next_rep=result.decision.rep,
             )
             queue(conn, thread, now)
+            return result
+
+        return await self.db.transact(work)
+
+    async def withdraw_unreachable(self, offer_id: int, *, code: str, now: datetime) -> AssignResult | None:
+        """Slack cannot deliver the offer's DM (`code`: user_not_found, account_inactive, cannot_dm_bot…).
+
+        In one transaction the offer ends `withdrawn` and the lead is routed again without that rep; the
+        rep's managers hear about it in the team channel once a day, not once per lead. Returns the new
+        routing result, or None if the offer had closed meanwhile (nothing to move).
+        """
+
+        def work(conn: Connection, locks: frozenset[str]) -> AssignResult | None:
+            stmt = (
+                update(offers)
+                .where(offers.c.id == offer_id, offers.c.state == "open")
+                .values(state="ended", end_reason=EndReason.WITHDRAWN.value, ended_at=now)
+                .returning(offers.c.lead_id, offers.c.rep_id)
+            )
+            ended = conn.execute(stmt).one_or_none()
+            if ended is None:
+                return None
+            lead = read_lead(conn, ended.lead_id)
+            if lead.offer_id != offer_id:
+                raise Conflict(f"lead {lead.id} no longer holds offer {offer_id}")
+            reason = f"Slack cannot reach @{ended.rep_id} ({code})"
+            write_audit(
+                conn,
+                at=now,
+                actor=SYSTEM,
+                lead_id=lead.id,
+                offer_id=offer_id,
+                rep_id=ended.rep_id,
+                from_state=lead.state,
+                to_state=EndReason.WITHDRAWN.value,
+                reason=reason,
+            )
+            result = self._route(
+                conn,
+                locks,
+                lead,
+                now,
+                actor=SYSTEM,
+                exclude=frozenset({ended.rep_id}),
+                prefer_rep=None,
+                audit_from=EndReason.WITHDRAWN.value,
+            )
+            team_id = self._team_of(lead.team_id, ended.rep_id)
+            note = messages.rep_unreachable(self.config, team_id=team_id, rep_id=ended.rep_id, code=code, now=now)
+            if note and not conn.execute(select(outbox.c.id).where(outbox.c.dedup_key == note[0]["dedup_key"])).first():
+                queue(conn, note, now)
             return result
 
         return await self.db.transact(work)

@@ -75,6 +75,25 @@ def thread_note(
     return [_row(OutboxKind.LEAD_THREAD_NOTE, team.channel, payload, key, lead_id, facts.get("offer_id"))]
 
 
+def rep_unreachable(config: RoutingConfig, *, team_id: str | None, rep_id: str, code: str, now: datetime) -> list[Row]:
+    """Tell the rep's team channel that Slack cannot reach them; the key allows one a day per rep."""
+    team = config.teams.get(team_id) if team_id else None
+    if team is None or team.channel is None:
+        return []
+    payload = {"rep_id": rep_id, "code": code, "team_id": team_id, "at": now.isoformat()}
+    key = f"rep:{rep_id}:unreachable:{now.date().isoformat()}"
+    return [
+        {
+            "kind": OutboxKind.REP_UNREACHABLE.value,
+            "target": team.channel,
+            "payload": payload,
+            "dedup_key": key,
+            "lead_id": None,
+            "offer_id": None,
+        }
+    ]
+
+
 def escalation_manager(config: RoutingConfig, team_id: str | None, level: int) -> str | None:
     """Who an escalation at `level` pings: that step of the team's chain, the top one past its end."""
     chain = config.escalation_chain(team_id) if team_id is not None and team_id in config.teams else ()

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
-from tests.bot.harness import PEOPLE, Stack
+from tests.bot.harness import CONFIG_YAML, PEOPLE, Stack, running_stack
 
 ALICE = PEOPLE["alice"][0]
 LEAD = {"email": "a@shop.com", "company": "Shop", "external_id": "1"}
@@ -52,3 +53,22 @@ async def test_a_post_whose_answer_was_lost_is_found_by_its_dedup_key_not_posted
     await stack.deliver()
     updated = stack.standin.message(dm.channel, dm.ts)
     assert updated is not None and "Accepted by you" in updated.text
+
+
+async def test_a_rep_slack_cannot_reach_loses_the_offer_and_managers_hear_once(tmp_path: Path) -> None:
+    config = CONFIG_YAML.replace(
+        "rules:\n", "rules:\n  - {name: alices-accounts, when: {source: referral}, route: {rep: alice}}\n"
+    )
+    async with running_stack(tmp_path, config_yaml=config) as stack:
+        stack.standin.deactivate_user(ALICE)  # Slack answers account_inactive for every DM to her
+        for i in range(3):
+            await stack.intake({**LEAD, "external_id": f"gone-{i}", "company": f"Shop {i}", "source": "referral"})
+            await stack.deliver()
+        assert stack.dms("alice") == []
+        for lead_id in (1, 2, 3):
+            view = await stack.service.views.lead_view(lead_id)
+            first, current = view.offers[0], view.offers[-1]
+            assert (first.rep_id, first.end_reason.value if first.end_reason else None) == ("alice", "withdrawn")
+            assert current.rep_id == "bob" and current.dm_ts is not None  # her backup, whom Slack can reach
+        notes = [m for m in stack.standin.messages_in(stack.channel) if "can't deliver messages" in m.text]
+        assert len(notes) == 1 and "<@UALICE1>" in notes[0].text and "account_inactive" in notes[0].text
