@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.settings import DEFAULT_DATABASE_URL, Settings, SettingsError
@@ -124,10 +125,18 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(f"--since: {exc}", file=sys.stderr)
         return 2
 
+    try:
+        until = datetime.fromisoformat(args.until) if args.until else None
+    except ValueError:
+        print(f"--until: expected a date or time like 2026-11-30, got {args.until!r}", file=sys.stderr)
+        return 2
+    if until is not None and until.tzinfo is None:
+        until = until.replace(tzinfo=UTC)
+
     async def run() -> int:
         async with offline_service(config, _database_url()) as service:
-            now = service.clock.now()
-            report = await service.views.report(now - period, now)
+            end = until or service.clock.now()
+            report = await service.views.report(end - period, end)
         print_report(report, config, as_json=args.json, out=sys.stdout)
         return 0
 
@@ -180,6 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     rep = commands.add_parser("report", help="routing metrics from the database")
     rep.add_argument("--since", default="7d", metavar="DURATION", help="the period to report on (default 7d)")
+    rep.add_argument("--until", metavar="DATE", help="end of the period, ISO 8601, UTC if no zone (default: now)")
     rep.add_argument("--json", action="store_true", help="machine-readable output")
     rep.set_defaults(func=cmd_report)
 

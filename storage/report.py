@@ -4,7 +4,8 @@
 * **speed to claim**: first assignment → claim, for those leads that were claimed;
 * **SLA adherence**: of the offers made in the period that were accepted or expired, the share
   accepted by their `due_at` (a reassigned, taken or withdrawn offer says nothing about the SLA);
-* **fallback rate**: first offers made by a fallback (fallback team or rep, backup, off-hours pick);
+* **fallback rate**: first offers that no rule routed (the catch-all fallback team or rep), as the seeds
+  define it; a backup covering for someone on PTO, or an off-hours pick, is a rule's normal path;
 * **reassignment rate**: leads offered in the period that a rep or manager passed on by hand
   (reassigned, or released after accepting), over leads offered;
 * **nurtured**: leads received in the period that are in nurture;
@@ -99,7 +100,7 @@ async def build_report(conn: AsyncConnection, config: RoutingConfig, since: date
                 offers.c.rep_id,
                 offers.c.pool,
                 offers.c.attempt,
-                offers.c.fallback,
+                offers.c.rule,
                 offers.c.due_at,
                 offers.c.claimed_at,
                 offers.c.end_reason,
@@ -127,7 +128,7 @@ async def build_report(conn: AsyncConnection, config: RoutingConfig, since: date
         sla_met=met,
         sla_breached=breached,
         sla_adherence=_rate(met, met + breached),
-        fallback_rate=_rate(sum(1 for o in first if o.fallback), len(first)),
+        fallback_rate=_rate(sum(1 for o in first if o.rule == "fallback"), len(first)),
         reassignment_rate=_rate(len(by_hand), len(offered)),
         distribution=_distribution(config, Counter((o.pool, o.rep_id) for o in offer_rows if o.pool)),
     )
