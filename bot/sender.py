@@ -39,6 +39,8 @@ LEASE = timedelta(seconds=30)
 CHANNEL_GAP = timedelta(seconds=1)  # Slack: about one message per second per channel
 BACKOFF_BASE, BACKOFF_CAP = 2.0, 300.0  # seconds
 DEDUP_EVENT = "leadrelay_outbox"  # metadata event_type stamped on every post
+DIGEST_AT = 5  # pending posts to one channel that become one digest rather than a stream
+_CHANNEL_POSTS = (OutboxKind.LEAD_THREAD_NOTE.value, OutboxKind.ESCALATION.value)
 RECENT_HISTORY = 100  # messages searched for an earlier attempt's post: a retry follows it within minutes
 
 RecipientGoneHandler = Callable[[OutboxItem, str], Awaitable[None]]
@@ -62,6 +64,7 @@ class OutboxSender:
         self.on_recipient_gone = on_recipient_gone
         self._wake = asyncio.Event()
         self._channel_free_at: dict[str, datetime] = {}
+        self.channel_gap = CHANNEL_GAP  # tests that are not about pacing set it to zero
 
     def wake(self) -> None:
         """Deliver now: called after every commit that wrote outbox rows."""
@@ -89,8 +92,10 @@ class OutboxSender:
 
     async def deliver(self, item: OutboxItem) -> None:
         now = self.clock.now()
+        digested: list[OutboxItem] = []
         try:
-            channel, ts = await self._send(item, now)
+            digested = await self._backlog(item, now)
+            channel, ts = await (self._post_digest(item.target, digested, now) if digested else self._send(item, now))
         except RateLimited as exc:
             await self.outbox.mark_retry(item.id, error=str(exc), at=now + timedelta(seconds=exc.retry_after))
         except SlackUnavailable as exc:
@@ -108,9 +113,30 @@ class OutboxSender:
             await self.outbox.mark_failed(item.id, error=str(exc), now=now)
         else:
             sent_at = self.clock.now()
+            if digested:
+                await self.outbox.mark_digested([row.id for row in digested], channel=channel, ts=ts, now=sent_at)
+                return
             await self.outbox.mark_sent(item.id, channel=channel, ts=ts, now=sent_at)
             if item.kind == OutboxKind.OFFER_DM:  # queued in the routing transaction, right after intake
                 self.metrics.intake_to_dm.observe(max(0.0, (sent_at - item.created_at).total_seconds()))
+
+    async def _backlog(self, item: OutboxItem, now: datetime) -> list[OutboxItem]:
+        """A channel's pending posts, leased, when there are enough to send one digest instead."""
+        if item.kind not in _CHANNEL_POSTS or not item.target.startswith(("C", "G")):
+            return []
+        return await self.outbox.lease_backlog(
+            item.target, kinds=_CHANNEL_POSTS, at_least=DIGEST_AT, now=now, lease=LEASE
+        )
+
+    async def _post_digest(self, channel: str, rows: list[OutboxItem], now: datetime) -> tuple[str, str]:
+        """One message for many leads (after an outage, say), with the details in its thread."""
+        views = await self.views.lead_views([row.lead_id for row in rows if row.lead_id is not None])
+        key = f"digest:{rows[0].id}"
+        parent = blocks.backlog_digest(views, self.config, now)
+        channel, ts = await self._post(rows[0], channel, parent, dedup_key=key)
+        for part, details in enumerate(blocks.backlog_digest_details(views, self.config, now), start=1):
+            await self._post(rows[0], channel, details, thread_ts=ts, dedup_key=f"{key}:{part}")
+        return channel, ts
 
     async def _send(self, item: OutboxItem, now: datetime) -> tuple[str, str]:
         """Deliver one row; returns the (channel, ts) it landed as. Raises SlackProblem."""
@@ -183,9 +209,12 @@ class OutboxSender:
         *,
         thread_ts: str | None = None,
         broadcast: bool = False,
+        dedup_key: str | None = None,
     ) -> tuple[str, str]:
+        """Post, stamped with `dedup_key` (default: the row's). Returns (channel, ts)."""
+        key = dedup_key or item.dedup_key
         if item.attempts > 1:  # an earlier attempt may have reached Slack before we could record it
-            found = await self._already_posted(item, channel, thread_ts)
+            found = await self._already_posted(key, channel, thread_ts)
             if found is not None:
                 return found
         await self._pace(channel)
@@ -194,7 +223,7 @@ class OutboxSender:
             "text": rendered.text,
             "blocks": rendered.blocks,
             "unfurl_links": False,
-            "metadata": {"event_type": DEDUP_EVENT, "event_payload": {"dedup_key": item.dedup_key}},
+            "metadata": {"event_type": DEDUP_EVENT, "event_payload": {"dedup_key": key}},
         }
         if thread_ts:
             arguments["thread_ts"] = thread_ts
@@ -202,8 +231,8 @@ class OutboxSender:
         response = await self.slack.call("chat.postMessage", **arguments)
         return str(response["channel"]), str(response["ts"])
 
-    async def _already_posted(self, item: OutboxItem, channel: str, thread_ts: str | None) -> tuple[str, str] | None:
-        """The (channel, ts) of a message carrying this row's dedup key, if Slack already has one."""
+    async def _already_posted(self, key: str, channel: str, thread_ts: str | None) -> tuple[str, str] | None:
+        """The (channel, ts) of a message carrying dedup `key`, if Slack already has one."""
         if channel.startswith(("U", "W")):  # a DM is addressed by user; its history lives in the D… channel
             channel = str((await self.slack.call("conversations.open", users=channel))["channel"]["id"])
         if thread_ts:
@@ -216,7 +245,7 @@ class OutboxSender:
             )
         for message in page.get("messages", []):
             payload = (message.get("metadata") or {}).get("event_payload") or {}
-            if payload.get("dedup_key") == item.dedup_key:
+            if payload.get("dedup_key") == key:
                 return channel, str(message["ts"])
         return None
 
@@ -227,7 +256,7 @@ class OutboxSender:
         if free_at is not None and free_at > loop_now:
             await asyncio.sleep((free_at - loop_now).total_seconds())
             loop_now = free_at
-        self._channel_free_at[channel] = loop_now + CHANNEL_GAP
+        self._channel_free_at[channel] = loop_now + self.channel_gap
 
     def _user(self, person_id: str) -> str:
         slack_id = self.people.slack_id(person_id)

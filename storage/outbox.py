@@ -10,6 +10,7 @@ DM's update never overtakes the DM and a channel thread reads in order.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, exists, func, select, update
@@ -68,18 +69,73 @@ class Outbox:
                 .scalars()
                 .all()
             )
-            if not leased:
-                return []
-            items = (
-                select(outbox, offers.c.dm_channel, offers.c.dm_ts, leads.c.thread_channel, leads.c.thread_ts)
-                .outerjoin(offers, offers.c.id == outbox.c.offer_id)
-                .outerjoin(leads, leads.c.id == outbox.c.lead_id)
-                .where(outbox.c.id.in_(leased))
-                .order_by(outbox.c.id)
-            )
-            return [outbox_item(r) for r in conn.execute(items)]
+            return _items(conn, leased)
 
         return await self.db.transact(work)
+
+    async def lease_backlog(
+        self,
+        target: str,
+        *,
+        kinds: Sequence[str],
+        at_least: int,
+        now: datetime,
+        lease: timedelta = timedelta(seconds=30),
+    ) -> list[OutboxItem]:
+        """Lease every pending row of `kinds` for `target`, due or not, oldest first, if there are at
+        least `at_least` of them (else lease none and return []): what a digest replaces. Rows another
+        sender holds (PostgreSQL) are skipped."""
+
+        def work(conn: Connection, _locks: frozenset[str]) -> list[OutboxItem]:
+            waiting = conn.execute(
+                select(func.count()).where(outbox.c.target == target, outbox.c.kind.in_(kinds), *_PENDING)
+            ).scalar_one()
+            if waiting < at_least:
+                return []
+            pick = (
+                select(outbox.c.id)
+                .where(outbox.c.target == target, outbox.c.kind.in_(kinds), *_PENDING)
+                .order_by(outbox.c.id)
+                .with_for_update(skip_locked=True)
+            )
+            leased = (
+                conn.execute(
+                    update(outbox)
+                    .where(outbox.c.id.in_(pick.scalar_subquery()), *_PENDING)
+                    .values(next_attempt_at=now + lease, attempts=outbox.c.attempts + 1)
+                    .returning(outbox.c.id)
+                )
+                .scalars()
+                .all()
+            )
+            return _items(conn, leased)
+
+        return await self.db.transact(work)
+
+    async def mark_digested(self, item_ids: Sequence[int], *, channel: str, ts: str, now: datetime) -> None:
+        """Record rows as delivered by one digest message `ts` in `channel`; each lead without a thread
+        yet gets the digest's thread. One transaction."""
+
+        def work(conn: Connection, _locks: frozenset[str]) -> None:
+            lead_ids = (
+                conn.execute(
+                    update(outbox)
+                    .where(outbox.c.id.in_(item_ids), outbox.c.sent_at.is_(None))
+                    .values(sent_at=now, result_channel=channel, result_ts=ts)
+                    .returning(outbox.c.lead_id)
+                )
+                .scalars()
+                .all()
+            )
+            wanting = [lead_id for lead_id in lead_ids if lead_id is not None]
+            if wanting:
+                conn.execute(
+                    update(leads)
+                    .where(leads.c.id.in_(wanting), leads.c.thread_ts.is_(None))
+                    .values(thread_channel=channel, thread_ts=ts)
+                )
+
+        await self.db.transact(work)
 
     async def mark_sent(self, item_id: int, *, channel: str, ts: str, now: datetime) -> None:
         """Record delivery as message `ts` in `channel`. Idempotent.
@@ -142,6 +198,20 @@ class Outbox:
         """How many rows are pending."""
         async with self.db.read() as conn:
             return int((await conn.execute(select(func.count()).where(*_PENDING))).scalar_one())
+
+
+def _items(conn: Connection, ids: Sequence[int]) -> list[OutboxItem]:
+    """The rows `ids` as items, with the DM and thread refs the sender needs, oldest first."""
+    if not ids:
+        return []
+    items = (
+        select(outbox, offers.c.dm_channel, offers.c.dm_ts, leads.c.thread_channel, leads.c.thread_ts)
+        .outerjoin(offers, offers.c.id == outbox.c.offer_id)
+        .outerjoin(leads, leads.c.id == outbox.c.lead_id)
+        .where(outbox.c.id.in_(ids))
+        .order_by(outbox.c.id)
+    )
+    return [outbox_item(r) for r in conn.execute(items)]
 
 
 def _must_exist(conn: Connection, item_id: int) -> None:

@@ -6,6 +6,7 @@ latest committed state.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select
@@ -13,7 +14,7 @@ from sqlalchemy import select
 from routing import RoutingConfig, Window
 from storage.db import Database
 from storage.errors import LeadNotFound, OfferNotFound
-from storage.model import LeadRecord, LeadState, LeadView, Offer, PtoRecord, RepRuntime
+from storage.model import AuditEntry, LeadRecord, LeadState, LeadView, Offer, PtoRecord, RepRuntime
 from storage.report import Report, build_report
 from storage.rows import audit_entry, lead_record, offer
 from storage.tables import audit, leads, offers, rep_pto, rep_settings
@@ -49,6 +50,30 @@ class Views:
                 offers=tuple(offer(r) for r in made),
                 history=tuple(audit_entry(r) for r in history),
             )
+
+    async def lead_views(self, lead_ids: Sequence[int]) -> list[LeadView]:
+        """Several leads with their offers and audit trails, in `lead_ids` order, in three queries
+        (a digest of hundreds of leads must not cost hundreds of round trips). Unknown ids are skipped."""
+        wanted = list(dict.fromkeys(lead_ids))
+        async with self.db.read() as conn:
+            rows = {r.id: r for r in await conn.execute(select(leads).where(leads.c.id.in_(wanted)))}
+            made = await conn.execute(select(offers).where(offers.c.lead_id.in_(wanted)).order_by(offers.c.id))
+            history = await conn.execute(select(audit).where(audit.c.lead_id.in_(wanted)).order_by(audit.c.id))
+            offers_of: dict[int, list[Offer]] = {}
+            for r in made:
+                offers_of.setdefault(r.lead_id, []).append(offer(r))
+            history_of: dict[int, list[AuditEntry]] = {}
+            for r in history:
+                history_of.setdefault(r.lead_id, []).append(audit_entry(r))
+        return [
+            LeadView(
+                lead=lead_record(rows[lead_id]),
+                offers=tuple(offers_of.get(lead_id, ())),
+                history=tuple(history_of.get(lead_id, ())),
+            )
+            for lead_id in wanted
+            if lead_id in rows
+        ]
 
     async def open_offers_for(self, rep_id: str) -> list[Offer]:
         """The rep's open offers, the one due first first."""

@@ -119,6 +119,7 @@ async def running_stack(tmp_path: Path, *, config_yaml: str = CONFIG_YAML) -> As
         metrics = Metrics()
         slack = Slack(make_client(BOT_TOKEN, standin.url), metrics)
         service = Leadrelay.build(config=config, db=db, slack=slack, clock=clock, metrics=metrics)
+        service.sender.channel_gap = timedelta(0)  # pacing is real time; the process tests cover it
         bolt = build_bolt_app(service, SIGNING_SECRET, finish_before_reply=True)
         app = build_web_app(service, bolt, intake_token=INTAKE_TOKEN, run_background=False)
         runner = web.AppRunner(app)

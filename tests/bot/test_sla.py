@@ -121,3 +121,20 @@ async def test_a_business_hours_sla_runs_into_the_reps_next_shift_and_the_dm_say
         assert stack.dms("bob") == []
         await stack.advance(timedelta(minutes=5))
         assert len(stack.dms("bob")) == 1
+
+
+async def test_a_backlog_of_expiries_reaches_the_channel_as_one_digest_with_a_thread(stack: Stack) -> None:
+    for i in range(12):
+        await stack.intake({**DEMO, "external_id": f"late-{i}", "company": f"Shop {i}"})
+    await stack.deliver()
+    await stack.advance(timedelta(minutes=5))  # all twelve expire together, as after an outage
+    top_level = stack.standin.messages_in(stack.channel, include_replies=False)
+    assert len(top_level) == 1, [m.text for m in top_level]
+    [digest] = top_level
+    assert "12" in digest.text
+    details = stack.standin.thread(digest.channel, digest.ts)[1:]
+    assert details and all(f"Shop {i}" in "".join(m.text + json.dumps(m.blocks) for m in details) for i in range(12))
+    # Every lead's next offer went out as its own DM, and later notes about a lead land in the digest thread.
+    assert sum(len(stack.dms(p)) for p in ("alice", "bob", "carol")) == 24
+    view = await stack.service.views.lead_view(1)
+    assert (view.lead.thread_channel, view.lead.thread_ts) == (digest.channel, digest.ts)
