@@ -8,7 +8,12 @@ from routing.config import RoutingConfig
 
 def warnings(config: RoutingConfig) -> list[str]:
     """Human-readable warnings, each starting with the path it concerns, in file order."""
-    return [*_shadowed_rules(config), *_reps_without_team(config), *_teams_never_available(config)]
+    return [
+        *_shadowed_rules(config),
+        *_reps_without_team(config),
+        *_teams_never_available(config),
+        *_teams_nobody_hears(config),
+    ]
 
 
 def _shadowed_rules(config: RoutingConfig) -> list[str]:
@@ -39,6 +44,17 @@ def _reps_without_team(config: RoutingConfig) -> list[str]:
             else ("no team, rule or account reaches them, so they will never get a lead")
         )
         out.append(f"reps[{index}] ({rep.id}): belongs to no team; {how}")
+    return out
+
+
+def _teams_nobody_hears(config: RoutingConfig) -> list[str]:
+    out = []
+    for index, team in enumerate(config.teams.values()):
+        if team.channel is None and team.manager is None:
+            out.append(
+                f"teams[{index}] ({team.id}): no channel and no manager, so its escalations reach nobody; "
+                "set one of them"
+            )
     return out
 
 

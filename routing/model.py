@@ -98,6 +98,10 @@ class PoolMember:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PoolState:
+    """A pool's rotation. `members` must hold exactly the members stored so far, not defaults for the
+    whole team: a team member missing here is new to the pool, and weighted pools calibrate newcomers
+    (see `strategies.joining_credits`)."""
+
     turn: int = 0
     members: Mapping[str, PoolMember] = field(default_factory=dict)
 

@@ -88,6 +88,7 @@ def test_check_warns_about_shadowed_rules_orphan_reps_and_unstaffable_teams() ->
         "reps[12] (olga): belongs to no team; no team, rule or account reaches them, so they will never get a lead",
         "teams[6] (ghosts): nobody could ever be available (inactive, no capacity, or no working hours); "
         "its leads will always fall back",
+        "teams[6] (ghosts): no channel and no manager, so its escalations reach nobody; set one of them",
     ]
 
 
@@ -95,3 +96,14 @@ def test_the_scenario_config_has_no_warnings_but_the_partner_rep() -> None:
     assert warnings(parse_config(SCENARIO_YAML)) == [
         "reps[10] (paul): belongs to no team; only named rules, accounts or the fallback reach them"
     ]
+
+
+def test_check_warns_about_a_team_whose_escalations_reach_nobody() -> None:
+    raw = yaml.safe_load(SCENARIO_YAML)
+    raw["teams"].append({"id": "orphans", "members": ["paul"]})
+    from routing.config import compile_config
+
+    assert (
+        "teams[6] (orphans): no channel and no manager, so its escalations reach nobody; set one of them"
+        in warnings(compile_config(raw))
+    )
