@@ -25,7 +25,7 @@ from bot.blocks import Rendered
 from bot.clock import Clock
 from bot.metrics import Metrics
 from bot.people import People
-from bot.slack import RateLimited, RecipientGone, Slack, SlackProblem, SlackRejected, SlackUnavailable
+from bot.slack import TIMEOUT, RateLimited, RecipientGone, Slack, SlackProblem, SlackRejected, SlackUnavailable
 from bot.text import escape, mention
 from routing import RoutingConfig
 from storage.model import LeadState, LeadView, Offer, OutboxItem, OutboxKind
@@ -35,7 +35,7 @@ from storage.views import Views
 log = logging.getLogger(__name__)
 
 BATCH = 50
-LEASE = timedelta(seconds=30)
+LEASE = timedelta(seconds=TIMEOUT + 5)  # outlasts one Slack call, so no second sender claims a row in flight
 CHANNEL_GAP = timedelta(seconds=1)  # Slack: about one message per second per channel
 BACKOFF_BASE, BACKOFF_CAP = 2.0, 300.0  # seconds
 DEDUP_EVENT = "leadrelay_outbox"  # metadata event_type stamped on every post
@@ -65,6 +65,7 @@ class OutboxSender:
         self._wake = asyncio.Event()
         self._channel_free_at: dict[str, datetime] = {}
         self.channel_gap = CHANNEL_GAP  # tests that are not about pacing set it to zero
+        self.sweeping = False  # set by the SLA timers: channel posts wait so a backlog goes out as one digest
 
     def wake(self) -> None:
         """Deliver now: called after every commit that wrote outbox rows."""
@@ -92,6 +93,9 @@ class OutboxSender:
 
     async def deliver(self, item: OutboxItem) -> None:
         now = self.clock.now()
+        if self.sweeping and item.kind in _CHANNEL_POSTS:
+            await self.outbox.mark_retry(item.id, error="held until the SLA sweep finishes", at=now)
+            return
         digested: list[OutboxItem] = []
         try:
             digested = await self._backlog(item, now)

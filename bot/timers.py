@@ -60,29 +60,37 @@ class SlaTimers:
     async def tick(self) -> int:
         """Do all timer work due now, then re-arm the wake-up. Returns how many items it handled."""
         async with self._lock:
-            handled = 0
-            store, metrics = self.service.store, self.service.metrics
-            while True:
-                now = self.service.clock.now()
-                expired = await store.expire_due(now, limit=BATCH)
-                reminded = await store.remind_due(now, limit=BATCH)
-                repinged = await store.repings_due(now, limit=BATCH)
-                for item in expired:
-                    metrics.sla_breaches.inc()
-                    metrics.expiry_lateness.observe(max(0.0, (now - item.due_at).total_seconds()))
-                    if item.escalated:
-                        metrics.escalations.labels("0").inc()
-                for ping in repinged:
-                    metrics.escalations.labels(str(ping.level)).inc()
-                batch = len(expired) + len(reminded) + len(repinged)
-                handled += batch
-                if batch:
-                    self.service.committed()
-                if len(expired) < BATCH and len(reminded) < BATCH and len(repinged) < BATCH:
-                    break
-            metrics.last_sweep.set(datetime.now(UTC).timestamp())
+            self.service.sender.sweeping = True
+            try:
+                handled = await self._sweep()
+            finally:
+                self.service.sender.sweeping = False
+            if handled:
+                # Wake the sender once the whole sweep is done: after an outage every overdue lead's
+                # channel note is then waiting together, and they go out as one digest, not several.
+                self.service.committed()
+            self.service.metrics.last_sweep.set(datetime.now(UTC).timestamp())
         await self.rearm()
         return handled
+
+    async def _sweep(self) -> int:
+        handled = 0
+        store, metrics = self.service.store, self.service.metrics
+        while True:
+            now = self.service.clock.now()
+            expired = await store.expire_due(now, limit=BATCH)
+            reminded = await store.remind_due(now, limit=BATCH)
+            repinged = await store.repings_due(now, limit=BATCH)
+            for item in expired:
+                metrics.sla_breaches.inc()
+                metrics.expiry_lateness.observe(max(0.0, (now - item.due_at).total_seconds()))
+                if item.escalated:
+                    metrics.escalations.labels("0").inc()
+            for ping in repinged:
+                metrics.escalations.labels(str(ping.level)).inc()
+            handled += len(expired) + len(reminded) + len(repinged)
+            if len(expired) < BATCH and len(reminded) < BATCH and len(repinged) < BATCH:
+                return handled
 
     def request_rearm(self, due: datetime | None = None) -> None:
         """After a commit. A commit that added a deadline (`due`, on the injected clock) can only make the
