@@ -35,6 +35,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.engine
 	$(BIN)/python -m bench.intake
 	$(BIN)/python -m bench.storage
+	$(BIN)/python -m bench.sla
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

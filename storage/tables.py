@@ -140,6 +140,7 @@ offers = Table(
     CheckConstraint(_one_of("state", OFFER_STATES), name="state"),
     CheckConstraint(f"end_reason IS NULL OR {_one_of('end_reason', END_REASONS)}", name="end_reason"),
     Index(None, "state", "due_at"),
+    Index(None, "state", "remind_at"),  # reminders due, and the earliest one for the wake-up
     Index(None, "rep_id", "state"),
     Index(None, "assigned_at", "rep_id", "state"),
     Index(None, "lead_id"),

@@ -144,6 +144,7 @@ def upgrade() -> None:
     op.create_index(op.f("ix_offers_lead_id"), "offers", ["lead_id"])
     op.create_index(op.f("ix_offers_rep_id_state"), "offers", ["rep_id", "state"])
     op.create_index(op.f("ix_offers_state_due_at"), "offers", ["state", "due_at"])
+    op.create_index(op.f("ix_offers_state_remind_at"), "offers", ["state", "remind_at"])
 
     op.create_table(
         "audit",
