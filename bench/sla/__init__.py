@@ -1,0 +1,1 @@
+"""SLA timer benchmarks: `python -m bench.sla`."""
