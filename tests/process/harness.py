@@ -109,7 +109,6 @@ def config_yaml(
     sla: str,
     fallback_team: str,
     escalation: str = "{after_expiries: 2}",
-    extra_reps: str = "",
 ) -> str:
     """A config: `teams` maps a team id to (members, manager, channel id or None); `rules` are YAML
     flow mappings, first match wins; every rep has room for plenty of leads."""
@@ -117,14 +116,11 @@ def config_yaml(
     lines = ["timezone: UTC", "working_hours: always", "managers:"]
     lines += [f"  - {{id: {m.id}, name: Manager {m.id}, slack_id: {m.slack_id}}}" for m in managers.values()]
     lines.append("reps:")
-    for team_id, (members, manager, _channel) in teams.items():
+    for members, manager, _channel in teams.values():
         lines += [
             f"  - {{id: {r.id}, name: Rep {r.id}, slack_id: {r.slack_id}, manager: {manager.id}, capacity: 1000}}"
             for r in members
         ]
-        del team_id
-    if extra_reps:
-        lines.append(extra_reps)
     lines.append("teams:")
     for team_id, (members, manager, channel) in teams.items():
         where = f", channel: {channel}" if channel else ""
@@ -372,8 +368,8 @@ class World:
     tmp_path: Path
 
     async def expire_leases(self) -> int:
-        """Let the outbox leases a killed process held run out now instead of 30 s from its claim:
-        what waiting out `bot.sender.LEASE` would do, without the wait. Returns the rows released."""
+        """Let the outbox leases a killed process held run out now instead of `bot.sender.LEASE` after
+        its claim: what waiting the lease out would do, without the wait. Returns the rows released."""
         from datetime import UTC, datetime
 
         from sqlalchemy import update

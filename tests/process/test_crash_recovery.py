@@ -9,10 +9,10 @@ Three leads are sent; the first DM's call hangs, and the sender waits for its ba
 it claims the next rows, so at the moment of the crash one row is in flight (leased by the dying
 process) and two are committed but not yet handed out. All three must arrive exactly once.
 
-The dead process's lease on the row (`bot.sender.LEASE`, 30 s, not configurable) keeps it from being
-delivered again until it runs out. The exactly-once tests let it run out at once (`World.expire_leases`
-moves the rows' `next_attempt_at` to now) instead of sleeping 30 s; a strict xfail test states the
-missing knob: redelivery soon after a restart without touching the database.
+The dead process's lease on the row (`bot.sender.LEASE`: one Slack call's timeout plus 5 s) keeps it
+from being delivered again until it runs out. The exactly-once tests let it run out at once
+(`World.expire_leases` moves the rows' `next_attempt_at` to now) instead of waiting; the last test
+waits it out, with nobody touching the database.
 """
 
 from __future__ import annotations
