@@ -69,6 +69,8 @@ class SlaTimers:
                 # Wake the sender once the whole sweep is done: after an outage every overdue lead's
                 # channel note is then waiting together, and they go out as one digest, not several.
                 self.service.committed()
+            else:
+                self.service.sender.wake()  # it stood aside during the sweep; a wake-up meanwhile was lost
             self.service.metrics.last_sweep.set(datetime.now(UTC).timestamp())
         await self.rearm()
         return handled

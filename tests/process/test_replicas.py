@@ -54,7 +54,9 @@ LEADS = 1000
 INTAKE_SECONDS = 25.0  # a steady 40 leads/s: each rep gets one about every 3 s, well under Slack's 1/s per DM
 IGNORED_EVERY = 25
 SLA = "5s"
-DONE_WITHIN = 45.0  # seconds after the last lead for every lead to settle and the outbox to drain
+# Seconds after the last lead for every lead to settle and the outbox to drain: a liveness bound with
+# room for a loaded CI machine (on a quiet one it takes about 15 s), not a speed target.
+DONE_WITHIN = 90.0
 
 
 def _lead(i: int) -> dict[str, object]:
