@@ -32,18 +32,15 @@ import random
 import statistics
 import tempfile
 import time
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select, text, update
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
 
+from bench.databases import MakeUrl, ScratchPostgres, sqlite_files
 from bench.sla.workload import CONFIG, SLA, Retries, drain, worker_process
 from bot.clock import SystemClock
 from bot.metrics import Metrics
@@ -51,7 +48,7 @@ from bot.service import Leadrelay
 from bot.slack import Slack, make_client
 from bot.timers import SlaTimers
 from routing import Engine, Lead
-from storage import Database, Expired, Store, connect, upgrade
+from storage import Database, Expired, Store, connect
 from storage.tables import leads, offers
 
 GAP = timedelta(milliseconds=50)  # between two sample offers' due moments
@@ -61,43 +58,8 @@ WARM_UP = 100
 SWEEP_SIZES = (1_000, 10_000, 50_000)
 SWEEP_REPEATS = 30
 
-MakeUrl = Callable[[], Awaitable[str]]
-
 
 # ------------------------------------------------------------------------------------------ databases
-
-
-def sqlite_urls(directory: str) -> MakeUrl:
-    names = iter(range(10**6))
-
-    async def make() -> str:
-        return f"sqlite+aiosqlite:///{Path(directory) / f'sla{next(names)}.db'}"
-
-    return make
-
-
-class ScratchPostgres:
-    """Fresh, migrated databases next to the one `url` names; all dropped by `drop`."""
-
-    def __init__(self, url: str) -> None:
-        self.server = make_url(url)
-        self.admin = create_async_engine(self.server, isolation_level="AUTOCOMMIT")
-        self.names: list[str] = []
-
-    async def make(self) -> str:
-        name = f"leadrelay_bench_sla_{uuid.uuid4().hex[:8]}"
-        async with self.admin.connect() as conn:
-            await conn.execute(text(f'CREATE DATABASE "{name}"'))
-        self.names.append(name)
-        url = self.server.set(database=name).render_as_string(hide_password=False)
-        await upgrade(url)
-        return url
-
-    async def drop(self) -> None:
-        async with self.admin.connect() as conn:
-            for name in self.names:
-                await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await self.admin.dispose()
 
 
 @asynccontextmanager
@@ -447,10 +409,10 @@ async def main() -> None:
     reports: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory() as disk:
         reports["SQLite"] = {}
-        await run_engine("SQLite", sqlite_urls(disk), args, reports["SQLite"])
+        await run_engine("SQLite", sqlite_files(disk, "sla"), args, reports["SQLite"])
     workers: dict[str, tuple[float, int | None]] = {}
     if args.postgres:
-        scratch = ScratchPostgres(args.postgres)
+        scratch = ScratchPostgres(args.postgres, "leadrelay_bench_sla_")
         try:
             reports["PostgreSQL"] = {}
             await run_engine("PostgreSQL", scratch.make, args, reports["PostgreSQL"])

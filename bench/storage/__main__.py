@@ -25,12 +25,9 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
-
+from bench.databases import ScratchPostgres, sqlite_files
 from routing import Engine, Lead, parse_config
-from storage import Store, connect, upgrade
+from storage import Store, connect
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 WRITERS = 16
@@ -170,39 +167,6 @@ async def profile_sqlite(directory: str, leads: int) -> list[tuple[str, float]]:
     return [(label, seconds / total) for label, seconds in shares.most_common()]
 
 
-def _sqlite_files(directory: str) -> Callable[[], Awaitable[str]]:
-    names = iter(range(10**6))
-
-    async def make() -> str:
-        return f"sqlite+aiosqlite:///{Path(directory) / f'bench{next(names)}.db'}"
-
-    return make
-
-
-class _ScratchPostgres:
-    """Fresh databases next to the one named by `url`, dropped at the end."""
-
-    def __init__(self, url: str) -> None:
-        self.server = make_url(url)
-        self.admin = create_async_engine(self.server, isolation_level="AUTOCOMMIT")
-        self.names: list[str] = []
-
-    async def make(self) -> str:
-        name = f"leadrelay_bench_{uuid.uuid4().hex[:8]}"
-        async with self.admin.connect() as conn:
-            await conn.execute(text(f'CREATE DATABASE "{name}"'))
-        self.names.append(name)
-        url = self.server.set(database=name).render_as_string(hide_password=False)
-        await upgrade(url)
-        return url
-
-    async def drop(self) -> None:
-        async with self.admin.connect() as conn:
-            for name in self.names:
-                await conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        await self.admin.dispose()
-
-
 async def main(tmpfs: str | None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.storage", description=__doc__.split("\n")[0])
     parser.add_argument("--leads", type=int, default=2000, help="leads per throughput run")
@@ -212,13 +176,13 @@ async def main(tmpfs: str | None) -> None:
 
     runs: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as disk:
-        runs["SQLite"] = await measure(_sqlite_files(disk), args.leads, args.claims)
+        runs["SQLite"] = await measure(sqlite_files(disk, "bench"), args.leads, args.claims)
         shares = await profile_sqlite(disk, args.leads // 2)
     if tmpfs is not None:  # the same on tmpfs: what is left when the disk never stalls
         with tempfile.TemporaryDirectory(dir=tmpfs) as memory:
-            runs["SQLite tmpfs"] = await measure(_sqlite_files(memory), args.leads, args.claims)
+            runs["SQLite tmpfs"] = await measure(sqlite_files(memory, "bench"), args.leads, args.claims)
     if args.postgres:
-        scratch = _ScratchPostgres(args.postgres)
+        scratch = ScratchPostgres(args.postgres, "leadrelay_bench_")
         try:
             runs["PostgreSQL"] = await measure(scratch.make, args.leads, args.claims)
         finally:
