@@ -19,6 +19,7 @@ from bot.ids import Command, Field, Modal
 from bot.service import Leadrelay
 from bot.text import mention
 from routing import Window
+from routing.availability import capacity_of
 from routing.config import Rep
 
 
@@ -182,7 +183,7 @@ async def _apply_capacity(
     if request.value is not None:
         await service.store.set_capacity(rep.id, request.value, by=actor, now=now)
     state = (await service.store.load_routing_state(now)).rep(rep.id)
-    limit = state.capacity_override if state.capacity_override is not None else rep.capacity
+    limit = capacity_of(rep, state)
     verb = "is now" if request.value is not None else "is"
     leads = "lead" if limit == 1 else "leads"
     text = (

@@ -9,7 +9,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot import modals
 from bot.features.common import STRANGER, channel_of, selected, tell, who_clicked
-from bot.features.offers import refusal_text
+from bot.features.offers import refusal_text, tell_lost_click
 from bot.ids import Action, Field, Modal
 from bot.service import Leadrelay
 from bot.text import mention
@@ -27,9 +27,7 @@ def register(app: AsyncApp, service: Leadrelay) -> None:
         try:
             await service.store.take(lead_id, by=person, now=service.clock.now())
         except (Refused, NotFound) as error:
-            service.metrics.claim_conflicts.inc()
-            text = await refusal_text(service, error) if isinstance(error, Refused) else "That lead is gone."
-            await tell(service, user, text, channel=channel_of(body))
+            await tell_lost_click(service, error, user, channel_of(body))
             return
         service.committed()
 

@@ -13,6 +13,7 @@ from bot.home import HomeData, home_view
 from bot.ids import Action
 from bot.service import Leadrelay
 from bot.slack import SlackProblem
+from routing.availability import capacity_of
 from routing.config import Rep
 
 log = logging.getLogger(__name__)
@@ -101,7 +102,7 @@ def register(app: AsyncApp, service: Leadrelay) -> None:
         if rep is None:
             return
         state = (await service.store.load_routing_state(service.clock.now())).rep(rep.id)
-        current = state.capacity_override if state.capacity_override is not None else rep.capacity
+        current = capacity_of(rep, state)
         await service.slack.call(
             "views.open",
             trigger_id=body["trigger_id"],

@@ -39,6 +39,13 @@ async def refusal_text(service: Leadrelay, error: Refused) -> str:
     return "That can't be done right now: " + str(error)
 
 
+async def tell_lost_click(service: Leadrelay, error: Refused | NotFound, user: str, channel: str | None) -> None:
+    """Answer a click that lost a race (or came too late) privately, and count it."""
+    service.metrics.claim_conflicts.inc()
+    text = await refusal_text(service, error) if isinstance(error, Refused) else "That lead is gone."
+    await tell(service, user, text, channel=channel)
+
+
 def register(app: AsyncApp, service: Leadrelay) -> None:
     @app.action(Action.ACCEPT)
     async def accept(ack: AsyncAck, body: dict[str, Any]) -> None:
@@ -54,9 +61,7 @@ def register(app: AsyncApp, service: Leadrelay) -> None:
                 raise NotYourOffer(offer_id, offer.rep_id, person)
             claimed = await service.store.claim(offer_id, by=person, now=service.clock.now(), on_behalf=on_behalf)
         except (Refused, NotFound) as error:
-            service.metrics.claim_conflicts.inc()
-            text = await refusal_text(service, error) if isinstance(error, Refused) else "That lead is gone."
-            await tell(service, user, text, channel=channel_of(body))
+            await tell_lost_click(service, error, user, channel_of(body))
             return
         service.committed()
         if claimed.due_at is not None:
