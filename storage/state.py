@@ -168,24 +168,23 @@ class StateReader:
         turns: dict[str, int] = {}
         members: dict[str, dict[str, PoolMember]] = defaultdict(dict)
         tried = set(exclude)
-        for row in rows:
-            kind = row.kind
+        for kind, rep_id, pool_id, n1, n2, n3, t1, t2, x in rows:  # unpacked: much faster than by name
             if kind == "load":
-                rep = reps[row.rep_id]
-                rep["open_load"] = rep.get("open_load", 0) + row.n1
-                rep["assigned_today"] = rep.get("assigned_today", 0) + row.n2
-                if rep.get("last_assigned_at") is None or row.t1 > rep["last_assigned_at"]:
-                    rep["last_assigned_at"] = row.t1
+                rep = reps[rep_id]
+                rep["open_load"] = rep.get("open_load", 0) + n1
+                rep["assigned_today"] = rep.get("assigned_today", 0) + n2
+                if rep.get("last_assigned_at") is None or t1 > rep["last_assigned_at"]:
+                    rep["last_assigned_at"] = t1
             elif kind == "setting":
-                reps[row.rep_id].update(capacity_override=row.n1, paused=bool(row.n2))
+                reps[rep_id].update(capacity_override=n1, paused=bool(n2))
             elif kind == "pto":
-                pto[row.rep_id].append(Window(row.t1, row.t2))
+                pto[rep_id].append(Window(t1, t2))
             elif kind == "pool":
-                turns[row.pool_id] = row.n1
-                if row.rep_id is not None:
-                    members[row.pool_id][row.rep_id] = PoolMember(last_turn=row.n2, assigned=row.n3, credit=row.x)
+                turns[pool_id] = n1
+                if rep_id is not None:
+                    members[pool_id][rep_id] = PoolMember(last_turn=n2, assigned=n3, credit=x)
             else:
-                tried.add(row.rep_id)
+                tried.add(rep_id)
         for rep_id, windows in pto.items():
             reps[rep_id]["pto"] = tuple(sorted(windows, key=lambda w: w.start))
         return RoutingState(
