@@ -103,6 +103,8 @@ async def offline_service(config: RoutingConfig, database_url: str) -> AsyncIter
     metrics = Metrics()
     slack = Slack(make_client("xoxb-offline", "http://127.0.0.1:9/"), metrics)  # never called offline
     try:
-        yield Leadrelay.build(config=config, db=db, slack=slack, clock=SystemClock(), metrics=metrics)
+        service = Leadrelay.build(config=config, db=db, slack=slack, clock=SystemClock(), metrics=metrics)
+        service.sender.posts_on_commit = False
+        yield service
     finally:
         await db.close()

@@ -6,6 +6,10 @@ back off exponentially with jitter; permanent errors are recorded and dropped (t
 the database and unaffected). A recipient Slack says is gone (`user_not_found`, `account_inactive`,
 `cannot_dm_bot`) is handed to `on_recipient_gone`, which re-routes the lead.
 
+A new lead's DM does not wait for the loop: intake leases it in the transaction that routes the lead
+and `hand_over` posts it straight after the commit. Should that process die first, the lease runs out
+and the loop delivers it like any other row.
+
 Posts to one channel are paced to Slack's ~1 message per second. The outbox hands out at most one row
 per target at a time, so delivery order per rep and per channel is the order of the transitions.
 """
@@ -28,7 +32,7 @@ from bot.people import People
 from bot.slack import TIMEOUT, RateLimited, RecipientGone, Slack, SlackProblem, SlackRejected, SlackUnavailable
 from bot.text import escape, mention
 from routing import RoutingConfig
-from storage.model import LeadState, LeadView, Offer, OutboxItem, OutboxKind
+from storage.model import Handover, LeadState, LeadView, Offer, OutboxItem, OutboxKind
 from storage.outbox import Outbox
 from storage.views import Views
 
@@ -66,6 +70,30 @@ class OutboxSender:
         self._channel_free_at: dict[str, datetime] = {}
         self.channel_gap = CHANNEL_GAP  # tests that are not about pacing set it to zero
         self.sweeping = False  # set by the SLA timers while they write: see `drain`
+        self.posts_on_commit = True  # False offline, where nobody posts: rows wait for `serve`
+        self._handovers: set[asyncio.Task[None]] = set()
+
+    @property
+    def handover_lease(self) -> timedelta | None:
+        """The lease a transition takes on a new DM it hands to `hand_over`; None: leave it to the loop."""
+        return LEASE if self.posts_on_commit else None
+
+    def hand_over(self, handover: Handover) -> None:
+        """Post a DM leased in the transaction that just committed, now, beside the delivery loop: a new
+        lead's DM waits neither for a claim round trip nor behind a batch of other rows."""
+        task = asyncio.create_task(self.deliver(handover.item, handover.view), name=f"outbox-{handover.item.id}")
+        self._handovers.add(task)
+        task.add_done_callback(self._handed_over)
+
+    def _handed_over(self, task: asyncio.Task[None]) -> None:
+        self._handovers.discard(task)
+        if not task.cancelled() and task.exception() is not None:  # the row stays leased: redelivered later
+            log.error("outbox row delivery failed; retrying after its lease", exc_info=task.exception())
+
+    async def settle(self) -> None:
+        """Wait for the DMs handed over so far to finish."""
+        while self._handovers:
+            await asyncio.gather(*self._handovers, return_exceptions=True)
 
     def wake(self) -> None:
         """Deliver now: called after every commit that wrote outbox rows."""
@@ -95,12 +123,16 @@ class OutboxSender:
         await asyncio.gather(*(self.deliver(item) for item in items))
         return len(items)
 
-    async def deliver(self, item: OutboxItem) -> None:
+    async def deliver(self, item: OutboxItem, view: LeadView | None = None) -> None:
+        """Deliver one leased row and record the outcome. `view`: the lead, if the caller has it at hand."""
         now = self.clock.now()
         digested: list[OutboxItem] = []
         try:
             digested = await self._backlog(item, now)
-            channel, ts = await (self._post_digest(item.target, digested, now) if digested else self._send(item, now))
+            if digested:
+                channel, ts = await self._post_digest(item.target, digested, now)
+            else:
+                channel, ts = await self._send(item, now, view)
         except RateLimited as exc:
             await self.outbox.mark_retry(item.id, error=str(exc), at=now + timedelta(seconds=exc.retry_after))
         except SlackUnavailable as exc:
@@ -143,7 +175,7 @@ class OutboxSender:
             await self._post(rows[0], channel, details, thread_ts=ts, dedup_key=f"{key}:{part}")
         return channel, ts
 
-    async def _send(self, item: OutboxItem, now: datetime) -> tuple[str, str]:
+    async def _send(self, item: OutboxItem, now: datetime, view: LeadView | None) -> tuple[str, str]:
         """Deliver one row; returns the (channel, ts) it landed as. Raises SlackProblem."""
         if item.kind == OutboxKind.REP_UNREACHABLE:
             rep = str(item.payload["rep_id"])
@@ -155,7 +187,8 @@ class OutboxSender:
             return await self._post(item, item.target, Rendered(text=text, blocks=[]))
         if item.lead_id is None:
             raise SlackRejected("outbox", f"row {item.id} names no lead")
-        view = await self.views.lead_view(item.lead_id)
+        if view is None:
+            view = await self.views.lead_view(item.lead_id)
         kind = item.kind
         if kind == OutboxKind.OFFER_DM:
             offer = _offer(view, item.offer_id)

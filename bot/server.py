@@ -86,6 +86,7 @@ def build_web_app(
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+            await service.sender.settle()  # a DM handed over as the server stopped still goes out
 
         app.cleanup_ctx.append(background)
     return app

@@ -1,7 +1,8 @@
 """The running service: the store, the engine, Slack and the clock, wired once and shared.
 
 Every state change goes through `storage.Store` (one transaction, with the outbox rows it implies);
-afterwards `committed()` wakes the outbox sender, so Slack hears about it at once, without polling.
+afterwards `committed()` wakes the outbox sender, so Slack hears about it at once, without polling. A new
+lead is stored and routed in one transaction, and its DM is handed to the sender ready to post.
 """
 
 from __future__ import annotations
@@ -79,10 +80,12 @@ class Leadrelay:
         sender.on_recipient_gone = service.recipient_gone
         return service
 
-    def committed(self, due: datetime | None = None) -> None:
-        """A transaction committed: deliver what it queued now, and tell the timers. `due` is a deadline the
-        commit added (a new offer's), which lets them re-arm without reading the database."""
-        self.sender.wake()
+    def committed(self, due: datetime | None = None, *, queued: bool = True) -> None:
+        """A transaction committed: deliver what it queued now (`queued=False`: it queued nothing the
+        sender has to send), and tell the timers. `due` is a deadline the commit added (a new offer's),
+        which lets them re-arm without reading the database."""
+        if queued:
+            self.sender.wake()
         for hook in self.on_commit:
             hook(due)
 
@@ -95,18 +98,26 @@ class Leadrelay:
             self.committed(result.offer.due_at if result.offer else None)
 
     async def accept_lead(self, parsed: ParsedLead, payload: Mapping[str, Any]) -> tuple[bool, dict[str, Any]]:
-        """Store and route an inbound lead. Returns (created, the intake response document); a repeat of
-        (source, external_id) returns the first result again and routes nothing."""
+        """Store and route an inbound lead, and post its DM straight after the commit. Returns (created,
+        the intake response document); a repeat of (source, external_id) returns the first result again
+        and routes nothing."""
         now = self.clock.now()
-        received = await self.store.receive(
-            parsed.lead, source=parsed.source, external_id=parsed.external_id, payload=payload, now=now
+        intake = await self.store.intake(
+            parsed.lead,
+            source=parsed.source,
+            external_id=parsed.external_id,
+            payload=payload,
+            now=now,
+            hand_over=self.sender.handover_lease,
         )
-        if not received.created:
-            return False, intake_document(await self.views.lead_view(received.lead_id))
+        result = intake.assigned
+        if result is None:
+            return False, intake_document(await self.views.lead_view(intake.received.lead_id))
+        if intake.handover is not None:
+            self.sender.hand_over(intake.handover)
         self.metrics.leads.labels(parsed.source).inc()
-        result = await self.store.assign(received.lead_id, now=now)
         self.metrics.intake_to_assignment.observe(max(0.0, (self.clock.now() - now).total_seconds()))
-        self.committed(result.offer.due_at if result.offer else None)
+        self.committed(result.offer.due_at if result.offer else None, queued=intake.handover is None)
         decision = result.decision
         return True, _document(result.lead_id, result.state, result.offer, decision.reasons, decision.summary)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Executable, bindparam, case, select, update
@@ -23,17 +23,22 @@ from storage.errors import (
 )
 from storage.model import (
     SYSTEM,
+    Actor,
     AssignResult,
     Claimed,
     EndReason,
+    Handover,
+    Intake,
     LeadRecord,
     LeadState,
     Message,
     Received,
 )
+from storage.outbox import lease_new_offer_dm
 from storage.placing import Placing
 from storage.rows import AnyRow, lead_record
 from storage.tables import leads, offers, outbox
+from storage.views import read_lead_view
 from storage.writes import (
     ALL_LEAD_COLUMNS,
     LEAD_UNLOCKED,
@@ -94,24 +99,9 @@ class LeadTransitions(Placing):
         Idempotent: a retry with the same key, sequential or concurrent, writes nothing and returns the
         first call's id with `created=False`. `external_id=None` never deduplicates.
         """
-        values = {
-            "source": source,
-            "external_id": external_id,
-            "payload": dict(payload),
-            "contact": lead_to_json(lead),
-            "state": LeadState.RECEIVED.value,
-            "received_at": now,
-        }
-
-        def work(conn: Connection, _locks: frozenset[str]) -> Received:
-            lead_id = conn.execute(_insert_lead(conn.dialect.name), values).scalar_one_or_none()
-            if lead_id is None:
-                existing = select(leads.c.id).where(leads.c.source == source, leads.c.external_id == external_id)
-                return Received(lead_id=conn.execute(existing).scalar_one(), created=False)
-            write_audit(conn, at=now, actor=SYSTEM, lead_id=lead_id, to_state="received", reason=f"from {source}")
-            return Received(lead_id=lead_id, created=True)
-
-        return await self.db.transact(work)
+        return await self.db.transact(
+            lambda conn, _locks: _receive(conn, lead, source=source, external_id=external_id, payload=payload, now=now)
+        )
 
     async def assign(
         self,
@@ -136,21 +126,68 @@ class LeadTransitions(Placing):
             self._rep(prefer_rep)
 
         def work(conn: Connection, locks: frozenset[str]) -> AssignResult:
-            lead = read_lead(conn, lead_id)
-            _check_state(lead, _ASSIGNABLE, "assign")
-            return self._route(
-                conn,
-                locks,
-                lead,
-                now,
-                actor=actor,
-                exclude=exclude,
-                prefer_rep=prefer_rep,
-                audit_from=lead.state,
-                extra=outbox,
+            return self._assign(
+                conn, locks, lead_id, now, actor=actor, exclude=exclude, prefer_rep=prefer_rep, extra=outbox
             )
 
         return await self.db.transact(work)
+
+    async def intake(
+        self,
+        lead: Lead,
+        *,
+        source: str,
+        external_id: str | None,
+        payload: Mapping[str, Any],
+        now: datetime,
+        hand_over: timedelta | None = None,
+    ) -> Intake:
+        """`receive` and `assign` in one transaction: a new lead is never stored without its routing.
+
+        With `hand_over` (a lease), a new offer's DM is leased to the caller in the same transaction and
+        returned with the lead as committed, so the caller can post it at once without another round
+        trip; a caller that dies first leaves it to the outbox sender when the lease runs out.
+        """
+
+        def work(conn: Connection, locks: frozenset[str]) -> Intake:
+            received = _receive(conn, lead, source=source, external_id=external_id, payload=payload, now=now)
+            if not received.created:
+                return Intake(received=received, assigned=None, handover=None)
+            assigned = self._assign(conn, locks, received.lead_id, now, actor=SYSTEM)
+            handover = None
+            if hand_over is not None and assigned.offer is not None:
+                item = lease_new_offer_dm(conn, assigned.offer.id, now=now, lease=hand_over)
+                if item is not None:
+                    handover = Handover(item=item, view=read_lead_view(conn, received.lead_id))
+            return Intake(received=received, assigned=assigned, handover=handover)
+
+        return await self.db.transact(work)
+
+    def _assign(
+        self,
+        conn: Connection,
+        locks: frozenset[str],
+        lead_id: int,
+        now: datetime,
+        *,
+        actor: Actor,
+        exclude: frozenset[str] = frozenset(),
+        prefer_rep: str | None = None,
+        extra: Sequence[Message] = (),
+    ) -> AssignResult:
+        lead = read_lead(conn, lead_id)
+        _check_state(lead, _ASSIGNABLE, "assign")
+        return self._route(
+            conn,
+            locks,
+            lead,
+            now,
+            actor=actor,
+            exclude=exclude,
+            prefer_rep=prefer_rep,
+            audit_from=lead.state,
+            extra=extra,
+        )
 
     async def load_routing_state(self, now: datetime, *, tried: frozenset[str] = frozenset()) -> RoutingState:
         """The routing snapshot at `now` (one statement; see `storage.state`)."""
@@ -479,6 +516,31 @@ class LeadTransitions(Placing):
             return lead_record(moved)
 
         return await self.db.transact(work)
+
+
+def _receive(
+    conn: Connection,
+    lead: Lead,
+    *,
+    source: str,
+    external_id: str | None,
+    payload: Mapping[str, Any],
+    now: datetime,
+) -> Received:
+    values = {
+        "source": source,
+        "external_id": external_id,
+        "payload": dict(payload),
+        "contact": lead_to_json(lead),
+        "state": LeadState.RECEIVED.value,
+        "received_at": now,
+    }
+    lead_id = conn.execute(_insert_lead(conn.dialect.name), values).scalar_one_or_none()
+    if lead_id is None:
+        existing = select(leads.c.id).where(leads.c.source == source, leads.c.external_id == external_id)
+        return Received(lead_id=conn.execute(existing).scalar_one(), created=False)
+    write_audit(conn, at=now, actor=SYSTEM, lead_id=lead_id, to_state="received", reason=f"from {source}")
+    return Received(lead_id=lead_id, created=True)
 
 
 def _check_state(lead: AnyRow, allowed: frozenset[LeadState], action: str) -> None:

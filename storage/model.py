@@ -175,6 +175,25 @@ class AssignResult:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Handover:
+    """A new offer's DM, leased in the transaction that made the offer to the caller that posts it right
+    after commit, with the lead as that transaction left it (what the DM shows)."""
+
+    item: OutboxItem
+    view: LeadView
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Intake:
+    """A lead stored and routed in one transaction. A repeat of (source, external_id) routes nothing:
+    `assigned` and `handover` are None."""
+
+    received: Received
+    assigned: AssignResult | None
+    handover: Handover | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Claimed:
     """The lead has an owner. `offer_id` is None when a manager took it with no offer open."""
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, exists, func, select, update
+from sqlalchemy import Connection, Exists, FromClause, bindparam, exists, func, select, update
 
 from storage.db import Database
 from storage.errors import OutboxItemNotFound
@@ -43,16 +43,10 @@ class Outbox:
         """
 
         def work(conn: Connection, _locks: frozenset[str]) -> list[OutboxItem]:
-            row, earlier = outbox.alias("row"), outbox.alias("earlier")
-            blocked = exists().where(
-                earlier.c.target == row.c.target,
-                earlier.c.id < row.c.id,
-                earlier.c.sent_at.is_(None),
-                earlier.c.failed_at.is_(None),
-            )
+            row = outbox.alias("row")
             pick = (
                 select(row.c.id)
-                .where(row.c.sent_at.is_(None), row.c.failed_at.is_(None), row.c.next_attempt_at <= now, ~blocked)
+                .where(row.c.sent_at.is_(None), row.c.failed_at.is_(None), row.c.next_attempt_at <= now, ~_waits(row))
                 .order_by(row.c.id)
                 .limit(limit)
                 .with_for_update(skip_locked=True, of=row)
@@ -198,6 +192,39 @@ class Outbox:
         """How many rows are pending."""
         async with self.db.read() as conn:
             return int((await conn.execute(select(func.count()).where(*_PENDING))).scalar_one())
+
+
+def lease_new_offer_dm(conn: Connection, offer_id: int, *, now: datetime, lease: timedelta) -> OutboxItem | None:
+    """Inside the transaction that queued it, lease the DM of new offer `offer_id` to the caller, who
+    posts it right after commit; None if an older row for the same rep is still pending (the sender
+    delivers it in turn, after that one). Counts as the row's first attempt, exactly as `claim` would."""
+    leased = conn.execute(_LEASE_NEW_DM, {"offer": offer_id, "until": now + lease}).scalars()
+    items = _items(conn, list(leased))
+    return items[0] if items else None
+
+
+def _waits(row: FromClause) -> Exists:
+    """`row` (an alias of outbox) waits its turn: an older row for the same target is still pending."""
+    earlier = outbox.alias("earlier")
+    return exists().where(
+        earlier.c.target == row.c.target,
+        earlier.c.id < row.c.id,
+        earlier.c.sent_at.is_(None),
+        earlier.c.failed_at.is_(None),
+    )
+
+
+_LEASE_NEW_DM = (
+    update(outbox)
+    .where(
+        outbox.c.offer_id == bindparam("offer"),
+        outbox.c.kind == OutboxKind.OFFER_DM.value,
+        *_PENDING,
+        ~_waits(outbox),
+    )
+    .values(next_attempt_at=bindparam("until"), attempts=outbox.c.attempts + 1)
+    .returning(outbox.c.id)
+)
 
 
 def _items(conn: Connection, ids: Sequence[int]) -> list[OutboxItem]:

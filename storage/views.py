@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from routing import RoutingConfig, Window
 from storage.db import Database
@@ -20,6 +20,20 @@ from storage.rows import audit_entry, lead_record, offer
 from storage.tables import audit, leads, offers, rep_pto, rep_settings
 
 _UNCLAIMED = (LeadState.ASSIGNED.value, LeadState.ESCALATED.value, LeadState.QUEUED.value)
+
+
+def read_lead_view(conn: Connection, lead_id: int) -> LeadView:
+    """`Views.lead_view` on an open connection: a write transaction reads what it has just written."""
+    row = conn.execute(select(leads).where(leads.c.id == lead_id)).one_or_none()
+    if row is None:
+        raise LeadNotFound(lead_id)
+    made = conn.execute(select(offers).where(offers.c.lead_id == lead_id).order_by(offers.c.id))
+    history = conn.execute(select(audit).where(audit.c.lead_id == lead_id).order_by(audit.c.id))
+    return LeadView(
+        lead=lead_record(row),
+        offers=tuple(offer(r) for r in made),
+        history=tuple(audit_entry(r) for r in history),
+    )
 
 
 class Views:
@@ -40,16 +54,7 @@ class Views:
     async def lead_view(self, lead_id: int) -> LeadView:
         """The lead with its offers and its audit trail, both oldest first. Raises LeadNotFound."""
         async with self.db.read() as conn:
-            row = (await conn.execute(select(leads).where(leads.c.id == lead_id))).one_or_none()
-            if row is None:
-                raise LeadNotFound(lead_id)
-            made = await conn.execute(select(offers).where(offers.c.lead_id == lead_id).order_by(offers.c.id))
-            history = await conn.execute(select(audit).where(audit.c.lead_id == lead_id).order_by(audit.c.id))
-            return LeadView(
-                lead=lead_record(row),
-                offers=tuple(offer(r) for r in made),
-                history=tuple(audit_entry(r) for r in history),
-            )
+            return await conn.run_sync(read_lead_view, lead_id)
 
     async def lead_views(self, lead_ids: Sequence[int]) -> list[LeadView]:
         """Several leads with their offers and audit trails, in `lead_ids` order, in three queries

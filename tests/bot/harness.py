@@ -99,6 +99,7 @@ class Stack:
 
     async def deliver(self) -> None:
         """Run the outbox until nothing due is left (the server's own sender loop is off in tests)."""
+        await self.service.sender.settle()
         while await self.service.sender.drain():
             pass
 

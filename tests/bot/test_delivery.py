@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
+from bot.sender import LEASE
 from tests.bot.harness import CONFIG_YAML, PEOPLE, Stack, running_stack
 
 ALICE = PEOPLE["alice"][0]
@@ -72,3 +75,27 @@ async def test_a_rep_slack_cannot_reach_loses_the_offer_and_managers_hear_once(t
             assert current.rep_id == "bob" and current.dm_ts is not None  # her backup, whom Slack can reach
         notes = [m for m in stack.standin.messages_in(stack.channel) if "can't deliver messages" in m.text]
         assert len(notes) == 1 and "<@UALICE1>" in notes[0].text and "account_inactive" in notes[0].text
+
+
+async def test_a_new_leads_dm_goes_out_on_commit_without_waiting_for_the_delivery_loop(stack: Stack) -> None:
+    await stack.intake(LEAD)
+    await stack.service.sender.settle()  # only the DM handed over at commit: the loop never ran
+    [dm] = stack.dms("alice")
+    assert "Shop" in dm.text
+    assert await stack.service.outbox.backlog() == 0  # recorded as sent
+    offer = await stack.service.views.offer(1)
+    assert (offer.dm_channel, offer.dm_ts) == (dm.channel, dm.ts)
+
+
+async def test_a_dm_whose_process_died_after_the_commit_is_sent_once_the_lease_runs_out(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The process dies between committing the lead (with its DM leased to itself) and posting the DM.
+    monkeypatch.setattr(stack.service.sender, "hand_over", lambda handover: None)
+    await stack.intake(LEAD)
+    await stack.deliver()
+    assert stack.dms("alice") == []  # leased: no other sender doubles it while it might be in flight
+    stack.clock.advance(LEASE)
+    await stack.deliver()
+    assert len(stack.dms("alice")) == 1
+    assert len(stack.standin.calls_to("chat.postMessage")) == 1

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from storage import Database, Outbox, OutboxItemNotFound, Store, Views, connect
-from tests.storage.conftest import SLA, T0, offered
+from storage import Database, LeadState, Outbox, OutboxItemNotFound, Store, Views, connect
+from tests.storage.conftest import SLA, T0, lead, offered
 
 LEASE = timedelta(seconds=30)
 
@@ -106,3 +106,47 @@ async def test_an_escalation_without_a_channel_goes_to_the_managers_dm(store: St
     items = await outbox.claim(T0, limit=10, lease=LEASE)
     assert [(i.kind, i.target) for i in items] == [("offer_dm", "kai"), ("escalation", "maria")]
     assert items[1].payload["manager"] == "maria" and items[1].payload["reason"] == "needs a manager"
+
+
+async def test_intake_hands_the_new_dm_to_the_caller_and_the_sender_gets_it_only_after_the_lease(
+    store: Store, outbox: Outbox
+) -> None:
+    intake = await store.intake(lead(), source="web", external_id="w-1", payload={}, now=T0, hand_over=LEASE)
+    assert intake.received.created and intake.assigned is not None and intake.assigned.offer is not None
+    offer, handover = intake.assigned.offer, intake.handover
+    assert handover is not None
+    assert (handover.item.kind, handover.item.target, handover.item.offer_id) == ("offer_dm", "ana", offer.id)
+    assert handover.item.attempts == 1
+    assert handover.view.offers == (offer,)  # the lead as the transaction left it: what the DM shows
+    assert handover.view.lead.state is LeadState.ASSIGNED
+    # The caller holds it: no sender posts it too, unless the caller never reports back.
+    assert await outbox.claim(T0 + LEASE - timedelta(seconds=1), limit=10, lease=LEASE) == []
+    [again] = await outbox.claim(T0 + LEASE, limit=10, lease=LEASE)
+    assert (again.id, again.attempts) == (handover.item.id, 2)
+
+
+async def test_intake_without_a_lease_leaves_the_dm_to_the_sender(store: Store, outbox: Outbox) -> None:
+    intake = await store.intake(lead(), source="web", external_id="w-1", payload={}, now=T0)
+    assert intake.handover is None
+    [item] = await outbox.claim(T0, limit=10, lease=LEASE)
+    assert (item.kind, item.attempts) == ("offer_dm", 1)
+
+
+async def test_a_dm_behind_an_older_pending_row_for_the_rep_is_not_handed_over(store: Store, outbox: Outbox) -> None:
+    partner = lead(source="partner")  # the partner rule routes every such lead to otto
+    first = await store.intake(partner, source="partner", external_id="p-1", payload={}, now=T0, hand_over=LEASE)
+    second = await store.intake(partner, source="partner", external_id="p-2", payload={}, now=T0, hand_over=LEASE)
+    assert first.handover is not None and first.handover.item.target == "otto"
+    assert second.assigned is not None and second.assigned.offer is not None
+    assert second.assigned.offer.rep_id == "otto" and second.handover is None  # otto's DMs stay in order
+    await outbox.mark_sent(first.handover.item.id, channel="D-OTTO", ts="1.1", now=T0)
+    [item] = await outbox.claim(T0, limit=10, lease=LEASE)
+    assert (item.offer_id, item.attempts) == (second.assigned.offer.id, 1)
+
+
+async def test_a_repeated_intake_routes_nothing_and_hands_nothing_over(store: Store, views: Views) -> None:
+    first = await store.intake(lead(), source="web", external_id="w-1", payload={}, now=T0, hand_over=LEASE)
+    again = await store.intake(lead(), source="web", external_id="w-1", payload={}, now=T0, hand_over=LEASE)
+    assert (again.received.lead_id, again.received.created) == (first.received.lead_id, False)
+    assert again.assigned is None and again.handover is None
+    assert len((await views.lead_view(first.received.lead_id)).offers) == 1
