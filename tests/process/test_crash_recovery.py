@@ -5,9 +5,9 @@ Two crash points, both with the outbox row committed and leased by the process t
 * between our commit and Slack carrying out chat.postMessage (the call hangs and is never carried out);
 * between Slack's 200 and our recording it (Slack posted; the answer is held until the process dies).
 
-Three leads are sent; the first DM's call hangs, and the sender waits for its batch to finish before
-it claims the next rows, so at the moment of the crash one row is in flight (leased by the dying
-process) and two are committed but not yet handed out. All three must arrive exactly once.
+Three leads are sent. Each lead's DM is leased in the transaction that routes the lead and posted right
+after it, so at the moment of the crash all three rows are in flight, leased by the dying process.
+All three must arrive exactly once.
 
 The dead process's lease on the row (`bot.sender.LEASE`: one Slack call's timeout plus 5 s) keeps it
 from being delivered again until it runs out. The exactly-once tests let it run out at once
@@ -105,15 +105,17 @@ async def test_a_crash_before_slack_carried_out_the_post_posts_each_message_once
     w.standin.faults.timeout("chat.postMessage", times=len(LEADS), delay=HOLD, processed=False)
     async with serving(["first", "second"], w.env, w.tmp_path) as [first, second]:
         await _start_and_send(w, first)
-        held = await eventually(lambda: _async(len(_held(w))), lambda n: n >= 1, within=10, what="a post hanging")
+        held = await eventually(
+            lambda: _async(len(_held(w))), lambda n: n == len(LEADS), within=10, what="every post hanging"
+        )
         first.kill()
         assert await first.wait_exit(5)
         w.standin.faults.clear()
         keys = await _offer_dm_keys(w)
         assert messages_by_key(w.standin, keys.values()) == {}  # Slack never carried the post out
-        assert await w.pending() == len(LEADS)  # …and nothing is lost: the rows wait, one leased by the dead process
+        assert await w.pending() == len(LEADS)  # …and nothing is lost: the rows wait, leased by the dead process
 
-        assert await w.expire_leases() == held  # the 30 s lease on the row in flight, run out at once
+        assert await w.expire_leases() == held  # the leases on the rows in flight, run out at once
         second.start()
         await second.wait_healthy(w.http)
         await eventually(w.pending, lambda n: n == 0, within=15, what="outbox drained after the restart")
@@ -135,9 +137,9 @@ async def test_a_crash_after_slack_posted_but_before_we_recorded_it_does_not_pos
         keys = await _offer_dm_keys(w)
         posted = await eventually(
             lambda: _async(messages_by_key(w.standin, keys.values())),
-            lambda found: len(found) >= 1,
+            lambda found: len(found) == len(LEADS),
             within=10,
-            what="Slack holds a post",
+            what="Slack holds every post",
         )
         assert len(_held(w)) == len(posted)  # and we have not heard back about it
         first.kill()
@@ -152,7 +154,7 @@ async def test_a_crash_after_slack_posted_but_before_we_recorded_it_does_not_pos
 
         assert messages_by_key(w.standin, keys.values()) == dict.fromkeys(keys, 1)
         assert posts_by_key(w.standin) == dict.fromkeys(keys, 1)  # the held posts were the only ones
-        # found by looking (only the row that was in flight is retried, so only it looks), not by luck
+        # found by looking (each row in flight is retried, and looks first), not by luck
         assert len(w.standin.calls_to("conversations.history")) == len(posted)
         await _recorded_as_slack_has_them(w, keys)
 
@@ -177,7 +179,9 @@ async def test_after_a_crash_in_flight_messages_go_out_within_one_lease_of_the_r
         w.standin.faults.timeout("chat.postMessage", times=len(LEADS), delay=HOLD, processed=False)
         async with serving(["first", "second"], w.env, w.tmp_path) as [first, second]:
             await _start_and_send(w, first)
-            await eventually(lambda: _async(len(_held(w))), lambda n: n >= 1, within=10, what="a post hanging")
+            await eventually(
+                lambda: _async(len(_held(w))), lambda n: n == len(LEADS), within=10, what="every post hanging"
+            )
             first.kill()
             assert await first.wait_exit(5)
             w.standin.faults.clear()
