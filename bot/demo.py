@@ -223,6 +223,7 @@ async def run_demo(config_path: str, *, out: TextIO, quick_sla: timedelta = time
             finally:
                 transcript.flush()
                 await runner.cleanup()
+                await service.slack.close()
                 await db.close()
     return 0
 

@@ -51,33 +51,30 @@ class Running:
 async def running(
     settings: Settings, *, clock: Clock | None = None, socket_mode: bool = False, host: str = "0.0.0.0"
 ) -> AsyncIterator[Running]:
-    """Everything `serve` runs, started, and stopped again on exit."""
+    """Everything `serve` runs, started, and stopped again on exit, last started first."""
     config = load_config(settings.config_path)
-    db = await connect(settings.database_url)
-    metrics = Metrics()
-    slack = Slack(make_client(settings.bot_token, settings.api_url), metrics)
-    people = await resolve_people(config, slack)
-    service = Leadrelay.build(
-        config=config, db=db, slack=slack, clock=clock or SystemClock(), metrics=metrics, people=people
-    )
-    bolt = build_bolt_app(service, settings.signing_secret)
-    runner = web.AppRunner(build_web_app(service, bolt, intake_token=settings.intake_token))
-    await runner.setup()
-    site = web.TCPSite(runner, host, settings.port)
-    await site.start()
-    socket = None
-    if socket_mode:
-        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+    async with contextlib.AsyncExitStack() as started:
+        db = await connect(settings.database_url)
+        started.push_async_callback(db.close)
+        metrics = Metrics()
+        slack = Slack(make_client(settings.bot_token, settings.api_url), metrics)
+        started.push_async_callback(slack.close)
+        people = await resolve_people(config, slack)
+        service = Leadrelay.build(
+            config=config, db=db, slack=slack, clock=clock or SystemClock(), metrics=metrics, people=people
+        )
+        bolt = build_bolt_app(service, settings.signing_secret)
+        runner = web.AppRunner(build_web_app(service, bolt, intake_token=settings.intake_token))
+        await runner.setup()
+        started.push_async_callback(runner.cleanup)
+        await web.TCPSite(runner, host, settings.port).start()
+        if socket_mode:
+            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
-        socket = AsyncSocketModeHandler(bolt, settings.app_token)
-        await socket.connect_async()  # type: ignore[no-untyped-call]
-    try:
+            socket = AsyncSocketModeHandler(bolt, settings.app_token)
+            await socket.connect_async()  # type: ignore[no-untyped-call]
+            started.push_async_callback(socket.close_async)
         yield Running(service, runner.addresses[0][1])
-    finally:
-        if socket is not None:
-            await socket.close_async()  # type: ignore[no-untyped-call]
-        await runner.cleanup()
-        await db.close()
 
 
 async def serve(settings: Settings, *, socket_mode: bool) -> None:
@@ -107,4 +104,5 @@ async def offline_service(config: RoutingConfig, database_url: str) -> AsyncIter
         service.sender.posts_on_commit = False
         yield service
     finally:
+        await slack.close()
         await db.close()

@@ -52,7 +52,16 @@ class SlackRejected(SlackProblem):
 
 
 def make_client(token: str, base_url: str | None, *, timeout: float = TIMEOUT) -> AsyncWebClient:
-    client = AsyncWebClient(token=token, base_url=base_url or "https://slack.com/api/", timeout=timeout)  # type: ignore[arg-type]
+    """A Web API client that keeps its connections open between calls: without a session of its own,
+    slack_sdk opens a new connection, with a TLS handshake, for every call. Make it inside the event
+    loop; `Slack.close` closes it."""
+    session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout))
+    client = AsyncWebClient(
+        token=token,
+        base_url=base_url or "https://slack.com/api/",
+        timeout=timeout,  # type: ignore[arg-type]
+        session=session,
+    )
     client.retry_handlers = []  # the outbox sender retries, and records every attempt
     return client
 
@@ -63,6 +72,11 @@ class Slack:
     def __init__(self, client: AsyncWebClient, metrics: Metrics) -> None:
         self.client = client
         self.metrics = metrics
+
+    async def close(self) -> None:
+        """Close the client's connections."""
+        if self.client.session is not None:
+            await self.client.session.close()
 
     async def call(self, method: str, **arguments: Any) -> dict[str, Any]:
         started = time.perf_counter()

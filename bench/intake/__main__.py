@@ -119,6 +119,7 @@ async def leadrelay_path(count: int, rate: float) -> tuple[list[float], dict[str
                 sample = standin.calls_to("chat.postMessage")[0].args
             finally:
                 await runner.cleanup()
+                await service.slack.close()
                 await db.close()
             del view
             return latencies, sample
@@ -128,12 +129,12 @@ async def floor_path(count: int, rate: float, message: dict[str, Any]) -> list[f
     """A bare handler that posts the same DM at once: the least any Slack-notifying intake can cost."""
     async with SlackStandin(tokens={TOKEN}) as standin:
         standin.add_user("rep0", id="UREP0000")
-        client = make_client(TOKEN, standin.url)
+        slack = Slack(make_client(TOKEN, standin.url), Metrics())
 
         async def handle(request: web.Request) -> web.Response:
             body = await request.json()
             text = str(message["text"]).replace("Company 0", str(body["company"]))
-            await client.chat_postMessage(channel="UREP0000", text=text, blocks=message.get("blocks"))
+            await slack.call("chat.postMessage", channel="UREP0000", text=text, blocks=message.get("blocks"))
             return web.json_response({"ok": True}, status=202)
 
         app = web.Application()
@@ -145,6 +146,7 @@ async def floor_path(count: int, rate: float, message: dict[str, Any]) -> list[f
             return await measure(f"http://127.0.0.1:{runner.addresses[0][1]}", standin, count, rate)
         finally:
             await runner.cleanup()
+            await slack.close()
 
 
 def main() -> None:

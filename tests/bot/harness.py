@@ -135,4 +135,5 @@ async def running_stack(tmp_path: Path, *, config_yaml: str = CONFIG_YAML) -> As
                 yield Stack(service, standin, driver, clock, base, http, channel, SlaTimers(service))
         finally:
             await runner.cleanup()
+            await slack.close()
             await db.close()
