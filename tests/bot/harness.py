@@ -108,7 +108,9 @@ class Stack:
 
 
 @asynccontextmanager
-async def running_stack(tmp_path: Path, *, config_yaml: str = CONFIG_YAML) -> AsyncIterator[Stack]:
+async def running_stack(
+    tmp_path: Path, *, config_yaml: str = CONFIG_YAML, client_timeout: float = CLIENT_TIMEOUT
+) -> AsyncIterator[Stack]:
     async with SlackStandin(tokens={BOT_TOKEN}) as standin:
         for person, (slack_id, tz) in PEOPLE.items():
             standin.add_user(person, id=slack_id, real_name=person.title(), tz=tz, email=f"{person}@example.com")
@@ -118,7 +120,7 @@ async def running_stack(tmp_path: Path, *, config_yaml: str = CONFIG_YAML) -> As
         db = await connect(f"sqlite+aiosqlite:///{tmp_path / 'leadrelay.db'}")
         clock = ManualClock(MONDAY_10_NY)
         metrics = Metrics()
-        slack = Slack(make_client(BOT_TOKEN, standin.url), metrics)
+        slack = Slack(make_client(BOT_TOKEN, standin.url, timeout=client_timeout), metrics)
         service = Leadrelay.build(config=config, db=db, slack=slack, clock=clock, metrics=metrics)
         service.sender.channel_gap = timedelta(0)  # pacing is real time; the process tests cover it
         bolt = build_bolt_app(service, SIGNING_SECRET, finish_before_reply=True)
