@@ -71,7 +71,7 @@ class OutboxSender:
         self.channel_gap = CHANNEL_GAP  # tests that are not about pacing set it to zero
         self.sweeping = False  # set by the SLA timers while they write: see `drain`
         self.posts_on_commit = True  # False offline, where nobody posts: rows wait for `serve`
-        self._handovers: set[asyncio.Task[None]] = set()
+        self._in_flight: set[asyncio.Task[None]] = set()
 
     @property
     def handover_lease(self) -> timedelta | None:
@@ -80,48 +80,67 @@ class OutboxSender:
 
     def hand_over(self, handover: Handover) -> None:
         """Post a DM leased in the transaction that just committed, now, beside the delivery loop: a new
-        lead's DM waits neither for a claim round trip nor behind a batch of other rows."""
-        task = asyncio.create_task(self.deliver(handover.item, handover.view), name=f"outbox-{handover.item.id}")
-        self._handovers.add(task)
-        task.add_done_callback(self._handed_over)
-
-    def _handed_over(self, task: asyncio.Task[None]) -> None:
-        self._handovers.discard(task)
-        if not task.cancelled() and task.exception() is not None:  # the row stays leased: redelivered later
-            log.error("outbox row delivery failed; retrying after its lease", exc_info=task.exception())
-
-    async def settle(self) -> None:
-        """Wait for the DMs handed over so far to finish."""
-        while self._handovers:
-            await asyncio.gather(*self._handovers, return_exceptions=True)
+        lead's DM waits for no claim round trip."""
+        self._start(handover.item, handover.view)
 
     def wake(self) -> None:
         """Deliver now: called after every commit that wrote outbox rows."""
         self._wake.set()
 
     async def run(self, *, idle: float = 1.0) -> None:
-        """Deliver forever: on every wake-up, and at least every `idle` seconds for retries that fall due."""
+        """Deliver forever: on every wake-up, and at least every `idle` seconds for retries that fall due.
+
+        Each row goes out in a task of its own, so one slow call (a Slack timeout, a channel's pacing)
+        holds up only its own target's later rows; at most BATCH are in flight at once."""
         while True:
             with contextlib.suppress(TimeoutError):  # idle: look again for retries that fell due
                 await asyncio.wait_for(self._wake.wait(), timeout=idle)
             self._wake.clear()
             try:
-                while await self.drain() == BATCH:
-                    pass
-            except Exception:  # the loop must outlive any one bad batch; rows stay pending
+                while (room := BATCH - len(self._in_flight)) > 0:
+                    items = await self._claim(room)
+                    for item in items:
+                        self._start(item)
+                    if len(items) < room:
+                        break
+            except Exception:  # the loop must outlive any one bad claim; rows stay pending
                 log.exception("outbox delivery failed; retrying")
 
     async def drain(self) -> int:
-        """Deliver one batch of due rows; returns how many were handed out. Rows for different targets
-        go out concurrently; each target's rows stay in order."""
+        """Deliver one batch of due rows and wait for them; returns how many were handed out. Rows for
+        different targets go out concurrently; each target's rows stay in order."""
+        items = await self._claim(BATCH)
+        await asyncio.gather(*(self.deliver(item) for item in items))
+        return len(items)
+
+    async def settle(self, *, grace: float | None = None) -> None:
+        """Wait for the rows in flight to be delivered. After `grace` seconds, stop waiting and cancel the
+        rest: their leases run out and they are delivered again, by this process or another."""
+        while self._in_flight:
+            _done, pending = await asyncio.wait(set(self._in_flight), timeout=grace)
+            if pending and grace is not None:
+                for task in pending:
+                    task.cancel()
+                await asyncio.wait(pending)
+                return
+
+    async def _claim(self, limit: int) -> list[OutboxItem]:
         if self.sweeping:
             # An SLA sweep is writing: claim nothing until it is done (it wakes us), so its channel posts
             # go out together as one digest. Holding claimed rows instead would count attempts.
-            return 0
-        now = self.clock.now()
-        items = await self.outbox.claim(now, limit=BATCH, lease=LEASE)
-        await asyncio.gather(*(self.deliver(item) for item in items))
-        return len(items)
+            return []
+        return await self.outbox.claim(self.clock.now(), limit=limit, lease=LEASE)
+
+    def _start(self, item: OutboxItem, view: LeadView | None = None) -> None:
+        task = asyncio.create_task(self.deliver(item, view), name=f"outbox-{item.id}")
+        self._in_flight.add(task)
+        task.add_done_callback(self._delivered)
+
+    def _delivered(self, task: asyncio.Task[None]) -> None:
+        self._in_flight.discard(task)
+        self._wake.set()  # the target's next row may be deliverable now
+        if not task.cancelled() and task.exception() is not None:  # the row stays leased: redelivered later
+            log.error("outbox row delivery failed; retrying after its lease", exc_info=task.exception())
 
     async def deliver(self, item: OutboxItem, view: LeadView | None = None) -> None:
         """Deliver one leased row and record the outcome. `view`: the lead, if the caller has it at hand."""

@@ -26,6 +26,7 @@ from bot.service import Leadrelay
 from bot.timers import SlaTimers
 
 OUTBOX_STUCK_AFTER = timedelta(minutes=5)  # an undelivered row this old means Slack or we are in trouble
+SHUTDOWN_GRACE = 5.0  # seconds a stopping server waits for Slack calls in flight; the rest are redelivered
 
 
 def build_bolt_app(service: Leadrelay, signing_secret: str, *, finish_before_reply: bool = False) -> AsyncApp:
@@ -90,7 +91,7 @@ def build_web_app(
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-            await service.sender.settle()  # a DM handed over as the server stopped still goes out
+            await service.sender.settle(grace=SHUTDOWN_GRACE)  # what is in flight goes out, if it can in time
 
         app.cleanup_ctx.append(background)
     return app

@@ -52,6 +52,7 @@ async def test_a_post_whose_answer_was_lost_is_found_by_its_dedup_key_not_posted
     await stack.deliver()
     [dm] = stack.dms("alice")
     assert len(stack.standin.calls_to("chat.postMessage")) == 1
+    assert len(stack.standin.calls_to("conversations.history")) == 1  # found by looking, not by luck
     offer = await stack.service.views.offer(1)
     assert (offer.dm_channel, offer.dm_ts) == (dm.channel, dm.ts)  # later updates edit this very message
     await stack.slack.click(ALICE, "lead_accept", channel=dm.channel, ts=dm.ts)
@@ -101,3 +102,27 @@ async def test_a_dm_whose_process_died_after_the_commit_is_sent_once_the_lease_r
     await stack.deliver()
     assert len(stack.dms("alice")) == 1
     assert len(stack.standin.calls_to("chat.postMessage")) == 1
+
+
+async def test_a_hanging_slack_call_holds_up_only_its_own_targets_messages(tmp_path: Path) -> None:
+    async with running_stack(tmp_path, client_timeout=60) as stack:
+        sender = stack.service.sender
+        sender.posts_on_commit = False  # every row goes through the delivery loop
+        stack.standin.faults.timeout("chat.postMessage", times=1, delay=30)  # the first post hangs
+        loop = asyncio.create_task(sender.run(idle=0.05))
+        try:
+            await stack.intake(LEAD)  # alice's DM: its call hangs
+            await until(lambda: len(stack.standin.calls_to("chat.postMessage")) == 1)
+            await stack.intake({**LEAD, "external_id": "2", "company": "Other"})  # bob's turn
+            await until(lambda: len(stack.dms("bob")) == 1)
+            assert stack.dms("alice") == []  # still hanging, and it held nobody else up
+        finally:
+            loop.cancel()
+            await sender.settle(grace=0)
+
+
+async def until(condition: Callable[[], bool], within: float = 10.0) -> None:
+    """Wait, in real time, for something another task does (a Slack call in flight cannot be clocked)."""
+    async with asyncio.timeout(within):
+        while not condition():  # noqa: ASYNC110 - nothing to wait on but the stand-in's record
+            await asyncio.sleep(0.01)
