@@ -13,7 +13,10 @@ PTO_USAGE = (
     "Usage: `/pto 2026-12-01 2026-12-05`, `/pto today`, `/pto until 2026-12-05`, `/pto clear`, "
     "or just `/pto` for a date picker. Managers can add a rep first: `/pto @rep …`."
 )
-CAPACITY_USAGE = "Usage: `/capacity` to see your load, `/capacity 8` to set it; managers: `/capacity @rep 8`."
+CAPACITY_USAGE = (
+    "Usage: `/capacity` to see your load, `/capacity 8` to set it, `/capacity pause` to take no new leads "
+    "until `/capacity resume`; managers: `/capacity @rep 8`."
+)
 MAX_CAPACITY = 200
 MAX_PTO_DAYS = 366
 
@@ -36,6 +39,7 @@ class PtoRequest:
 class CapacityRequest:
     target: str | None
     value: int | None  # None: show, don't change
+    paused: bool | None = None  # True: pause, False: resume, None: leave as it is
 
 
 def _split_target(text: str) -> tuple[str | None, list[str]]:
@@ -88,6 +92,8 @@ def parse_capacity(text: str) -> CapacityRequest:
     target, words = _split_target(text)
     if not words:
         return CapacityRequest(target, None)
+    if len(words) == 1 and words[0].lower() in ("pause", "resume"):
+        return CapacityRequest(target, None, paused=words[0].lower() == "pause")
     if len(words) != 1 or not words[0].isdigit():
         raise UsageError(CAPACITY_USAGE)
     value = int(words[0])

@@ -92,7 +92,7 @@ def rep_status(rep: Rep, runtime: RepRuntime | None, load: int, now: datetime) -
     elif why.code == "pto":
         line = f"🌴 {escape(why.text)}"
     elif why.code == "paused":
-        line = "⏸️ paused"
+        line = "⏸️ paused (`/capacity resume` to take leads)"
     else:  # the load is shown next; any other reason (the daily cap) as the engine words it
         line = "⛔ at capacity" if why.code == "at_capacity" else f"⛔ {escape(why.text)}"
     line += f" · {load}/{capacity_of(rep, state)} open"

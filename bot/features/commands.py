@@ -1,4 +1,4 @@
-"""Slash commands: `/pto`, `/capacity` and `/leads`, plus the PTO and capacity modals.
+"""Slash commands: `/pto`, `/capacity` (pause and resume too) and `/leads`, plus the PTO and capacity modals.
 
 Reps change their own settings; a manager may change those of the reps they manage. Bad arguments
 get the usage line, privately, never a stack trace. Dates are read in the rep's own time zone.
@@ -182,6 +182,8 @@ async def _apply_capacity(
     now = service.clock.now()
     if request.value is not None:
         await service.store.set_capacity(rep.id, request.value, by=actor, now=now)
+    if request.paused is not None:
+        await service.store.set_paused(rep.id, request.paused, by=actor, now=now)
     state = (await service.store.load_routing_state(now)).rep(rep.id)
     limit = capacity_of(rep, state)
     verb = "is now" if request.value is not None else "is"
@@ -190,7 +192,11 @@ async def _apply_capacity(
         f"{mention(service.config, rep.id)}'s capacity {verb} {limit} open {leads}; "
         f"{state.open_load}/{limit} in use right now."
     )
-    if request.value is not None and state.open_load > limit:
+    if state.paused:
+        text += " Paused: no new leads until `/capacity resume`; open offers stay with them."
+    elif request.paused is False:
+        text += " Taking new leads again."
+    elif request.value is not None and state.open_load > limit:
         text += " No new leads until some close."
     await tell(service, user, text, channel=channel)
     await publish_home(service, rep.id)

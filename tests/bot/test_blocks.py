@@ -695,7 +695,10 @@ def test_rep_status_names_the_first_reason_no_lead_arrives() -> None:
     alice = CONFIG.reps["alice"]
     assert rep_status(alice, None, 3, NOW) == "🟢 available · 3/20 open"
     assert rep_status(alice, runtime("alice", capacity=3), 3, NOW) == "⛔ at capacity · 3/3 open"
-    assert rep_status(alice, runtime("alice", paused=True), 0, NOW) == "⏸️ paused · 0/20 open"
+    assert (
+        rep_status(alice, runtime("alice", paused=True), 0, NOW)
+        == "⏸️ paused (`/capacity resume` to take leads) · 0/20 open"
+    )
     on_pto = runtime("alice", pto=(Window(berlin(22), berlin(26)),))
     assert rep_status(alice, on_pto, 0, NOW) == "🌴 on PTO until Nov 25 · 0/20 open"
     soon = runtime("alice", pto=(Window(berlin(30), berlin(30, 13)),))

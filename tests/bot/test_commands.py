@@ -106,3 +106,24 @@ async def test_app_home_shows_status_offers_and_for_managers_the_team(stack: Sta
     await stack.slack.command(ALICE, "/pto", "today")
     republished = stack.standin.home_view(ALICE)
     assert republished is not None and "PTO" in str(republished.blocks)
+
+
+async def test_capacity_pause_routes_around_the_rep_until_resume(stack: Stack) -> None:
+    await stack.slack.command(ALICE, "/capacity", "pause")
+    assert "Paused: no new leads until `/capacity resume`" in last_ephemeral(stack, ALICE)
+    home = stack.standin.home_view(ALICE)
+    assert home is not None and "paused (`/capacity resume` to take leads)" in str(home.blocks)
+    assert (await stack.intake({"email": "a@shop.com", "external_id": "1"})).json()["assignee"] == "bob"
+    assert (
+        "Only <@UALICE1> or their manager" in (await stack.slack.command(BOB, "/capacity", f"<@{ALICE}> resume")).body
+    )
+
+    await stack.slack.command(ALICE, "/capacity", "resume")
+    assert "Taking new leads again" in last_ephemeral(stack, ALICE)
+    assert (await stack.intake({"email": "b@shop.com", "external_id": "2"})).json()["assignee"] == "alice"
+
+
+async def test_a_manager_pauses_a_rep_of_theirs(stack: Stack) -> None:
+    await stack.slack.command(MARIA, "/capacity", f"<@{ALICE}> pause")
+    assert "<@UALICE1>'s capacity is 5 open leads" in last_ephemeral(stack, MARIA)
+    assert (await stack.intake({"email": "a@shop.com", "external_id": "1"})).json()["assignee"] == "bob"
