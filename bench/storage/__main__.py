@@ -2,11 +2,12 @@
 
     python -m bench.storage [--leads N] [--claims N] [--postgres postgresql+asyncpg://user@host/db]
 
-Per engine: receive+assign (two transactions per lead, as intake does them) with 1 and 16 concurrent
+Per engine: intake (one transaction per lead that stores, routes and leases the DM, as `POST /leads`
+does) with 1 and 16 concurrent
 writers, in leads per second; claim latency p50/p99 with 1 and 16 concurrent writers, each claiming
 its own offers. Every run starts from an empty database. SQLite runs on disk (a temp dir) and, for
 comparison, on tmpfs; PostgreSQL in scratch databases created next to the one named and dropped
-afterwards. Then a profile of SQLite's writer thread during receive+assign says where the time goes
+afterwards. Then a profile of SQLite's writer thread during intake says where the time goes
 and names the bottleneck. Time is simulated: `now` is fixed, nothing sleeps.
 """
 
@@ -26,6 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.databases import ScratchPostgres, sqlite_files
+from bot.sender import LEASE
 from routing import Engine, Lead, parse_config
 from storage import Store, connect
 
@@ -64,10 +66,14 @@ def _lead(i: int) -> Lead:
 
 
 async def _intake(store: Store, i: int) -> None:
-    received = await store.receive(
-        _lead(i), source="web", external_id=f"w-{uuid.uuid4().hex}", payload={"form": "demo", "i": i}, now=NOW
+    await store.intake(
+        _lead(i),
+        source="web",
+        external_id=f"w-{uuid.uuid4().hex}",
+        payload={"form": "demo", "i": i},
+        now=NOW,
+        hand_over=LEASE,
     )
-    await store.assign(received.lead_id, now=NOW)
 
 
 async def _spread(writers: int, jobs: list[Callable[[], Awaitable[float | None]]]) -> list[float]:
@@ -85,7 +91,7 @@ async def _spread(writers: int, jobs: list[Callable[[], Awaitable[float | None]]
 
 
 async def throughput(store: Store, leads: int, writers: int) -> float:
-    """Leads per second through receive then assign."""
+    """Leads per second through intake."""
     counter = iter(range(10**9))
 
     async def one() -> None:
@@ -146,7 +152,7 @@ _CATEGORIES = (
 
 
 async def profile_sqlite(directory: str, leads: int) -> list[tuple[str, float]]:
-    """Shares of the SQLite writer thread's time during 1-writer receive+assign, by category."""
+    """Shares of the SQLite writer thread's time during 1-writer intake, by category."""
     db = await connect(f"sqlite+aiosqlite:///{Path(directory) / 'profile.db'}")
     try:
         store = Store(db, Engine(CONFIG))
@@ -191,7 +197,7 @@ async def main(tmpfs: str | None) -> None:
     print(f"{'':22}" + "".join(f"{engine:>14}" for engine in runs))
     for key in next(iter(runs.values())):
         print(f"{key:22}" + "".join(f"{runs[engine][key]:14.1f}" for engine in runs))
-    print(f"\nSQLite writer thread during 1-writer receive+assign ({args.leads // 2} leads, cProfile):")
+    print(f"\nSQLite writer thread during 1-writer intake ({args.leads // 2} leads, cProfile):")
     for label, share in shares:
         print(f"  {share:6.1%}  {label}")
     busy = [(label, share) for label, share in shares if not label.startswith("writer idle")]
