@@ -18,6 +18,11 @@ class Action(StrEnum):
     HOME_REFRESH = "home_refresh"  # App Home: publish again
 
 
+class Shortcut(StrEnum):
+    NEW_LEAD = "lead_new"  # global: log a lead from anywhere in Slack
+    LEAD_FROM_MESSAGE = "lead_from_message"  # on a message: the same, prefilled from it
+
+
 class Modal(StrEnum):
     """`callback_id`s of the modals; `private_metadata` carries the offer or lead id."""
 
@@ -25,6 +30,7 @@ class Modal(StrEnum):
     ASSIGN = "assign_modal"
     PTO = "pto_modal"
     CAPACITY = "capacity_modal"
+    NEW_LEAD = "new_lead_modal"
 
 
 class Field(StrEnum):
@@ -37,6 +43,14 @@ class Field(StrEnum):
     PTO_START = "pto_start"
     PTO_END = "pto_end"
     CAPACITY = "capacity_value"
+    LEAD_COMPANY = "lead_company"
+    LEAD_NAME = "lead_name"
+    LEAD_EMAIL = "lead_email"
+    LEAD_TITLE = "lead_title"
+    LEAD_COUNTRY = "lead_country"
+    LEAD_EMPLOYEES = "lead_employees"
+    LEAD_INTENT = "lead_intent"
+    LEAD_NOTE = "lead_note"
 
 
 class Command(StrEnum):
@@ -44,6 +58,12 @@ class Command(StrEnum):
     CAPACITY = "/capacity"
     LEADS = "/leads"
 
+
+LEAD_INTENTS = {  # what a lead logged in Slack asked for: the intake `intent` SLA policies match on
+    "demo": "Wants a demo",
+    "pricing": "Asked about pricing",
+    "contact": "A question, or get in touch",
+}
 
 REASSIGN_REASONS = {
     "out_of_territory": "Out of territory",

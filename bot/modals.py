@@ -1,4 +1,4 @@
-"""Modals, as ``views.open`` payloads: reassign an offer, assign a lead, set PTO, set capacity.
+"""Modals, as ``views.open`` payloads: reassign an offer, assign a lead, set PTO, set capacity, log a lead.
 
 Pure functions returning view dicts. Each modal's ``callback_id`` is a `bot.ids.Modal`, its
 ``private_metadata`` the id the submission acts on (offer, lead or rep), and every input's block_id
@@ -15,6 +15,7 @@ from typing import Any
 from slack_sdk.models.blocks import (
     Block,
     DatePickerElement,
+    EmailInputElement,
     InputBlock,
     NumberInputElement,
     Option,
@@ -25,18 +26,19 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.blocks import context, lead_line, section
-from bot.ids import REASSIGN_REASONS, Field, Modal
+from bot.ids import LEAD_INTENTS, REASSIGN_REASONS, Field, Modal
 from bot.text import escape, truncate
 from routing import RoutingConfig
 from routing.config import Rep
 from storage.model import LeadView, Offer
 
-__all__ = ["MAX_CAPACITY", "assign_modal", "capacity_modal", "pto_modal", "reassign_modal"]
+__all__ = ["MAX_CAPACITY", "assign_modal", "capacity_modal", "new_lead_modal", "pto_modal", "reassign_modal"]
 
 MAX_CAPACITY = 200
 _MAX_OPTIONS = 100  # Block Kit's limit for a static_select
 _OPTION_TEXT = 75
 _NOTE = 500
+_LEAD_TEXT = 150
 
 
 def reassign_modal(offer: Offer, view: LeadView, config: RoutingConfig) -> dict[str, Any]:
@@ -155,6 +157,57 @@ def capacity_modal(rep_id: str, config: RoutingConfig, current: int, load: int) 
         ),
     ]
     return _modal(Modal.CAPACITY, "Set capacity", "Save", rep_id, blocks)
+
+
+def new_lead_modal(*, email: str | None = None, note: str | None = None, origin: str = "") -> dict[str, Any]:
+    """Log a lead met in Slack: the fields intake reads, all optional here (intake says what is missing),
+    prefilled with `email` and `note` when it comes from a message. `private_metadata` is `origin`,
+    a link to that message, kept with the lead."""
+
+    def text(field: Field, label: str, *, initial: str | None = None, hint: str | None = None) -> InputBlock:
+        element = PlainTextInputElement(action_id=field.value, max_length=_LEAD_TEXT, initial_value=initial)
+        return InputBlock(block_id=field.value, label=label, optional=True, hint=hint, element=element)
+
+    intents = [Option(value=code, text=_plain(label)) for code, label in LEAD_INTENTS.items()]
+    blocks: list[Block] = [
+        text(Field.LEAD_COMPANY, "Company"),
+        text(Field.LEAD_NAME, "Contact name"),
+        InputBlock(
+            block_id=Field.LEAD_EMAIL.value,
+            label="Email",
+            optional=True,
+            element=EmailInputElement(action_id=Field.LEAD_EMAIL.value, initial_value=email),
+        ),
+        text(Field.LEAD_TITLE, "Title"),
+        text(Field.LEAD_COUNTRY, "Country", hint="A name or a code: Germany, DE"),
+        InputBlock(
+            block_id=Field.LEAD_EMPLOYEES.value,
+            label="Employees",
+            optional=True,
+            element=NumberInputElement(action_id=Field.LEAD_EMPLOYEES.value, is_decimal_allowed=False, min_value=0),
+        ),
+        InputBlock(
+            block_id=Field.LEAD_INTENT.value,
+            label="What do they want?",
+            optional=True,
+            element=StaticSelectElement(action_id=Field.LEAD_INTENT.value, placeholder="Pick one", options=intents),
+        ),
+        InputBlock(
+            block_id=Field.LEAD_NOTE.value,
+            label="Note for the rep",
+            optional=True,
+            element=PlainTextInputElement(
+                action_id=Field.LEAD_NOTE.value,
+                multiline=True,
+                max_length=_NOTE,
+                initial_value=truncate(note, _NOTE) if note else None,
+            ),
+        ),
+        context(
+            "It is routed like any other lead: the rep it goes to gets a DM to accept, and you hear where it went."
+        ),
+    ]
+    return _modal(Modal.NEW_LEAD, "New lead", "Route it", origin, blocks)
 
 
 def _modal(callback_id: Modal, title: str, submit: str, metadata: str, blocks: list[Block]) -> dict[str, Any]:

@@ -131,6 +131,33 @@ class SlackDriver:
             urlencode({"payload": json.dumps(payload)}).encode(), "application/x-www-form-urlencoded"
         )
 
+    async def shortcut(
+        self, user: str, callback_id: str, *, channel: str | None = None, ts: str | None = None
+    ) -> Posted:
+        """Run a global shortcut, or with `channel` and `ts` a message shortcut on that stored message."""
+        payload: dict[str, Any] = {
+            "type": "shortcut",
+            "callback_id": callback_id,
+            "user": {"id": user},
+            "team": {"id": self.standin.team_id},
+            "api_app_id": self.standin.app_id,
+            "trigger_id": self.standin.issue_trigger_id(user),
+            "action_ts": str(time.time()),
+        }
+        if channel is not None and ts is not None:
+            message = self.standin.message(channel, ts)
+            assert message is not None, f"no message {ts} in {channel}"
+            payload |= {
+                "type": "message_action",
+                "channel": {"id": message.channel},
+                "message_ts": ts,
+                "message": {"ts": ts, "text": message.text, "user": message.user},
+                "response_url": f"{self.base}/unused-response-url",
+            }
+        return await self.post(
+            urlencode({"payload": json.dumps(payload)}).encode(), "application/x-www-form-urlencoded"
+        )
+
     async def submit(self, user: str, values: dict[str, dict[str, Any]]) -> Posted:
         """Submit the modal on top of `user`'s stack. `values` maps block_id to the element's state."""
         views = self.standin.open_views(user)

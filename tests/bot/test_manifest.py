@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from bot import blocks, home, modals
-from bot.ids import Action, Command, Modal
+from bot.ids import Action, Command, Modal, Shortcut
 from tests.bot.harness import STRANGER, Stack
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,6 +30,7 @@ def test_manifest_validates_against_slacks_schema() -> None:
 def test_manifest_declares_exactly_our_commands_and_events() -> None:
     spec = manifest()
     assert {c["command"] for c in spec["features"]["slash_commands"]} == {c.value for c in Command}  # type: ignore[index]
+    assert {s["callback_id"] for s in spec["features"]["shortcuts"]} == {s.value for s in Shortcut}  # type: ignore[index]
     assert spec["settings"]["event_subscriptions"]["bot_events"] == ["app_home_opened"]  # type: ignore[index]
     assert spec["settings"]["interactivity"]["is_enabled"] is True  # type: ignore[index]
 
@@ -42,6 +43,11 @@ def form(payload: dict[str, object]) -> bytes:
 async def test_every_command_has_a_listener(stack: Stack, command: Command) -> None:
     # Bolt answers 404 to a request no listener matched; a stranger is refused politely, with 200.
     assert (await stack.slack.command(STRANGER, command.value, "")).status == 200
+
+
+@pytest.mark.parametrize("shortcut", list(Shortcut))
+async def test_every_shortcut_has_a_listener(stack: Stack, shortcut: Shortcut) -> None:
+    assert (await stack.slack.shortcut(STRANGER, shortcut.value)).status == 200
 
 
 @pytest.mark.parametrize("action", list(Action))

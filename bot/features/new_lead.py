@@ -1,0 +1,117 @@
+"""Leads met in Slack: the "New lead" shortcut, from anywhere, and "Route as a lead" on a message.
+
+Both open one modal. Its submission goes through the same validation, dedupe and routing as
+`POST /leads`, with source `slack` and the modal's view id as the external id (a resubmission routes
+nothing twice), and the person who logged the lead hears where it went. Anyone in the routing config
+may log a lead; a problem is shown on the field it concerns, in the modal.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+
+from bot import modals
+from bot.blocks import lead_title
+from bot.features.common import STRANGER, selected, tell, typed
+from bot.ids import Field, Modal, Shortcut
+from bot.lead_input import LeadInvalid, ParsedLead, parse_lead
+from bot.service import Leadrelay
+from bot.text import escape, mention, slack_date
+
+SOURCE = "slack"
+_EMAIL_IN_TEXT = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_INPUTS = {  # intake field: the modal input that holds it
+    "company": Field.LEAD_COMPANY,
+    "full_name": Field.LEAD_NAME,
+    "email": Field.LEAD_EMAIL,
+    "title": Field.LEAD_TITLE,
+    "country": Field.LEAD_COUNTRY,
+    "employees": Field.LEAD_EMPLOYEES,
+    "intent": Field.LEAD_INTENT,
+    "note": Field.LEAD_NOTE,
+}
+
+
+def register(app: AsyncApp, service: Leadrelay) -> None:
+    @app.shortcut(Shortcut.NEW_LEAD)
+    async def new_lead(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        await _open(service, body, modals.new_lead_modal())
+
+    @app.shortcut(Shortcut.LEAD_FROM_MESSAGE)
+    async def lead_from_message(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        text = str((body.get("message") or {}).get("text") or "")
+        email = _EMAIL_IN_TEXT.search(text)
+        await _open(service, body, modals.new_lead_modal(email=email.group(0) if email else None, note=text or None))
+
+    @app.view(Modal.NEW_LEAD)
+    async def submit(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+        user = body["user"]["id"]
+        person = service.people.person(user)
+        if person is None:
+            await ack()
+            await tell(service, user, STRANGER)
+            return
+        raw = _raw_lead(view, logged_by=service.config.person_name(person))
+        try:
+            parsed = parse_lead(raw, default_source=SOURCE)
+        except LeadInvalid as invalid:
+            await ack(response_action="errors", errors=_errors(invalid))
+            return
+        await ack()
+        created, document = await service.accept_lead(parsed, raw)
+        await tell(service, user, _outcome(service, parsed, created, document))
+
+
+async def _open(service: Leadrelay, body: dict[str, Any], view: dict[str, Any]) -> None:
+    user = body["user"]["id"]
+    if service.people.person(user) is None:
+        await tell(service, user, STRANGER)
+        return
+    await service.slack.call("views.open", trigger_id=body["trigger_id"], view=view)
+
+
+def _raw_lead(view: dict[str, Any], *, logged_by: str) -> dict[str, Any]:
+    """The submission as intake fields, plus who logged it; the view id makes it one lead however often
+    Slack delivers it."""
+    raw: dict[str, Any] = {
+        "company": typed(view, Field.LEAD_COMPANY),
+        "full_name": typed(view, Field.LEAD_NAME),
+        "email": typed(view, Field.LEAD_EMAIL),
+        "title": typed(view, Field.LEAD_TITLE),
+        "country": typed(view, Field.LEAD_COUNTRY),
+        "employees": typed(view, Field.LEAD_EMPLOYEES),
+        "intent": selected(view, Field.LEAD_INTENT),
+        "note": typed(view, Field.LEAD_NOTE),
+        "logged_by": logged_by,
+    }
+    return {"source": SOURCE, "external_id": f"slack-{view['id']}", **{k: v for k, v in raw.items() if v}}
+
+
+def _errors(invalid: LeadInvalid) -> dict[str, str]:
+    """Each problem on the input it concerns (a lead with nothing to reach them by: on the email)."""
+    errors: dict[str, str] = {}
+    for problem in invalid.problems:
+        field = _INPUTS.get(problem.field, Field.LEAD_NOTE).value
+        errors[field] = f"{errors[field]} {problem.message}" if field in errors else problem.message
+    return errors
+
+
+def _outcome(service: Leadrelay, parsed: ParsedLead, created: bool, document: dict[str, Any]) -> str:
+    """Where the lead went, for the person who logged it."""
+    title = f"*{lead_title(parsed.lead)}*"
+    why = escape(str(document.get("summary") or ""))
+    if not created:
+        return f"{title} was logged already (lead {document['lead_id']}); nothing was routed twice."
+    assignee, due_at = document.get("assignee"), document.get("due_at")
+    if assignee and due_at:
+        deadline = slack_date(datetime.fromisoformat(due_at))
+        return f"{title} went to {mention(service.config, assignee)} ({why}), who has until {deadline} to accept it."
+    if document.get("state") == "nurture":
+        return f"{title} went to nurture, not to a rep: {why}."
+    return f"No rep can take {title} right now, so it waits with the managers: {why}."
