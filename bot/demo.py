@@ -23,6 +23,7 @@ import yaml
 from aiohttp import web
 
 from bot.clock import OffsetClock
+from bot.ids import Field, Shortcut
 from bot.metrics import Metrics
 from bot.people import People
 from bot.server import build_bolt_app, build_web_app
@@ -276,6 +277,24 @@ async def _story(
     rep, channel, ts = await dm_of(offers["demo-1"])
     say(f"{service.config.person_name(rep)} accepts Autohaus Vogel too.")
     await driver.click(service.people.slack_id(rep) or "", "lead_accept", channel=channel, ts=ts)
+
+    say(f"{service.config.person_name(rep)} met a buyer at a trade fair and logs the lead with the New lead shortcut.")
+    user = service.people.slack_id(rep) or ""
+    await driver.shortcut(user, Shortcut.NEW_LEAD)
+    await _until(lambda: bool(standin.open_views(user)), transcript, 5)
+    await driver.submit(
+        user,
+        {
+            Field.LEAD_COMPANY: {"value": "Sonnenhof Energie"},
+            Field.LEAD_NAME: {"value": "Katrin Maier"},
+            Field.LEAD_EMAIL: {"value": "k.maier@sonnenhof-energie.de"},
+            Field.LEAD_COUNTRY: {"value": "Germany"},
+            Field.LEAD_EMPLOYEES: {"value": "140"},
+            Field.LEAD_INTENT: {"selected_option": {"value": "demo"}},
+            Field.LEAD_NOTE: {"value": "Wants a demo before their budget meeting on Friday."},
+        },
+    )
+    await _until(lambda: any(c.args.get("user") == user for c in standin.calls_to("chat.postEphemeral")), transcript, 5)
 
     seconds = int(quick_sla.total_seconds())
     say(f"Nobody touches Northfield Logistics (a {seconds}s demo SLA). Watch it move on, then escalate.")
