@@ -48,6 +48,7 @@ _CHANNEL_POSTS = (OutboxKind.LEAD_THREAD_NOTE.value, OutboxKind.ESCALATION.value
 RECENT_HISTORY = 100  # messages searched for an earlier attempt's post: a retry follows it within minutes
 
 RecipientGoneHandler = Callable[[OutboxItem, str], Awaitable[None]]
+DeliveredHandler = Callable[[OutboxItem, LeadView | None], None]
 
 
 class OutboxSender:
@@ -62,10 +63,12 @@ class OutboxSender:
         clock: Clock,
         metrics: Metrics,
         on_recipient_gone: RecipientGoneHandler | None = None,
+        on_delivered: DeliveredHandler | None = None,
     ) -> None:
         self.outbox, self.views, self.slack = outbox, views, slack
         self.config, self.people, self.clock, self.metrics = config, people, clock, metrics
         self.on_recipient_gone = on_recipient_gone
+        self.on_delivered = on_delivered
         self._wake = asyncio.Event()
         self._channel_free_at: dict[str, datetime] = {}
         self.channel_gap = CHANNEL_GAP  # tests that are not about pacing set it to zero
@@ -151,6 +154,8 @@ class OutboxSender:
             if digested:
                 channel, ts = await self._post_digest(item.target, digested, now)
             else:
+                if view is None and item.lead_id is not None:
+                    view = await self.views.lead_view(item.lead_id)
                 channel, ts = await self._send(item, now, view)
         except RateLimited as exc:
             await self.outbox.mark_retry(item.id, error=str(exc), at=now + timedelta(seconds=exc.retry_after))
@@ -173,6 +178,8 @@ class OutboxSender:
                 await self.outbox.mark_digested([row.id for row in digested], channel=channel, ts=ts, now=sent_at)
                 return
             await self.outbox.mark_sent(item.id, channel=channel, ts=ts, now=sent_at)
+            if self.on_delivered is not None:
+                self.on_delivered(item, view)
             if item.kind == OutboxKind.OFFER_DM:  # queued in the routing transaction, right after intake
                 self.metrics.intake_to_dm.observe(max(0.0, (sent_at - item.created_at).total_seconds()))
 
@@ -204,10 +211,8 @@ class OutboxSender:
                 "check their Slack account, or their slack_id in the routing config."
             )
             return await self._post(item, item.target, Rendered(text=text, blocks=[]))
-        if item.lead_id is None:
-            raise SlackRejected("outbox", f"row {item.id} names no lead")
         if view is None:
-            view = await self.views.lead_view(item.lead_id)
+            raise SlackRejected("outbox", f"row {item.id} names no lead")
         kind = item.kind
         if kind == OutboxKind.OFFER_DM:
             offer = _offer(view, item.offer_id)

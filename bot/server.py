@@ -92,6 +92,7 @@ def build_web_app(
             with contextlib.suppress(asyncio.CancelledError):
                 await task
             await service.sender.settle(grace=SHUTDOWN_GRACE)  # what is in flight goes out, if it can in time
+            await service.homes.close()
 
         app.cleanup_ctx.append(background)
     return app

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.clock import Clock
+from bot.homes import HomeRefresher
 from bot.lead_input import ParsedLead
 from bot.metrics import Metrics
 from bot.people import People
@@ -38,6 +39,7 @@ class Leadrelay:
     people: People
     clock: Clock
     metrics: Metrics
+    homes: HomeRefresher
     on_commit: list[Callable[[datetime | None], None]] = field(default_factory=list)
 
     @classmethod
@@ -56,6 +58,7 @@ class Leadrelay:
         views = Views(db, config)
         outbox = Outbox(db)
         people = people or People(config)
+        homes = HomeRefresher(config)
         sender = OutboxSender(
             outbox=outbox,
             views=views,
@@ -64,6 +67,7 @@ class Leadrelay:
             people=people,
             clock=clock,
             metrics=metrics,
+            on_delivered=homes.delivered,
         )
         service = cls(
             config=config,
@@ -76,6 +80,7 @@ class Leadrelay:
             people=people,
             clock=clock,
             metrics=metrics,
+            homes=homes,
         )
         sender.on_recipient_gone = service.recipient_gone
         return service

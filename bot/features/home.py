@@ -1,4 +1,5 @@
-"""The App Home tab: published when it is opened, and again whenever what it shows changes."""
+"""The App Home tab: published when it is opened, after a rep changes their settings, and (through
+`bot.homes`) shortly after any delivered message changes what it shows."""
 
 from __future__ import annotations
 
@@ -63,6 +64,8 @@ async def _clicking_rep(service: Leadrelay, body: dict[str, Any]) -> Rep | None:
 
 
 def register(app: AsyncApp, service: Leadrelay) -> None:
+    service.homes.publish = lambda person: publish_home(service, person)
+
     @app.event("app_home_opened")
     async def opened(event: dict[str, Any]) -> None:
         if event.get("tab", "home") != "home":

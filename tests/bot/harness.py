@@ -102,6 +102,7 @@ class Stack:
         await self.service.sender.settle()
         while await self.service.sender.drain():
             pass
+        await self.service.homes.flush()
 
     def dms(self, person: str) -> list[Any]:
         return self.standin.messages_in(PEOPLE[person][0], include_replies=False)

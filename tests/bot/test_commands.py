@@ -127,3 +127,25 @@ async def test_a_manager_pauses_a_rep_of_theirs(stack: Stack) -> None:
     await stack.slack.command(MARIA, "/capacity", f"<@{ALICE}> pause")
     assert "<@UALICE1>'s capacity is 5 open leads" in last_ephemeral(stack, MARIA)
     assert (await stack.intake({"email": "a@shop.com", "external_id": "1"})).json()["assignee"] == "bob"
+
+
+async def test_homes_follow_the_leads_once_per_burst(stack: Stack) -> None:
+    for user in (ALICE, MARIA):
+        await stack.slack.event(stack.standin.app_home_opened_event(user)["event"])
+    publishes = len(stack.standin.calls_to("views.publish"))
+
+    for i in (1, 2, 3):  # round robin: alice, bob, carol
+        await stack.intake({"email": f"b{i}@shop.com", "company": f"Shop {i}", "external_id": str(i)})
+    await stack.deliver()
+    home, manager_home = stack.standin.home_view(ALICE), stack.standin.home_view(MARIA)
+    assert home is not None and "Shop 1" in str(home.blocks)
+    assert manager_home is not None and "Waiting for an owner (3)" in str(manager_home.blocks)
+    published_to = [call.args["user_id"] for call in stack.standin.calls_to("views.publish")[publishes:]]
+    assert sorted(published_to) == sorted([ALICE, BOB, PEOPLE["carol"][0], MARIA, PEOPLE["hana"][0]])  # once each
+
+    [dm] = stack.dms("alice")
+    await stack.slack.click(ALICE, "lead_accept", channel=dm.channel, ts=dm.ts)
+    await stack.deliver()
+    home, manager_home = stack.standin.home_view(ALICE), stack.standin.home_view(MARIA)
+    assert home is not None and "lead_accept" not in str(home.blocks)  # nothing left to accept
+    assert manager_home is not None and "Waiting for an owner (2)" in str(manager_home.blocks)

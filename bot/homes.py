@@ -1,0 +1,70 @@
+"""Keeping App Home tabs current. Every message the sender delivers says whose Home changed: the rep of
+a new or closed offer, and the managers of the lead's team (their team's loads and unclaimed leads).
+Those Homes are republished a moment later, once per person however many changes came meanwhile, so
+a burst of leads costs each person one `views.publish`, well inside Slack's rate limit.
+
+The Home is a view of the database; publishing is best effort, and opening the tab always rebuilds it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+
+from routing import RoutingConfig
+from storage.model import LeadView, OutboxItem, OutboxKind
+
+GAP = 2.0  # seconds a change waits for others to publish with it
+_REP_HOME = frozenset({OutboxKind.OFFER_DM, OutboxKind.OFFER_UPDATE})  # their open or claimed leads moved
+
+Publish = Callable[[str], Awaitable[None]]
+
+
+def touched(config: RoutingConfig, item: OutboxItem, view: LeadView | None) -> set[str]:
+    """The people whose Home shows what delivering `item` reports."""
+    if item.kind == OutboxKind.REMINDER:
+        return set()  # a nudge: nothing on any Home changed
+    people = {item.target} if item.kind in _REP_HOME else set()
+    team = view.lead.team_id if view is not None else item.payload.get("team_id")
+    if isinstance(team, str) and team in config.teams:
+        people.update(config.escalation_chain(team))
+    return people
+
+
+class HomeRefresher:
+    """Republishes the Homes deliveries touched, coalesced over `gap` seconds. `publish` is set by the
+    Home feature, which knows how to build one."""
+
+    def __init__(self, config: RoutingConfig, *, gap: float = GAP) -> None:
+        self.config, self.gap = config, gap
+        self.publish: Publish | None = None
+        self._dirty: set[str] = set()
+        self._pending: asyncio.Task[None] | None = None
+
+    def delivered(self, item: OutboxItem, view: LeadView | None) -> None:
+        """The sender delivered `item`: republish the Homes it touched, soon."""
+        people = touched(self.config, item, view)
+        if not people or self.publish is None:
+            return
+        self._dirty |= people
+        if self._pending is None or self._pending.done():
+            self._pending = asyncio.get_running_loop().create_task(self._after_gap(), name="home-refresh")
+
+    async def flush(self) -> None:
+        """Republish every Home waiting to be, now."""
+        dirty, self._dirty = self._dirty, set()
+        if self.publish is not None:
+            for person in sorted(dirty):
+                await self.publish(person)
+
+    async def close(self) -> None:
+        """Drop what is waiting: those Homes are rebuilt when next opened."""
+        if self._pending is not None:
+            self._pending.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._pending
+
+    async def _after_gap(self) -> None:
+        await asyncio.sleep(self.gap)
+        await self.flush()
