@@ -69,6 +69,7 @@ class Engine:
 
     def __init__(self, config: RoutingConfig) -> None:
         self.config = config
+        self._rankers = {team_id: strategies.PoolRanker(team, config.reps) for team_id, team in config.teams.items()}
 
     def route(self, lead: Lead, state: RoutingState, now: datetime) -> Decision:
         """Decide who gets `lead` at `now`. Never raises for any lead; always exactly one outcome."""
@@ -212,7 +213,7 @@ class Engine:
         pool = state.pool(team.id) if team else _NO_POOL
         joining = strategies.joining_credits(team, pool, cfg.reps) if team else {}
         if team:
-            ranking = strategies.rank(team, cfg.reps, state.reps, pool, joining)
+            ranking = self._rankers[team.id].rank(state.reps, pool, joining)
         else:
             ranking = Ranking.in_order([cfg.reps[r] for r in named], [state.rep(r) for r in named])
         walk = self._walk(ranking, needs, wanted, state.tried, clock, trace)
@@ -357,10 +358,10 @@ class Engine:
         credits = dict(joining)
         if team.strategy in strategies.WEIGHTED:
             absent = [c for c, why in walk.passed if why.code != "tried" and c is not winner]
-            present = sum(ranking.weights.values()) - sum(ranking.weights[c.rep.id] for c in absent)
+            present = sum(ranking.weights) - sum(ranking.weights[c.position] for c in absent)
             for candidate in absent:
                 rep_id = candidate.rep.id
-                credits[rep_id] = credits.get(rep_id, 0.0) + ranking.weights[rep_id] / present
+                credits[rep_id] = credits.get(rep_id, 0.0) + ranking.weights[candidate.position] / present
         return RotationUpdate(pool=team.id, rep=winner.rep.id, turn=pool.turn + 1, credits=credits)
 
     def _decide(

@@ -16,7 +16,9 @@ so a rep back from PTO, or newly added, joins at par instead of receiving a burs
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from itertools import repeat
+from operator import attrgetter
 from typing import NamedTuple
 
 from routing.config import Rep, Strategy, Team
@@ -27,6 +29,8 @@ _PRIOR_WINS, _PRIOR_CLOSED = 2.0, 10.0
 _FRESH = RepState()
 NEVER_SERVED = PoolMember()
 WEIGHTED = frozenset({Strategy.WEIGHTED, Strategy.PERFORMANCE})
+_LAST_TURN = attrgetter("last_turn")
+_OPEN_LOAD = attrgetter("open_load")
 
 
 class Candidate(NamedTuple):
@@ -39,14 +43,15 @@ class Candidate(NamedTuple):
 @dataclass(frozen=True, slots=True)
 class Ranking:
     """A pool's members best-first. Iterating yields `Candidate`s lazily, so a walk that stops at the
-    first available rep never builds the rest."""
+    first available rep never builds the rest. Under a weighted strategy, `weights` and `shortfall`
+    hold each member's weight and shortfall, by position in the team's member list."""
 
     reps: Sequence[Rep]
     states: Sequence[RepState]
     standings: Sequence[PoolMember]
     order: Sequence[int]  # indices into the sequences above, best first
-    weights: Mapping[str, float] = field(default_factory=dict)
-    shortfall: Mapping[str, float] = field(default_factory=dict)
+    weights: Sequence[float] = ()
+    shortfall: Sequence[float] = ()
 
     def __iter__(self) -> Iterator[Candidate]:
         for i in self.order:
@@ -56,10 +61,14 @@ class Ranking:
     def in_order(cls, reps: Sequence[Rep], states: Sequence[RepState]) -> Ranking:
         return cls(reps, states, [NEVER_SERVED] * len(reps), range(len(reps)))
 
+    def share(self, position: int) -> float:
+        """The member's weight as a share of the pool's total weight."""
+        return self.weights[position] / sum(self.weights)
 
-def win_rate(state: RepState, floor: float) -> float:
-    """Win rate smoothed toward 20 % for reps with little history, never below `floor`."""
-    return max(floor, (state.won + _PRIOR_WINS) / (state.closed + _PRIOR_CLOSED))
+
+def win_rates(states: Sequence[RepState], floor: float) -> list[float]:
+    """Win rates smoothed toward 20 % for reps with little history, never below `floor`."""
+    return [max(floor, (state.won + _PRIOR_WINS) / (state.closed + _PRIOR_CLOSED)) for state in states]
 
 
 def joining_credits(team: Team, pool: PoolState, reps: Mapping[str, Rep]) -> dict[str, float]:
@@ -80,67 +89,86 @@ def joining_credits(team: Team, pool: PoolState, reps: Mapping[str, Rep]) -> dic
     return {rep: handed_out * reps[rep].weight / veteran_weight for rep in newcomers}
 
 
-def rank(
-    team: Team,
-    reps: Mapping[str, Rep],
-    rep_states: Mapping[str, RepState],
-    pool: PoolState,
-    joining: Mapping[str, float],
-) -> Ranking:
-    """Every member of `team`, best-first by the team's strategy and tie-breaks.
+class PoolRanker:
+    """Ranks one team's members best-first by the team's strategy and tie-breaks.
 
-    Keys are built column by column with comprehensions rather than per rep, which is several times
-    faster in CPython and this runs on every decision."""
-    members = team.members
-    people = [reps[rep] for rep in members]
-    states = [rep_states.get(rep, _FRESH) for rep in members]
-    standings = [pool.members.get(rep) or _joining(joining.get(rep)) for rep in members]
-    turns = [standing.last_turn for standing in standings]
-    if team.strategy is Strategy.ROUND_ROBIN and not team.tie_breaks:
-        return Ranking(people, states, standings, sorted(range(len(members)), key=turns.__getitem__))
-    weights: dict[str, float] = {}
-    shortfall: dict[str, float] = {}
-    columns: list[Sequence[float]] = []
-    for strategy in (team.strategy, *team.tie_breaks):
-        if strategy in WEIGHTED and strategy is team.strategy:
-            weights = _weights(team, people, states)
-            shortfall = _shortfalls(members, standings, weights)
-            # Rounded so float noise cannot break an exact tie; then, as in Cal.com, the heavier rep.
-            columns.append([-round(shortfall[rep], 9) for rep in members])
-            columns.append([-weights[rep] for rep in members])
-        elif strategy is Strategy.WEIGHTED:
-            columns.append([-rep.weight for rep in people])
-        elif strategy is Strategy.PERFORMANCE:
-            columns.append([-win_rate(state, team.performance_floor) for state in states])
-        elif strategy is Strategy.LEAST_LOADED:
-            columns.append([state.open_load for state in states])
+    Whatever depends only on the configuration (the members' `Rep`s, their configured weights, which
+    key columns to build) is worked out once, when the engine is built; `rank` runs on every decision
+    and only reads the state. Keys are built column by column with comprehensions and C-level `map`s
+    rather than per rep, which is several times faster in CPython."""
+
+    __slots__ = ("_configured_weights", "_plan", "_positions", "members", "people", "team")
+
+    def __init__(self, team: Team, reps: Mapping[str, Rep]) -> None:
+        self.team = team
+        self.members = team.members
+        self.people = tuple(reps[rep] for rep in team.members)
+        self._positions = range(len(team.members))
+        self._configured_weights = tuple(rep.weight for rep in self.people)
+        self._plan = _key_plan(team)
+
+    def rank(self, rep_states: Mapping[str, RepState], pool: PoolState, joining: Mapping[str, float]) -> Ranking:
+        members, team = self.members, self.team
+        states = list(map(rep_states.get, members, repeat(_FRESH)))
+        if joining:
+            standings = [pool.members.get(rep) or _joining(joining.get(rep)) for rep in members]
         else:
-            columns.append(turns)
-    columns += (turns, range(len(members)))
-    keys = list(zip(*columns, strict=True))
-    return Ranking(people, states, standings, sorted(range(len(members)), key=keys.__getitem__), weights, shortfall)
+            standings = list(map(pool.members.get, members, repeat(NEVER_SERVED)))
+        turns = list(map(_LAST_TURN, standings))
+        weights: Sequence[float] = ()
+        shortfall: Sequence[float] = ()
+        columns: list[Sequence[float]] = []
+        for strategy in self._plan:
+            if strategy in WEIGHTED and strategy is team.strategy:
+                weights = self._weights(states)
+                shortfall = _shortfalls(standings, weights)
+                # Rounded so float noise cannot break an exact tie; then, as in Cal.com, the heavier rep.
+                columns.append([-round(short, 9) for short in shortfall])
+                columns.append([-weight for weight in weights])
+            elif strategy is Strategy.WEIGHTED:
+                columns.append([-weight for weight in self._configured_weights])
+            elif strategy is Strategy.PERFORMANCE:
+                columns.append([-rate for rate in win_rates(states, team.performance_floor)])
+            elif strategy is Strategy.LEAST_LOADED:
+                columns.append(list(map(_OPEN_LOAD, states)))
+            else:
+                columns.append(turns)
+        if len(columns) == 1:  # sorted() is stable: equal keys keep the member list's order
+            order = sorted(self._positions, key=columns[0].__getitem__)
+        else:
+            keys = list(zip(*columns, self._positions, strict=True))
+            order = sorted(self._positions, key=keys.__getitem__)
+        return Ranking(self.people, states, standings, order, weights, shortfall)
+
+    def _weights(self, states: Sequence[RepState]) -> Sequence[float]:
+        """Configured weights, scaled by win rate under the `performance` strategy."""
+        if self.team.strategy is Strategy.PERFORMANCE:
+            rates = win_rates(states, self.team.performance_floor)
+            return [weight * rate for weight, rate in zip(self._configured_weights, rates, strict=True)]
+        return self._configured_weights
+
+
+def _key_plan(team: Team) -> tuple[Strategy, ...]:
+    """The strategies whose keys rank the team, in order: the primary, the tie-breaks, then round robin.
+    A strategy listed twice is dropped the second time: reps tied on everything before it are tied on
+    it again, so its column could never change the order."""
+    plan: list[Strategy] = []
+    for strategy in (team.strategy, *team.tie_breaks, Strategy.ROUND_ROBIN):
+        if strategy not in plan:
+            plan.append(strategy)
+    return tuple(plan)
 
 
 def _joining(credit: float | None) -> PoolMember:
     return PoolMember(credit=credit) if credit else NEVER_SERVED
 
 
-def _weights(team: Team, people: Sequence[Rep], states: Sequence[RepState]) -> dict[str, float]:
-    """Configured weights, scaled by win rate under the `performance` strategy."""
-    if team.strategy is Strategy.PERFORMANCE:
-        floor = team.performance_floor
-        return {rep.id: rep.weight * win_rate(state, floor) for rep, state in zip(people, states, strict=True)}
-    return {rep.id: rep.weight for rep in people}
-
-
-def _shortfalls(
-    members: Sequence[str], standings: Sequence[PoolMember], weights: Mapping[str, float]
-) -> dict[str, float]:
+def _shortfalls(standings: Sequence[PoolMember], weights: Sequence[float]) -> list[float]:
     """Target minus actual for each member, where both count calibration credit (Cal.com's formula,
     over all the pool's members, so a rep's rank does not depend on who else is available)."""
     counts = [standing.assigned + standing.credit for standing in standings]
-    handed_out, total_weight = sum(counts), sum(weights.values())
-    return {rep: handed_out * weights[rep] / total_weight - count for rep, count in zip(members, counts, strict=True)}
+    handed_out, total_weight = sum(counts), sum(weights)
+    return [handed_out * weight / total_weight - count for weight, count in zip(weights, counts, strict=True)]
 
 
 def describe_pick(team: Team, winner: Candidate, ranking: Ranking, pool: PoolState) -> str:
@@ -156,8 +184,6 @@ def describe_pick(team: Team, winner: Candidate, ranking: Ranking, pool: PoolSta
         return f"round robin: {who} is first in line"
     if strategy is Strategy.LEAST_LOADED:
         return f"least loaded: {who} has {winner.state.open_load} open"
-    share = ranking.weights[winner.rep.id] / sum(ranking.weights.values())
+    share, short = ranking.share(winner.position), ranking.shortfall[winner.position]
     label = "performance-weighted" if strategy is Strategy.PERFORMANCE else "weighted"
-    return (
-        f"{label}: {who} is furthest below a target share of {share:.0%} (short {ranking.shortfall[winner.rep.id]:.1f})"
-    )
+    return f"{label}: {who} is furthest below a target share of {share:.0%} (short {short:.1f})"
