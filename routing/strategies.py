@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import repeat
-from operator import attrgetter
+from operator import attrgetter, sub
 from typing import NamedTuple
 
 from routing.config import Rep, Strategy, Team
@@ -31,6 +31,7 @@ NEVER_SERVED = PoolMember()
 WEIGHTED = frozenset({Strategy.WEIGHTED, Strategy.PERFORMANCE})
 _LAST_TURN = attrgetter("last_turn")
 _OPEN_LOAD = attrgetter("open_load")
+_ROUNDING_REACH = 2e-9  # values this close could round (to 9 decimals) to the same value
 
 
 class Candidate(NamedTuple):
@@ -123,7 +124,7 @@ class PoolRanker:
                 weights = self._weights(states)
                 shortfall = _shortfalls(standings, weights)
                 # Rounded so float noise cannot break an exact tie; then, as in Cal.com, the heavier rep.
-                columns.append([-round(short, 9) for short in shortfall])
+                columns.append([-short for short in _tie_safe(shortfall)])
                 columns.append([-weight for weight in weights])
             elif strategy is Strategy.WEIGHTED:
                 columns.append([-weight for weight in self._configured_weights])
@@ -169,6 +170,21 @@ def _shortfalls(standings: Sequence[PoolMember], weights: Sequence[float]) -> li
     counts = [standing.assigned + standing.credit for standing in standings]
     handed_out, total_weight = sum(counts), sum(weights)
     return [handed_out * weight / total_weight - count for weight, count in zip(weights, counts, strict=True)]
+
+
+def _tie_safe(values: list[float]) -> list[float]:
+    """`values` rounded to 9 decimals, or as they are when rounding could not change how they order.
+
+    `round(v, 9)` goes through decimal conversion and would be the costliest step of ranking a weighted
+    pool. Rounding is monotone and moves a value by at most 1e-9, so it can only tie (never reorder)
+    values less than 2e-9 apart; when no two different values are that close, ordering by the values
+    themselves is exactly ordering by their rounded values."""
+    ordered = sorted(values)
+    gaps = set(map(sub, ordered[1:], ordered))
+    gaps.discard(0.0)
+    if not gaps or min(gaps) > _ROUNDING_REACH:
+        return values
+    return [round(value, 9) for value in values]
 
 
 def describe_pick(team: Team, winner: Candidate, ranking: Ranking, pool: PoolState) -> str:
