@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -305,6 +305,59 @@ def _operator(field: str, op: str, arg: Any, numeric: frozenset[str]) -> Conditi
             raise ValueError("'exists' takes true or false")
         return Exists(field, arg)
     raise ValueError(f"unknown operator {op!r}")
+
+
+class Prefilter:
+    """Rules out, with a few dictionary lookups, the conditions of a list that some facts cannot match.
+
+    Most routing rules require a field to equal one of a few values (``country: [DE, AT]``, ``region:
+    EMEA``), and a lead fails most of them. For each field some condition requires that way, the
+    prefilter maps each value to a bitmask of the conditions that accept it, or do not test the field;
+    ANDing one mask per field leaves the conditions still worth evaluating. A condition left in may
+    still fail; one ruled out surely does, so evaluating the rest in order finds the same first match."""
+
+    __slots__ = ("_everything", "_fields")
+
+    def __init__(self, conditions: Sequence[Condition]) -> None:
+        self._everything = (1 << len(conditions)) - 1
+        requiring: dict[str, dict[int, frozenset[Any]]] = {}
+        for i, cond in enumerate(conditions):
+            for field, values in _required_values(cond).items():
+                requiring.setdefault(field, {})[i] = values
+        self._fields: list[tuple[str, dict[Any, int], int]] = []
+        for field, accepted_by in requiring.items():
+            untested = self._everything
+            for i in accepted_by:
+                untested &= ~(1 << i)
+            by_value: dict[Any, int] = {}
+            for i, values in accepted_by.items():
+                for value in values:
+                    by_value[value] = by_value.get(value, untested) | (1 << i)
+            self._fields.append((field, by_value, untested))
+
+    def candidates(self, facts: Facts) -> Iterator[int]:
+        """Indices, in order, of the conditions that `facts` may match."""
+        mask = self._everything
+        for field, by_value, untested in self._fields:
+            value = facts.get(field)
+            mask &= by_value.get(value.casefold() if type(value) is str else value, untested)
+        while mask:
+            lowest = mask & -mask
+            yield lowest.bit_length() - 1
+            mask ^= lowest
+
+
+def _required_values(cond: Condition) -> dict[str, frozenset[Any]]:
+    """For each field that `cond` needs to equal one of some values (`OneOf`, alone or under `all`),
+    the values it accepts. A value outside them fails the condition, whatever else it tests."""
+    if isinstance(cond, OneOf):
+        return {cond.field: cond.values}
+    required: dict[str, frozenset[Any]] = {}
+    if isinstance(cond, AllOf):
+        for part in cond.parts:
+            for field, values in _required_values(part).items():
+                required[field] = required[field] & values if field in required else values
+    return required
 
 
 def _conjuncts(cond: Condition) -> list[Condition] | None:

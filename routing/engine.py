@@ -16,6 +16,7 @@ from typing import Any
 
 from routing import strategies
 from routing.availability import LocalClock, Unavailable, unavailable
+from routing.conditions import Prefilter
 from routing.config import Rep, Requirement, RoutingConfig, Rule, SlaPolicy, Team
 from routing.enrich import enrich, find_account
 from routing.model import (
@@ -70,6 +71,8 @@ class Engine:
     def __init__(self, config: RoutingConfig) -> None:
         self.config = config
         self._rankers = {team_id: strategies.PoolRanker(team, config.reps) for team_id, team in config.teams.items()}
+        self._rule_filter = Prefilter([rule.when for rule in config.rules])
+        self._rule_text = [f"rule {rule.name}: {rule.when.describe()}" for rule in config.rules]
 
     def route(self, lead: Lead, state: RoutingState, now: datetime) -> Decision:
         """Decide who gets `lead` at `now`. Never raises for any lead; always exactly one outcome."""
@@ -90,13 +93,14 @@ class Engine:
             if pick is not None:
                 return self._decide(Outcome.ASSIGNED, pick, facts, trace, clock)
 
-        for rule in cfg.rules:
+        for i in self._rule_filter.candidates(facts):
+            rule = cfg.rules[i]
             if not rule.when.matches(facts):
                 continue
             if rule.account_owner and account is None:
                 trace.add("no_account", f"rule {rule.name}: no known account for this domain")
                 continue
-            trace.add("rule", f"rule {rule.name}: {rule.when.describe()}")
+            trace.add("rule", self._rule_text[i])
             owner = account.owner if account and rule.account_owner else None
             return self._route_by_rule(rule, owner, facts, state, clock, trace)
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from routing.conditions import ConditionError, implies, parse
+from routing.conditions import ConditionError, Prefilter, implies, parse
 
 NUMERIC = frozenset({"employees", "score"})
 
@@ -79,3 +81,37 @@ def test_describe_reads_like_the_rule() -> None:
 )
 def test_implies_is_conservative(specific: dict[str, Any], general: dict[str, Any], expected: bool) -> None:
     assert implies(parse(specific, NUMERIC), parse(general, NUMERIC)) is expected
+
+
+PREFILTERED = [
+    parse(spec, NUMERIC)
+    for spec in [
+        {"country": ["DE", "AT"], "employees": ">=200"},
+        {"all": [{"industry": "Fintech"}, {"score": ">=50"}, {"industry": ["fintech", "retail"]}]},
+        {"any": [{"country": "FR"}, {"source": "partner"}]},
+        {"not": {"country": "DE"}},
+        {"region": "EMEA", "all": [{"not": {"industry": "retail"}}]},
+        {"flag": True, "count": 1},
+        {"country": "JP", "region": ["APAC", "EMEA"]},
+        {},
+    ]
+]
+fact_values = st.sampled_from(
+    ["DE", "de", "AT", "FR", "JP", "fintech", "Retail", "EMEA", "apac", "partner", "", 1, 1.0, True, 0]
+)
+
+
+@given(
+    facts=st.dictionaries(st.sampled_from(["country", "industry", "region", "source", "flag", "count"]), fact_values)
+)
+def test_a_prefilter_never_rules_out_a_condition_that_matches(facts: dict[str, Any]) -> None:
+    candidates = list(Prefilter(PREFILTERED).candidates(facts))
+    assert candidates == sorted(candidates)
+    assert [i for i, cond in enumerate(PREFILTERED) if cond.matches(facts)] == [
+        i for i in candidates if PREFILTERED[i].matches(facts)
+    ]
+
+
+def test_a_prefilter_rules_out_conditions_on_a_required_value() -> None:
+    # Rule 0 needs country DE or AT and rule 6 country JP; rules that do not require a country stay in.
+    assert list(Prefilter(PREFILTERED).candidates({"country": "fr", "industry": "FINTECH"})) == [1, 2, 3, 7]
