@@ -18,8 +18,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import repeat
-from operator import attrgetter, sub
-from typing import NamedTuple
+from operator import attrgetter, neg, sub
+from typing import Any, NamedTuple
 
 from routing.config import Rep, Strategy, Team
 from routing.model import PoolMember, PoolState, RepState
@@ -109,37 +109,47 @@ class PoolRanker:
         self._plan = _key_plan(team)
 
     def rank(self, rep_states: Mapping[str, RepState], pool: PoolState, joining: Mapping[str, float]) -> Ranking:
-        members, team = self.members, self.team
+        members = self.members
         states = list(map(rep_states.get, members, repeat(_FRESH)))
         if joining:
             standings = [pool.members.get(rep) or _joining(joining.get(rep)) for rep in members]
         else:
             standings = list(map(pool.members.get, members, repeat(NEVER_SERVED)))
-        turns = list(map(_LAST_TURN, standings))
         weights: Sequence[float] = ()
         shortfall: Sequence[float] = ()
-        columns: list[Sequence[float]] = []
-        for strategy in self._plan:
-            if strategy in WEIGHTED and strategy is team.strategy:
-                weights = self._weights(states)
-                shortfall = _shortfalls(standings, weights)
-                # Rounded so float noise cannot break an exact tie; then, as in Cal.com, the heavier rep.
-                columns.append([-short for short in _tie_safe(shortfall)])
-                columns.append([-weight for weight in weights])
-            elif strategy is Strategy.WEIGHTED:
-                columns.append([-weight for weight in self._configured_weights])
-            elif strategy is Strategy.PERFORMANCE:
-                columns.append([-rate for rate in win_rates(states, team.performance_floor)])
-            elif strategy is Strategy.LEAST_LOADED:
-                columns.append(list(map(_OPEN_LOAD, states)))
-            else:
-                columns.append(turns)
-        if len(columns) == 1:  # sorted() is stable: equal keys keep the member list's order
-            order = sorted(self._positions, key=columns[0].__getitem__)
-        else:
-            keys = list(zip(*columns, self._positions, strict=True))
-            order = sorted(self._positions, key=keys.__getitem__)
+        if self.team.strategy in WEIGHTED:
+            weights = self._weights(states)
+            shortfall = _shortfalls(standings, weights)
+        columns = self._columns(states, standings, weights, shortfall)
+        keys: Sequence[Any] = next(columns)
+        if len(set(keys)) < len(keys):  # a tie: only then are the tie-breaks' keys worth building
+            keys = list(zip(keys, *columns, strict=True))
+        # sorted() is stable: reps tied on every key keep the order of the team's member list.
+        order = sorted(self._positions, key=keys.__getitem__)
         return Ranking(self.people, states, standings, order, weights, shortfall)
+
+    def _columns(
+        self,
+        states: Sequence[RepState],
+        standings: Sequence[PoolMember],
+        weights: Sequence[float],
+        shortfall: Sequence[float],
+    ) -> Iterator[Sequence[Any]]:
+        """The sort keys of the plan's strategies, lowest first, one list per key, built as they are asked
+        for: when the first key already ranks every rep apart, the tie-breaks are never built."""
+        for strategy in self._plan:
+            if strategy in WEIGHTED and strategy is self.team.strategy:
+                # Rounded so float noise cannot break an exact tie; then, as in Cal.com, the heavier rep.
+                yield list(map(neg, _tie_safe(shortfall)))
+                yield list(map(neg, weights))
+            elif strategy is Strategy.WEIGHTED:
+                yield list(map(neg, self._configured_weights))
+            elif strategy is Strategy.PERFORMANCE:
+                yield list(map(neg, win_rates(states, self.team.performance_floor)))
+            elif strategy is Strategy.LEAST_LOADED:
+                yield list(map(_OPEN_LOAD, states))
+            else:
+                yield list(map(_LAST_TURN, standings))
 
     def _weights(self, states: Sequence[RepState]) -> Sequence[float]:
         """Configured weights, scaled by win rate under the `performance` strategy."""
@@ -172,7 +182,7 @@ def _shortfalls(standings: Sequence[PoolMember], weights: Sequence[float]) -> li
     return [handed_out * weight / total_weight - count for weight, count in zip(weights, counts, strict=True)]
 
 
-def _tie_safe(values: list[float]) -> list[float]:
+def _tie_safe(values: Sequence[float]) -> Sequence[float]:
     """`values` rounded to 9 decimals, or as they are when rounding could not change how they order.
 
     `round(v, 9)` goes through decimal conversion and would be the costliest step of ranking a weighted
