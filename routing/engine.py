@@ -73,6 +73,7 @@ class Engine:
         self._rankers = {team_id: strategies.PoolRanker(team, config.reps) for team_id, team in config.teams.items()}
         self._rule_filter = Prefilter([rule.when for rule in config.rules])
         self._rule_text = [f"rule {rule.name}: {rule.when.describe()}" for rule in config.rules]
+        self._sla = [(policy, f"SLA {policy.name}: {_span(policy.within)}") for policy in config.sla]
 
     def route(self, lead: Lead, state: RoutingState, now: datetime) -> Decision:
         """Decide who gets `lead` at `now`. Never raises for any lead; always exactly one outcome."""
@@ -274,42 +275,38 @@ class Engine:
         trace: _Trace,
     ) -> _Walk:
         # The hot loop of every decision: lookups and one availability check per rep, best-first,
-        # stopping at the first available rep who also has what the rule prefers.
+        # stopping at the first available rep who also has what the rule prefers. Plain locals, and
+        # the requirements' truth tested once, because this runs for several reps per decision.
         walk = _Walk()
-        fallback_choice: Candidate | None = None
-        fallback_passed = 0
+        passed, off_hours = walk.passed, walk.off_hours
+        check_needs, check_wanted = bool(needs), bool(wanted)
+        winner = best_qualified = fallback_choice = None
+        passed_first = fallback_passed = 0
         for candidate in ranking:
             rep = candidate.rep
-            if needs:
-                missing = _lacks(rep, needs)
-                if missing:
-                    trace.add("skipped", f"skipped @{rep.id}: no {missing}", rep.id)
-                    continue
-            if walk.best_qualified is None:
-                walk.best_qualified = candidate
+            if check_needs and (missing := _lacks(rep, needs)):
+                trace.add("skipped", f"skipped @{rep.id}: no {missing}", rep.id)
+                continue
+            if best_qualified is None:
+                best_qualified = candidate
             why = unavailable(rep, candidate.state, clock, tried)
             if why is not None:
-                walk.passed.append((candidate, why))
+                passed.append((candidate, why))
                 if why.code == "off_hours":
-                    walk.off_hours.append(candidate)
+                    off_hours.append(candidate)
                 continue
-            if walk.winner is None:
-                if not wanted or not _lacks(rep, wanted):
-                    walk.winner, walk.passed_first = candidate, len(walk.passed)
-                elif fallback_choice is None:
-                    fallback_choice, fallback_passed = candidate, len(walk.passed)
-            if walk.winner is not None:
+            if not check_wanted or not _lacks(rep, wanted):
+                winner, passed_first = candidate, len(passed)
                 break
-        if walk.winner is None and fallback_choice is not None:
+            if fallback_choice is None:
+                fallback_choice, fallback_passed = candidate, len(passed)
+        if winner is None and fallback_choice is not None:
             # Nobody has the preferred skill or language: the best available rep it is.
-            walk.winner, walk.passed_first = fallback_choice, fallback_passed
-        elif walk.winner is not None and wanted and fallback_choice is not None:
-            trace.add(
-                "preferred",
-                f"preferred {_describe(wanted)}: @{walk.winner.rep.id} over @{fallback_choice.rep.id}",
-            )
-        if walk.winner is not None:
-            walk.best_qualified = None
+            winner, passed_first = fallback_choice, fallback_passed
+        elif winner is not None and fallback_choice is not None:
+            trace.add("preferred", f"preferred {_describe(wanted)}: @{winner.rep.id} over @{fallback_choice.rep.id}")
+        walk.winner, walk.passed_first = winner, passed_first
+        walk.best_qualified = None if winner is not None else best_qualified
         return walk
 
     def _soonest(
@@ -379,7 +376,7 @@ class Engine:
         pool: str | None = None,
     ) -> Decision:
         now = clock.now
-        policy = self._policy(facts) if outcome is not Outcome.NURTURE else None
+        policy, headline = self._policy(facts) if outcome is not Outcome.NURTURE else (None, "")
         due_at = remind_at = None
         if policy is not None:
             start = pick.starts_at if pick and pick.starts_at else now
@@ -388,12 +385,12 @@ class Engine:
                 due_at = hours.add_business_time(start, policy.within, tz) or start + policy.within
                 if policy.remind_at is not None:
                     remind_at = hours.add_business_time(start, policy.within * policy.remind_at, tz)
-                trace.add("sla", f"SLA {policy.name}: {_span(policy.within)} of @{pick.rep.id}'s working time")
+                trace.add("sla", f"{headline} of @{pick.rep.id}'s working time")
             else:
                 due_at = start + policy.within
                 if policy.remind_at is not None:
                     remind_at = start + policy.within * policy.remind_at
-                trace.add("sla", f"SLA {policy.name}: {_span(policy.within)}")
+                trace.add("sla", headline)
         return Decision(
             outcome=outcome,
             rep=pick.rep.id if pick else None,
@@ -409,10 +406,11 @@ class Engine:
             rotation=pick.rotation if pick else None,
         )
 
-    def _policy(self, facts: dict[str, Any]) -> SlaPolicy:
-        for policy in self.config.sla:
+    def _policy(self, facts: dict[str, Any]) -> tuple[SlaPolicy, str]:
+        """The lead's SLA policy, and how the explanation names it ("SLA demo: 5m")."""
+        for policy, headline in self._sla:
             if policy.when.matches(facts):
-                return policy
+                return policy, headline
         raise AssertionError("config guarantees a catch-all SLA policy")
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import repeat
-from operator import attrgetter, neg, sub
+from operator import attrgetter, itemgetter, neg, sub
 from typing import Any, NamedTuple
 
 from routing.config import Rep, Strategy, Team
@@ -204,9 +204,11 @@ def describe_pick(team: Team, winner: Candidate, ranking: Ranking, pool: PoolSta
         return f"{who} is the team's only member"
     strategy = team.strategy
     if strategy is Strategy.ROUND_ROBIN:
-        previous = max(pool.members.items(), key=lambda item: item[1].last_turn, default=None)
-        if previous is not None and previous[1].last_turn > 0:
-            return f"round robin: next after @{previous[0]}"
+        # The member with the latest turn (the first of them on a tie), found without a Python-level key.
+        turns = zip(map(_LAST_TURN, pool.members.values()), pool.members, strict=True)
+        last_turn, previous = max(turns, key=itemgetter(0), default=(0, ""))
+        if last_turn > 0:
+            return f"round robin: next after @{previous}"
         return f"round robin: {who} is first in line"
     if strategy is Strategy.LEAST_LOADED:
         return f"least loaded: {who} has {winner.state.open_load} open"
