@@ -24,30 +24,23 @@ class Unavailable(NamedTuple):
 
 
 class LocalClock:
-    """`now` in each rep's zone, and whether each schedule is open, worked out once per decision.
+    """`now`, and whether each working-hours schedule is open at `now`, worked out once per decision.
 
     Many reps share a zone and a schedule (`Rep.schedule_key`), so a pool of 25 needs a handful of
     checks, not 25."""
 
-    __slots__ = ("_local", "_open", "now")
+    __slots__ = ("_open", "now")
 
     def __init__(self, now: datetime) -> None:
         if now.tzinfo is None:
             raise ValueError("now must be timezone-aware")
         self.now = now
-        self._local: dict[ZoneInfo, datetime] = {}
         self._open: dict[int, bool] = {}
-
-    def local(self, tz: ZoneInfo) -> datetime:
-        local = self._local.get(tz)
-        if local is None:
-            local = self._local[tz] = self.now.astimezone(tz)
-        return local
 
     def at_work(self, rep: Rep) -> bool:
         is_open = self._open.get(rep.schedule_key)
         if is_open is None:
-            is_open = self._open[rep.schedule_key] = rep.hours.is_open(self.local(rep.tz))
+            is_open = self._open[rep.schedule_key] = rep.hours.is_open(self.now.astimezone(rep.tz))
         return is_open
 
 

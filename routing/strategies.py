@@ -37,30 +37,31 @@ _ROUNDING_REACH = 2e-9  # values this close could round (to 9 decimals) to the s
 class Candidate(NamedTuple):
     rep: Rep
     state: RepState
-    member: PoolMember
     position: int  # index in the team's member list
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Ranking:
     """A pool's members best-first. Iterating yields `Candidate`s lazily, so a walk that stops at the
     first available rep never builds the rest. Under a weighted strategy, `weights` and `shortfall`
-    hold each member's weight and shortfall, by position in the team's member list."""
+    hold each member's weight and shortfall, by position in the team's member list.
+
+    Not frozen, though nothing changes it: one is built per decision, and a frozen dataclass pays for
+    its immutability in `__init__`."""
 
     reps: Sequence[Rep]
     states: Sequence[RepState]
-    standings: Sequence[PoolMember]
     order: Sequence[int]  # indices into the sequences above, best first
     weights: Sequence[float] = ()
     shortfall: Sequence[float] = ()
 
     def __iter__(self) -> Iterator[Candidate]:
         for i in self.order:
-            yield Candidate(self.reps[i], self.states[i], self.standings[i], i)
+            yield Candidate(self.reps[i], self.states[i], i)
 
     @classmethod
     def in_order(cls, reps: Sequence[Rep], states: Sequence[RepState]) -> Ranking:
-        return cls(reps, states, [NEVER_SERVED] * len(reps), range(len(reps)))
+        return cls(reps, states, range(len(reps)))
 
     def share(self, position: int) -> float:
         """The member's weight as a share of the pool's total weight."""
@@ -126,7 +127,7 @@ class PoolRanker:
             keys = list(zip(keys, *columns, strict=True))
         # sorted() is stable: reps tied on every key keep the order of the team's member list.
         order = sorted(self._positions, key=keys.__getitem__)
-        return Ranking(self.people, states, standings, order, weights, shortfall)
+        return Ranking(self.people, states, order, weights, shortfall)
 
     def _columns(
         self,
