@@ -7,6 +7,7 @@ Checks run cheapest and most decisive first. Working hours come last on purpose:
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -69,8 +70,13 @@ def unavailable(rep: Rep, state: RepState, clock: LocalClock, tried: frozenset[s
     return None
 
 
+@lru_cache(maxsize=1024)
 def _last_day(end: datetime, tz: ZoneInfo) -> str:
-    """The last day of an absence ending at `end` (exclusive), as people say it: 'until Dec 3'."""
+    """The last day of an absence ending at `end` (exclusive), as people say it: 'until Dec 3'.
+
+    Cached: an absence is explained on every lead that passes the rep over while it lasts, and the
+    text depends only on the instant and the zone, while `strftime` is among the costliest calls
+    of a decision."""
     local = end.astimezone(tz)
     if (local.hour, local.minute, local.second) == (0, 0, 0):
         local -= timedelta(days=1)

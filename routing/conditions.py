@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 Facts = Mapping[str, Any]
@@ -335,16 +336,24 @@ class Prefilter:
                     by_value[value] = by_value.get(value, untested) | (1 << i)
             self._fields.append((field, by_value, untested))
 
-    def candidates(self, facts: Facts) -> Iterator[int]:
+    def candidates(self, facts: Facts) -> tuple[int, ...]:
         """Indices, in order, of the conditions that `facts` may match."""
         mask = self._everything
         for field, by_value, untested in self._fields:
             value = facts.get(field)
             mask &= by_value.get(value.casefold() if type(value) is str else value, untested)
-        while mask:
-            lowest = mask & -mask
-            yield lowest.bit_length() - 1
-            mask ^= lowest
+        return _set_bits(mask)
+
+
+@lru_cache(maxsize=4096)  # a config allows few masks, and leads share them: no need to walk the bits each time
+def _set_bits(mask: int) -> tuple[int, ...]:
+    """The positions of the bits set in `mask`, lowest first."""
+    positions = []
+    while mask:
+        lowest = mask & -mask
+        positions.append(lowest.bit_length() - 1)
+        mask ^= lowest
+    return tuple(positions)
 
 
 def _required_values(cond: Condition) -> dict[str, frozenset[Any]]:
