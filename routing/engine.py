@@ -46,12 +46,13 @@ class _Pick:
     rotation: RotationUpdate | None = None
 
 
-@dataclass(slots=True)
-class _Trace:
-    reasons: list[Reason] = field(default_factory=list)
+class _Trace(list[Reason]):
+    """The reasons of one decision, in the order the engine worked."""
+
+    __slots__ = ()
 
     def add(self, code: str, text: str, rep: str | None = None) -> None:
-        self.reasons.append(Reason(code, text, rep))
+        self.append(Reason(code, text, rep))
 
 
 @dataclass(slots=True)
@@ -401,7 +402,7 @@ class Engine:
             sla=policy.name if policy else None,
             due_at=due_at,
             remind_at=remind_at,
-            reasons=tuple(trace.reasons),
+            reasons=tuple(trace),
             facts=facts,
             rotation=pick.rotation if pick else None,
         )
@@ -418,19 +419,22 @@ def _resolve(requirement: Requirement, facts: dict[str, Any]) -> Requirement:
     """Fill ``{field}`` placeholders from the lead; a placeholder with no value drops out."""
     if not requirement:
         return requirement
+    skills, languages = _fill(requirement.skills, facts), _fill(requirement.languages, facts)
+    if skills == requirement.skills and languages == requirement.languages:
+        return requirement  # no placeholders: nothing to build
+    return Requirement(skills=skills, languages=languages)
 
-    def fill(values: tuple[str, ...]) -> tuple[str, ...]:
-        out = []
-        for value in values:
-            if value.startswith("{") and value.endswith("}"):
-                fact = facts.get(value[1:-1])
-                if fact is None or fact == "":
-                    continue
-                value = str(fact).casefold()
-            out.append(value)
-        return tuple(out)
 
-    return Requirement(skills=fill(requirement.skills), languages=fill(requirement.languages))
+def _fill(values: tuple[str, ...], facts: dict[str, Any]) -> tuple[str, ...]:
+    out = []
+    for value in values:
+        if value.startswith("{") and value.endswith("}"):
+            fact = facts.get(value[1:-1])
+            if fact is None or fact == "":
+                continue
+            value = str(fact).casefold()
+        out.append(value)
+    return tuple(out)
 
 
 def _lacks(rep: Rep, needs: Requirement) -> str | None:

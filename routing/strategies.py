@@ -70,7 +70,11 @@ class Ranking:
 
 def win_rates(states: Sequence[RepState], floor: float) -> list[float]:
     """Win rates smoothed toward 20 % for reps with little history, never below `floor`."""
-    return [max(floor, (state.won + _PRIOR_WINS) / (state.closed + _PRIOR_CLOSED)) for state in states]
+    # max(floor, rate), without a builtin call per rep
+    return [
+        rate if (rate := (state.won + _PRIOR_WINS) / (state.closed + _PRIOR_CLOSED)) > floor else floor
+        for state in states
+    ]
 
 
 def joining_credits(team: Team, pool: PoolState, reps: Mapping[str, Rep]) -> dict[str, float]:
