@@ -45,6 +45,13 @@ class LocalClock:
         return is_open
 
 
+# The reasons whose text never varies, built once: a walk passes over several reps per decision.
+_INACTIVE = Unavailable("inactive", "inactive")
+_PAUSED = Unavailable("paused", "paused")
+_TRIED = Unavailable("tried", "already had this lead")
+_OFF_HOURS = Unavailable("off_hours", "outside working hours")
+
+
 def capacity_of(rep: Rep, state: RepState) -> int:
     return state.capacity_override if state.capacity_override is not None else rep.capacity
 
@@ -52,11 +59,11 @@ def capacity_of(rep: Rep, state: RepState) -> int:
 def unavailable(rep: Rep, state: RepState, clock: LocalClock, tried: frozenset[str]) -> Unavailable | None:
     """None if `rep` can take a lead at `clock.now`, else the first reason they cannot."""
     if not rep.active:
-        return Unavailable("inactive", "inactive")
+        return _INACTIVE
     if state.paused:
-        return Unavailable("paused", "paused")
+        return _PAUSED
     if rep.id in tried:
-        return Unavailable("tried", "already had this lead")
+        return _TRIED
     for window in state.pto:
         if window.contains(clock.now):
             return Unavailable("pto", f"on PTO until {_last_day(window.end, rep.tz)}")
@@ -66,7 +73,7 @@ def unavailable(rep: Rep, state: RepState, clock: LocalClock, tried: frozenset[s
     if rep.daily_cap is not None and state.assigned_today >= rep.daily_cap:
         return Unavailable("daily_cap", f"daily cap reached {state.assigned_today}/{rep.daily_cap}")
     if not clock.at_work(rep):
-        return Unavailable("off_hours", "outside working hours")
+        return _OFF_HOURS
     return None
 
 
