@@ -360,7 +360,7 @@ class Engine:
         credits = dict(joining)
         if team.strategy in strategies.WEIGHTED:
             absent = [c for c, why in walk.passed if why.code != "tried" and c is not winner]
-            present = sum(ranking.weights) - sum(ranking.weights[c.position] for c in absent)
+            present = ranking.total_weight - sum(ranking.weights[c.position] for c in absent)
             for candidate in absent:
                 rep_id = candidate.rep.id
                 credits[rep_id] = credits.get(rep_id, 0.0) + ranking.weights[candidate.position] / present

@@ -15,7 +15,7 @@ so a rep back from PTO, or newly added, joins at par instead of receiving a burs
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import repeat
 from operator import attrgetter, itemgetter, neg, sub
@@ -54,6 +54,7 @@ class Ranking:
     order: Sequence[int]  # indices into the sequences above, best first
     weights: Sequence[float] = ()
     shortfall: Sequence[float] = ()
+    total_weight: float = 0.0  # sum(weights)
 
     def __iter__(self) -> Iterator[Candidate]:
         for i in self.order:
@@ -65,7 +66,7 @@ class Ranking:
 
     def share(self, position: int) -> float:
         """The member's weight as a share of the pool's total weight."""
-        return self.weights[position] / sum(self.weights)
+        return self.weights[position] / self.total_weight
 
 
 def win_rates(states: Sequence[RepState], floor: float) -> list[float]:
@@ -95,15 +96,35 @@ def joining_credits(team: Team, pool: PoolState, reps: Mapping[str, Rep]) -> dic
     return {rep: handed_out * reps[rep].weight / veteran_weight for rep in newcomers}
 
 
+class _PoolView(NamedTuple):
+    """What one decision's state says about a pool's members, by position in the member list; the
+    weights and shortfalls only under a weighted strategy."""
+
+    states: Sequence[RepState]
+    standings: Sequence[PoolMember]
+    weights: Sequence[float]
+    shortfall: Sequence[float]
+
+
 class PoolRanker:
     """Ranks one team's members best-first by the team's strategy and tie-breaks.
 
-    Whatever depends only on the configuration (the members' `Rep`s, their configured weights, which
-    key columns to build) is worked out once, when the engine is built; `rank` runs on every decision
-    and only reads the state. Keys are built column by column with comprehensions and C-level `map`s
-    rather than per rep, which is several times faster in CPython."""
+    Whatever depends only on the configuration (the members' `Rep`s, their configured weights and
+    total, which keys to build and with what) is worked out once, when the engine is built; `rank` runs
+    on every decision and only reads the state. Keys are built column by column with comprehensions
+    and C-level `map`s rather than per rep, which is several times faster in CPython."""
 
-    __slots__ = ("_configured_weights", "_plan", "_positions", "members", "people", "team")
+    __slots__ = (
+        "_configured_weights",
+        "_first_key",
+        "_negated_weights",
+        "_positions",
+        "_tie_break_keys",
+        "_total_weight",
+        "members",
+        "people",
+        "team",
+    )
 
     def __init__(self, team: Team, reps: Mapping[str, Rep]) -> None:
         self.team = team
@@ -111,7 +132,9 @@ class PoolRanker:
         self.people = tuple(reps[rep] for rep in team.members)
         self._positions = range(len(team.members))
         self._configured_weights = tuple(rep.weight for rep in self.people)
-        self._plan = _key_plan(team)
+        self._total_weight = sum(self._configured_weights)
+        self._negated_weights = tuple(-weight for weight in self._configured_weights)
+        self._first_key, *self._tie_break_keys = self._key_builders()
 
     def rank(self, rep_states: Mapping[str, RepState], pool: PoolState, joining: Mapping[str, float]) -> Ranking:
         members = self.members
@@ -122,46 +145,64 @@ class PoolRanker:
             standings = list(map(pool.members.get, members, repeat(NEVER_SERVED)))
         weights: Sequence[float] = ()
         shortfall: Sequence[float] = ()
-        if self.team.strategy in WEIGHTED:
-            weights = self._weights(states)
-            shortfall = _shortfalls(standings, weights)
-        columns = self._columns(states, standings, weights, shortfall)
-        keys: Sequence[Any] = next(columns)
-        if len(set(keys)) < len(keys):  # a tie: only then are the tie-breaks' keys worth building
-            keys = list(zip(keys, *columns, strict=True))
-        # sorted() is stable: reps tied on every key keep the order of the team's member list.
-        order = sorted(self._positions, key=keys.__getitem__)
-        return Ranking(self.people, states, order, weights, shortfall)
-
-    def _columns(
-        self,
-        states: Sequence[RepState],
-        standings: Sequence[PoolMember],
-        weights: Sequence[float],
-        shortfall: Sequence[float],
-    ) -> Iterator[Sequence[Any]]:
-        """The sort keys of the plan's strategies, lowest first, one list per key, built as they are asked
-        for: when the first key already ranks every rep apart, the tie-breaks are never built."""
-        for strategy in self._plan:
-            if strategy in WEIGHTED and strategy is self.team.strategy:
-                # Rounded so float noise cannot break an exact tie; then, as in Cal.com, the heavier rep.
-                yield list(map(neg, _tie_safe(shortfall)))
-                yield list(map(neg, weights))
-            elif strategy is Strategy.WEIGHTED:
-                yield list(map(neg, self._configured_weights))
-            elif strategy is Strategy.PERFORMANCE:
-                yield list(map(neg, win_rates(states, self.team.performance_floor)))
-            elif strategy is Strategy.LEAST_LOADED:
-                yield list(map(_OPEN_LOAD, states))
-            else:
-                yield list(map(_LAST_TURN, standings))
-
-    def _weights(self, states: Sequence[RepState]) -> Sequence[float]:
-        """Configured weights, scaled by win rate under the `performance` strategy."""
+        total_weight = 0.0
         if self.team.strategy is Strategy.PERFORMANCE:
             rates = win_rates(states, self.team.performance_floor)
-            return [weight * rate for weight, rate in zip(self._configured_weights, rates, strict=True)]
-        return self._configured_weights
+            weights = [weight * rate for weight, rate in zip(self._configured_weights, rates, strict=True)]
+            total_weight = sum(weights)
+        elif self.team.strategy is Strategy.WEIGHTED:
+            weights, total_weight = self._configured_weights, self._total_weight
+        if weights:
+            shortfall = _shortfalls(standings, weights, total_weight)
+        view = _PoolView(states, standings, weights, shortfall)
+        keys = self._first_key(view)
+        if len(set(keys)) < len(keys):  # a tie: only then are the tie-breaks' keys worth building
+            keys = list(zip(keys, *[tie_break(view) for tie_break in self._tie_break_keys], strict=True))
+        # sorted() is stable: reps tied on every key keep the order of the team's member list.
+        order = sorted(self._positions, key=keys.__getitem__)
+        return Ranking(self.people, states, order, weights, shortfall, total_weight)
+
+    def _key_builders(self) -> list[Callable[[_PoolView], Sequence[Any]]]:
+        """A sort key (lowest first) per strategy of the plan; a weighted primary strategy ranks by
+        shortfall, then, as in Cal.com, the heavier rep."""
+        builders: list[Callable[[_PoolView], Sequence[Any]]] = []
+        for strategy in _key_plan(self.team):
+            if strategy is self.team.strategy and strategy is Strategy.PERFORMANCE:
+                builders += [self._by_shortfall, self._by_weight]
+            elif strategy is self.team.strategy and strategy is Strategy.WEIGHTED:
+                builders += [self._by_shortfall, self._by_configured_weight]
+            elif strategy is Strategy.WEIGHTED:
+                builders.append(self._by_configured_weight)
+            elif strategy is Strategy.PERFORMANCE:
+                builders.append(self._by_win_rate)
+            elif strategy is Strategy.LEAST_LOADED:
+                builders.append(self._by_load)
+            else:
+                builders.append(self._by_turn)
+        return builders
+
+    @staticmethod
+    def _by_shortfall(view: _PoolView) -> Sequence[Any]:
+        # Rounded so float noise cannot break an exact tie.
+        return list(map(neg, _tie_safe(view.shortfall)))
+
+    @staticmethod
+    def _by_weight(view: _PoolView) -> Sequence[Any]:
+        return list(map(neg, view.weights))
+
+    def _by_configured_weight(self, view: _PoolView) -> Sequence[Any]:
+        return self._negated_weights
+
+    def _by_win_rate(self, view: _PoolView) -> Sequence[Any]:
+        return list(map(neg, win_rates(view.states, self.team.performance_floor)))
+
+    @staticmethod
+    def _by_load(view: _PoolView) -> Sequence[Any]:
+        return list(map(_OPEN_LOAD, view.states))
+
+    @staticmethod
+    def _by_turn(view: _PoolView) -> Sequence[Any]:
+        return list(map(_LAST_TURN, view.standings))
 
 
 def _key_plan(team: Team) -> tuple[Strategy, ...]:
@@ -179,11 +220,11 @@ def _joining(credit: float | None) -> PoolMember:
     return PoolMember(credit=credit) if credit else NEVER_SERVED
 
 
-def _shortfalls(standings: Sequence[PoolMember], weights: Sequence[float]) -> list[float]:
+def _shortfalls(standings: Sequence[PoolMember], weights: Sequence[float], total_weight: float) -> list[float]:
     """Target minus actual for each member, where both count calibration credit (Cal.com's formula,
     over all the pool's members, so a rep's rank does not depend on who else is available)."""
     counts = [standing.assigned + standing.credit for standing in standings]
-    handed_out, total_weight = sum(counts), sum(weights)
+    handed_out = sum(counts)
     return [handed_out * weight / total_weight - count for weight, count in zip(weights, counts, strict=True)]
 
 
