@@ -218,8 +218,9 @@ class Engine:
         needs, wanted = _resolve(require, facts), _resolve(prefer, facts)
         pool = state.pool(team.id) if team else _NO_POOL
         joining = strategies.joining_credits(team, pool, cfg.reps) if team else {}
-        if team:
-            ranking = self._rankers[team.id].rank(state.reps, pool, joining)
+        ranker = self._rankers[team.id] if team else None
+        if ranker:
+            ranking = ranker.rank(state.reps, pool, joining)
         else:
             ranking = Ranking.in_order([cfg.reps[r] for r in named], [state.rep(r) for r in named])
         walk = self._walk(ranking, needs, wanted, state.tried, clock, trace)
@@ -230,8 +231,8 @@ class Engine:
             winner = walk.winner
             for candidate, why in walk.passed[: walk.passed_first]:
                 trace.add("skipped", f"skipped @{candidate.rep.id}: {why.text}", candidate.rep.id)
-            if team:
-                trace.add("strategy", strategies.describe_pick(team, winner, ranking, pool))
+            if ranker:
+                trace.add("strategy", ranker.describe(winner, ranking, pool))
             return _Pick(
                 winner.rep,
                 rule,
@@ -358,7 +359,7 @@ class Engine:
         if team is None:
             return None
         credits = dict(joining)
-        if team.strategy in strategies.WEIGHTED:
+        if ranking.weights:  # a weighted pool
             absent = [c for c, why in walk.passed if why.code != "tried" and c is not winner]
             present = ranking.total_weight - sum(ranking.weights[c.position] for c in absent)
             for candidate in absent:

@@ -121,6 +121,7 @@ class PoolRanker:
         "_positions",
         "_tie_break_keys",
         "_total_weight",
+        "describe",
         "members",
         "people",
         "team",
@@ -135,6 +136,7 @@ class PoolRanker:
         self._total_weight = sum(self._configured_weights)
         self._negated_weights = tuple(-weight for weight in self._configured_weights)
         self._first_key, *self._tie_break_keys = self._key_builders()
+        self.describe: Callable[[Candidate, Ranking, PoolState], str] = self._describer()
 
     def rank(self, rep_states: Mapping[str, RepState], pool: PoolState, joining: Mapping[str, float]) -> Ranking:
         members = self.members
@@ -180,6 +182,18 @@ class PoolRanker:
             else:
                 builders.append(self._by_turn)
         return builders
+
+    def _describer(self) -> Callable[[Candidate, Ranking, PoolState], str]:
+        """How to say in one sentence why the strategy chose the winner (see `describe`)."""
+        if len(self.members) == 1:
+            return _only_member
+        if self.team.strategy is Strategy.ROUND_ROBIN:
+            return _next_in_turn
+        if self.team.strategy is Strategy.LEAST_LOADED:
+            return _least_loaded
+        if self.team.strategy is Strategy.PERFORMANCE:
+            return _furthest_below_performance_share
+        return _furthest_below_share
 
     @staticmethod
     def _by_shortfall(view: _PoolView) -> Sequence[Any]:
@@ -243,21 +257,30 @@ def _tie_safe(values: Sequence[float]) -> Sequence[float]:
     return [round(value, 9) for value in values]
 
 
-def describe_pick(team: Team, winner: Candidate, ranking: Ranking, pool: PoolState) -> str:
-    """One sentence on why the strategy chose `winner`."""
-    who = f"@{winner.rep.id}"
-    if len(team.members) == 1:
-        return f"{who} is the team's only member"
-    strategy = team.strategy
-    if strategy is Strategy.ROUND_ROBIN:
-        # The member with the latest turn (the first of them on a tie), found without a Python-level key.
-        turns = zip(map(_LAST_TURN, pool.members.values()), pool.members, strict=True)
-        last_turn, previous = max(turns, key=itemgetter(0), default=(0, ""))
-        if last_turn > 0:
-            return f"round robin: next after @{previous}"
-        return f"round robin: {who} is first in line"
-    if strategy is Strategy.LEAST_LOADED:
-        return f"least loaded: {who} has {winner.state.open_load} open"
+# One sentence on why the strategy chose `winner`, one function per strategy.
+
+
+def _only_member(winner: Candidate, ranking: Ranking, pool: PoolState) -> str:
+    return f"@{winner.rep.id} is the team's only member"
+
+
+def _next_in_turn(winner: Candidate, ranking: Ranking, pool: PoolState) -> str:
+    # The member with the latest turn (the first of them on a tie), found without a Python-level key.
+    turns = zip(map(_LAST_TURN, pool.members.values()), pool.members, strict=True)
+    last_turn, previous = max(turns, key=itemgetter(0), default=(0, ""))
+    if last_turn > 0:
+        return f"round robin: next after @{previous}"
+    return f"round robin: @{winner.rep.id} is first in line"
+
+
+def _least_loaded(winner: Candidate, ranking: Ranking, pool: PoolState) -> str:
+    return f"least loaded: @{winner.rep.id} has {winner.state.open_load} open"
+
+
+def _furthest_below_share(winner: Candidate, ranking: Ranking, pool: PoolState, label: str = "weighted") -> str:
     share, short = ranking.share(winner.position), ranking.shortfall[winner.position]
-    label = "performance-weighted" if strategy is Strategy.PERFORMANCE else "weighted"
-    return f"{label}: {who} is furthest below a target share of {share:.0%} (short {short:.1f})"
+    return f"{label}: @{winner.rep.id} is furthest below a target share of {share:.0%} (short {short:.1f})"
+
+
+def _furthest_below_performance_share(winner: Candidate, ranking: Ranking, pool: PoolState) -> str:
+    return _furthest_below_share(winner, ranking, pool, label="performance-weighted")
