@@ -312,29 +312,38 @@ class Prefilter:
     """Rules out, with a few dictionary lookups, the conditions of a list that some facts cannot match.
 
     Most routing rules require a field to equal one of a few values (``country: [DE, AT]``, ``region:
-    EMEA``), and a lead fails most of them. For each field some condition requires that way, the
-    prefilter maps each value to a bitmask of the conditions that accept it, or do not test the field;
-    ANDing one mask per field leaves the conditions still worth evaluating. A condition left in may
-    still fail; one ruled out surely does, so evaluating the rest in order finds the same first match."""
+    EMEA``) or not to (``not: {region: APAC}``), and a lead fails most of them. For each field some
+    condition tests that way, the prefilter maps each value to a bitmask of the conditions that value
+    does not rule out; ANDing one mask per field leaves the conditions still worth evaluating. A
+    condition left in may still fail; one ruled out surely does, so evaluating the rest in order finds
+    the same first match."""
 
     __slots__ = ("_everything", "_fields")
 
     def __init__(self, conditions: Sequence[Condition]) -> None:
         self._everything = (1 << len(conditions)) - 1
-        requiring: dict[str, dict[int, frozenset[Any]]] = {}
+        accepting: dict[str, dict[int, frozenset[Any]]] = {}  # field -> condition -> the only values it accepts
+        rejecting: dict[str, dict[int, frozenset[Any]]] = {}  # field -> condition -> values it rejects
         for i, cond in enumerate(conditions):
-            for field, values in _required_values(cond).items():
-                requiring.setdefault(field, {})[i] = values
+            accepts, rejects = _value_tests(cond)
+            for field, values in accepts.items():
+                accepting.setdefault(field, {})[i] = values
+            for field, values in rejects.items():
+                rejecting.setdefault(field, {})[i] = values
         self._fields: list[tuple[str, dict[Any, int], int]] = []
-        for field, accepted_by in requiring.items():
-            untested = self._everything
+        for field in dict.fromkeys([*accepting, *rejecting]):
+            accepted_by, rejected_by = accepting.get(field, {}), rejecting.get(field, {})
+            unnamed = self._everything  # what a value no condition names leaves in
             for i in accepted_by:
-                untested &= ~(1 << i)
+                unnamed &= ~(1 << i)
             by_value: dict[Any, int] = {}
             for i, values in accepted_by.items():
                 for value in values:
-                    by_value[value] = by_value.get(value, untested) | (1 << i)
-            self._fields.append((field, by_value, untested))
+                    by_value[value] = by_value.get(value, unnamed) | (1 << i)
+            for i, values in rejected_by.items():
+                for value in values:
+                    by_value[value] = by_value.get(value, unnamed) & ~(1 << i)
+            self._fields.append((field, by_value, unnamed))
 
     def candidates(self, facts: Facts) -> tuple[int, ...]:
         """Indices, in order, of the conditions that `facts` may match."""
@@ -356,17 +365,25 @@ def _set_bits(mask: int) -> tuple[int, ...]:
     return tuple(positions)
 
 
-def _required_values(cond: Condition) -> dict[str, frozenset[Any]]:
+def _value_tests(cond: Condition) -> tuple[dict[str, frozenset[Any]], dict[str, frozenset[Any]]]:
     """For each field that `cond` needs to equal one of some values (`OneOf`, alone or under `all`),
-    the values it accepts. A value outside them fails the condition, whatever else it tests."""
+    the values it accepts; and for each field it needs not to (`not` of a `OneOf`), the values it
+    rejects. A value outside the first, or inside the second, fails the condition, whatever else it
+    tests."""
     if isinstance(cond, OneOf):
-        return {cond.field: cond.values}
-    required: dict[str, frozenset[Any]] = {}
+        return {cond.field: cond.values}, {}
+    if isinstance(cond, Not) and isinstance(cond.part, OneOf):
+        return {}, {cond.part.field: cond.part.values}
+    accepts: dict[str, frozenset[Any]] = {}
+    rejects: dict[str, frozenset[Any]] = {}
     if isinstance(cond, AllOf):
         for part in cond.parts:
-            for field, values in _required_values(part).items():
-                required[field] = required[field] & values if field in required else values
-    return required
+            part_accepts, part_rejects = _value_tests(part)
+            for field, values in part_accepts.items():
+                accepts[field] = accepts[field] & values if field in accepts else values
+            for field, values in part_rejects.items():
+                rejects[field] = rejects.get(field, frozenset()) | values
+    return accepts, rejects
 
 
 def _conjuncts(cond: Condition) -> list[Condition] | None:

@@ -115,3 +115,10 @@ def test_a_prefilter_never_rules_out_a_condition_that_matches(facts: dict[str, A
 def test_a_prefilter_rules_out_conditions_on_a_required_value() -> None:
     # Rule 0 needs country DE or AT and rule 6 country JP; rules that do not require a country stay in.
     assert list(Prefilter(PREFILTERED).candidates({"country": "fr", "industry": "FINTECH"})) == [1, 2, 3, 7]
+
+
+def test_a_prefilter_rules_out_conditions_on_a_rejected_value() -> None:
+    # Rule 3 is `not country DE`; rule 4 needs region EMEA and rejects retail.
+    assert list(Prefilter(PREFILTERED).candidates({"country": "De"})) == [0, 2, 7]
+    assert list(Prefilter(PREFILTERED).candidates({"region": "emea"})) == [2, 3, 4, 7]
+    assert list(Prefilter(PREFILTERED).candidates({"region": "emea", "industry": "Retail"})) == [2, 3, 7]
