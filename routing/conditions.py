@@ -33,6 +33,8 @@ _RANGE = re.compile(
     r"|(?P<lo>-?\d+(?:\.\d+)?)\s*(?:-|\.\.)\s*(?P<hi>-?\d+(?:\.\d+)?))\s*$"
 )
 _OPERATORS = ("equals", "in", "range", "contains", "regex", "exists")
+# A tuple, not `int | float`: that expression builds a new union object each time it is evaluated.
+_NUMBERS = (int, float)
 
 
 class ConditionError(ValueError):
@@ -63,7 +65,7 @@ def _norm(value: Any) -> Any:
 def _number(value: Any) -> float | None:
     if isinstance(value, bool):
         return None
-    if isinstance(value, int | float):
+    if isinstance(value, _NUMBERS):
         return float(value)
     return None
 
