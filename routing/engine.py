@@ -95,10 +95,10 @@ class Engine:
             if pick is not None:
                 return self._decide(Outcome.ASSIGNED, pick, facts, trace, clock)
 
-        for i in self._rule_filter.candidates(facts):
-            rule = cfg.rules[i]
-            if not rule.when.matches(facts):
+        for i, rest in self._rule_filter.candidates(facts):
+            if rest is not None and not rest.matches(facts):
                 continue
+            rule = cfg.rules[i]
             if rule.account_owner and account is None:
                 trace.add("no_account", f"rule {rule.name}: no known account for this domain")
                 continue
