@@ -46,15 +46,6 @@ class _Pick:
     rotation: RotationUpdate | None = None
 
 
-class _Trace(list[Reason]):
-    """The reasons of one decision, in the order the engine worked."""
-
-    __slots__ = ()
-
-    def add(self, code: str, text: str, rep: str | None = None) -> None:
-        self.append(Reason(code, text, rep))
-
-
 @dataclass(slots=True)
 class _Walk:
     """What walking a ranking found: the winner, and everyone it had to pass over on the way."""
@@ -73,7 +64,7 @@ class Engine:
         self.config = config
         self._rankers = {team_id: strategies.PoolRanker(team, config.reps) for team_id, team in config.teams.items()}
         self._rule_filter = Prefilter([rule.when for rule in config.rules])
-        self._rule_text = [f"rule {rule.name}: {rule.when.describe()}" for rule in config.rules]
+        self._rule_reasons = [Reason("rule", f"rule {rule.name}: {rule.when.describe()}") for rule in config.rules]
         self._sla = [(policy, f"SLA {policy.name}: {_span(policy.within)}") for policy in config.sla]
 
     def route(self, lead: Lead, state: RoutingState, now: datetime) -> Decision:
@@ -81,10 +72,10 @@ class Engine:
         cfg = self.config
         clock = LocalClock(now)
         facts = enrich(lead, cfg)
-        trace = _Trace()
+        trace: list[Reason] = []
         described = [str(facts[key]) for key in ("region", "segment", "language") if key in facts]
         if described:
-            trace.add("enriched", " · ".join(described))
+            trace.append(Reason("enriched", " · ".join(described)))
 
         if self._below_gate(facts, trace):
             return self._decide(Outcome.NURTURE, None, facts, trace, clock, rule="qualification")
@@ -100,41 +91,41 @@ class Engine:
                 continue
             rule = cfg.rules[i]
             if rule.account_owner and account is None:
-                trace.add("no_account", f"rule {rule.name}: no known account for this domain")
+                trace.append(Reason("no_account", f"rule {rule.name}: no known account for this domain"))
                 continue
-            trace.add("rule", self._rule_text[i])
+            trace.append(self._rule_reasons[i])
             owner = account.owner if account and rule.account_owner else None
             return self._route_by_rule(rule, owner, facts, state, clock, trace)
 
-        trace.add("no_rule", "no rule matched")
+        trace.append(Reason("no_rule", "no rule matched"))
         return self._fallback(facts, state, clock, trace, tried_team=None)
 
     # --- the steps ---------------------------------------------------------------------------------
 
-    def _below_gate(self, facts: dict[str, Any], trace: _Trace) -> bool:
+    def _below_gate(self, facts: dict[str, Any], trace: list[Reason]) -> bool:
         gate = self.config.qualification
         if gate.min_score is None:
             return False
         score = facts.get(gate.field)
         if not isinstance(score, int | float) or isinstance(score, bool):
             if gate.nurture_missing:
-                trace.add("nurture", f"no {gate.field}: sent to nurture")
+                trace.append(Reason("nurture", f"no {gate.field}: sent to nurture"))
                 return True
             return False
         if score < gate.min_score:
-            trace.add("nurture", f"{gate.field} {score:g} is below {gate.min_score:g}: sent to nurture")
+            trace.append(Reason("nurture", f"{gate.field} {score:g} is below {gate.min_score:g}: sent to nurture"))
             return True
         return False
 
     def _account_owner(
-        self, owner_id: str, account: str, state: RoutingState, clock: LocalClock, trace: _Trace
+        self, owner_id: str, account: str, state: RoutingState, clock: LocalClock, trace: list[Reason]
     ) -> _Pick | None:
         owner = self.config.reps[owner_id]
         why = unavailable(owner, state.rep(owner_id), clock, state.tried)
         if why is None:
-            trace.add("account_owner", f"account owner of {account}")
+            trace.append(Reason("account_owner", f"account owner of {account}"))
             return _Pick(owner, "account_owner", None, "account_owner", fallback=False)
-        trace.add("skipped", f"skipped account owner @{owner_id}: {why.text}", owner_id)
+        trace.append(Reason("skipped", f"skipped account owner @{owner_id}: {why.text}", owner_id))
         return self._backup_for(owner, why, Requirement(), state, clock, trace, rule="account_owner")
 
     def _route_by_rule(
@@ -144,7 +135,7 @@ class Engine:
         facts: dict[str, Any],
         state: RoutingState,
         clock: LocalClock,
-        trace: _Trace,
+        trace: list[Reason],
     ) -> Decision:
         team = self.config.teams.get(rule.team) if rule.team else None
         target = owner or rule.rep
@@ -168,19 +159,19 @@ class Engine:
         facts: dict[str, Any],
         state: RoutingState,
         clock: LocalClock,
-        trace: _Trace,
+        trace: list[Reason],
         tried_team: str | None,
     ) -> Decision:
         cfg = self.config
         if cfg.fallback_team and cfg.fallback_team != tried_team:
             team = cfg.teams[cfg.fallback_team]
-            trace.add("fallback", f"fallback team {team.name}")
+            trace.append(Reason("fallback", f"fallback team {team.name}"))
             pick = self._pick(team, (), "fallback", Requirement(), Requirement(), facts, state, clock, trace)
             if pick is not None:
                 pick.fallback = True
                 return self._decide(Outcome.ASSIGNED, pick, facts, trace, clock)
         elif cfg.fallback_rep:
-            trace.add("fallback", f"fallback rep @{cfg.fallback_rep}")
+            trace.append(Reason("fallback", f"fallback rep @{cfg.fallback_rep}"))
             pick = self._pick(
                 None,
                 (cfg.fallback_rep,),
@@ -197,7 +188,7 @@ class Engine:
                 return self._decide(Outcome.ASSIGNED, pick, facts, trace, clock)
         queue = tried_team or cfg.fallback_team
         manager = cfg.teams[queue].manager if queue else None
-        trace.add("queued", "nobody can take it: manager queue" + (f" (@{manager})" if manager else ""))
+        trace.append(Reason("queued", "nobody can take it: manager queue" + (f" (@{manager})" if manager else "")))
         return self._decide(Outcome.QUEUED, None, facts, trace, clock, rule="manager_queue", pool=queue)
 
     def _pick(
@@ -210,7 +201,7 @@ class Engine:
         facts: dict[str, Any],
         state: RoutingState,
         clock: LocalClock,
-        trace: _Trace,
+        trace: list[Reason],
     ) -> _Pick | None:
         """The best available rep of the team (or the named reps); else the preferred rep's backup;
         else the rep whose shift starts soonest. None if nobody at all."""
@@ -230,9 +221,9 @@ class Engine:
         if walk.winner is not None:
             winner = walk.winner
             for candidate, why in walk.passed[: walk.passed_first]:
-                trace.add("skipped", f"skipped @{candidate.rep.id}: {why.text}", candidate.rep.id)
+                trace.append(Reason("skipped", f"skipped @{candidate.rep.id}: {why.text}", candidate.rep.id))
             if ranker:
-                trace.add("strategy", ranker.describe(winner, ranking, pool))
+                trace.append(Reason("strategy", ranker.describe(winner, ranking, pool)))
             return _Pick(
                 winner.rep,
                 rule,
@@ -243,7 +234,7 @@ class Engine:
             )
 
         for candidate, why in walk.passed:
-            trace.add("skipped", f"skipped @{candidate.rep.id}: {why.text}", candidate.rep.id)
+            trace.append(Reason("skipped", f"skipped @{candidate.rep.id}: {why.text}", candidate.rep.id))
         if walk.best_qualified is not None:
             preferred = walk.best_qualified
             why = next(w for c, w in walk.passed if c is preferred)
@@ -252,9 +243,11 @@ class Engine:
                 return backup
         if walk.off_hours:
             winner, starts = self._soonest(walk.off_hours, wanted, clock)
-            trace.add(
-                "off_hours",
-                f"nobody is at work: @{winner.rep.id} starts {_when(starts, winner.rep)}; the SLA counts from then",
+            trace.append(
+                Reason(
+                    "off_hours",
+                    f"nobody is at work: @{winner.rep.id} starts {_when(starts, winner.rep)}; the SLA counts from then",
+                )
             )
             return _Pick(
                 winner.rep,
@@ -274,7 +267,7 @@ class Engine:
         wanted: Requirement,
         tried: frozenset[str],
         clock: LocalClock,
-        trace: _Trace,
+        trace: list[Reason],
     ) -> _Walk:
         # The hot loop of every decision: lookups and one availability check per rep, best-first,
         # stopping at the first available rep who also has what the rule prefers. Plain locals, and
@@ -287,7 +280,7 @@ class Engine:
         for candidate in ranking:
             rep = candidate.rep
             if check_needs and (missing := _lacks(rep, needs)):
-                trace.add("skipped", f"skipped @{rep.id}: no {missing}", rep.id)
+                trace.append(Reason("skipped", f"skipped @{rep.id}: no {missing}", rep.id))
                 continue
             if best_qualified is None:
                 best_qualified = candidate
@@ -306,7 +299,9 @@ class Engine:
             # Nobody has the preferred skill or language: the best available rep it is.
             winner, passed_first = fallback_choice, fallback_passed
         elif winner is not None and fallback_choice is not None:
-            trace.add("preferred", f"preferred {_describe(wanted)}: @{winner.rep.id} over @{fallback_choice.rep.id}")
+            trace.append(
+                Reason("preferred", f"preferred {_describe(wanted)}: @{winner.rep.id} over @{fallback_choice.rep.id}")
+            )
         walk.winner, walk.passed_first = winner, passed_first
         walk.best_qualified = None if winner is not None else best_qualified
         return walk
@@ -327,20 +322,20 @@ class Engine:
         needs: Requirement,
         state: RoutingState,
         clock: LocalClock,
-        trace: _Trace,
+        trace: list[Reason],
         rule: str,
     ) -> _Pick | None:
         if rep.backup is None:
             return None
         backup = self.config.reps[rep.backup]
         if needs and (missing := _lacks(backup, needs)):
-            trace.add("skipped", f"skipped backup @{backup.id}: no {missing}", backup.id)
+            trace.append(Reason("skipped", f"skipped backup @{backup.id}: no {missing}", backup.id))
             return None
         backup_why = unavailable(backup, state.rep(backup.id), clock, state.tried)
         if backup_why is not None:
-            trace.add("skipped", f"skipped backup @{backup.id}: {backup_why.text}", backup.id)
+            trace.append(Reason("skipped", f"skipped backup @{backup.id}: {backup_why.text}", backup.id))
             return None
-        trace.add("backup", f"@{backup.id} covers for @{rep.id} ({why.text})", backup.id)
+        trace.append(Reason("backup", f"@{backup.id} covers for @{rep.id} ({why.text})", backup.id))
         return _Pick(backup, rule, None, "backup", fallback=True)
 
     def _rotation(
@@ -372,7 +367,7 @@ class Engine:
         outcome: Outcome,
         pick: _Pick | None,
         facts: dict[str, Any],
-        trace: _Trace,
+        trace: list[Reason],
         clock: LocalClock,
         rule: str | None = None,
         pool: str | None = None,
@@ -387,12 +382,12 @@ class Engine:
                 due_at = hours.add_business_time(start, policy.within, tz) or start + policy.within
                 if policy.remind_at is not None:
                     remind_at = hours.add_business_time(start, policy.within * policy.remind_at, tz)
-                trace.add("sla", f"{headline} of @{pick.rep.id}'s working time")
+                trace.append(Reason("sla", f"{headline} of @{pick.rep.id}'s working time"))
             else:
                 due_at = start + policy.within
                 if policy.remind_at is not None:
                     remind_at = start + policy.within * policy.remind_at
-                trace.add("sla", headline)
+                trace.append(Reason("sla", headline))
         return Decision(
             outcome=outcome,
             rep=pick.rep.id if pick else None,
