@@ -7,6 +7,7 @@ Checks run cheapest and most decisive first. Working hours come last on purpose:
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -24,31 +25,31 @@ class Unavailable(NamedTuple):
 
 
 class LocalClock:
-    """`now` in each rep's zone, and whether each schedule is open, worked out once per decision.
+    """`now`, and whether each working-hours schedule is open at `now`, worked out once per decision.
 
     Many reps share a zone and a schedule (`Rep.schedule_key`), so a pool of 25 needs a handful of
     checks, not 25."""
 
-    __slots__ = ("_local", "_open", "now")
+    __slots__ = ("_open", "now")
 
     def __init__(self, now: datetime) -> None:
         if now.tzinfo is None:
             raise ValueError("now must be timezone-aware")
         self.now = now
-        self._local: dict[ZoneInfo, datetime] = {}
         self._open: dict[int, bool] = {}
-
-    def local(self, tz: ZoneInfo) -> datetime:
-        local = self._local.get(tz)
-        if local is None:
-            local = self._local[tz] = self.now.astimezone(tz)
-        return local
 
     def at_work(self, rep: Rep) -> bool:
         is_open = self._open.get(rep.schedule_key)
         if is_open is None:
-            is_open = self._open[rep.schedule_key] = rep.hours.is_open(self.local(rep.tz))
+            is_open = self._open[rep.schedule_key] = rep.hours.is_open(self.now.astimezone(rep.tz))
         return is_open
+
+
+# The reasons whose text never varies, built once: a walk passes over several reps per decision.
+_INACTIVE = Unavailable("inactive", "inactive")
+_PAUSED = Unavailable("paused", "paused")
+_TRIED = Unavailable("tried", "already had this lead")
+_OFF_HOURS = Unavailable("off_hours", "outside working hours")
 
 
 def capacity_of(rep: Rep, state: RepState) -> int:
@@ -58,11 +59,11 @@ def capacity_of(rep: Rep, state: RepState) -> int:
 def unavailable(rep: Rep, state: RepState, clock: LocalClock, tried: frozenset[str]) -> Unavailable | None:
     """None if `rep` can take a lead at `clock.now`, else the first reason they cannot."""
     if not rep.active:
-        return Unavailable("inactive", "inactive")
+        return _INACTIVE
     if state.paused:
-        return Unavailable("paused", "paused")
+        return _PAUSED
     if rep.id in tried:
-        return Unavailable("tried", "already had this lead")
+        return _TRIED
     for window in state.pto:
         if window.contains(clock.now):
             return Unavailable("pto", f"on PTO until {_last_day(window.end, rep.tz)}")
@@ -72,12 +73,17 @@ def unavailable(rep: Rep, state: RepState, clock: LocalClock, tried: frozenset[s
     if rep.daily_cap is not None and state.assigned_today >= rep.daily_cap:
         return Unavailable("daily_cap", f"daily cap reached {state.assigned_today}/{rep.daily_cap}")
     if not clock.at_work(rep):
-        return Unavailable("off_hours", "outside working hours")
+        return _OFF_HOURS
     return None
 
 
+@lru_cache(maxsize=1024)
 def _last_day(end: datetime, tz: ZoneInfo) -> str:
-    """The last day of an absence ending at `end` (exclusive), as people say it: 'until Dec 3'."""
+    """The last day of an absence ending at `end` (exclusive), as people say it: 'until Dec 3'.
+
+    Cached: an absence is explained on every lead that passes the rep over while it lasts, and the
+    text depends only on the instant and the zone, while `strftime` is among the costliest calls
+    of a decision."""
     local = end.astimezone(tz)
     if (local.hour, local.minute, local.second) == (0, 0, 0):
         local -= timedelta(days=1)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +32,8 @@ _RANGE = re.compile(
     r"|(?P<lo>-?\d+(?:\.\d+)?)\s*(?:-|\.\.)\s*(?P<hi>-?\d+(?:\.\d+)?))\s*$"
 )
 _OPERATORS = ("equals", "in", "range", "contains", "regex", "exists")
+# A tuple, not `int | float`: that expression builds a new union object each time it is evaluated.
+_NUMBERS = (int, float)
 
 
 class ConditionError(ValueError):
@@ -62,7 +64,7 @@ def _norm(value: Any) -> Any:
 def _number(value: Any) -> float | None:
     if isinstance(value, bool):
         return None
-    if isinstance(value, int | float):
+    if isinstance(value, _NUMBERS):
         return float(value)
     return None
 
@@ -305,6 +307,110 @@ def _operator(field: str, op: str, arg: Any, numeric: frozenset[str]) -> Conditi
             raise ValueError("'exists' takes true or false")
         return Exists(field, arg)
     raise ValueError(f"unknown operator {op!r}")
+
+
+class Prefilter:
+    """Finds which conditions of a list some facts match, evaluating as few of them as it can.
+
+    Most routing rules require a field to equal one of a few values (``country: [DE, AT]``, ``region:
+    EMEA``) or not to (``not: {region: APAC}``), and a lead fails most of them. For each field some
+    condition tests that way, the prefilter maps each value to a bitmask of the conditions that value
+    does not rule out; ANDing one mask per field leaves the conditions still worth evaluating. A
+    condition ruled out surely fails; one left in has passed those tests, so only the rest of it is
+    evaluated. The conditions that match come out in order, as evaluating each in full would find them."""
+
+    __slots__ = ("_conditions", "_everything", "_fields", "_plans", "_rest")
+
+    def __init__(self, conditions: Sequence[Condition]) -> None:
+        self._conditions = tuple(conditions)
+        self._everything = (1 << len(conditions)) - 1
+        accepting: dict[str, dict[int, frozenset[Any]]] = {}  # field -> condition -> the only values it accepts
+        rejecting: dict[str, dict[int, frozenset[Any]]] = {}  # field -> condition -> values it rejects
+        self._rest: list[Condition | None] = []  # what is left to evaluate of each condition, if anything
+        for i, cond in enumerate(conditions):
+            accepts, rejects, rest = _split(cond)
+            for field, values in accepts.items():
+                accepting.setdefault(field, {})[i] = values
+            for field, values in rejects.items():
+                rejecting.setdefault(field, {})[i] = values
+            self._rest.append(rest)
+        self._plans: dict[int, tuple[tuple[int, Condition | None], ...]] = {}  # by mask, see `candidates`
+        self._fields: list[tuple[str, dict[Any, int], int]] = []
+        for field in dict.fromkeys([*accepting, *rejecting]):
+            accepted_by, rejected_by = accepting.get(field, {}), rejecting.get(field, {})
+            unnamed = self._everything  # what a value no condition names leaves in
+            for i in accepted_by:
+                unnamed &= ~(1 << i)
+            by_value: dict[Any, int] = {}
+            for i, values in accepted_by.items():
+                for value in values:
+                    by_value[value] = by_value.get(value, unnamed) | (1 << i)
+            for i, values in rejected_by.items():
+                for value in values:
+                    by_value[value] = by_value.get(value, unnamed) & ~(1 << i)
+            self._fields.append((field, by_value, unnamed))
+
+    def candidates(self, facts: Facts) -> Sequence[tuple[int, Condition | None]]:
+        """In order, the conditions that `facts` pass the indexed tests of: each one's index and what is
+        left of it to evaluate (None: nothing, it matches)."""
+        mask = self._everything
+        try:
+            for field, by_value, unnamed in self._fields:
+                value = facts.get(field)
+                mask &= by_value.get(value.casefold() if type(value) is str else value, unnamed)
+        except TypeError:  # an unhashable value: no index applies, so evaluate every condition as written
+            return tuple(enumerate(self._conditions))
+        plan = self._plans.get(mask)
+        if plan is None:
+            if len(self._plans) >= _MAX_PLANS:
+                self._plans.clear()
+            plan = self._plans[mask] = tuple((i, self._rest[i]) for i in _set_bits(mask))
+        return plan
+
+
+_MAX_PLANS = 4096  # a config allows few masks and leads share them; the bound is for the unforeseen
+
+
+def _set_bits(mask: int) -> list[int]:
+    """The positions of the bits set in `mask`, lowest first."""
+    positions = []
+    while mask:
+        lowest = mask & -mask
+        positions.append(lowest.bit_length() - 1)
+        mask ^= lowest
+    return positions
+
+
+_ValueTests = dict[str, frozenset[Any]]
+
+
+def _split(cond: Condition) -> tuple[_ValueTests, _ValueTests, Condition | None]:
+    """Split `cond` into what the prefilter checks and the rest: for each field that `cond` needs to
+    equal one of some values (`OneOf`, alone or under `all`), the values it accepts; for each field it
+    needs not to (`not` of a `OneOf`), the values it rejects; and what else it tests, if anything. A
+    value outside the first, or inside the second, fails the condition whatever else it tests."""
+    if isinstance(cond, OneOf):
+        return {cond.field: cond.values}, {}, None
+    if isinstance(cond, Not) and isinstance(cond.part, OneOf):
+        return {}, {cond.part.field: cond.part.values}, None
+    if isinstance(cond, Always):
+        return {}, {}, None
+    if not isinstance(cond, AllOf):
+        return {}, {}, cond
+    accepts: _ValueTests = {}
+    rejects: _ValueTests = {}
+    rest: list[Condition] = []
+    for part in cond.parts:
+        part_accepts, part_rejects, part_rest = _split(part)
+        for field, values in part_accepts.items():
+            accepts[field] = accepts[field] & values if field in accepts else values
+        for field, values in part_rejects.items():
+            rejects[field] = rejects.get(field, frozenset()) | values
+        if part_rest is not None:
+            rest.append(part_rest)
+    if not rest:
+        return accepts, rejects, None
+    return accepts, rejects, rest[0] if len(rest) == 1 else AllOf(tuple(rest))
 
 
 def _conjuncts(cond: Condition) -> list[Condition] | None:

@@ -16,6 +16,7 @@ from typing import Any
 
 from routing import strategies
 from routing.availability import LocalClock, Unavailable, unavailable
+from routing.conditions import Prefilter
 from routing.config import Rep, Requirement, RoutingConfig, Rule, SlaPolicy, Team
 from routing.enrich import enrich, find_account
 from routing.model import (
@@ -46,14 +47,6 @@ class _Pick:
 
 
 @dataclass(slots=True)
-class _Trace:
-    reasons: list[Reason] = field(default_factory=list)
-
-    def add(self, code: str, text: str, rep: str | None = None) -> None:
-        self.reasons.append(Reason(code, text, rep))
-
-
-@dataclass(slots=True)
 class _Walk:
     """What walking a ranking found: the winner, and everyone it had to pass over on the way."""
 
@@ -69,16 +62,20 @@ class Engine:
 
     def __init__(self, config: RoutingConfig) -> None:
         self.config = config
+        self._rankers = {team_id: strategies.PoolRanker(team, config.reps) for team_id, team in config.teams.items()}
+        self._rule_filter = Prefilter([rule.when for rule in config.rules])
+        self._rule_reasons = [Reason("rule", f"rule {rule.name}: {rule.when.describe()}") for rule in config.rules]
+        self._sla = [(policy, f"SLA {policy.name}: {_span(policy.within)}") for policy in config.sla]
 
     def route(self, lead: Lead, state: RoutingState, now: datetime) -> Decision:
         """Decide who gets `lead` at `now`. Never raises for any lead; always exactly one outcome."""
         cfg = self.config
         clock = LocalClock(now)
         facts = enrich(lead, cfg)
-        trace = _Trace()
+        trace: list[Reason] = []
         described = [str(facts[key]) for key in ("region", "segment", "language") if key in facts]
         if described:
-            trace.add("enriched", " · ".join(described))
+            trace.append(Reason("enriched", " · ".join(described)))
 
         if self._below_gate(facts, trace):
             return self._decide(Outcome.NURTURE, None, facts, trace, clock, rule="qualification")
@@ -89,45 +86,46 @@ class Engine:
             if pick is not None:
                 return self._decide(Outcome.ASSIGNED, pick, facts, trace, clock)
 
-        for rule in cfg.rules:
-            if not rule.when.matches(facts):
+        for i, rest in self._rule_filter.candidates(facts):
+            if rest is not None and not rest.matches(facts):
                 continue
+            rule = cfg.rules[i]
             if rule.account_owner and account is None:
-                trace.add("no_account", f"rule {rule.name}: no known account for this domain")
+                trace.append(Reason("no_account", f"rule {rule.name}: no known account for this domain"))
                 continue
-            trace.add("rule", f"rule {rule.name}: {rule.when.describe()}")
+            trace.append(self._rule_reasons[i])
             owner = account.owner if account and rule.account_owner else None
             return self._route_by_rule(rule, owner, facts, state, clock, trace)
 
-        trace.add("no_rule", "no rule matched")
+        trace.append(Reason("no_rule", "no rule matched"))
         return self._fallback(facts, state, clock, trace, tried_team=None)
 
     # --- the steps ---------------------------------------------------------------------------------
 
-    def _below_gate(self, facts: dict[str, Any], trace: _Trace) -> bool:
+    def _below_gate(self, facts: dict[str, Any], trace: list[Reason]) -> bool:
         gate = self.config.qualification
         if gate.min_score is None:
             return False
         score = facts.get(gate.field)
         if not isinstance(score, int | float) or isinstance(score, bool):
             if gate.nurture_missing:
-                trace.add("nurture", f"no {gate.field}: sent to nurture")
+                trace.append(Reason("nurture", f"no {gate.field}: sent to nurture"))
                 return True
             return False
         if score < gate.min_score:
-            trace.add("nurture", f"{gate.field} {score:g} is below {gate.min_score:g}: sent to nurture")
+            trace.append(Reason("nurture", f"{gate.field} {score:g} is below {gate.min_score:g}: sent to nurture"))
             return True
         return False
 
     def _account_owner(
-        self, owner_id: str, account: str, state: RoutingState, clock: LocalClock, trace: _Trace
+        self, owner_id: str, account: str, state: RoutingState, clock: LocalClock, trace: list[Reason]
     ) -> _Pick | None:
         owner = self.config.reps[owner_id]
         why = unavailable(owner, state.rep(owner_id), clock, state.tried)
         if why is None:
-            trace.add("account_owner", f"account owner of {account}")
+            trace.append(Reason("account_owner", f"account owner of {account}"))
             return _Pick(owner, "account_owner", None, "account_owner", fallback=False)
-        trace.add("skipped", f"skipped account owner @{owner_id}: {why.text}", owner_id)
+        trace.append(Reason("skipped", f"skipped account owner @{owner_id}: {why.text}", owner_id))
         return self._backup_for(owner, why, Requirement(), state, clock, trace, rule="account_owner")
 
     def _route_by_rule(
@@ -137,7 +135,7 @@ class Engine:
         facts: dict[str, Any],
         state: RoutingState,
         clock: LocalClock,
-        trace: _Trace,
+        trace: list[Reason],
     ) -> Decision:
         team = self.config.teams.get(rule.team) if rule.team else None
         target = owner or rule.rep
@@ -161,19 +159,19 @@ class Engine:
         facts: dict[str, Any],
         state: RoutingState,
         clock: LocalClock,
-        trace: _Trace,
+        trace: list[Reason],
         tried_team: str | None,
     ) -> Decision:
         cfg = self.config
         if cfg.fallback_team and cfg.fallback_team != tried_team:
             team = cfg.teams[cfg.fallback_team]
-            trace.add("fallback", f"fallback team {team.name}")
+            trace.append(Reason("fallback", f"fallback team {team.name}"))
             pick = self._pick(team, (), "fallback", Requirement(), Requirement(), facts, state, clock, trace)
             if pick is not None:
                 pick.fallback = True
                 return self._decide(Outcome.ASSIGNED, pick, facts, trace, clock)
         elif cfg.fallback_rep:
-            trace.add("fallback", f"fallback rep @{cfg.fallback_rep}")
+            trace.append(Reason("fallback", f"fallback rep @{cfg.fallback_rep}"))
             pick = self._pick(
                 None,
                 (cfg.fallback_rep,),
@@ -190,7 +188,7 @@ class Engine:
                 return self._decide(Outcome.ASSIGNED, pick, facts, trace, clock)
         queue = tried_team or cfg.fallback_team
         manager = cfg.teams[queue].manager if queue else None
-        trace.add("queued", "nobody can take it: manager queue" + (f" (@{manager})" if manager else ""))
+        trace.append(Reason("queued", "nobody can take it: manager queue" + (f" (@{manager})" if manager else "")))
         return self._decide(Outcome.QUEUED, None, facts, trace, clock, rule="manager_queue", pool=queue)
 
     def _pick(
@@ -203,7 +201,7 @@ class Engine:
         facts: dict[str, Any],
         state: RoutingState,
         clock: LocalClock,
-        trace: _Trace,
+        trace: list[Reason],
     ) -> _Pick | None:
         """The best available rep of the team (or the named reps); else the preferred rep's backup;
         else the rep whose shift starts soonest. None if nobody at all."""
@@ -211,8 +209,9 @@ class Engine:
         needs, wanted = _resolve(require, facts), _resolve(prefer, facts)
         pool = state.pool(team.id) if team else _NO_POOL
         joining = strategies.joining_credits(team, pool, cfg.reps) if team else {}
-        if team:
-            ranking = strategies.rank(team, cfg.reps, state.reps, pool, joining)
+        ranker = self._rankers[team.id] if team else None
+        if ranker:
+            ranking = ranker.rank(state.reps, pool, joining)
         else:
             ranking = Ranking.in_order([cfg.reps[r] for r in named], [state.rep(r) for r in named])
         walk = self._walk(ranking, needs, wanted, state.tried, clock, trace)
@@ -222,9 +221,9 @@ class Engine:
         if walk.winner is not None:
             winner = walk.winner
             for candidate, why in walk.passed[: walk.passed_first]:
-                trace.add("skipped", f"skipped @{candidate.rep.id}: {why.text}", candidate.rep.id)
-            if team:
-                trace.add("strategy", strategies.describe_pick(team, winner, ranking, pool))
+                trace.append(Reason("skipped", f"skipped @{candidate.rep.id}: {why.text}", candidate.rep.id))
+            if ranker:
+                trace.append(Reason("strategy", ranker.describe(winner, ranking, pool)))
             return _Pick(
                 winner.rep,
                 rule,
@@ -235,7 +234,7 @@ class Engine:
             )
 
         for candidate, why in walk.passed:
-            trace.add("skipped", f"skipped @{candidate.rep.id}: {why.text}", candidate.rep.id)
+            trace.append(Reason("skipped", f"skipped @{candidate.rep.id}: {why.text}", candidate.rep.id))
         if walk.best_qualified is not None:
             preferred = walk.best_qualified
             why = next(w for c, w in walk.passed if c is preferred)
@@ -244,9 +243,11 @@ class Engine:
                 return backup
         if walk.off_hours:
             winner, starts = self._soonest(walk.off_hours, wanted, clock)
-            trace.add(
-                "off_hours",
-                f"nobody is at work: @{winner.rep.id} starts {_when(starts, winner.rep)}; the SLA counts from then",
+            trace.append(
+                Reason(
+                    "off_hours",
+                    f"nobody is at work: @{winner.rep.id} starts {_when(starts, winner.rep)}; the SLA counts from then",
+                )
             )
             return _Pick(
                 winner.rep,
@@ -266,45 +267,43 @@ class Engine:
         wanted: Requirement,
         tried: frozenset[str],
         clock: LocalClock,
-        trace: _Trace,
+        trace: list[Reason],
     ) -> _Walk:
         # The hot loop of every decision: lookups and one availability check per rep, best-first,
-        # stopping at the first available rep who also has what the rule prefers.
+        # stopping at the first available rep who also has what the rule prefers. Plain locals, and
+        # the requirements' truth tested once, because this runs for several reps per decision.
         walk = _Walk()
-        fallback_choice: Candidate | None = None
-        fallback_passed = 0
+        passed, off_hours = walk.passed, walk.off_hours
+        check_needs, check_wanted = bool(needs), bool(wanted)
+        winner = best_qualified = fallback_choice = None
+        passed_first = fallback_passed = 0
         for candidate in ranking:
             rep = candidate.rep
-            if needs:
-                missing = _lacks(rep, needs)
-                if missing:
-                    trace.add("skipped", f"skipped @{rep.id}: no {missing}", rep.id)
-                    continue
-            if walk.best_qualified is None:
-                walk.best_qualified = candidate
+            if check_needs and (missing := _lacks(rep, needs)):
+                trace.append(Reason("skipped", f"skipped @{rep.id}: no {missing}", rep.id))
+                continue
+            if best_qualified is None:
+                best_qualified = candidate
             why = unavailable(rep, candidate.state, clock, tried)
             if why is not None:
-                walk.passed.append((candidate, why))
+                passed.append((candidate, why))
                 if why.code == "off_hours":
-                    walk.off_hours.append(candidate)
+                    off_hours.append(candidate)
                 continue
-            if walk.winner is None:
-                if not wanted or not _lacks(rep, wanted):
-                    walk.winner, walk.passed_first = candidate, len(walk.passed)
-                elif fallback_choice is None:
-                    fallback_choice, fallback_passed = candidate, len(walk.passed)
-            if walk.winner is not None:
+            if not check_wanted or not _lacks(rep, wanted):
+                winner, passed_first = candidate, len(passed)
                 break
-        if walk.winner is None and fallback_choice is not None:
+            if fallback_choice is None:
+                fallback_choice, fallback_passed = candidate, len(passed)
+        if winner is None and fallback_choice is not None:
             # Nobody has the preferred skill or language: the best available rep it is.
-            walk.winner, walk.passed_first = fallback_choice, fallback_passed
-        elif walk.winner is not None and wanted and fallback_choice is not None:
-            trace.add(
-                "preferred",
-                f"preferred {_describe(wanted)}: @{walk.winner.rep.id} over @{fallback_choice.rep.id}",
+            winner, passed_first = fallback_choice, fallback_passed
+        elif winner is not None and fallback_choice is not None:
+            trace.append(
+                Reason("preferred", f"preferred {_describe(wanted)}: @{winner.rep.id} over @{fallback_choice.rep.id}")
             )
-        if walk.winner is not None:
-            walk.best_qualified = None
+        walk.winner, walk.passed_first = winner, passed_first
+        walk.best_qualified = None if winner is not None else best_qualified
         return walk
 
     def _soonest(
@@ -323,20 +322,20 @@ class Engine:
         needs: Requirement,
         state: RoutingState,
         clock: LocalClock,
-        trace: _Trace,
+        trace: list[Reason],
         rule: str,
     ) -> _Pick | None:
         if rep.backup is None:
             return None
         backup = self.config.reps[rep.backup]
         if needs and (missing := _lacks(backup, needs)):
-            trace.add("skipped", f"skipped backup @{backup.id}: no {missing}", backup.id)
+            trace.append(Reason("skipped", f"skipped backup @{backup.id}: no {missing}", backup.id))
             return None
         backup_why = unavailable(backup, state.rep(backup.id), clock, state.tried)
         if backup_why is not None:
-            trace.add("skipped", f"skipped backup @{backup.id}: {backup_why.text}", backup.id)
+            trace.append(Reason("skipped", f"skipped backup @{backup.id}: {backup_why.text}", backup.id))
             return None
-        trace.add("backup", f"@{backup.id} covers for @{rep.id} ({why.text})", backup.id)
+        trace.append(Reason("backup", f"@{backup.id} covers for @{rep.id} ({why.text})", backup.id))
         return _Pick(backup, rule, None, "backup", fallback=True)
 
     def _rotation(
@@ -355,12 +354,12 @@ class Engine:
         if team is None:
             return None
         credits = dict(joining)
-        if team.strategy in strategies.WEIGHTED:
+        if ranking.weights:  # a weighted pool
             absent = [c for c, why in walk.passed if why.code != "tried" and c is not winner]
-            present = sum(ranking.weights.values()) - sum(ranking.weights[c.rep.id] for c in absent)
+            present = ranking.total_weight - sum(ranking.weights[c.position] for c in absent)
             for candidate in absent:
                 rep_id = candidate.rep.id
-                credits[rep_id] = credits.get(rep_id, 0.0) + ranking.weights[rep_id] / present
+                credits[rep_id] = credits.get(rep_id, 0.0) + ranking.weights[candidate.position] / present
         return RotationUpdate(pool=team.id, rep=winner.rep.id, turn=pool.turn + 1, credits=credits)
 
     def _decide(
@@ -368,13 +367,13 @@ class Engine:
         outcome: Outcome,
         pick: _Pick | None,
         facts: dict[str, Any],
-        trace: _Trace,
+        trace: list[Reason],
         clock: LocalClock,
         rule: str | None = None,
         pool: str | None = None,
     ) -> Decision:
         now = clock.now
-        policy = self._policy(facts) if outcome is not Outcome.NURTURE else None
+        policy, headline = self._policy(facts) if outcome is not Outcome.NURTURE else (None, "")
         due_at = remind_at = None
         if policy is not None:
             start = pick.starts_at if pick and pick.starts_at else now
@@ -383,12 +382,12 @@ class Engine:
                 due_at = hours.add_business_time(start, policy.within, tz) or start + policy.within
                 if policy.remind_at is not None:
                     remind_at = hours.add_business_time(start, policy.within * policy.remind_at, tz)
-                trace.add("sla", f"SLA {policy.name}: {_span(policy.within)} of @{pick.rep.id}'s working time")
+                trace.append(Reason("sla", f"{headline} of @{pick.rep.id}'s working time"))
             else:
                 due_at = start + policy.within
                 if policy.remind_at is not None:
                     remind_at = start + policy.within * policy.remind_at
-                trace.add("sla", f"SLA {policy.name}: {_span(policy.within)}")
+                trace.append(Reason("sla", headline))
         return Decision(
             outcome=outcome,
             rep=pick.rep.id if pick else None,
@@ -399,15 +398,16 @@ class Engine:
             sla=policy.name if policy else None,
             due_at=due_at,
             remind_at=remind_at,
-            reasons=tuple(trace.reasons),
+            reasons=tuple(trace),
             facts=facts,
             rotation=pick.rotation if pick else None,
         )
 
-    def _policy(self, facts: dict[str, Any]) -> SlaPolicy:
-        for policy in self.config.sla:
+    def _policy(self, facts: dict[str, Any]) -> tuple[SlaPolicy, str]:
+        """The lead's SLA policy, and how the explanation names it ("SLA demo: 5m")."""
+        for policy, headline in self._sla:
             if policy.when.matches(facts):
-                return policy
+                return policy, headline
         raise AssertionError("config guarantees a catch-all SLA policy")
 
 
@@ -415,19 +415,22 @@ def _resolve(requirement: Requirement, facts: dict[str, Any]) -> Requirement:
     """Fill ``{field}`` placeholders from the lead; a placeholder with no value drops out."""
     if not requirement:
         return requirement
+    skills, languages = _fill(requirement.skills, facts), _fill(requirement.languages, facts)
+    if skills == requirement.skills and languages == requirement.languages:
+        return requirement  # no placeholders: nothing to build
+    return Requirement(skills=skills, languages=languages)
 
-    def fill(values: tuple[str, ...]) -> tuple[str, ...]:
-        out = []
-        for value in values:
-            if value.startswith("{") and value.endswith("}"):
-                fact = facts.get(value[1:-1])
-                if fact is None or fact == "":
-                    continue
-                value = str(fact).casefold()
-            out.append(value)
-        return tuple(out)
 
-    return Requirement(skills=fill(requirement.skills), languages=fill(requirement.languages))
+def _fill(values: tuple[str, ...], facts: dict[str, Any]) -> tuple[str, ...]:
+    out = []
+    for value in values:
+        if value.startswith("{") and value.endswith("}"):
+            fact = facts.get(value[1:-1])
+            if fact is None or fact == "":
+                continue
+            value = str(fact).casefold()
+        out.append(value)
+    return tuple(out)
 
 
 def _lacks(rep: Rep, needs: Requirement) -> str | None:

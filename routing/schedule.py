@@ -110,7 +110,10 @@ class WeeklyHours:
 
     def is_open(self, local: datetime) -> bool:
         minute = local.hour * 60 + local.minute
-        return any(start <= minute < end for start, end in self.intervals[local.weekday()])
+        for start, end in self.intervals[local.weekday()]:  # noqa: SIM110 - no generator on the hot path
+            if start <= minute < end:
+                return True
+        return False
 
     def next_open(self, moment: datetime, tz: ZoneInfo) -> datetime | None:
         """The first instant at or after `moment` when these hours are open (UTC), or None if never."""

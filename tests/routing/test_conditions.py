@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from routing.conditions import ConditionError, implies, parse
+from routing.conditions import ConditionError, Prefilter, implies, parse
 
 NUMERIC = frozenset({"employees", "score"})
 
@@ -79,3 +81,59 @@ def test_describe_reads_like_the_rule() -> None:
 )
 def test_implies_is_conservative(specific: dict[str, Any], general: dict[str, Any], expected: bool) -> None:
     assert implies(parse(specific, NUMERIC), parse(general, NUMERIC)) is expected
+
+
+PREFILTERED = [
+    parse(spec, NUMERIC)
+    for spec in [
+        {"country": ["DE", "AT"], "employees": ">=200"},
+        {"all": [{"industry": "Fintech"}, {"score": ">=50"}, {"industry": ["fintech", "retail"]}]},
+        {"any": [{"country": "FR"}, {"source": "partner"}]},
+        {"not": {"country": "DE"}},
+        {"region": "EMEA", "all": [{"not": {"industry": "retail"}}]},
+        {"flag": True, "count": 1},
+        {"country": "JP", "region": ["APAC", "EMEA"]},
+        {},
+    ]
+]
+fact_values = st.sampled_from(
+    ["DE", "de", "AT", "FR", "JP", "fintech", "Retail", "EMEA", "apac", "partner", "", 1, 1.0, True, 0, 60, 500]
+)
+fact_names = st.sampled_from(["country", "industry", "region", "source", "flag", "count", "score", "employees"])
+
+
+def matching(prefilter: Prefilter, facts: dict[str, Any]) -> list[int]:
+    return [i for i, rest in prefilter.candidates(facts) if rest is None or rest.matches(facts)]
+
+
+@given(facts=st.dictionaries(fact_names, fact_values))
+def test_a_prefilter_finds_the_conditions_that_match_in_order(facts: dict[str, Any]) -> None:
+    assert matching(Prefilter(PREFILTERED), facts) == [i for i, cond in enumerate(PREFILTERED) if cond.matches(facts)]
+
+
+def candidates(facts: dict[str, Any]) -> list[int]:
+    return [i for i, _ in Prefilter(PREFILTERED).candidates(facts)]
+
+
+def test_a_prefilter_rules_out_conditions_on_a_required_value() -> None:
+    # Rule 0 needs country DE or AT and rule 6 country JP; rules that do not require a country stay in.
+    assert candidates({"country": "fr", "industry": "FINTECH"}) == [1, 2, 3, 7]
+
+
+def test_a_prefilter_rules_out_conditions_on_a_rejected_value() -> None:
+    # Rule 3 is `not country DE`; rule 4 needs region EMEA and rejects retail.
+    assert candidates({"country": "De"}) == [0, 2, 7]
+    assert candidates({"region": "emea"}) == [2, 3, 4, 7]
+    assert candidates({"region": "emea", "industry": "Retail"}) == [2, 3, 7]
+
+
+def test_a_prefilter_leaves_only_the_untested_part_of_a_condition() -> None:
+    rest = dict(Prefilter(PREFILTERED).candidates({"country": "DE", "industry": "fintech"}))
+    assert rest[0] == parse({"employees": ">=200"}, NUMERIC)  # the country is settled
+    assert rest[1] == parse({"score": ">=50"}, NUMERIC)
+    assert rest[7] is None
+
+
+def test_an_unhashable_value_leaves_every_condition_to_evaluate_as_written() -> None:
+    facts = {"country": ["DE"], "industry": "fintech"}
+    assert Prefilter(PREFILTERED).candidates(facts) == tuple(enumerate(PREFILTERED))

@@ -151,3 +151,12 @@ def test_tie_breaks_run_in_the_configured_order() -> None:
     engine = team_engine("least_loaded", {"a": 1, "b": 3}, ", tie_breaks: [weighted]")
     # Equal load: the heavier rep wins the tie, where round robin alone would pick a.
     assert engine.route(Lead(email="x@y.com"), RoutingState(), MONDAY_10_NY).rep == "b"
+
+
+def test_float_noise_cannot_break_an_exact_weighted_tie() -> None:
+    # Shortfalls: a 0.9 * 1/6 - 0 = 0.15 and c 0.9 * 3/6 - 0.3 = 0.15, which floats compute as
+    # 0.15 and 0.14999999999999997. They are tied, so the heavier rep wins, as in Cal.com.
+    engine = team_engine("weighted", {"a": 1, "b": 2, "c": 3})
+    members = {"a": PoolMember(), "b": PoolMember(credit=0.6), "c": PoolMember(credit=0.3)}
+    state = RoutingState(pools={"pool": PoolState(members=members)})
+    assert engine.route(Lead(email="x@y.com"), state, MONDAY_10_NY).rep == "c"
