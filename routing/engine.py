@@ -10,7 +10,7 @@ their shift), then the fallback team, then the manager queue, so a lead never fa
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -99,6 +99,25 @@ class Engine:
 
         trace.append(Reason("no_rule", "no rule matched"))
         return self._fallback(facts, state, clock, trace, tried_team=None)
+
+    def route_to(
+        self, lead: Lead, rep_id: str, state: RoutingState, now: datetime, *, chosen_by: str, exclude: frozenset[str]
+    ) -> Decision:
+        """A person's pick (a manager's Assign, a rep's suggested colleague): `rep_id` gets the lead if
+        they can take it now, outside the rules and the rotation, so nobody loses a turn; otherwise the
+        lead is routed as usual (nobody in `exclude` either) and the trace says first why the pick was
+        passed over. A pick may go back to a rep who had the lead before (`state.tried`): only `exclude`
+        rules them out. Raises KeyError for an unknown rep."""
+        rep = self.config.reps[rep_id]
+        clock = LocalClock(now)
+        why = unavailable(rep, state.rep(rep_id), clock, exclude)
+        if why is None:
+            pick = _Pick(rep, "suggested", None, "suggested", fallback=False)
+            trace = [Reason("suggested", f"suggested by @{chosen_by}", rep_id)]
+            return self._decide(Outcome.ASSIGNED, pick, enrich(lead, self.config), trace, clock)
+        decision = self.route(lead, replace(state, tried=state.tried | exclude), now)
+        passed_over = Reason("suggestion", f"suggested @{rep_id} cannot take it: {why.text}", rep_id)
+        return replace(decision, reasons=(passed_over, *decision.reasons))
 
     # --- the steps ---------------------------------------------------------------------------------
 

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Executable, case, insert, select
 
-from routing import Decision, Lead, Outcome, Reason, RotationUpdate, RoutingState
-from routing.availability import LocalClock, unavailable
+from routing import Decision, Lead, Outcome, RotationUpdate, RoutingState
 from storage import messages
 from storage.base import StoreBase
 from storage.codec import lead_from_json, reasons_to_json
@@ -32,7 +30,6 @@ from storage.model import (
     OfferState,
 )
 from storage.rows import AnyRow
-from storage.suggest import offer_to
 from storage.tables import offers, pool_members, pools
 from storage.writes import move_lead, queue, upsert_insert, write_audit
 
@@ -120,14 +117,8 @@ class Placing(StoreBase):
     ) -> Decision:
         if prefer_rep is None:
             return self.engine.route(lead, state, now)
-        rep = self._rep(prefer_rep)
-        # An explicit pick may go back to a rep who had the lead before; only `exclude` rules them out.
-        why = unavailable(rep, state.rep(rep.id), LocalClock(now), exclude)
-        if why is None:
-            return offer_to(self.config, lead, rep, now, chosen_by=actor.id)
-        decision = self.engine.route(lead, state, now)
-        passed_over = Reason("suggestion", f"suggested @{rep.id} cannot take it: {why.text}", rep.id)
-        return replace(decision, reasons=(passed_over, *decision.reasons))
+        self._rep(prefer_rep)  # UnknownPerson, not KeyError
+        return self.engine.route_to(lead, prefer_rep, state, now, chosen_by=actor.id, exclude=exclude)
 
     def _rotate(self, conn: Connection, rotation: RotationUpdate) -> None:
         """Apply the rotation update: the pool takes turn `rotation.turn` only if it is still one before.

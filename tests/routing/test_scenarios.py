@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from routing import Lead, Outcome, RepState, RoutingState, Window
+from routing import Engine, Lead, Outcome, RepState, RoutingState, Window
 from tests.routing.conftest import MONDAY_10_NY, RouteFn
 
 # Tue 03:00 New York: 17:00 in Tokyo (Kenji works until 18:00), 19:00 in Sydney (Priya has left).
@@ -190,3 +190,27 @@ def test_business_hours_sla_runs_into_the_next_shift() -> None:
 def test_same_input_gives_the_same_decision(route: RouteFn) -> None:
     lead = Lead(email="x@bank.fr", country="FR", employees=50)
     assert route(lead) == route(lead)
+
+
+def test_a_persons_pick_gets_the_lead_outside_the_rotation_with_the_leads_sla(engine: Engine) -> None:
+    lead = Lead(email="a@shop.com", employees=50, intent="demo")  # mid-market's rotation would give it to mia
+    state = RoutingState(tried=frozenset({"mo"}))
+    decision = engine.route_to(lead, "mo", state, MONDAY_10_NY, chosen_by="maria", exclude=frozenset())
+    assert (decision.outcome, decision.rep, decision.rule, decision.rotation) == (
+        Outcome.ASSIGNED,
+        "mo",
+        "suggested",
+        None,
+    )
+    assert decision.due_at == MONDAY_10_NY + timedelta(minutes=5) and decision.sla == "demo"
+    assert [r.code for r in decision.reasons] == ["suggested", "sla"]  # had it before: only `exclude` rules out
+
+
+def test_a_pick_who_cannot_take_it_is_passed_over_and_the_lead_routed_as_usual(engine: Engine) -> None:
+    lead = Lead(email="a@shop.com", employees=50)
+    away = RoutingState(reps={"mo": RepState(paused=True)})
+    decision = engine.route_to(lead, "mo", away, MONDAY_10_NY, chosen_by="maria", exclude=frozenset())
+    assert decision.rep == "mia" and decision.rule == "mid-market"
+    assert decision.reasons[0].text == "suggested @mo cannot take it: paused"
+    excluded = engine.route_to(lead, "mia", RoutingState(), MONDAY_10_NY, chosen_by="mo", exclude=frozenset({"mia"}))
+    assert excluded.rep == "max" and excluded.reasons[0].code == "suggestion"
