@@ -61,17 +61,7 @@ def reassign_modal(offer: Offer, view: LeadView, config: RoutingConfig) -> dict[
             label="Why pass it on?",
             element=StaticSelectElement(action_id=Field.REASON.value, placeholder="Pick a reason", options=reasons),
         ),
-        InputBlock(
-            block_id=Field.NOTE.value,
-            label="Note",
-            optional=True,
-            element=PlainTextInputElement(
-                action_id=Field.NOTE.value,
-                multiline=True,
-                max_length=_NOTE,
-                placeholder="Anything the next rep or your manager should know",
-            ),
-        ),
+        _note(Field.NOTE, "Note", placeholder="Anything the next rep or your manager should know"),
     ]
     if candidates:
         blocks.append(
@@ -192,17 +182,7 @@ def new_lead_modal(*, email: str | None = None, note: str | None = None, origin:
             optional=True,
             element=StaticSelectElement(action_id=Field.LEAD_INTENT.value, placeholder="Pick one", options=intents),
         ),
-        InputBlock(
-            block_id=Field.LEAD_NOTE.value,
-            label="Note for the rep",
-            optional=True,
-            element=PlainTextInputElement(
-                action_id=Field.LEAD_NOTE.value,
-                multiline=True,
-                max_length=_NOTE,
-                initial_value=truncate(note, _NOTE) if note else None,
-            ),
-        ),
+        _note(Field.LEAD_NOTE, "Note for the rep", initial_value=truncate(note, _NOTE) if note else None),
         context(
             "It is routed like any other lead: the rep it goes to gets a DM to accept, and you hear where it went."
         ),
@@ -221,6 +201,16 @@ def _modal(callback_id: Modal, title: str, submit: str, metadata: str, blocks: l
         blocks=blocks,
     )
     return view.to_dict()
+
+
+def _note(field: Field, label: str, **element: Any) -> InputBlock:
+    """An optional multi-line note of at most `_NOTE` characters."""
+    return InputBlock(
+        block_id=field.value,
+        label=label,
+        optional=True,
+        element=PlainTextInputElement(action_id=field.value, multiline=True, max_length=_NOTE, **element),
+    )
 
 
 def _plain(text: str) -> PlainTextObject:
