@@ -141,7 +141,6 @@ class OutboxSender:
 
     def _delivered(self, task: asyncio.Task[None]) -> None:
         self._in_flight.discard(task)
-        self._wake.set()  # the target's next row may be deliverable now
         if not task.cancelled() and task.exception() is not None:  # the row stays leased: redelivered later
             log.error("outbox row delivery failed; retrying after its lease", exc_info=task.exception())
 
@@ -164,24 +163,29 @@ class OutboxSender:
             at = now + timedelta(seconds=delay * random.uniform(0.5, 1.0))  # jitter spreads replicas apart
             await self.outbox.mark_retry(item.id, error=str(exc), at=at)
         except RecipientGone as exc:
-            await self.outbox.mark_failed(item.id, error=str(exc), now=now)
+            await self._unblock(self.outbox.mark_failed(item.id, error=str(exc), now=now))
             if self.on_recipient_gone is not None:
                 await self.on_recipient_gone(item, exc.code)
             else:
                 log.warning("outbox row %s: recipient %s is gone (%s)", item.id, item.target, exc.code)
         except SlackRejected as exc:
             log.error("outbox row %s (%s) rejected by Slack: %s", item.id, item.kind, exc)
-            await self.outbox.mark_failed(item.id, error=str(exc), now=now)
+            await self._unblock(self.outbox.mark_failed(item.id, error=str(exc), now=now))
         else:
             sent_at = self.clock.now()
             if digested:
                 await self.outbox.mark_digested([row.id for row in digested], channel=channel, ts=ts, now=sent_at)
                 return
-            await self.outbox.mark_sent(item.id, channel=channel, ts=ts, now=sent_at)
+            await self._unblock(self.outbox.mark_sent(item.id, channel=channel, ts=ts, now=sent_at))
             if self.on_delivered is not None:
                 self.on_delivered(item, view)
             if item.kind == OutboxKind.OFFER_DM:  # queued in the routing transaction, right after intake
                 self.metrics.intake_to_dm.observe(max(0.0, (sent_at - item.created_at).total_seconds()))
+
+    async def _unblock(self, finished: Awaitable[bool]) -> None:
+        """Record a row as done; if its target has another row waiting behind it, deliver that now."""
+        if await finished:
+            self.wake()
 
     async def _backlog(self, item: OutboxItem, now: datetime) -> list[OutboxItem]:
         """A channel's pending posts, leased, when there are enough to send one digest instead."""

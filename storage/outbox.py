@@ -131,15 +131,16 @@ class Outbox:
 
         await self.db.transact(work)
 
-    async def mark_sent(self, item_id: int, *, channel: str, ts: str, now: datetime) -> None:
-        """Record delivery as message `ts` in `channel`. Idempotent.
+    async def mark_sent(self, item_id: int, *, channel: str, ts: str, now: datetime) -> bool:
+        """Record delivery as message `ts` in `channel`. Idempotent. Returns whether a later row for the
+        same target is pending: it may be handed out now.
 
         An `offer_dm` also stores the DM's channel and ts on its offer (for later updates); the first
         channel post about a lead (a note or an escalation whose target is the channel) starts the
         lead's thread. Raises OutboxItemNotFound.
         """
 
-        def work(conn: Connection, _locks: frozenset[str]) -> None:
+        def work(conn: Connection, _locks: frozenset[str]) -> bool:
             sent = (
                 conn.execute(
                     update(outbox)
@@ -150,7 +151,7 @@ class Outbox:
             ).one_or_none()
             if sent is None:
                 _must_exist(conn, item_id)
-                return
+                return False
             if sent.kind == OutboxKind.OFFER_DM and sent.offer_id is not None:
                 conn.execute(update(offers).where(offers.c.id == sent.offer_id).values(dm_channel=channel, dm_ts=ts))
             elif sent.kind in _CHANNEL_POSTS and sent.target == channel and sent.lead_id is not None:
@@ -159,8 +160,9 @@ class Outbox:
                     .where(leads.c.id == sent.lead_id, leads.c.thread_ts.is_(None))
                     .values(thread_channel=channel, thread_ts=ts)
                 )
+            return _more_for(conn, sent.target)
 
-        await self.db.transact(work)
+        return await self.db.transact(work)
 
     async def mark_retry(self, item_id: int, *, error: str, at: datetime) -> None:
         """Try the row again at `at` (the sender's backoff or Slack's Retry-After); keeps `error`.
@@ -169,18 +171,27 @@ class Outbox:
         """
         await self._finish(item_id, next_attempt_at=at, last_error=error)
 
-    async def mark_failed(self, item_id: int, *, error: str, now: datetime) -> None:
+    async def mark_failed(self, item_id: int, *, error: str, now: datetime) -> bool:
         """Give up on the row (a permanent error): it is no longer pending and no longer blocks its
-        target. Does nothing to a row already sent. Raises OutboxItemNotFound."""
-        await self._finish(item_id, failed_at=now, last_error=error)
+        target. Does nothing to a row already sent. Returns whether a later row for the same target is
+        pending. Raises OutboxItemNotFound."""
+        return await self._finish(item_id, failed_at=now, last_error=error)
 
-    async def _finish(self, item_id: int, **values: object) -> None:
-        def work(conn: Connection, _locks: frozenset[str]) -> None:
-            stmt = update(outbox).where(outbox.c.id == item_id, outbox.c.sent_at.is_(None)).values(**values)
-            if conn.execute(stmt).rowcount == 0:
+    async def _finish(self, item_id: int, **values: object) -> bool:
+        def work(conn: Connection, _locks: frozenset[str]) -> bool:
+            stmt = (
+                update(outbox)
+                .where(outbox.c.id == item_id, outbox.c.sent_at.is_(None))
+                .values(**values)
+                .returning(outbox.c.target)
+            )
+            target = conn.execute(stmt).scalar_one_or_none()
+            if target is None:
                 _must_exist(conn, item_id)
+                return False
+            return _more_for(conn, target)
 
-        await self.db.transact(work)
+        return await self.db.transact(work)
 
     async def oldest_unsent_age(self, now: datetime) -> timedelta | None:
         """How long the oldest pending row has waited (None: nothing pending). The first thing to alert on."""
@@ -225,6 +236,11 @@ _LEASE_NEW_DM = (
     .values(next_attempt_at=bindparam("until"), attempts=outbox.c.attempts + 1)
     .returning(outbox.c.id)
 )
+
+
+def _more_for(conn: Connection, target: str) -> bool:
+    """Whether `target` has a row pending (read from the partial index of pending rows per target)."""
+    return conn.execute(select(exists().where(outbox.c.target == target, *_PENDING))).scalar_one()
 
 
 def _items(conn: Connection, ids: Sequence[int]) -> list[OutboxItem]:
