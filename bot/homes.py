@@ -1,9 +1,12 @@
 """Keeping App Home tabs current. Every message the sender delivers says whose Home changed: the rep of
 a new or closed offer, and the managers of the lead's team (their team's loads and unclaimed leads).
-Those Homes are republished a moment later, once per person however many changes came meanwhile, so
-a burst of leads costs each person one `views.publish`, well inside Slack's rate limit.
+Of those, the people who have opened their Home lately (Slack says nothing when the tab closes) get it
+republished a moment later, once however many changes came meanwhile: a burst of leads costs each
+viewer one `views.publish`, and reps who never look cost nothing, which keeps us inside Slack's rate
+limit for `views.publish`.
 
 The Home is a view of the database; publishing is best effort, and opening the tab always rebuilds it.
+With several replicas, a viewer is known to the replica that saw them open the tab.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from routing import RoutingConfig
 from storage.model import LeadView, OutboxItem, OutboxKind
 
 GAP = 2.0  # seconds a change waits for others to publish with it
+VIEWING = 3600.0  # seconds after opening the Home that a person still counts as looking at it
 _REP_HOME = frozenset({OutboxKind.OFFER_DM, OutboxKind.OFFER_UPDATE})  # their open or claimed leads moved
 
 Publish = Callable[[str], Awaitable[None]]
@@ -41,10 +45,16 @@ class HomeRefresher:
         self.publish: Publish | None = None
         self._dirty: set[str] = set()
         self._pending: asyncio.Task[None] | None = None
+        self._opened: dict[str, float] = {}  # person: when they last opened their Home (loop time)
+
+    def opened(self, person: str) -> None:
+        """`person` opened their Home (or used it): keep it current for a while."""
+        self._opened[person] = asyncio.get_running_loop().time()
 
     def delivered(self, item: OutboxItem, view: LeadView | None) -> None:
-        """The sender delivered `item`: republish the Homes it touched, soon."""
-        people = touched(self.config, item, view)
+        """The sender delivered `item`: republish the Homes it touched that someone is looking at, soon."""
+        since = asyncio.get_running_loop().time() - VIEWING
+        people = {person for person in touched(self.config, item, view) if self._opened.get(person, since) > since}
         if not people or self.publish is None:
             return
         self._dirty |= people

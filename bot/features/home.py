@@ -78,6 +78,7 @@ def register(app: AsyncApp, service: Leadrelay) -> None:
                 view=home_view(HomeData(person_id=event["user"]), service.config, service.clock.now()),
             )
             return
+        service.homes.opened(person)
         await publish_home(service, person)
 
     @app.action(Action.HOME_REFRESH)
@@ -85,6 +86,7 @@ def register(app: AsyncApp, service: Leadrelay) -> None:
         await ack()
         person = service.people.person(body["user"]["id"])
         if person is not None:
+            service.homes.opened(person)
             await publish_home(service, person)
 
     @app.action(Action.HOME_PTO)

@@ -41,7 +41,7 @@ def test_offers_touch_their_rep_and_every_lead_change_the_teams_managers() -> No
     assert touched(CONFIG, item(OutboxKind.REMINDER, "alice", team_id="sales"), None) == set()
 
 
-async def test_a_burst_of_deliveries_publishes_each_home_once() -> None:
+async def test_a_burst_of_deliveries_publishes_each_open_home_once() -> None:
     published: list[str] = []
 
     async def publish(person: str) -> None:
@@ -49,8 +49,10 @@ async def test_a_burst_of_deliveries_publishes_each_home_once() -> None:
 
     homes = HomeRefresher(CONFIG, gap=0)
     homes.publish = publish
-    for rep in ("alice", "bob", "alice"):
+    for person in ("alice", "bob", "maria"):
+        homes.opened(person)
+    for rep in ("alice", "bob", "alice", "carol"):
         homes.delivered(item(OutboxKind.OFFER_DM, rep, team_id="sales"), None)
     await asyncio.sleep(0.01)  # the gap (zero here) passes on the loop
-    assert sorted(published) == ["alice", "bob", "hana", "maria"]
+    assert sorted(published) == ["alice", "bob", "maria"]  # carol and hana have not opened their Homes
     await homes.close()
