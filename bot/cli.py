@@ -24,6 +24,14 @@ def _config_path(args: argparse.Namespace) -> str:
     return str(args.config or os.environ.get("LEADRELAY_CONFIG") or DEFAULT_CONFIG)
 
 
+def _leads_file(args: argparse.Namespace) -> Path:
+    path = Path(args.leads)
+    if not path.is_file():
+        print(f"{path}: no such file", file=sys.stderr)
+        raise SystemExit(2)
+    return path
+
+
 def _load(args: argparse.Namespace) -> RoutingConfig:
     path = _config_path(args)
     try:
@@ -51,10 +59,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     from bot import simulate
 
     config = _load(args)
-    path = Path(args.leads)
-    if not path.is_file():
-        print(f"{path}: no such file", file=sys.stderr)
-        return 2
+    path = _leads_file(args)
     try:
         claim_after = parse_duration(args.claim_after) if args.claim_after else None
     except ValueError as exc:
@@ -98,10 +103,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     from bot.runtime import offline_service
 
     config = _load(args)
-    path = Path(args.leads)
-    if not path.is_file():
-        print(f"{path}: no such file", file=sys.stderr)
-        return 2
+    path = _leads_file(args)
 
     async def run() -> int:
         async with offline_service(config, _database_url()) as service:

@@ -23,7 +23,7 @@ import yaml
 from aiohttp import web
 
 from bot.clock import OffsetClock
-from bot.ids import Field, Shortcut
+from bot.ids import Action, Field, Shortcut
 from bot.metrics import Metrics
 from bot.people import People
 from bot.server import build_bolt_app, build_web_app
@@ -261,22 +261,22 @@ async def _story(
 
     rep, channel, ts = await dm_of(offers["demo-2"])
     say(f"{service.config.person_name(rep)} taps Accept on the Brightpath lead.")
-    await driver.click(service.people.slack_id(rep) or "", "lead_accept", channel=channel, ts=ts)
+    await driver.click(service.people.slack_id(rep) or "", Action.ACCEPT, channel=channel, ts=ts)
     rep, channel, ts = await dm_of(offers["demo-3"])
     say(f"{service.config.person_name(rep)} taps Reassign… on TinyShop: it belongs to someone else.")
     user = service.people.slack_id(rep) or ""
-    await driver.click(user, "lead_reassign", channel=channel, ts=ts)
+    await driver.click(user, Action.REASSIGN, channel=channel, ts=ts)
     await _until(lambda: bool(standin.open_views(user)), transcript, 5)
     await driver.submit(
         user,
         {
-            "reassign_reason": {"selected_option": {"value": "conflict"}},
-            "reassign_note": {"value": "My cousin runs this shop."},
+            Field.REASON: {"selected_option": {"value": "conflict"}},
+            Field.NOTE: {"value": "My cousin runs this shop."},
         },
     )
     rep, channel, ts = await dm_of(offers["demo-1"])
     say(f"{service.config.person_name(rep)} accepts Autohaus Vogel too.")
-    await driver.click(service.people.slack_id(rep) or "", "lead_accept", channel=channel, ts=ts)
+    await driver.click(service.people.slack_id(rep) or "", Action.ACCEPT, channel=channel, ts=ts)
 
     say(f"{service.config.person_name(rep)} met a buyer at a trade fair and logs the lead with the New lead shortcut.")
     user = service.people.slack_id(rep) or ""
@@ -311,18 +311,18 @@ async def _story(
             b
             for m in standin.calls_to("chat.postMessage")
             for b in [m.args.get("blocks")]
-            if b and "lead_take" in str(b)
+            if b and Action.TAKE in str(b)
         ),
         transcript,
         10,
     )
-    post = next(m for m in reversed(standin.calls_to("chat.postMessage")) if "lead_take" in str(m.args.get("blocks")))
+    post = next(m for m in reversed(standin.calls_to("chat.postMessage")) if Action.TAKE in str(m.args.get("blocks")))
     manager = service.config.teams[(await service.views.lead_view(lead_id)).lead.team_id or ""].manager or ""
     say(f"{service.config.person_name(manager)} taps Take in the managers' channel.")
     response = post.response or {}
     await driver.click(
         service.people.slack_id(manager) or "",
-        "lead_take",
+        Action.TAKE,
         channel=str(response.get("channel")),
         ts=str(response.get("ts")),
     )

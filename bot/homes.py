@@ -53,9 +53,11 @@ class HomeRefresher:
 
     def delivered(self, item: OutboxItem, view: LeadView | None) -> None:
         """The sender delivered `item`: republish the Homes it touched that someone is looking at, soon."""
+        if self.publish is None or not self._opened:
+            return  # nobody is looking: nothing to work out, on every delivery
         since = asyncio.get_running_loop().time() - VIEWING
         people = {person for person in touched(self.config, item, view) if self._opened.get(person, since) > since}
-        if not people or self.publish is None:
+        if not people:
             return
         self._dirty |= people
         if self._pending is None or self._pending.done():

@@ -72,7 +72,7 @@ class OutboxSender:
         self._wake = asyncio.Event()
         self._channel_free_at: dict[str, datetime] = {}
         self.channel_gap = CHANNEL_GAP  # tests that are not about pacing set it to zero
-        self.sweeping = False  # set by the SLA timers while they write: see `drain`
+        self.sweeping = False  # set by the SLA timers while they write: see `_claim`
         self.posts_on_commit = True  # False offline, where nobody posts: rows wait for `serve`
         self._in_flight: set[asyncio.Task[None]] = set()
 
@@ -87,7 +87,8 @@ class OutboxSender:
         self._start(handover.item, handover.view)
 
     def wake(self) -> None:
-        """Deliver now: called after every commit that wrote outbox rows."""
+        """Deliver now: called after every commit that wrote outbox rows, and when a delivered row had
+        another waiting behind it."""
         self._wake.set()
 
     async def run(self, *, idle: float = 1.0) -> None:

@@ -12,8 +12,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Connection, Exists, FromClause, bindparam, exists, func, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Exists,
+    FromClause,
+    bindparam,
+    exists,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.sql.dml import ReturningUpdate
 
 from storage.db import Database
 from storage.errors import OutboxItemNotFound
@@ -51,19 +63,7 @@ class Outbox:
                 .limit(limit)
                 .with_for_update(skip_locked=True, of=row)
             )
-            leased = (
-                (
-                    conn.execute(
-                        update(outbox)
-                        .where(outbox.c.id.in_(pick.scalar_subquery()), *_PENDING)
-                        .values(next_attempt_at=now + lease, attempts=outbox.c.attempts + 1)
-                        .returning(outbox.c.id)
-                    )
-                )
-                .scalars()
-                .all()
-            )
-            return _items(conn, leased)
+            return _lease(conn, _leasing(outbox.c.id.in_(pick.scalar_subquery())), until=now + lease)
 
         return await self.db.transact(work)
 
@@ -92,17 +92,7 @@ class Outbox:
                 .order_by(outbox.c.id)
                 .with_for_update(skip_locked=True)
             )
-            leased = (
-                conn.execute(
-                    update(outbox)
-                    .where(outbox.c.id.in_(pick.scalar_subquery()), *_PENDING)
-                    .values(next_attempt_at=now + lease, attempts=outbox.c.attempts + 1)
-                    .returning(outbox.c.id)
-                )
-                .scalars()
-                .all()
-            )
-            return _items(conn, leased)
+            return _lease(conn, _leasing(outbox.c.id.in_(pick.scalar_subquery())), until=now + lease)
 
         return await self.db.transact(work)
 
@@ -209,8 +199,7 @@ def lease_new_offer_dm(conn: Connection, offer_id: int, *, now: datetime, lease:
     """Inside the transaction that queued it, lease the DM of new offer `offer_id` to the caller, who
     posts it right after commit; None if an older row for the same rep is still pending (the sender
     delivers it in turn, after that one). Counts as the row's first attempt, exactly as `claim` would."""
-    leased = conn.execute(_LEASE_NEW_DM, {"offer": offer_id, "until": now + lease}).scalars()
-    items = _items(conn, list(leased))
+    items = _lease(conn, _LEASE_NEW_DM, offer=offer_id, until=now + lease)
     return items[0] if items else None
 
 
@@ -225,16 +214,24 @@ def _waits(row: FromClause) -> Exists:
     )
 
 
-_LEASE_NEW_DM = (
-    update(outbox)
-    .where(
-        outbox.c.offer_id == bindparam("offer"),
-        outbox.c.kind == OutboxKind.OFFER_DM.value,
-        *_PENDING,
-        ~_waits(outbox),
+def _leasing(*where: ColumnElement[bool]) -> ReturningUpdate[Any]:
+    """The UPDATE that leases the pending rows `where` picks until `:until`, one more attempt each."""
+    return (
+        update(outbox)
+        .where(*where, *_PENDING)
+        .values(next_attempt_at=bindparam("until"), attempts=outbox.c.attempts + 1)
+        .returning(outbox.c.id)
     )
-    .values(next_attempt_at=bindparam("until"), attempts=outbox.c.attempts + 1)
-    .returning(outbox.c.id)
+
+
+def _lease(conn: Connection, leasing: ReturningUpdate[Any], **params: object) -> list[OutboxItem]:
+    """Run a `_leasing` statement; the rows it leased, as items."""
+    return _items(conn, list(conn.execute(leasing, params).scalars()))
+
+
+# Built once: intake runs it on every lead, and building it costs as much as running it.
+_LEASE_NEW_DM = _leasing(
+    outbox.c.offer_id == bindparam("offer"), outbox.c.kind == OutboxKind.OFFER_DM.value, ~_waits(outbox)
 )
 
 

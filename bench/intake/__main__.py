@@ -115,13 +115,11 @@ async def leadrelay_path(count: int, rate: float) -> tuple[list[float], dict[str
             await web.TCPSite(runner, "127.0.0.1", 0).start()
             try:
                 latencies = await measure(f"http://127.0.0.1:{runner.addresses[0][1]}", standin, count, rate)
-                view = await service.views.lead_view(1)
                 sample = standin.calls_to("chat.postMessage")[0].args
             finally:
                 await runner.cleanup()
                 await service.slack.close()
                 await db.close()
-            del view
             return latencies, sample
 
 

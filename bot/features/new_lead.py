@@ -21,6 +21,7 @@ from bot.ids import Field, Modal, Shortcut
 from bot.lead_input import LeadInvalid, ParsedLead, parse_lead
 from bot.service import Leadrelay
 from bot.text import escape, mention, slack_date
+from storage.model import LeadState
 
 SOURCE = "slack"
 _EMAIL_IN_TEXT = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -112,6 +113,6 @@ def _outcome(service: Leadrelay, parsed: ParsedLead, created: bool, document: di
     if assignee and due_at:
         deadline = slack_date(datetime.fromisoformat(due_at))
         return f"{title} went to {mention(service.config, assignee)} ({why}), who has until {deadline} to accept it."
-    if document.get("state") == "nurture":
+    if document.get("state") == LeadState.NURTURE.value:
         return f"{title} went to nurture, not to a rep: {why}."
     return f"No rep can take {title} right now, so it waits with the managers: {why}."
