@@ -24,11 +24,12 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot import blocks
-from bot.blocks import Rendered
 from bot.clock import Clock
 from bot.metrics import Metrics
 from bot.people import People
+from bot.render import channel as channel_posts
+from bot.render import dm
+from bot.render.kit import Rendered
 from bot.slack import TIMEOUT, RateLimited, RecipientGone, Slack, SlackProblem, SlackRejected, SlackUnavailable
 from bot.text import escape, mention
 from routing import RoutingConfig
@@ -200,9 +201,9 @@ class OutboxSender:
         """One message for many leads (after an outage, say), with the details in its thread."""
         views = await self.views.lead_views([row.lead_id for row in rows if row.lead_id is not None])
         key = f"digest:{rows[0].id}"
-        parent = blocks.backlog_digest(views, self.config, now)
+        parent = channel_posts.backlog_digest(views, self.config, now)
         channel, ts = await self._post(rows[0], channel, parent, dedup_key=key)
-        for part, details in enumerate(blocks.backlog_digest_details(views, self.config, now), start=1):
+        for part, details in enumerate(channel_posts.backlog_digest_details(views, self.config, now), start=1):
             await self._post(rows[0], channel, details, thread_ts=ts, dedup_key=f"{key}:{part}")
         return channel, ts
 
@@ -221,13 +222,13 @@ class OutboxSender:
         kind = item.kind
         if kind == OutboxKind.OFFER_DM:
             offer = _offer(view, item.offer_id)
-            return await self._post(item, self._user(item.target), blocks.offer_dm(view, offer, self.config, now))
+            return await self._post(item, self._user(item.target), dm.offer_dm(view, offer, self.config, now))
         if kind == OutboxKind.OFFER_UPDATE:
             offer = _offer(view, item.offer_id)
             if item.dm_channel is None or item.dm_ts is None:
                 return "", ""  # the DM never went out, so there is nothing to rewrite
-            headline = blocks.offer_headline(view, offer, self.config, offer.rep_id, now)
-            rendered = blocks.offer_closed(view, offer, self.config, headline=headline, now=now)
+            headline = dm.offer_headline(view, offer, self.config, offer.rep_id, now)
+            rendered = dm.offer_closed(view, offer, self.config, headline=headline, now=now)
             await self.slack.call(
                 "chat.update",
                 channel=item.dm_channel,
@@ -240,23 +241,23 @@ class OutboxSender:
             offer = _offer(view, item.offer_id)
             if item.dm_channel is None or item.dm_ts is None:
                 return "", ""
-            rendered = blocks.reminder(offer, view, self.config, now)
+            rendered = dm.reminder(offer, view, self.config, now)
             return await self._post(item, item.dm_channel, rendered, thread_ts=item.dm_ts)
         if kind == OutboxKind.LEAD_THREAD_NOTE:
-            rendered = blocks.thread_note(
+            rendered = channel_posts.thread_note(
                 view, self.config, str(item.payload.get("event", "")), now, offer_id=item.offer_id
             )
             return await self._post(item, item.target, rendered, thread_ts=_thread(item))
         if kind == OutboxKind.ESCALATION_RESOLVED:
             channel, ts = str(item.payload["channel"]), str(item.payload["ts"])
-            rendered = blocks.escalation_resolved(view, self.config, now)
+            rendered = channel_posts.escalation_resolved(view, self.config, now)
             await self.slack.call("chat.update", channel=channel, ts=ts, text=rendered.text, blocks=rendered.blocks)
             return channel, ts
         if kind == OutboxKind.ESCALATION and view.lead.state is LeadState.CLAIMED:
             return "", ""  # someone took the lead before this ping went out: nothing to ask anyone
         if kind == OutboxKind.ESCALATION:
             manager = item.payload.get("manager")
-            rendered = blocks.escalation(
+            rendered = channel_posts.escalation(
                 view,
                 self.config,
                 manager_id=str(manager) if manager else None,
