@@ -243,3 +243,12 @@ def _unique(views: Iterable[LeadView]) -> list[LeadView]:
     for view in views:
         first.setdefault(view.lead.id, view)
     return list(first.values())
+
+
+def rep_unreachable(config: RoutingConfig, rep_id: str, code: str) -> Rendered:
+    """Tell a team's managers that Slack cannot deliver to `rep_id` (Slack's error `code`), and what to check."""
+    text = (
+        f"⚠️ Slack can't deliver messages to {mention(config, rep_id)} ({escape(code)}). Their new leads go "
+        "to others until that is fixed; check their Slack account, or their slack_id in the routing config."
+    )
+    return Rendered(text=text, blocks=[])
