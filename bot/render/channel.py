@@ -157,12 +157,12 @@ def _event_offer(view: LeadView, event: str, offer_id: int | None) -> Offer | No
 def _note(view: LeadView, config: RoutingConfig, event: str, now: datetime, offer: Offer | None) -> str:
     if event == "taken":
         taker = mention(config, view.lead.claimed_by) if view.lead.claimed_by else "someone"
-        line = f"🙋 Taken by {taker} at {slack_date(view.lead.claimed_at or now)}"
+        line = f"🙋 Taken by {taker} {slack_date(view.lead.claimed_at or now)}"
         if offer is not None and offer.end_reason is EndReason.TAKEN:
             line += f" from {mention(config, offer.rep_id)}"
         return line
     if offer is None:
-        return f"ℹ️ {inline(event, KEY_CHARS) or 'update'} at {slack_date(now)}"
+        return f"ℹ️ {inline(event, KEY_CHARS) or 'update'} {slack_date(now)}"
     rep = mention(config, offer.rep_id)
     if event == "assigned":
         return f"👉 Offered to {rep} (attempt {offer.attempt}) · accept by {slack_date(offer.due_at)}"
@@ -171,7 +171,7 @@ def _note(view: LeadView, config: RoutingConfig, event: str, now: datetime, offe
         line = accepted(offer, config, rep)
         return f"{line}, {duration(at - offer.assigned_at)} after the offer"
     if event == "expired":
-        return f"⏰ Offer to {rep} expired at {slack_date(offer.due_at)}; {_now_with(view, offer, config)}"
+        return f"⏰ Offer to {rep} expired {slack_date(offer.due_at)}; {_now_with(view, offer, config)}"
     if event in (EndReason.REASSIGNED, EndReason.RELEASED):
         entry = audit_entry(view, offer.id, event)
         actor = mention(config, entry.actor.id) if entry is not None else rep
@@ -182,7 +182,7 @@ def _note(view: LeadView, config: RoutingConfig, event: str, now: datetime, offe
         if isinstance(note, str) and (note := inline(note, _NOTE)):
             line += f" (“{note}”)"
         return f"{line}; {_now_with(view, offer, config)}"
-    return f"ℹ️ {inline(event, KEY_CHARS) or 'update'} at {slack_date(now)}: {rep}"
+    return f"ℹ️ {inline(event, KEY_CHARS) or 'update'} {slack_date(now)}: {rep}"
 
 
 def _now_with(view: LeadView, offer: Offer, config: RoutingConfig) -> str:
@@ -200,7 +200,7 @@ def _lead_status(view: LeadView, config: RoutingConfig, now: datetime) -> str:
         owner = mention(config, record.claimed_by) if record.claimed_by else "someone"
         at = slack_date(record.claimed_at or now)
         accepted = latest is not None and latest.state is OfferState.CLAIMED and latest.rep_id == record.claimed_by
-        return f"✅ Accepted by {owner} at {at}" if accepted else f"🙋 Taken by {owner} at {at}"
+        return f"✅ Accepted by {owner} {at}" if accepted else f"🙋 Taken by {owner} {at}"
     if record.state is LeadState.ASSIGNED and latest is not None:
         rep = mention(config, latest.rep_id)
         if latest.offered_by != SYSTEM.id:

@@ -76,10 +76,10 @@ def offer_headline(
     fate = fate_line(view.lead, config, offer.rep_id)
     if end is EndReason.EXPIRED:
         if following is not None:
-            return f"⏰ Expired at {at} — reassigned to {mention(config, following.rep_id)}"
-        return f"⏰ Expired at {at}" + (f" — {fate}" if fate else "")
+            return f"⏰ Expired {at} — reassigned to {mention(config, following.rep_id)}"
+        return f"⏰ Expired {at}" + (f" — {fate}" if fate else "")
     if end is EndReason.TAKEN:
-        return f"🙋 Taken by {_taker(view, offer, config)} at {at}"
+        return f"🙋 Taken by {_taker(view, offer, config)} {at}"
     if end in (EndReason.REASSIGNED, EndReason.RELEASED):
         entry = audit_entry(view, offer.id, end.value)
         actor = entry.actor.id if entry is not None else offer.rep_id
@@ -93,7 +93,7 @@ def offer_headline(
         if following is None and fate:
             line += f" · {fate}"
         return line
-    line = f"🚫 Withdrawn at {at}"
+    line = f"🚫 Withdrawn {at}"
     if following is not None:
         return f"{line} — reassigned to {mention(config, following.rep_id)}"
     return line + (f" — {fate}" if fate else "")

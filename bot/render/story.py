@@ -15,8 +15,8 @@ def accepted(offer: Offer, config: RoutingConfig, rep: str) -> str:
     at = slack_date(offer.claimed_at or offer.ended_at or offer.assigned_at)
     by = offer.claimed_by
     if by is None or by == offer.rep_id:
-        return f"✅ Accepted by {rep} at {at}"
-    return f"✅ Accepted for {rep} by {mention(config, by)} at {at}"
+        return f"✅ Accepted by {rep} {at}"
+    return f"✅ Accepted for {rep} by {mention(config, by)} {at}"
 
 
 def next_offer(view: LeadView, offer: Offer) -> Offer | None:

@@ -323,6 +323,23 @@ def test_offer_chosen_by_a_person_says_who_chose_the_rep() -> None:
     assert "*Why you:* chosen by <@UMARIA1>" in joined(dm.offer_dm(make_view(), offer, CONFIG, NOW).blocks)
 
 
+def test_no_date_reads_at_today_at() -> None:
+    # A date token renders as "today at 8:16 AM", so the words before it never add another "at".
+    claimed = ended(make_offer(), EndReason.CLAIMED)
+    taken = ended(make_offer(), EndReason.TAKEN)
+    expired = ended(make_offer(), EndReason.EXPIRED)
+    views = [make_view(offers=(offer,)) for offer in (claimed, taken, expired)]
+    texts = [dm.offer_headline(view, view.offers[0], CONFIG, "alice", NOW) for view in views]
+    texts += [
+        channel.thread_note(view, CONFIG, event, NOW).text
+        for view in views
+        for event in ("claimed", "taken", "expired")
+    ]
+    texts += [channel.escalation_resolved(view, CONFIG, NOW).text for view in views]
+    assert all("<!date" in text for text in texts[:3])
+    assert not [text for text in texts if " at <!date" in text]
+
+
 def test_a_hostile_company_is_escaped_everywhere() -> None:
     lead = make_lead(company=HOSTILE, full_name=HOSTILE, title=HOSTILE, extra={HOSTILE: HOSTILE})
     record = make_record(lead, state=LeadState.ESCALATED, offer_id=None)
@@ -390,19 +407,19 @@ def closed_headline(
 def test_headline_for_an_accepted_offer_names_who_accepted() -> None:
     claimed = replace(make_offer(), state=OfferState.CLAIMED, claimed_at=NOW, claimed_by="alice")
     at = slack_date(NOW)
-    assert closed_headline(claimed) == f"✅ Accepted by you at {at}"
-    assert closed_headline(claimed, viewer="bob") == f"✅ Accepted by <@UALICE1> at {at}"
+    assert closed_headline(claimed) == f"✅ Accepted by you {at}"
+    assert closed_headline(claimed, viewer="bob") == f"✅ Accepted by <@UALICE1> {at}"
     for_her = replace(claimed, claimed_by="maria")
-    assert closed_headline(for_her) == f"✅ Accepted for you by <@UMARIA1> at {at}"
+    assert closed_headline(for_her) == f"✅ Accepted for you by <@UMARIA1> {at}"
 
 
 def test_headline_for_an_expired_offer_says_where_the_lead_went() -> None:
     gone = ended(make_offer(), EndReason.EXPIRED)
     nxt = make_offer(id=32, rep_id="bob", attempt=2)
     at = slack_date(NOW)
-    assert closed_headline(gone, (nxt,)) == f"⏰ Expired at {at} — reassigned to <@UBOB001>"
+    assert closed_headline(gone, (nxt,)) == f"⏰ Expired {at} — reassigned to <@UBOB001>"
     escalated = closed_headline(gone, state=LeadState.ESCALATED, offer_id=None)
-    assert escalated == f"⏰ Expired at {at} — sent to the managers"
+    assert escalated == f"⏰ Expired {at} — sent to the managers"
 
 
 def test_headline_for_a_reassigned_offer_gives_the_reason_and_the_next_rep() -> None:
@@ -420,16 +437,16 @@ def test_headline_for_taken_released_withdrawn_and_open_offers() -> None:
     at = slack_date(NOW)
     taken = ended(make_offer(), EndReason.TAKEN)
     assert closed_headline(taken, history=(audit(31, "claimed", "maria", "taken by @maria"),)) == (
-        f"🙋 Taken by <@UMARIA1> at {at}"
+        f"🙋 Taken by <@UMARIA1> {at}"
     )
-    assert closed_headline(taken, state=LeadState.CLAIMED, claimed_by="hana") == f"🙋 Taken by <@UHANA01> at {at}"
+    assert closed_headline(taken, state=LeadState.CLAIMED, claimed_by="hana") == f"🙋 Taken by <@UHANA01> {at}"
     released = replace(ended(make_offer(), EndReason.RELEASED), claimed_at=NOW, claimed_by="alice")
     nxt = make_offer(id=32, rep_id="carol", attempt=2)
     assert closed_headline(released, (nxt,), (audit(31, "released", "alice", "conflict"),)) == (
         "↩️ Released to Carol &lt;&amp;&gt; Co — Conflict of interest"
     )
     withdrawn = ended(make_offer(), EndReason.WITHDRAWN)
-    assert closed_headline(withdrawn, state=LeadState.NURTURE) == f"🚫 Withdrawn at {at} — moved to nurture"
+    assert closed_headline(withdrawn, state=LeadState.NURTURE) == f"🚫 Withdrawn {at} — moved to nurture"
     assert closed_headline(make_offer()) == "⏳ Waiting for you · 4 minutes left"
 
 
@@ -465,9 +482,7 @@ def test_thread_notes_tell_the_channel_what_happened_in_one_line() -> None:
     first = ended(make_offer(), EndReason.EXPIRED)
     second = make_offer(id=32, rep_id="bob", attempt=2)
     expired = channel.thread_note(make_view(offers=(first, second)), CONFIG, "expired", NOW, offer_id=31)
-    assert (
-        expired.text == f"⏰ Offer to <@UALICE1> expired at {slack_date(first.due_at)}; now with <@UBOB001> (attempt 2)"
-    )
+    assert expired.text == f"⏰ Offer to <@UALICE1> expired {slack_date(first.due_at)}; now with <@UBOB001> (attempt 2)"
     assert len(expired.blocks) == 1
 
     passed = ended(make_offer(), EndReason.REASSIGNED)
@@ -477,14 +492,14 @@ def test_thread_notes_tell_the_channel_what_happened_in_one_line() -> None:
 
     claimed = replace(make_offer(), state=OfferState.CLAIMED, claimed_at=NOW, claimed_by="alice")
     line = channel.thread_note(make_view(offers=(claimed,)), CONFIG, "claimed", NOW).text
-    assert line == f"✅ Accepted by <@UALICE1> at {slack_date(NOW)}, 1 minute after the offer"
+    assert line == f"✅ Accepted by <@UALICE1> {slack_date(NOW)}, 1 minute after the offer"
 
     record = make_record(state=LeadState.CLAIMED, claimed_by="maria", claimed_at=NOW, offer_id=None)
     taken = channel.thread_note(make_view(record, (ended(make_offer(), EndReason.TAKEN),)), CONFIG, "taken", NOW)
-    assert taken.text == f"🙋 Taken by <@UMARIA1> at {slack_date(NOW)} from <@UALICE1>"
+    assert taken.text == f"🙋 Taken by <@UMARIA1> {slack_date(NOW)} from <@UALICE1>"
 
     odd = channel.thread_note(make_view(offers=()), CONFIG, "archived", NOW)
-    assert odd.text == f"ℹ️ archived at {slack_date(NOW)}"
+    assert odd.text == f"ℹ️ archived {slack_date(NOW)}"
     for rendered in (expired, taken, odd):
         assert_safe_message(rendered)
 
@@ -517,7 +532,7 @@ def test_escalation_resolved_says_who_took_it_and_drops_the_buttons() -> None:
     post = channel.escalation_resolved(taken, CONFIG, NOW)
     assert_safe_message(post)
     assert buttons(post.blocks) == []
-    assert post.text.startswith(f"🙋 Taken by <@UMARIA1> at {slack_date(NOW)}")
+    assert post.text.startswith(f"🙋 Taken by <@UMARIA1> {slack_date(NOW)}")
     assigned = replace(
         view,
         lead=replace(view.lead, state=LeadState.ASSIGNED, offer_id=33),
