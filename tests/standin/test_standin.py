@@ -9,7 +9,7 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.standin import (
+from standin import (
     ANY_METHOD,
     TRIGGER_TTL_SECONDS,
     SlackStandin,

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 
 import aiohttp
 
-from bot.standin.server import SlackStandin
+from standin.server import SlackStandin
 
 
 def slack_signature(body: bytes, timestamp: int, secret: str) -> str:

@@ -43,8 +43,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aiohttp import web
 
-from bot.standin import blockkit
-from bot.standin.payloads import app_home_opened_envelope
+from standin import blockkit
+from standin.payloads import app_home_opened_envelope
 
 __all__ = [
     "ANY_METHOD",
