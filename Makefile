@@ -1,6 +1,7 @@
 # Two commands do all the set-up on a fresh machine (Python 3.11+ and make):
 #   make demo   runs Leadrelay on the embedded default (SQLite) with the example team and a Slack stand-in
 #   make test   lint, types, layering contracts and the test suite
+#   (make test-fast is the same without the tests marked `slow`: under 30 s, for the inner loop)
 # Both create .venv on first use. Set LEADRELAY_TEST_POSTGRES_URL to run the suite on PostgreSQL too.
 
 PYTHON ?= python3
@@ -8,7 +9,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo simulate test lint bench clean
+.PHONY: demo simulate test test-fast lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +31,10 @@ lint: $(STAMP)
 
 test: lint
 	$(BIN)/pytest
+
+# The inner loop: lint plus every test not marked `slow` (no real processes, no long property runs).
+test-fast: lint
+	$(BIN)/pytest -m "not slow"
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.engine

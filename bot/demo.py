@@ -29,10 +29,10 @@ from bot.people import People
 from bot.server import build_bolt_app, build_web_app
 from bot.service import Leadrelay
 from bot.slack import Slack, make_client
-from bot.standin import SlackStandin
-from bot.standin.driver import SlackDriver
 from routing import RoutingConfig
 from routing.config import compile_config
+from standin import SlackStandin
+from standin.driver import SlackDriver
 from storage.db import connect
 
 TOKEN, SECRET, INTAKE = "xoxb-demo", "demo-signing-secret", "demo-intake-token-0123456789"

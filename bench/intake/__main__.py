@@ -27,8 +27,8 @@ from bot.metrics import Metrics
 from bot.server import build_bolt_app, build_web_app
 from bot.service import Leadrelay
 from bot.slack import Slack, make_client
-from bot.standin import SlackStandin
 from routing import parse_config
+from standin import SlackStandin
 from storage.db import connect
 
 TOKEN, INTAKE = "xoxb-bench", "bench-intake-token-0123456789"

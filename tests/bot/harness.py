@@ -22,11 +22,11 @@ from bot.metrics import Metrics
 from bot.server import build_bolt_app, build_web_app
 from bot.service import Leadrelay
 from bot.slack import Slack, make_client
-from bot.standin import SlackStandin
-from bot.standin.driver import Posted, SlackDriver
-from bot.standin.driver import slack_signature as sign_request
 from bot.timers import SlaTimers
 from routing import parse_config
+from standin import SlackStandin
+from standin.driver import Posted, SlackDriver
+from standin.driver import slack_signature as sign_request
 from storage.db import connect
 
 BOT_TOKEN = "xoxb-test-token"

@@ -21,9 +21,9 @@ from bot.render import channel, dm, kit, lists
 from bot.render.home import HomeData, home_view, rep_status
 from bot.render.kit import Rendered
 from bot.render.modals import assign_modal, capacity_modal, pto_modal, reassign_modal
-from bot.standin.blockkit import message_block_problems, view_problems
 from bot.text import duration, escape, inline, mention, slack_date, truncate
 from routing import Lead, RoutingConfig, Window, parse_config
+from standin.blockkit import message_block_problems, view_problems
 from storage.model import (
     SYSTEM,
     Actor,

@@ -11,6 +11,7 @@ from bot.cli import main
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "leadrelay.yml"
 
 
+@pytest.mark.slow  # the whole demo: a server, the stand-in and a 1-second SLA that must run out
 def test_the_demo_routes_claims_reassigns_logs_expires_and_escalates(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--config", str(EXAMPLE), "demo", "--sla", "1s"]) == 0
     story = capsys.readouterr().out

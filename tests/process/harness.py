@@ -34,8 +34,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.standin import SlackStandin
-from bot.standin.server import ApiCall, Message
+from standin import ApiCall, Message, SlackStandin
 from storage import Database, connect, upgrade
 
 REPO = Path(__file__).resolve().parents[2]

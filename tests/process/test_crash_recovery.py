@@ -26,8 +26,8 @@ from typing import TypeVar
 import pytest
 
 from bot.sender import LEASE
-from bot.standin.driver import SlackDriver
-from bot.standin.server import ApiCall
+from standin import ApiCall
+from standin.driver import SlackDriver
 from tests.process.harness import (
     BACKENDS,
     SIGNING_SECRET,

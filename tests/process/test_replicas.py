@@ -24,8 +24,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.standin import SlackStandin
-from bot.standin.driver import SlackDriver
+from standin import SlackStandin
+from standin.driver import SlackDriver
 from storage import connect
 from tests.process.harness import (
     BOT_TOKEN,

@@ -22,9 +22,8 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.render import dm
-from bot.standin import SlackStandin
-from bot.standin.server import ApiCall, Message
 from routing import Engine, Lead, parse_config
+from standin import ApiCall, Message, SlackStandin
 from storage import Outbox, Store, Views, connect
 from tests.process.harness import (
     BACKENDS,

@@ -9,7 +9,7 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.standin import (
+from standin import (
     ANY_METHOD,
     TRIGGER_TTL_SECONDS,
     SlackStandin,
@@ -261,6 +261,18 @@ async def test_delete_removes_the_message(slack: SlackStandin, client: AsyncWebC
     assert again.response["error"] == "message_not_found"
 
 
+async def test_delete_of_a_message_the_bot_did_not_write_fails_and_keeps_it(
+    slack: SlackStandin, client: AsyncWebClient, alice: User
+) -> None:
+    leads = slack.add_channel("leads", members=[alice.id])
+    human = slack.add_message(leads, user=alice.id, text="I'll take it")
+
+    raised = await slack_error(client.chat_delete(channel=leads, ts=human.ts))
+
+    assert raised.response["error"] == "cant_delete_message"
+    assert slack.message(leads, human.ts) == human
+
+
 async def test_ephemeral_message_is_recorded_for_its_user(
     slack: SlackStandin, client: AsyncWebClient, alice: User
 ) -> None:
@@ -290,9 +302,10 @@ async def test_ephemeral_message_is_recorded_for_its_user(
         ),
         ([{"type": "actions", "elements": [button("x" * 76, "accept")]}], "/blocks/0/elements/0/text/text"),
         ([{"type": "carousel"}], "/blocks/0/type"),
+        ([{"type": "divider", "block_id": "lead"}, {"type": "divider", "block_id": "lead"}], "/blocks/1/block_id"),
         ([section("x" * 3001)], "/blocks/0/text/text"),
     ],
-    ids=["51-blocks", "duplicate-action-id", "76-char-button", "unknown-type", "long-section"],
+    ids=["51-blocks", "duplicate-action-id", "76-char-button", "unknown-type", "duplicate-block-id", "long-section"],
 )
 async def test_block_kit_violations_are_invalid_blocks(
     slack: SlackStandin, client: AsyncWebClient, alice: User, blocks: list[dict[str, Any]], pointer: str

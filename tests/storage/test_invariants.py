@@ -14,6 +14,7 @@ from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
@@ -88,6 +89,7 @@ async def _check(store: Store) -> None:
         assert audited[row.id] >= made, f"lead {row.id}: {made} offers, {audited[row.id]} audit rows"
 
 
+@pytest.mark.slow  # 60 random histories on a real database: seconds, not milliseconds
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.lists(

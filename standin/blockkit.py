@@ -181,12 +181,7 @@ class _Checker:
         if not isinstance(block_type, str) or block_type not in KNOWN_BLOCK_TYPES:
             self.add(f"unknown block type `{block_type}`", f"{pointer}/type")
             return
-        block_id = block.get("block_id")
-        if block_id is not None:
-            if self.string(block_id, f"{pointer}/block_id", MAX_ID) and block_id in self._block_ids:
-                self.add(f"duplicate block_id `{block_id}`", f"{pointer}/block_id")
-            if isinstance(block_id, str):
-                self._block_ids.add(block_id)
+        self._unique_id(block, "block_id", pointer, self._block_ids)
         # action_id uniqueness is per containing block: that is Slack's documented rule, and the
         # same action_id on a button in each of several sections is valid Slack.
         action_ids: set[str] = set()
@@ -263,6 +258,16 @@ class _Checker:
         else:
             self.element(block["element"], f"{pointer}/element", action_ids)
 
+    def _unique_id(self, item: Mapping[str, Any], key: str, pointer: str, seen: set[str]) -> None:
+        """Check the optional id ``item[key]`` (length, and unique among ``seen``), then add it to ``seen``."""
+        value = item.get(key)
+        if value is None:
+            return
+        if self.string(value, f"{pointer}/{key}", MAX_ID) and value in seen:
+            self.add(f"duplicate {key} `{value}`", f"{pointer}/{key}")
+        if isinstance(value, str):
+            seen.add(value)
+
     def element(self, element: object, pointer: str, action_ids: set[str]) -> None:
         if not isinstance(element, Mapping):
             self.add("must be an object", pointer)
@@ -271,12 +276,7 @@ class _Checker:
         if not isinstance(element_type, str) or element_type not in KNOWN_ELEMENT_TYPES:
             self.add(f"unknown element type `{element_type}`", f"{pointer}/type")
             return
-        action_id = element.get("action_id")
-        if action_id is not None:
-            if self.string(action_id, f"{pointer}/action_id", MAX_ID) and action_id in action_ids:
-                self.add(f"duplicate action_id `{action_id}`", f"{pointer}/action_id")
-            if isinstance(action_id, str):
-                action_ids.add(action_id)
+        self._unique_id(element, "action_id", pointer, action_ids)
         if element_type == "button":
             self.text(element.get("text"), f"{pointer}/text", max_len=MAX_BUTTON_TEXT, plain_only=True)
             self.string(element.get("value"), f"{pointer}/value", MAX_BUTTON_VALUE)

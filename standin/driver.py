@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 
 import aiohttp
 
-from bot.standin.server import SlackStandin
+from standin.server import SlackStandin
 
 
 def slack_signature(body: bytes, timestamp: int, secret: str) -> str:
@@ -110,10 +110,6 @@ class SlackDriver:
             }
         payload = {
             "type": "block_actions",
-            "user": {"id": user},
-            "team": {"id": self.standin.team_id},
-            "api_app_id": self.standin.app_id,
-            "trigger_id": self.standin.issue_trigger_id(user),
             "container": container,
             "actions": [
                 {
@@ -127,9 +123,7 @@ class SlackDriver:
             "response_url": f"{self.base}/unused-response-url",
             **extra,
         }
-        return await self.post(
-            urlencode({"payload": json.dumps(payload)}).encode(), "application/x-www-form-urlencoded"
-        )
+        return await self._interact(user, payload)
 
     async def shortcut(
         self, user: str, callback_id: str, *, channel: str | None = None, ts: str | None = None
@@ -138,10 +132,6 @@ class SlackDriver:
         payload: dict[str, Any] = {
             "type": "shortcut",
             "callback_id": callback_id,
-            "user": {"id": user},
-            "team": {"id": self.standin.team_id},
-            "api_app_id": self.standin.app_id,
-            "trigger_id": self.standin.issue_trigger_id(user),
             "action_ts": str(time.time()),
         }
         if channel is not None and ts is not None:
@@ -154,9 +144,7 @@ class SlackDriver:
                 "message": {"ts": ts, "text": message.text, "user": message.user},
                 "response_url": f"{self.base}/unused-response-url",
             }
-        return await self.post(
-            urlencode({"payload": json.dumps(payload)}).encode(), "application/x-www-form-urlencoded"
-        )
+        return await self._interact(user, payload)
 
     async def submit(self, user: str, values: dict[str, dict[str, Any]]) -> Posted:
         """Submit the modal on top of `user`'s stack. `values` maps block_id to the element's state."""
@@ -166,10 +154,6 @@ class SlackDriver:
         state = {block: {block: value} for block, value in values.items()}
         payload = {
             "type": "view_submission",
-            "user": {"id": user},
-            "team": {"id": self.standin.team_id},
-            "api_app_id": self.standin.app_id,
-            "trigger_id": self.standin.issue_trigger_id(user),
             "view": {
                 "id": view.id,
                 "type": "modal",
@@ -180,9 +164,20 @@ class SlackDriver:
                 "blocks": view.blocks,
             },
         }
-        return await self.post(
-            urlencode({"payload": json.dumps(payload)}).encode(), "application/x-www-form-urlencoded"
-        )
+        return await self._interact(user, payload)
+
+    async def _interact(self, user: str, payload: dict[str, Any]) -> Posted:
+        """Post an interaction payload from `user` the way Slack does: form-encoded, naming the team
+        and the app, with a fresh trigger id that views.open and views.push accept once."""
+        interaction = {
+            **payload,
+            "user": {"id": user},
+            "team": {"id": self.standin.team_id},
+            "api_app_id": self.standin.app_id,
+            "trigger_id": self.standin.issue_trigger_id(user),
+        }
+        form = {"payload": json.dumps(interaction)}
+        return await self.post(urlencode(form).encode(), "application/x-www-form-urlencoded")
 
     async def event(self, event: dict[str, Any]) -> Posted:
         envelope = {

@@ -1,0 +1,112 @@
+"""Failures to inject into the Slack stand-in: rate limits, server errors, timeouts, failing users."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Final, Literal, get_args
+
+from standin.model import UserFault
+
+__all__ = ["ANY_METHOD", "CallFault", "Faults"]
+
+ANY_METHOD: Final = "*"
+"""Pass as the method of a call fault to make it match every method."""
+
+
+@dataclass(slots=True, kw_only=True)
+class CallFault:
+    """A pending call fault: how the next ``remaining`` matching calls are answered."""
+
+    kind: Literal["ratelimited", "server_error", "timeout"]
+    method: str
+    remaining: int
+    retry_after: int = 0
+    status: int = 500
+    delay: float = 0.0
+    processed: bool = False
+
+
+class Faults:
+    """Failures to inject into the stand-in.
+
+    Call faults (``rate_limit``, ``server_error``, ``timeout``) apply to the next ``times`` calls of
+    ``method`` (or of any method with ``ANY_METHOD``) and then disappear. They are consumed in the
+    order they were added: a call takes the oldest pending fault that matches it, so
+    ``rate_limit("chat.postMessage"); server_error("chat.postMessage")`` makes the first post
+    answer 429 and the second 500. A call fault applies after authentication succeeded.
+
+    User faults (``user_error``) stay until cleared and make every post to that user (chat.postMessage
+    to their id or DM, chat.postEphemeral to them, conversations.open with them) fail with the code.
+    """
+
+    def __init__(self, methods: Iterable[str]) -> None:
+        self._methods = frozenset(methods)
+        self._calls: list[CallFault] = []
+        self._users: dict[str, UserFault] = {}
+
+    def rate_limit(self, method: str, *, times: int = 1, retry_after: int = 1) -> None:
+        """Answer HTTP 429 ``{"ok": false, "error": "ratelimited"}`` with ``Retry-After: retry_after``."""
+        if retry_after < 0:
+            raise ValueError(f"retry_after must be >= 0 seconds, got {retry_after}")
+        self._add(CallFault(kind="ratelimited", method=method, remaining=times, retry_after=retry_after))
+
+    def server_error(self, method: str, *, times: int = 1, status: int = 500) -> None:
+        """Answer HTTP ``status`` (5xx) without carrying the call out."""
+        if not 500 <= status <= 599:
+            raise ValueError(f"status must be a 5xx code, got {status}")
+        self._add(CallFault(kind="server_error", method=method, remaining=times, status=status))
+
+    def timeout(self, method: str, *, times: int = 1, delay: float = 5.0, processed: bool = False) -> None:
+        """Hold the answer for ``delay`` seconds (an ``asyncio.sleep``, so client timeouts trip).
+
+        With ``processed=False`` the call is carried out after the delay, and only if the client is
+        still waiting: a client that timed out changed nothing. With ``processed=True`` the call is
+        carried out at once and only the answer is late: the ambiguous case where Slack posted the
+        message but the client never learnt its ``ts``, which a sender must de-duplicate.
+        Stopping the stand-in cuts the delay short.
+        """
+        if delay <= 0:
+            raise ValueError(f"delay must be > 0 seconds, got {delay}")
+        self._add(CallFault(kind="timeout", method=method, remaining=times, delay=delay, processed=processed))
+
+    def user_error(self, user_id: str, error: UserFault) -> None:
+        """Make every post to ``user_id`` fail with ``error`` until ``clear_user_error``/``clear``."""
+        if error not in get_args(UserFault):
+            raise ValueError(f"unsupported user error {error!r}; expected one of {get_args(UserFault)}")
+        self._users[user_id] = error
+
+    def clear_user_error(self, user_id: str) -> None:
+        """Let posts to ``user_id`` succeed again."""
+        self._users.pop(user_id, None)
+
+    def clear(self) -> None:
+        """Drop every pending call fault and user fault."""
+        self._calls.clear()
+        self._users.clear()
+
+    @property
+    def pending(self) -> int:
+        """How many faulty answers are still queued (a fault with ``times=3`` counts 3)."""
+        return sum(fault.remaining for fault in self._calls)
+
+    def _add(self, fault: CallFault) -> None:
+        if fault.method != ANY_METHOD and fault.method not in self._methods:
+            raise ValueError(f"unknown Slack method {fault.method!r}")
+        if fault.remaining < 1:
+            raise ValueError(f"times must be >= 1, got {fault.remaining}")
+        self._calls.append(fault)
+
+    def take(self, method: str) -> CallFault | None:
+        """The stand-in's side: the fault the next call of ``method`` meets, used up by one, or None."""
+        for fault in self._calls:
+            if fault.method in (method, ANY_METHOD):
+                fault.remaining -= 1
+                if fault.remaining == 0:
+                    self._calls.remove(fault)
+                return fault
+        return None
+
+    def for_user(self, user_id: str) -> UserFault | None:
+        """The stand-in's side: the error every post to ``user_id`` fails with, or None."""
+        return self._users.get(user_id)
