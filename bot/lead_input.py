@@ -19,6 +19,7 @@ from routing import Lead
 
 MAX_TEXT = 1000
 MAX_EXTRA_FIELDS = 50
+MAX_SOURCE = 64  # the `leads.source` column
 
 ALIASES: dict[str, str] = {
     **dict.fromkeys(["email", "e_mail", "email_address", "work_email"], "email"),
@@ -82,7 +83,7 @@ class _LeadFields(BaseModel):
     country: Annotated[str, StringConstraints(max_length=64)] | None = None
     employees: int | None = Field(default=None, ge=0, le=10_000_000)
     industry: Text | None = None
-    source: Annotated[str, StringConstraints(max_length=64)] | None = None
+    source: str | None = None
     intent: Annotated[str, StringConstraints(max_length=64)] | None = None
     score: float | None = Field(default=None, ge=0, le=1000)
     external_id: Annotated[str, StringConstraints(max_length=200)] | None = None
@@ -94,6 +95,11 @@ class _LeadFields(BaseModel):
         if value and not _EMAIL.match(value):
             raise ValueError("not an email address")
         return value.lower() if value else value
+
+    @field_validator("source")
+    @classmethod
+    def _source(cls, value: str | None) -> str | None:
+        return None if value is None else source_name(value)
 
     @field_validator("employees", mode="before")
     @classmethod
@@ -114,9 +120,28 @@ class _LeadFields(BaseModel):
     @field_validator("created_at")
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
+        try:
+            value.astimezone(UTC)  # storage keeps UTC: 9999-12-31T23:00-05:00 has no UTC form
+        except OverflowError:
+            raise ValueError("out of range") from None
         return value
+
+
+def source_name(value: str) -> str:
+    """A lead source as stored and matched by rules: stripped, lower-case, printable, at most 64
+    characters. Raises ValueError saying what is wrong."""
+    name = value.strip().lower()
+    if not name:
+        raise ValueError("must not be empty")
+    if len(name) > MAX_SOURCE:
+        raise ValueError(f"longer than {MAX_SOURCE} characters")
+    if not name.isprintable():
+        raise ValueError("must be printable text (no control or invisible characters)")
+    return name
 
 
 def fold_key(key: str) -> str:
@@ -124,13 +149,18 @@ def fold_key(key: str) -> str:
 
 
 def parse_lead(raw: Any, *, default_source: str = "api") -> ParsedLead:
-    """Validate one inbound lead. Raises LeadInvalid naming every bad field (by the sender's key)."""
+    """Validate one inbound lead. Raises LeadInvalid naming every bad field (by the sender's key; a bad
+    `default_source`, the `?source=` of a request, as `source`)."""
     if not isinstance(raw, Mapping):
         raise LeadInvalid([FieldProblem("(body)", "expected a JSON object of lead fields")])
     known: dict[str, Any] = {}
     sender_key: dict[str, str] = {}
     extra: dict[str, str | int | float | bool] = {}
     problems: list[FieldProblem] = []
+    try:
+        default_source = source_name(default_source)
+    except ValueError as exc:
+        problems.append(FieldProblem("source", str(exc)))
     for key, value in raw.items():
         if not isinstance(key, str):
             continue
@@ -176,7 +206,7 @@ def parse_lead(raw: Any, *, default_source: str = "api") -> ParsedLead:
         country=fields.country,
         employees=fields.employees,
         industry=fields.industry,
-        source=(fields.source or default_source).lower(),
+        source=fields.source or default_source,
         intent=fields.intent.lower() if fields.intent else None,
         score=fields.score,
         created_at=fields.created_at,

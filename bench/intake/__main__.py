@@ -110,7 +110,9 @@ async def leadrelay_path(count: int, rate: float) -> tuple[list[float], dict[str
                 clock=SystemClock(),
                 metrics=metrics,
             )
-            runner = web.AppRunner(build_web_app(service, build_bolt_app(service, "secret"), intake_token=INTAKE))
+            runner = web.AppRunner(
+                build_web_app(service, build_bolt_app(service, "secret"), signing_secret="secret", intake_token=INTAKE)
+            )
             await runner.setup()
             await web.TCPSite(runner, "127.0.0.1", 0).start()
             try:
