@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, WithJsonSchema, field_validator
 
 from routing import Lead
 
@@ -72,7 +72,7 @@ class ParsedLead:
 class _LeadFields(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    email: Text | None = None
+    email: Text | None = Field(default=None, json_schema_extra={"pattern": _EMAIL.pattern, "format": "email"})
     first_name: Text | None = None
     last_name: Text | None = None
     full_name: Text | None = None
@@ -81,12 +81,26 @@ class _LeadFields(BaseModel):
     title: Text | None = None
     phone: Annotated[str, StringConstraints(max_length=64)] | None = None
     country: Annotated[str, StringConstraints(max_length=64)] | None = None
-    employees: int | None = Field(default=None, ge=0, le=10_000_000)
+    employees: Annotated[
+        int | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 10_000_000},
+                    {"type": "string", "pattern": _SIZE.pattern, "description": "the lower bound is taken"},
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(default=None, ge=0, le=10_000_000)
     industry: Text | None = None
-    source: str | None = None
+    source: str | None = Field(default=None, json_schema_extra={"maxLength": MAX_SOURCE})
     intent: Annotated[str, StringConstraints(max_length=64)] | None = None
     score: float | None = Field(default=None, ge=0, le=1000)
-    external_id: Annotated[str, StringConstraints(max_length=200)] | None = None
+    external_id: Annotated[
+        Annotated[str, StringConstraints(max_length=200)] | None,
+        WithJsonSchema({"anyOf": [{"type": "string", "maxLength": 200}, {"type": "integer"}, {"type": "null"}]}),
+    ] = None
     created_at: datetime | None = None
 
     @field_validator("email")
@@ -142,6 +156,16 @@ def source_name(value: str) -> str:
     if not name.isprintable():
         raise ValueError("must be printable text (no control or invisible characters)")
     return name
+
+
+def field_schemas() -> dict[str, dict[str, Any]]:
+    """The JSON Schema of each field the parser understands, by its canonical name, with `x-aliases`:
+    the other names it is read from (keys are folded first, so `First Name` reads as `first_name`)."""
+    properties: dict[str, dict[str, Any]] = _LeadFields.model_json_schema()["properties"]
+    for name, schema in properties.items():
+        schema.pop("default", None)
+        schema["x-aliases"] = [alias for alias, target in ALIASES.items() if target == name and alias != name]
+    return properties
 
 
 def fold_key(key: str) -> str:

@@ -4,6 +4,7 @@ POST /slack/events   events, interactivity and slash commands (verified, then Bo
 POST /leads          intake (see bot.intake)
 GET  /healthz        the database answers and the outbox is not stuck
 GET  /metrics        Prometheus text format
+GET  /openapi.json   the OpenAPI 3.1 document of the above but Slack's (bot.openapi)
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.features import register_all
 from bot.intake import intake_handler
+from bot.openapi import openapi_document
 from bot.service import Leadrelay
 from bot.slack_events import slack_events_handler
 from bot.timers import SlaTimers
@@ -67,11 +69,15 @@ def build_web_app(
         body = generate_latest(service.metrics.registry)
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
+    async def openapi(_request: web.Request) -> web.Response:
+        return web.json_response(openapi_document())
+
     app = web.Application()
     app.router.add_post("/slack/events", slack_events_handler(bolt, signing_secret))
     app.router.add_post("/leads", intake_handler(intake_token, service.accept_lead, time.time))
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
+    app.router.add_get("/openapi.json", openapi)
 
     if run_background:
 
