@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo simulate test lint bench clean
+.PHONY: demo simulate test fuzz lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ lint: $(STAMP)
 
 test: lint
 	$(BIN)/pytest
+
+# The fuzz tests with a large budget (make test runs them with a small one).
+fuzz: $(STAMP)
+	LEADRELAY_FUZZ_EXAMPLES=1000 $(BIN)/pytest tests/fuzz
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.engine
