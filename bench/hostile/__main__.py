@@ -34,6 +34,7 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from bench.databases import ScratchPostgres
+from bench.team import inbound_team_yaml
 from bot.standin import SlackStandin
 
 TOKEN = "xoxb-bench"
@@ -175,17 +176,6 @@ async def fire(base: str, total: int, concurrency: int) -> dict[str, Counter[int
     return answers
 
 
-def config_yaml() -> str:
-    reps = "".join(f"  - {{id: rep{i}, name: Rep {i}, slack_id: UREP{i:04d}, capacity: 100000}}\n" for i in range(REPS))
-    members = ", ".join(f"rep{i}" for i in range(REPS))
-    return (
-        f"working_hours: always\nreps:\n{reps}teams:\n"
-        f"  - {{id: inbound, members: [{members}], strategy: round_robin}}\n"
-        "rules: [{name: inbound, route: {team: inbound}}]\n"
-        "sla: [{name: standard, within: 1h}]\nfallback: {team: inbound}\n"
-    )
-
-
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -205,7 +195,7 @@ async def serve_and_fire(
                 for i in range(REPS):
                     standin.add_user(f"rep{i}", id=f"UREP{i:04d}")
                 config = Path(tmp) / "leadrelay.yml"
-                config.write_text(config_yaml())
+                config.write_text(inbound_team_yaml(REPS))
                 port = free_port()
                 env = {
                     **os.environ,
