@@ -42,14 +42,16 @@ REPS = 20
 
 
 @dataclass(slots=True)
-class Keys:
-    """The secrets requests are signed with: the server's own when it is started here, else `--url`'s."""
+class Options:
+    """The secrets requests are signed with (the server's own when it is started here, else `--url`'s)
+    and the pause between the writes of a body sent in pieces."""
 
     intake: str = "bench-intake-token-0123456789"
     secret: str = "bench-signing-secret"
+    gap: float = 0.001  # seconds
 
 
-KEYS = Keys()
+OPTIONS = Options()
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +59,7 @@ class Request:
     path: str
     headers: dict[str, str]
     body: bytes
-    pieces: int = 1  # writes the body is split into, 1 ms apart
+    pieces: int = 1  # writes the body is split into
     chunked: bool = False
 
 
@@ -72,20 +74,21 @@ def _lead(n: int, **more: object) -> dict[str, object]:
     return {"email": f"buyer{n}@company{n}.com", "company": f"Company {n}", "external_id": f"h{n}", **more}
 
 
-def _bearer(body: bytes, path: str = "/leads", **extra: object) -> Request:
-    return Request(path, {"Authorization": f"Bearer {KEYS.intake}", "Content-Type": "application/json"}, body, **extra)  # type: ignore[arg-type]
+def _bearer(body: bytes, path: str = "/leads", *, pieces: int = 1, chunked: bool = False) -> Request:
+    headers = {"Authorization": f"Bearer {OPTIONS.intake}", "Content-Type": "application/json"}
+    return Request(path, headers, body, pieces=pieces, chunked=chunked)
 
 
-def _signed(body: bytes, **extra: object) -> Request:
+def _signed(body: bytes, *, pieces: int = 1) -> Request:
     now = int(time.time())
-    digest = hmac.new(KEYS.intake.encode(), b"v1:%d:" % now + body, hashlib.sha256).hexdigest()
+    digest = hmac.new(OPTIONS.intake.encode(), b"v1:%d:" % now + body, hashlib.sha256).hexdigest()
     headers = {"X-Leadrelay-Timestamp": str(now), "X-Leadrelay-Signature": f"v1={digest}"}
-    return Request("/leads", {**headers, "Content-Type": "application/json"}, body, **extra)  # type: ignore[arg-type]
+    return Request("/leads", {**headers, "Content-Type": "application/json"}, body, pieces=pieces)
 
 
 def _slack(body: bytes, *, stamp: str | None = None, signed: bool = True) -> Request:
     now = str(int(time.time()))
-    digest = hmac.new(KEYS.secret.encode(), f"v0:{now}:".encode() + body, hashlib.sha256).hexdigest()
+    digest = hmac.new(OPTIONS.secret.encode(), f"v0:{now}:".encode() + body, hashlib.sha256).hexdigest()
     headers = {
         "Content-Type": "application/x-www-form-urlencoded",
         "X-Slack-Request-Timestamp": stamp if stamp is not None else now,
@@ -131,7 +134,7 @@ CASES = [
 
 
 async def send(base: str, request: Request) -> int:
-    """Write `request` on a fresh connection, its body in `pieces` writes 1 ms apart; the answer's status."""
+    """Write `request` on a fresh connection, its body in `pieces` writes `OPTIONS.gap` apart; the answer's status."""
     url = urlsplit(base)
     reader, writer = await asyncio.open_connection(url.hostname, url.port)
     try:
@@ -146,7 +149,7 @@ async def send(base: str, request: Request) -> int:
             with contextlib.suppress(ConnectionError):
                 await writer.drain()
             if request.pieces > 1:
-                await asyncio.sleep(0.001)
+                await asyncio.sleep(OPTIONS.gap)
         if request.chunked:
             writer.write(b"0\r\n\r\n")
         with contextlib.suppress(ConnectionError):
@@ -157,11 +160,11 @@ async def send(base: str, request: Request) -> int:
     return int(status_line.split()[1]) if status_line else 0
 
 
-async def fire(base: str, total: int, concurrency: int) -> dict[str, Counter[int]]:
-    """`total` requests, the cases in turn in a shuffled order, `concurrency` at a time."""
-    plan = [(CASES[i % len(CASES)], i) for i in range(total)]
+async def fire(base: str, total: int, concurrency: int, cases: list[Case]) -> dict[str, Counter[int]]:
+    """`total` requests, `cases` in turn in a shuffled order, `concurrency` at a time."""
+    plan = [(cases[i % len(cases)], i) for i in range(total)]
     random.Random(10).shuffle(plan)
-    answers: dict[str, Counter[int]] = {case.name: Counter() for case in CASES}
+    answers: dict[str, Counter[int]] = {case.name: Counter() for case in cases}
     queue = iter(plan)
 
     async def worker() -> None:
@@ -183,7 +186,7 @@ def free_port() -> int:
 
 
 async def serve_and_fire(
-    code: Path, database_url: str | None, total: int, concurrency: int
+    code: Path, database_url: str | None, total: int, concurrency: int, cases: list[Case]
 ) -> tuple[dict[str, Counter[int]], int, int]:
     """Run `leadrelay serve` from `code` against the stand-in and fire at it; (answers, tracebacks logged,
     bytes of /metrics afterwards)."""
@@ -201,8 +204,8 @@ async def serve_and_fire(
                     **os.environ,
                     "PYTHONPATH": str(code),
                     "SLACK_BOT_TOKEN": TOKEN,
-                    "SLACK_SIGNING_SECRET": KEYS.secret,
-                    "LEADRELAY_INTAKE_TOKEN": KEYS.intake,
+                    "SLACK_SIGNING_SECRET": OPTIONS.secret,
+                    "LEADRELAY_INTAKE_TOKEN": OPTIONS.intake,
                     "SLACK_API_URL": standin.url.rstrip("/") + "/",
                     "DATABASE_URL": url,
                     "LEADRELAY_CONFIG": str(config),
@@ -223,12 +226,17 @@ async def serve_and_fire(
                     base = f"http://127.0.0.1:{port}"
                     try:
                         await wait_until_up(base, server)
-                        answers = await fire(base, total, concurrency)
+                        answers = await fire(base, total, concurrency, cases)
                         async with aiohttp.ClientSession() as http, http.get(f"{base}/metrics") as response:
                             metrics_size = len(await response.read())
                     finally:
                         server.terminate()
-                        await asyncio.wait_for(server.wait(), timeout=30)
+                        try:
+                            await asyncio.wait_for(server.wait(), timeout=30)
+                        except TimeoutError:
+                            print("leadrelay serve did not stop within 30 s of SIGTERM; killed", file=sys.stderr)
+                            server.kill()
+                            await server.wait()
                 tracebacks = log.read_text(errors="replace").count("Traceback (most recent call last)")
         finally:
             if scratch:
@@ -258,11 +266,12 @@ def report(answers: dict[str, Counter[int]], where: str) -> None:
     print(f"{sent} hostile requests to {where}")
     print("by class: " + ", ".join(f"{name} {total[name]}" for name in sorted(total)))
     print(f"5xx: {total['5xx']}")
-    valid = [case for case in CASES if case.valid]
+    cases = [case for case in CASES if case.name in answers]
+    valid = [case for case in cases if case.valid]
     refused = sum(n for case in valid for status, n in answers[case.name].items() if not 200 <= status < 300)
     print(f"valid leads refused: {refused} of {sum(sum(answers[c.name].values()) for c in valid)}")
-    width = max(len(case.name) for case in CASES)
-    for case in CASES:
+    width = max(len(case.name) for case in cases)
+    for case in cases:
         counts = answers[case.name]
         shown = ", ".join(f"{status or 'none'}×{n}" for status, n in sorted(counts.items()))
         print(f"  {case.name:<{width}}  {'valid ' if case.valid else 'hostile'}  {shown}")
@@ -273,17 +282,25 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=5000)
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument("--url", help="fire at a running server instead of starting one")
-    parser.add_argument("--intake-token", default=KEYS.intake, help="with --url: the server's LEADRELAY_INTAKE_TOKEN")
-    parser.add_argument("--signing-secret", default=KEYS.secret, help="with --url: the server's SLACK_SIGNING_SECRET")
+    parser.add_argument(
+        "--intake-token", default=OPTIONS.intake, help="with --url: the server's LEADRELAY_INTAKE_TOKEN"
+    )
+    parser.add_argument(
+        "--signing-secret", default=OPTIONS.secret, help="with --url: the server's SLACK_SIGNING_SECRET"
+    )
     parser.add_argument("--code", type=Path, default=Path(__file__).resolve().parents[2], help="checkout to serve from")
     parser.add_argument("--database-url", help="a PostgreSQL server URL: run on a scratch database next to it")
+    parser.add_argument("--case", default="", help="only the cases whose name contains this text")
+    parser.add_argument("--gap", type=float, default=OPTIONS.gap, help="seconds between the pieces of a body")
     args = parser.parse_args()
-    KEYS.intake, KEYS.secret = args.intake_token, args.signing_secret
+    OPTIONS.intake, OPTIONS.secret = args.intake_token, args.signing_secret
+    OPTIONS.gap = args.gap
+    cases = [case for case in CASES if args.case in case.name]
     if args.url:
-        report(asyncio.run(fire(args.url.rstrip("/"), args.requests, args.concurrency)), args.url)
+        report(asyncio.run(fire(args.url.rstrip("/"), args.requests, args.concurrency, cases)), args.url)
         return
     answers, tracebacks, metrics_size = asyncio.run(
-        serve_and_fire(args.code.resolve(), args.database_url, args.requests, args.concurrency)
+        serve_and_fire(args.code.resolve(), args.database_url, args.requests, args.concurrency, cases)
     )
     database = "PostgreSQL" if args.database_url else "SQLite"
     report(answers, f"leadrelay serve from {args.code} on {database}")
