@@ -86,10 +86,16 @@ class Database:
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
         """A connection in a read transaction (one consistent snapshot on SQLite). Raises StorageError."""
+        connected = False
         try:
             async with self.engine.connect() as conn, conn.begin():
+                connected = True
                 yield conn
-        except (DBAPIError, OSError) as exc:
+        except DBAPIError as exc:
+            raise _translate(exc) from None
+        except OSError as exc:
+            if connected:
+                raise  # the caller's own I/O failed (a timeout is an OSError too), not the database's
             raise _translate(exc) from None
 
     async def transact(self, work: Work[_T]) -> _T:
