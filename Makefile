@@ -9,7 +9,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo simulate test test-fast lint bench clean
+.PHONY: demo simulate test test-fast fuzz lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ test: lint
 # The inner loop: lint plus every test not marked `slow` (no real processes, no long property runs).
 test-fast: lint
 	$(BIN)/pytest -m "not slow"
+
+# The fuzz tests with a large budget (make test runs them with a small one).
+fuzz: $(STAMP)
+	LEADRELAY_FUZZ_EXAMPLES=1000 $(BIN)/pytest tests/fuzz
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.engine

@@ -212,7 +212,9 @@ async def run_demo(config_path: str, *, out: TextIO, quick_sla: timedelta = time
                 clock=OffsetClock(MONDAY_10_NEW_YORK),
                 metrics=metrics,
             )
-            runner = web.AppRunner(build_web_app(service, build_bolt_app(service, SECRET), intake_token=INTAKE))
+            runner = web.AppRunner(
+                build_web_app(service, build_bolt_app(service, SECRET), signing_secret=SECRET, intake_token=INTAKE)
+            )
             await runner.setup()
             await web.TCPSite(runner, "127.0.0.1", 0).start()
             base = f"http://127.0.0.1:{runner.addresses[0][1]}"

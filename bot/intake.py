@@ -8,29 +8,41 @@ five minutes. Both are compared in constant time.
 | request                          | response                                               |
 |----------------------------------|--------------------------------------------------------|
 | no or bad credentials            | 401                                                    |
-| body over 64 KiB                 | 413                                                    |
-| not JSON                         | 400                                                    |
-| invalid fields                   | 422 naming every bad field                             |
+| body over 64 KiB                 | 413 (however it is sent; a longer one is not read)     |
+| not UTF-8, not JSON              | 400                                                    |
+| invalid fields                   | 422 naming every bad field (`?source=` as `source`)    |
 | accepted                         | 202: lead id, state, assignee, rule, reasons, due_at   |
 | repeat of (source, external_id)  | 200: the original result again                         |
+| database busy or unreachable     | 503 with Retry-After; the sender tries again later     |
+
+Nothing a sender sends reaches a parser or the database unchecked: headers are matched before they
+are converted, the body goes through `bot.request_body.load_json` (sizes, depth, numbers, text a
+store cannot hold) and then `bot.lead_input.parse_lead`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import json
+import logging
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from aiohttp import web
 
 from bot.lead_input import LeadInvalid, ParsedLead, parse_lead
+from bot.request_body import BodyRejected, load_json, read_body
+from storage.errors import StorageBusy
 
 MAX_BODY = 64 * 1024
 SIGNATURE_WINDOW = 300  # seconds
 TIMESTAMP_HEADER = "X-Leadrelay-Timestamp"
 SIGNATURE_HEADER = "X-Leadrelay-Signature"
+RETRY_AFTER = 5  # seconds a sender waits before retrying a lead the database was too busy to take
+UNIX_SECONDS = re.compile(r"[0-9]{1,12}")  # ASCII digits only: `isdigit()` also takes '²', which `int()` refuses
+
+log = logging.getLogger(__name__)
 
 IntakeResult = tuple[bool, Mapping[str, Any]]  # (created, the response document)
 Accept = Callable[[ParsedLead, Mapping[str, Any]], Awaitable[IntakeResult]]
@@ -44,16 +56,18 @@ def sign(token: str, timestamp: int, body: bytes) -> str:
 
 def _bearer_ok(header: str, token: str) -> bool:
     scheme, _, presented = header.partition(" ")
-    return scheme.lower() == "bearer" and hmac.compare_digest(presented.strip().encode(), token.encode())
+    # aiohttp keeps undecodable header bytes as surrogates: give them back as the bytes they were.
+    presented_bytes = presented.strip().encode("utf-8", "surrogateescape")
+    return scheme.lower() == "bearer" and hmac.compare_digest(presented_bytes, token.encode())
 
 
 def _signature_ok(headers: Mapping[str, str], body: bytes, token: str, now: float) -> bool:
     stamp, signature = headers.get(TIMESTAMP_HEADER, ""), headers.get(SIGNATURE_HEADER, "")
-    if not stamp.isdigit() or not signature:
+    if not UNIX_SECONDS.fullmatch(stamp) or not signature:
         return False
     if abs(now - int(stamp)) > SIGNATURE_WINDOW:
         return False
-    return hmac.compare_digest(sign(token, int(stamp), body).encode(), signature.encode())
+    return hmac.compare_digest(sign(token, int(stamp), body).encode(), signature.encode("utf-8", "surrogateescape"))
 
 
 def _problem(status: int, error: str, **extra: Any) -> web.Response:
@@ -75,24 +89,26 @@ def intake_handler(
         authorization = request.headers.get("Authorization")
         if authorization is not None and not _bearer_ok(authorization, token):
             return _unauthorized()
-        if request.content_length is not None and request.content_length > MAX_BODY:
-            return _problem(413, f"body is larger than {MAX_BODY} bytes")
-        body = await request.content.read(MAX_BODY + 1)
-        if len(body) > MAX_BODY:
+        body = await read_body(request, MAX_BODY)
+        if body is None:
             return _problem(413, f"body is larger than {MAX_BODY} bytes")
         if authorization is None and not _signature_ok(request.headers, body, token, now()):
             return _unauthorized()
         try:
-            raw = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            return _problem(400, f"body is not JSON: {exc}")
-        source = request.query.get("source", "api")
-        try:
-            parsed = parse_lead(raw, default_source=source)
+            raw = load_json(body)
+            parsed = parse_lead(raw, default_source=request.query.get("source", "api"))
+        except BodyRejected as exc:
+            return _problem(exc.status, exc.message, **({"fields": exc.fields} if exc.fields else {}))
         except LeadInvalid as exc:
             fields = [{"field": p.field, "message": p.message} for p in exc.problems]
             return _problem(422, "invalid lead: " + "; ".join(str(p) for p in exc.problems), fields=fields)
-        created, document = await accept(parsed, raw)
+        try:
+            created, document = await accept(parsed, raw)
+        except StorageBusy as exc:
+            log.warning("intake answered 503: %s", exc)  # storage's message names the failure, never a value
+            response = _problem(503, "the database is busy; try again shortly")
+            response.headers["Retry-After"] = str(RETRY_AFTER)
+            return response
         return web.json_response(document, status=202 if created else 200)
 
     return handle

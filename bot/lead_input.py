@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, WithJsonSchema, field_validator
 
 from routing import Lead
 
 MAX_TEXT = 1000
 MAX_EXTRA_FIELDS = 50
+MAX_SOURCE = 64  # the `leads.source` column
 
 ALIASES: dict[str, str] = {
     **dict.fromkeys(["email", "e_mail", "email_address", "work_email"], "email"),
@@ -71,7 +72,7 @@ class ParsedLead:
 class _LeadFields(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    email: Text | None = None
+    email: Text | None = Field(default=None, json_schema_extra={"pattern": _EMAIL.pattern, "format": "email"})
     first_name: Text | None = None
     last_name: Text | None = None
     full_name: Text | None = None
@@ -80,12 +81,26 @@ class _LeadFields(BaseModel):
     title: Text | None = None
     phone: Annotated[str, StringConstraints(max_length=64)] | None = None
     country: Annotated[str, StringConstraints(max_length=64)] | None = None
-    employees: int | None = Field(default=None, ge=0, le=10_000_000)
+    employees: Annotated[
+        int | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": 10_000_000},
+                    {"type": "string", "pattern": _SIZE.pattern, "description": "the lower bound is taken"},
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(default=None, ge=0, le=10_000_000)
     industry: Text | None = None
-    source: Annotated[str, StringConstraints(max_length=64)] | None = None
+    source: str | None = Field(default=None, json_schema_extra={"maxLength": MAX_SOURCE})
     intent: Annotated[str, StringConstraints(max_length=64)] | None = None
     score: float | None = Field(default=None, ge=0, le=1000)
-    external_id: Annotated[str, StringConstraints(max_length=200)] | None = None
+    external_id: Annotated[
+        Annotated[str, StringConstraints(max_length=200)] | None,
+        WithJsonSchema({"anyOf": [{"type": "string", "maxLength": 200}, {"type": "integer"}, {"type": "null"}]}),
+    ] = None
     created_at: datetime | None = None
 
     @field_validator("email")
@@ -94,6 +109,11 @@ class _LeadFields(BaseModel):
         if value and not _EMAIL.match(value):
             raise ValueError("not an email address")
         return value.lower() if value else value
+
+    @field_validator("source")
+    @classmethod
+    def _source(cls, value: str | None) -> str | None:
+        return None if value is None else source_name(value)
 
     @field_validator("employees", mode="before")
     @classmethod
@@ -114,9 +134,38 @@ class _LeadFields(BaseModel):
     @field_validator("created_at")
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
+        try:
+            value.astimezone(UTC)  # storage keeps UTC: 9999-12-31T23:00-05:00 has no UTC form
+        except OverflowError:
+            raise ValueError("out of range") from None
         return value
+
+
+def source_name(value: str) -> str:
+    """A lead source as stored and matched by rules: stripped, lower-case, printable, at most 64
+    characters. Raises ValueError saying what is wrong."""
+    name = value.strip().lower()
+    if not name:
+        raise ValueError("must not be empty")
+    if len(name) > MAX_SOURCE:
+        raise ValueError(f"longer than {MAX_SOURCE} characters")
+    if not name.isprintable():
+        raise ValueError("must be printable text (no control or invisible characters)")
+    return name
+
+
+def field_schemas() -> dict[str, dict[str, Any]]:
+    """The JSON Schema of each field the parser understands, by its canonical name, with `x-aliases`:
+    the other names it is read from (keys are folded first, so `First Name` reads as `first_name`)."""
+    properties: dict[str, dict[str, Any]] = _LeadFields.model_json_schema()["properties"]
+    for name, schema in properties.items():
+        schema.pop("default", None)
+        schema["x-aliases"] = [alias for alias, target in ALIASES.items() if target == name and alias != name]
+    return properties
 
 
 def fold_key(key: str) -> str:
@@ -124,13 +173,18 @@ def fold_key(key: str) -> str:
 
 
 def parse_lead(raw: Any, *, default_source: str = "api") -> ParsedLead:
-    """Validate one inbound lead. Raises LeadInvalid naming every bad field (by the sender's key)."""
+    """Validate one inbound lead. Raises LeadInvalid naming every bad field (by the sender's key; a bad
+    `default_source`, the `?source=` of a request, as `source`)."""
     if not isinstance(raw, Mapping):
         raise LeadInvalid([FieldProblem("(body)", "expected a JSON object of lead fields")])
     known: dict[str, Any] = {}
     sender_key: dict[str, str] = {}
     extra: dict[str, str | int | float | bool] = {}
     problems: list[FieldProblem] = []
+    try:
+        default_source = source_name(default_source)
+    except ValueError as exc:
+        problems.append(FieldProblem("source", str(exc)))
     for key, value in raw.items():
         if not isinstance(key, str):
             continue
@@ -176,7 +230,7 @@ def parse_lead(raw: Any, *, default_source: str = "api") -> ParsedLead:
         country=fields.country,
         employees=fields.employees,
         industry=fields.industry,
-        source=(fields.source or default_source).lower(),
+        source=fields.source or default_source,
         intent=fields.intent.lower() if fields.intent else None,
         score=fields.score,
         created_at=fields.created_at,

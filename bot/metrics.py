@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from routing import RoutingConfig
+from routing.conditions import values_named
+
+# The sources Leadrelay itself names: intake's default, Slack's New lead, `leadrelay import`.
+BUILT_IN_SOURCES = frozenset({"api", "slack", "import"})
+OTHER_SOURCE = "other"  # the label of every source the configuration does not name
+
 _FAST = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 _HUMAN = (30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 86400)
 
@@ -43,7 +50,12 @@ class Metrics:
         self.slack_call = Histogram(
             "leadrelay_slack_api_seconds", "Slack Web API call time", ["method"], buckets=_FAST, registry=r
         )
-        self.leads = Counter("leadrelay_leads", "Leads received", ["source"], registry=r)
+        self.leads = Counter(
+            "leadrelay_leads",
+            "Leads received, by source: known ones (see source_labels), else 'other'",
+            ["source"],
+            registry=r,
+        )
         self.escalations = Counter("leadrelay_escalations", "Escalation posts", ["level"], registry=r)
         self.sla_breaches = Counter("leadrelay_sla_breaches", "Offers that expired unclaimed", registry=r)
         self.claim_conflicts = Counter(
@@ -59,3 +71,12 @@ class Metrics:
         self.last_sweep = Gauge(
             "leadrelay_last_sweep_timestamp_seconds", "When the SLA sweep last completed", registry=r
         )
+
+
+def source_labels(config: RoutingConfig) -> frozenset[str]:
+    """The sources `leadrelay_leads` counts by name: the built-in ones and those the rules and SLA
+    policies match on. Any other source is counted as `OTHER_SOURCE`, so senders cannot grow the
+    label set (each label is a time series kept forever)."""
+    conditions = [rule.when for rule in config.rules] + [policy.when for policy in config.sla]
+    named = (value for condition in conditions for value in values_named(condition, "source"))
+    return BUILT_IN_SOURCES | frozenset(value for value in named if isinstance(value, str))

@@ -1,9 +1,10 @@
 """The HTTP server: one aiohttp application for Slack and everything else.
 
-POST /slack/events   events, interactivity and slash commands (Bolt; every request is verified)
+POST /slack/events   events, interactivity and slash commands (verified, then Bolt; see bot.slack_events)
 POST /leads          intake (see bot.intake)
 GET  /healthz        the database answers and the outbox is not stuck
 GET  /metrics        Prometheus text format
+GET  /openapi.json   the OpenAPI 3.1 document of the above but Slack's (bot.openapi)
 """
 
 from __future__ import annotations
@@ -17,12 +18,13 @@ from datetime import timedelta
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 
 from bot.features import register_all
 from bot.intake import intake_handler
+from bot.openapi import openapi_document
 from bot.service import Leadrelay
+from bot.slack_events import slack_events_handler
 from bot.timers import SlaTimers
 
 OUTBOX_STUCK_AFTER = timedelta(minutes=5)  # an undelivered row this old means Slack or we are in trouble
@@ -48,13 +50,10 @@ def build_bolt_app(service: Leadrelay, signing_secret: str, *, finish_before_rep
 
 
 def build_web_app(
-    service: Leadrelay, bolt: AsyncApp, *, intake_token: str, run_background: bool = True
+    service: Leadrelay, bolt: AsyncApp, *, signing_secret: str, intake_token: str, run_background: bool = True
 ) -> web.Application:
-    """The aiohttp application. With `run_background`, the outbox sender and the SLA timers run for as
-    long as the app does; tests drive both by hand instead."""
-
-    async def slack_events(request: web.Request) -> web.Response:
-        return await to_aiohttp_response(await bolt.async_dispatch(await to_bolt_request(request)))
+    """The aiohttp application; `signing_secret` is the one `bolt` was built with. With `run_background`,
+    the outbox sender and the SLA timers run for as long as the app does; tests drive both by hand instead."""
 
     async def healthz(_request: web.Request) -> web.Response:
         problems = []
@@ -70,11 +69,15 @@ def build_web_app(
         body = generate_latest(service.metrics.registry)
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
+    async def openapi(_request: web.Request) -> web.Response:
+        return web.json_response(openapi_document())
+
     app = web.Application()
-    app.router.add_post("/slack/events", slack_events)
+    app.router.add_post("/slack/events", slack_events_handler(bolt, signing_secret))
     app.router.add_post("/leads", intake_handler(intake_token, service.accept_lead, time.time))
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
+    app.router.add_get("/openapi.json", openapi)
 
     if run_background:
 

@@ -15,7 +15,7 @@ from typing import Any
 from bot.clock import Clock
 from bot.homes import HomeRefresher
 from bot.lead_input import ParsedLead
-from bot.metrics import Metrics
+from bot.metrics import OTHER_SOURCE, Metrics, source_labels
 from bot.people import People
 from bot.sender import OutboxSender
 from bot.slack import Slack
@@ -41,6 +41,7 @@ class Leadrelay:
     metrics: Metrics
     homes: HomeRefresher
     on_commit: list[Callable[[datetime | None], None]] = field(default_factory=list)
+    counted_sources: frozenset[str] = frozenset()  # sources counted by name in metrics; others as 'other'
 
     @classmethod
     def build(
@@ -81,6 +82,7 @@ class Leadrelay:
             clock=clock,
             metrics=metrics,
             homes=homes,
+            counted_sources=source_labels(config),
         )
         sender.on_recipient_gone = service.recipient_gone
         return service
@@ -120,7 +122,8 @@ class Leadrelay:
             return False, intake_document(await self.views.lead_view(intake.received.lead_id))
         if intake.handover is not None:
             self.sender.hand_over(intake.handover)
-        self.metrics.leads.labels(parsed.source).inc()
+        source = parsed.source if parsed.source in self.counted_sources else OTHER_SOURCE
+        self.metrics.leads.labels(source).inc()
         self.metrics.intake_to_assignment.observe(max(0.0, (self.clock.now() - now).total_seconds()))
         self.committed(result.offer.due_at if result.offer else None, queued=intake.handover is None)
         decision = result.decision

@@ -453,3 +453,15 @@ def implies(specific: Condition, general: Condition) -> bool:
     if general_parts is None or specific_parts is None:
         return isinstance(general, Always)
     return all(any(_test_implies(s, g) for s in specific_parts) for g in general_parts)
+
+
+def values_named(cond: Condition, field: str) -> frozenset[Any]:
+    """Every value `cond` compares `field` with for equality (`in` and plain equals), anywhere in the
+    tree, case-folded as matching compares them: the values of that field the configuration knows."""
+    if isinstance(cond, OneOf):
+        return cond.values if cond.field == field else frozenset()
+    if isinstance(cond, AllOf | AnyOf):
+        return frozenset().union(*(values_named(part, field) for part in cond.parts))
+    if isinstance(cond, Not):
+        return values_named(cond.part, field)
+    return frozenset()

@@ -86,11 +86,17 @@ class Database:
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
         """A connection in a read transaction (one consistent snapshot on SQLite). Raises StorageError."""
+        connected = False
         try:
             async with self.engine.connect() as conn, conn.begin():
+                connected = True
                 yield conn
         except DBAPIError as exc:
-            raise _translate(exc) from exc
+            raise _translate(exc) from None
+        except OSError as exc:
+            if connected:
+                raise  # the caller's own I/O failed (a timeout is an OSError too), not the database's
+            raise _translate(exc) from None
 
     async def transact(self, work: Work[_T]) -> _T:
         """Run `work(conn, locks)` in a write transaction and commit; return what it returns.
@@ -111,7 +117,9 @@ class Database:
                     locks.add(conflict.lock)
             except DBAPIError as exc:
                 if getattr(exc.orig, "sqlstate", None) not in _RETRYABLE_SQLSTATES:
-                    raise _translate(exc) from exc
+                    raise _translate(exc) from None
+            except OSError as exc:
+                raise _translate(exc) from None
         raise StorageBusy(f"gave up after {_MAX_ATTEMPTS} attempts: concurrent writers kept winning")
 
     async def close(self) -> None:
@@ -137,7 +145,7 @@ class _SqliteWriter:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._reader = engine
-        self._engine = sa_create_engine(engine.url.set(drivername="sqlite+pysqlite"))
+        self._engine = sa_create_engine(engine.url.set(drivername="sqlite+pysqlite"), hide_parameters=True)
         _sqlite_settings(self._engine)
         event.listen(self._engine, "connect", _backstop_checkpoints)
         self._lock = asyncio.Lock()
@@ -189,9 +197,15 @@ class _SqliteWriter:
         self._engine.dispose()
 
 
-def _translate(exc: DBAPIError) -> StorageError:
+def _translate(exc: DBAPIError | OSError) -> StorageError:
+    """The storage error for a driver's. Callers raise it `from None`: the driver's own exception can
+    quote the row (PostgreSQL's "DETAIL: Failing row contains (…)"), which must not reach a log."""
+    if isinstance(exc, OSError):  # the server cannot be reached (refused, reset): it may be back soon
+        return StorageBusy(f"database unreachable: {exc.strerror or type(exc).__name__}")
     if getattr(exc.orig, "sqlite_errorcode", None) in _SQLITE_BUSY:
         return StorageBusy(f"SQLite stayed locked by another process: {exc.orig}")
+    if exc.connection_invalidated:
+        return StorageBusy(f"database connection lost: {type(exc.orig).__name__}")
     return StorageError(f"database error: {exc.orig}")
 
 
@@ -200,11 +214,13 @@ def create_engine(url: str) -> AsyncEngine:
 
     A file database keeps SQLAlchemy's default queue pool: never StaticPool (concurrent sessions on one
     shared connection lose rows) nor NullPool (a new connection and PRAGMAs for every transaction).
+    Statement parameters are kept out of error messages and logs (`hide_parameters`): they are leads'
+    emails and payloads.
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:"):
         raise StorageError("use a SQLite file: a :memory: database cannot be shared by connections")
-    engine = create_async_engine(url)
+    engine = create_async_engine(url, hide_parameters=True)
     if engine.dialect.name == "sqlite":
         _sqlite_settings(engine.sync_engine)
     return engine
@@ -252,7 +268,7 @@ async def connect(url: str = DEFAULT_URL, *, migrate: bool | None = None) -> Dat
         await _check_schema(engine)
     except DBAPIError as exc:
         await engine.dispose()
-        raise _translate(exc) from exc
+        raise _translate(exc) from None
     except BaseException:
         await engine.dispose()
         raise
@@ -268,7 +284,7 @@ async def upgrade(url: str) -> None:
     try:
         await _migrate(engine)
     except DBAPIError as exc:
-        raise _translate(exc) from exc
+        raise _translate(exc) from None
     finally:
         await engine.dispose()
 

@@ -110,22 +110,29 @@ class Stack:
 
 @asynccontextmanager
 async def running_stack(
-    tmp_path: Path, *, config_yaml: str = CONFIG_YAML, client_timeout: float = CLIENT_TIMEOUT
+    tmp_path: Path,
+    *,
+    config_yaml: str = CONFIG_YAML,
+    client_timeout: float = CLIENT_TIMEOUT,
+    database_url: str | None = None,
 ) -> AsyncIterator[Stack]:
+    """The stack on `database_url` (default: a SQLite file in `tmp_path`)."""
     async with SlackStandin(tokens={BOT_TOKEN}) as standin:
         for person, (slack_id, tz) in PEOPLE.items():
             standin.add_user(person, id=slack_id, real_name=person.title(), tz=tz, email=f"{person}@example.com")
         standin.add_user("stranger", id=STRANGER)
         channel = standin.add_channel("sales-escalations", members=[PEOPLE["maria"][0]])
         config = parse_config(config_yaml.replace("SALES_CHANNEL", channel))
-        db = await connect(f"sqlite+aiosqlite:///{tmp_path / 'leadrelay.db'}")
+        db = await connect(database_url or f"sqlite+aiosqlite:///{tmp_path / 'leadrelay.db'}")
         clock = ManualClock(MONDAY_10_NY)
         metrics = Metrics()
         slack = Slack(make_client(BOT_TOKEN, standin.url, timeout=client_timeout), metrics)
         service = Leadrelay.build(config=config, db=db, slack=slack, clock=clock, metrics=metrics)
         service.sender.channel_gap = timedelta(0)  # pacing is real time; the process tests cover it
         bolt = build_bolt_app(service, SIGNING_SECRET, finish_before_reply=True)
-        app = build_web_app(service, bolt, intake_token=INTAKE_TOKEN, run_background=False)
+        app = build_web_app(
+            service, bolt, signing_secret=SIGNING_SECRET, intake_token=INTAKE_TOKEN, run_background=False
+        )
         runner = web.AppRunner(app)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
