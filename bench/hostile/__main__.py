@@ -32,10 +32,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import aiohttp
-from bot.standin import SlackStandin
 
 from bench.databases import ScratchPostgres
 from bench.team import inbound_team_yaml
+from standin import SlackStandin
 
 TOKEN = "xoxb-bench"
 REPS = 20
