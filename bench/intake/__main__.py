@@ -22,6 +22,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from bench.team import inbound_team_yaml
 from bot.clock import SystemClock
 from bot.metrics import Metrics
 from bot.server import build_bolt_app, build_web_app
@@ -33,17 +34,6 @@ from storage.db import connect
 
 TOKEN, INTAKE = "xoxb-bench", "bench-intake-token-0123456789"
 REPS = 100  # at 50 leads/s each rep gets one every two seconds, inside Slack's ~1 message/s per channel
-
-
-def config_yaml() -> str:
-    reps = "".join(f"  - {{id: rep{i}, name: Rep {i}, slack_id: UREP{i:04d}, capacity: 100000}}\n" for i in range(REPS))
-    members = ", ".join(f"rep{i}" for i in range(REPS))
-    return (
-        f"working_hours: always\nreps:\n{reps}teams:\n"
-        f"  - {{id: inbound, members: [{members}], strategy: round_robin}}\n"
-        "rules: [{name: inbound, route: {team: inbound}}]\n"
-        "sla: [{name: standard, within: 1h}]\nfallback: {team: inbound}\n"
-    )
 
 
 def lead(i: int) -> dict[str, Any]:
@@ -96,7 +86,7 @@ def summary(samples: list[float]) -> tuple[float, float]:
 
 
 async def leadrelay_path(count: int, rate: float) -> tuple[list[float], dict[str, Any]]:
-    config = parse_config(config_yaml())
+    config = parse_config(inbound_team_yaml(REPS))
     with tempfile.TemporaryDirectory() as tmp:
         async with SlackStandin(tokens={TOKEN}) as standin:
             for rep in config.reps.values():
