@@ -16,27 +16,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import aiohttp
-from aiohttp import web
 
-from bench.team import inbound_team_yaml
-from bot.clock import SystemClock
-from bot.metrics import Metrics
-from bot.server import build_bolt_app, build_web_app
-from bot.service import Leadrelay
-from bot.slack import Slack, make_client
+from bench.serving import INTAKE, TOKEN, serving
 from bot.standin import ANY_METHOD, SlackStandin
-from routing import parse_config
-from storage.db import connect
 
-TOKEN, INTAKE = "xoxb-bench", "bench-intake-token-0123456789"
 ARRIVALS = 5.0  # seconds at the start of the outage over which the leads arrive
 HANG = 15.0  # seconds a hanging call holds its answer: past the client's 10-second timeout
 FAULTY_ANSWERS = 20_000  # queued faults: more calls than any sender makes in the outage
@@ -76,31 +65,12 @@ async def watch_health(http: aiohttp.ClientSession, base: str, since: float, sto
 
 
 async def run_once(leads: int, outage: float) -> Result:
-    config = parse_config(inbound_team_yaml(leads))
-    with tempfile.TemporaryDirectory() as tmp:
-        async with SlackStandin(tokens={TOKEN}) as standin:
-            for rep in config.reps.values():
-                standin.add_user(rep.id, id=rep.slack_id)
-            db = await connect(f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}")
-            metrics = Metrics()
-            service = Leadrelay.build(
-                config=config,
-                db=db,
-                slack=Slack(make_client(TOKEN, standin.url), metrics),
-                clock=SystemClock(),
-                metrics=metrics,
-            )
-            runner = web.AppRunner(build_web_app(service, build_bolt_app(service, "secret"), intake_token=INTAKE))
-            await runner.setup()
-            await web.TCPSite(runner, "127.0.0.1", 0).start()
-            base = f"http://127.0.0.1:{runner.addresses[0][1]}"
-            try:
-                async with aiohttp.ClientSession() as http:
-                    return await _measure(http, base, standin, leads, outage)
-            finally:
-                await runner.cleanup()
-                await service.slack.close()
-                await db.close()
+    async with (
+        SlackStandin(tokens={TOKEN}) as standin,
+        serving(leads, standin) as base,
+        aiohttp.ClientSession() as http,
+    ):
+        return await _measure(http, base, standin, leads, outage)
 
 
 async def _measure(http: aiohttp.ClientSession, base: str, standin: SlackStandin, leads: int, outage: float) -> Result:
