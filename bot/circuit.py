@@ -72,6 +72,11 @@ class SlackCircuit:
         was_open, self._outage, self._probe_at = self._outage is not None, None, None
         return was_open
 
+    @property
+    def probe_at(self) -> datetime | None:
+        """When to probe next; None while the circuit is closed."""
+        return self._probe_at
+
     def probe_due(self, now: datetime) -> bool:
         """Whether the circuit is open and it is time to ask Slack whether it is back."""
         return self._probe_at is not None and now >= self._probe_at

@@ -82,6 +82,7 @@ class OutboxSender:
         self.sweeping = False  # set by the SLA timers while they write: see `_claim`
         self.posts_on_commit = True  # False offline, where nobody posts: rows wait for `serve`
         self._in_flight: set[asyncio.Task[None]] = set()
+        self._refill = False  # the loop filled every slot: wake it when half are free again
         self.circuit = SlackCircuit()
         self._backing_off: dict[int, datetime] = {}  # row id: the retry time a transient failure gave it
 
@@ -104,10 +105,14 @@ class OutboxSender:
         """Deliver forever: on every wake-up, and at least every `idle` seconds for retries that fall due.
 
         Each row goes out in a task of its own, so one slow call (a Slack timeout, a channel's pacing)
-        holds up only its own target's later rows; at most BATCH are in flight at once."""
+        holds up only its own target's later rows; at most BATCH are in flight at once, and a backlog
+        larger than that is claimed again as soon as half of them are done."""
         while True:
+            timeout = idle
+            if (probe_at := self.circuit.probe_at) is not None:  # Slack is out: wake for the next probe
+                timeout = min(idle, max(0.0, (probe_at - self.clock.now()).total_seconds()))
             with contextlib.suppress(TimeoutError):  # idle: look again for retries that fell due
-                await asyncio.wait_for(self._wake.wait(), timeout=idle)
+                await asyncio.wait_for(self._wake.wait(), timeout=timeout)
             self._wake.clear()
             try:
                 while (room := BATCH - len(self._in_flight)) > 0:
@@ -116,6 +121,8 @@ class OutboxSender:
                         self._start(item)
                     if len(items) < room:
                         break
+                else:  # every slot taken and more may be due (a backlog): claim again once half are free
+                    self._refill = True
             except Exception:  # the loop must outlive any one bad claim; rows stay pending
                 log.exception("outbox delivery failed; retrying")
 
@@ -191,6 +198,9 @@ class OutboxSender:
 
     def _delivered(self, task: asyncio.Task[None]) -> None:
         self._in_flight.discard(task)
+        if self._refill and len(self._in_flight) <= BATCH // 2:  # a backlog drains at Slack's pace, not idle's
+            self._refill = False
+            self.wake()
         if not task.cancelled() and task.exception() is not None:  # the row stays leased: redelivered later
             log.error("outbox row delivery failed; retrying after its lease", exc_info=task.exception())
 
