@@ -18,7 +18,7 @@ CAPACITY_USAGE = (
     "until `/capacity resume`; managers: `/capacity @rep 8`."
 )
 MAX_CAPACITY = 200
-MAX_PTO_DAYS = 366
+MAX_PTO_DAYS = 366  # the longest window, and how far ahead its last day may be
 
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 
@@ -78,13 +78,23 @@ def parse_pto(text: str, today: date) -> PtoRequest:
         first, last = _day(words[0], today), _day(words[1], today)
     else:
         raise UsageError(PTO_USAGE)
-    if last < first:
-        raise UsageError(f"The last day ({last}) is before the first ({first}). {PTO_USAGE}")
-    if last < today:
-        raise UsageError(f"{last} is already past. {PTO_USAGE}")
-    if (last - first).days >= MAX_PTO_DAYS:
-        raise UsageError(f"That is more than a year; set at most {MAX_PTO_DAYS} days at a time.")
+    try:
+        check_pto_days(first, last, today)
+    except UsageError as problem:
+        raise UsageError(f"{problem} {PTO_USAGE}") from None
     return PtoRequest(target, first_day=first, last_day=last)
+
+
+def check_pto_days(first: date, last: date, today: date) -> None:
+    """The one rule for a PTO window, typed or picked: `last` on or after `first`, not past, at most
+    `MAX_PTO_DAYS` long and ending within `MAX_PTO_DAYS` of `today` (the rep's local date). Raises
+    UsageError saying what is wrong, in a sentence short enough for a modal field."""
+    if last < first:
+        raise UsageError(f"The last day ({last}) is before the first ({first}).")
+    if last < today:
+        raise UsageError(f"{last} is already past.")
+    if (last - first).days >= MAX_PTO_DAYS or (last - today).days >= MAX_PTO_DAYS:
+        raise UsageError(f"PTO is set at most a year ahead, {MAX_PTO_DAYS} days at a time.")
 
 
 def parse_capacity(text: str) -> CapacityRequest:
@@ -94,9 +104,19 @@ def parse_capacity(text: str) -> CapacityRequest:
         return CapacityRequest(target, None)
     if len(words) == 1 and words[0].lower() in ("pause", "resume"):
         return CapacityRequest(target, None, paused=words[0].lower() == "pause")
-    if len(words) != 1 or not words[0].isdigit():
+    if len(words) != 1:
         raise UsageError(CAPACITY_USAGE)
-    value = int(words[0])
-    if value > MAX_CAPACITY:
-        raise UsageError(f"{value} is more than {MAX_CAPACITY} open leads; pick a smaller number. {CAPACITY_USAGE}")
-    return CapacityRequest(target, value)
+    try:
+        return CapacityRequest(target, capacity_value(words[0]))
+    except UsageError as problem:
+        raise UsageError(f"{problem} {CAPACITY_USAGE}") from None
+
+
+def capacity_value(text: str) -> int:
+    """The one rule for a capacity, typed or entered in the modal: ASCII digits, 0 to `MAX_CAPACITY`.
+    Raises UsageError saying what is wrong."""
+    if not (text.isascii() and text.isdigit()):
+        raise UsageError("A capacity is a whole number, like 8.")
+    if len(text) > len(str(MAX_CAPACITY)) or int(text) > MAX_CAPACITY:
+        raise UsageError(f"At most {MAX_CAPACITY} open leads; pick a smaller number.")
+    return int(text)

@@ -1,11 +1,27 @@
 """Every Slack identifier Leadrelay uses, in one place, so a button can never drift from its listener.
 
-Buttons carry the id of what they act on in `value` (an offer id or a lead id, as a string).
+Buttons carry the id of what they act on in `value` (an offer id or a lead id, as a string), and modals
+in `private_metadata`; `parse_id` is the one place such a string becomes a number.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
+
+MAX_ID = 2**63 - 1  # the largest integer a database id column holds (SQLite and PostgreSQL BIGINT)
+_MAX_ID_DIGITS = len(str(MAX_ID))
+
+
+def parse_id(value: object) -> int | None:
+    """The offer or lead id `value` carries: ASCII digits naming 1 to `MAX_ID`; None for anything else
+    (not a string, empty, `²`, a sign, spaces, 25 digits). Never raises: a stale or forged payload is
+    answered, not parsed into an overflow."""
+    if not isinstance(value, str) or not 0 < len(value) <= _MAX_ID_DIGITS:
+        return None
+    if not (value.isascii() and value.isdigit()):
+        return None
+    number = int(value)
+    return number if 0 < number <= MAX_ID else None
 
 
 class Action(StrEnum):

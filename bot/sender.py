@@ -12,6 +12,12 @@ and the loop delivers it like any other row.
 
 Posts to one channel are paced to Slack's ~1 message per second. The outbox hands out at most one row
 per target at a time, so delivery order per rep and per channel is the order of the transitions.
+
+An outage is a circuit (`bot.circuit`): once Slack fails transiently across messages the sender stops
+sending (rows it is handed go back to the outbox untried), `/healthz` names the outage, and a cheap
+`auth.test` probes every second. When Slack answers again, every row still waiting out a backoff from
+the outage is made due at once, so the backlog drains at the rate Slack and channel pacing allow rather
+than row by row. A 429's `Retry-After` still holds for the row it was given to.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.circuit import SlackCircuit
 from bot.clock import Clock
 from bot.kinds import DIGESTIBLE, KINDS, Landed, NotDeliverable
 from bot.metrics import Metrics
@@ -45,6 +52,7 @@ BACKOFF_BASE, BACKOFF_CAP = 2.0, 300.0  # seconds
 DEDUP_EVENT = "leadrelay_outbox"  # metadata event_type stamped on every post
 DIGEST_AT = 5  # pending posts to one channel that become one digest rather than a stream
 RECENT_HISTORY = 100  # messages searched for an earlier attempt's post: a retry follows it within minutes
+PROBE_TIMEOUT = 2.0  # seconds: a probe that hangs is a failed probe, not a stalled sender
 
 RecipientGoneHandler = Callable[[OutboxItem, str], Awaitable[None]]
 DeliveredHandler = Callable[[OutboxItem, LeadView | None], None]
@@ -74,6 +82,9 @@ class OutboxSender:
         self.sweeping = False  # set by the SLA timers while they write: see `_claim`
         self.posts_on_commit = True  # False offline, where nobody posts: rows wait for `serve`
         self._in_flight: set[asyncio.Task[None]] = set()
+        self._refill = False  # the loop filled every slot: wake it when half are free again
+        self.circuit = SlackCircuit()
+        self._backing_off: dict[int, datetime] = {}  # row id: the retry time a transient failure gave it
 
     @property
     def handover_lease(self) -> timedelta | None:
@@ -94,10 +105,14 @@ class OutboxSender:
         """Deliver forever: on every wake-up, and at least every `idle` seconds for retries that fall due.
 
         Each row goes out in a task of its own, so one slow call (a Slack timeout, a channel's pacing)
-        holds up only its own target's later rows; at most BATCH are in flight at once."""
+        holds up only its own target's later rows; at most BATCH are in flight at once, and a backlog
+        larger than that is claimed again as soon as half of them are done."""
         while True:
+            timeout = idle
+            if (probe_at := self.circuit.probe_at) is not None:  # Slack is out: wake for the next probe
+                timeout = min(idle, max(0.0, (probe_at - self.clock.now()).total_seconds()))
             with contextlib.suppress(TimeoutError):  # idle: look again for retries that fell due
-                await asyncio.wait_for(self._wake.wait(), timeout=idle)
+                await asyncio.wait_for(self._wake.wait(), timeout=timeout)
             self._wake.clear()
             try:
                 while (room := BATCH - len(self._in_flight)) > 0:
@@ -106,6 +121,8 @@ class OutboxSender:
                         self._start(item)
                     if len(items) < room:
                         break
+                else:  # every slot taken and more may be due (a backlog): claim again once half are free
+                    self._refill = True
             except Exception:  # the loop must outlive any one bad claim; rows stay pending
                 log.exception("outbox delivery failed; retrying")
 
@@ -132,7 +149,47 @@ class OutboxSender:
             # An SLA sweep is writing: claim nothing until it is done (it wakes us), so its channel posts
             # go out together as one digest. Holding claimed rows instead would count attempts.
             return []
+        if not await self._slack_is_up():
+            return []
         return await self.outbox.claim(self.clock.now(), limit=limit, lease=LEASE)
+
+    async def _slack_is_up(self) -> bool:
+        """Whether to send: the circuit is closed, or a probe that is due finds Slack back (which closes it
+        and resumes the backlog)."""
+        if self.circuit.outage is None:
+            return True
+        now = self.clock.now()
+        if not self.circuit.probe_due(now):
+            return False
+        try:
+            await asyncio.wait_for(self.slack.call("auth.test"), PROBE_TIMEOUT)
+        except RateLimited as exc:
+            self.circuit.probe_failed(now, str(exc), retry_after=timedelta(seconds=exc.retry_after))
+            return False
+        except (SlackUnavailable, TimeoutError) as exc:
+            self.circuit.probe_failed(now, str(exc) or "auth.test: timeout")
+            return False
+        except SlackProblem:
+            pass  # Slack answered, if with an error of its own: it is up
+        await self._answered()
+        return True
+
+    async def _answered(self) -> None:
+        """Slack answered a call. If that ends an outage, every row waiting out a backoff from it is due now."""
+        if not self.circuit.answered():
+            return
+        waiting, self._backing_off = self._backing_off, {}
+        resumed = await self.outbox.resume(waiting, now=self.clock.now())
+        log.warning("Slack is answering again; %d waiting message(s) resume now", resumed)
+        self.wake()
+
+    async def _failed(self, item: OutboxItem, exc: SlackProblem, retry_at: datetime) -> None:
+        """Record a transient failure of `item`'s delivery: retry it at `retry_at`, and tell the circuit."""
+        await self.outbox.mark_retry(item.id, error=str(exc), at=retry_at)
+        if not isinstance(exc, RateLimited):  # Retry-After holds for its row even after an outage ends
+            self._backing_off[item.id] = retry_at
+        if self.circuit.failed(self.clock.now(), str(exc), message=item.id):
+            log.warning("Slack is failing across messages (%s); holding delivery and probing", exc)
 
     def _start(self, item: OutboxItem, view: LeadView | None = None) -> None:
         task = asyncio.create_task(self.deliver(item, view), name=f"outbox-{item.id}")
@@ -141,12 +198,20 @@ class OutboxSender:
 
     def _delivered(self, task: asyncio.Task[None]) -> None:
         self._in_flight.discard(task)
+        if self._refill and len(self._in_flight) <= BATCH // 2:  # a backlog drains at Slack's pace, not idle's
+            self._refill = False
+            self.wake()
         if not task.cancelled() and task.exception() is not None:  # the row stays leased: redelivered later
             log.error("outbox row delivery failed; retrying after its lease", exc_info=task.exception())
 
     async def deliver(self, item: OutboxItem, view: LeadView | None = None) -> None:
-        """Deliver one leased row and record the outcome. `view`: the lead, if the caller has it at hand."""
+        """Deliver one leased row and record the outcome. `view`: the lead, if the caller has it at hand.
+        While Slack is out (the circuit is open) the row goes back to the outbox untried."""
         now = self.clock.now()
+        if self.circuit.outage is not None:
+            await self.outbox.release(item.id, at=now)
+            return
+        self._backing_off.pop(item.id, None)  # leased again: the backoff it waited out is over
         digested: list[OutboxItem] = []
         try:
             digested = await self._backlog(item, now)
@@ -157,12 +222,13 @@ class OutboxSender:
                     view = await self.views.lead_view(item.lead_id)
                 channel, ts = await self._send(item, now, view)
         except RateLimited as exc:
-            await self.outbox.mark_retry(item.id, error=str(exc), at=now + timedelta(seconds=exc.retry_after))
+            await self._failed(item, exc, now + timedelta(seconds=exc.retry_after))
         except SlackUnavailable as exc:
             delay = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** max(0, item.attempts - 1))
-            at = now + timedelta(seconds=delay * random.uniform(0.5, 1.0))  # jitter spreads replicas apart
-            await self.outbox.mark_retry(item.id, error=str(exc), at=at)
+            # jitter spreads replicas apart; the circuit makes the row due again as soon as Slack is back
+            await self._failed(item, exc, now + timedelta(seconds=delay * random.uniform(0.5, 1.0)))
         except RecipientGone as exc:
+            await self._answered()
             await self._unblock(self.outbox.mark_failed(item.id, error=str(exc), now=now))
             if self.on_recipient_gone is not None:
                 await self.on_recipient_gone(item, exc.code)
@@ -170,8 +236,10 @@ class OutboxSender:
                 log.warning("outbox row %s: recipient %s is gone (%s)", item.id, item.target, exc.code)
         except SlackRejected as exc:
             log.error("outbox row %s (%s) rejected by Slack: %s", item.id, item.kind, exc)
+            await self._answered()
             await self._unblock(self.outbox.mark_failed(item.id, error=str(exc), now=now))
         else:
+            await self._answered()
             sent_at = self.clock.now()
             if digested:
                 await self.outbox.mark_digested([row.id for row in digested], channel=channel, ts=ts, now=sent_at)

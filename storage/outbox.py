@@ -10,7 +10,7 @@ DM's update never overtakes the DM and a channel thread reads in order.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -160,6 +160,31 @@ class Outbox:
         Does nothing to a row already sent. Raises OutboxItemNotFound.
         """
         await self._finish(item_id, next_attempt_at=at, last_error=error)
+
+    async def release(self, item_id: int, *, at: datetime) -> None:
+        """Hand a leased row back untried (the sender is holding delivery): due at `at`, and the lease
+        not counted as an attempt, so its next attempt is its first again. Does nothing to a row
+        already sent. Raises OutboxItemNotFound."""
+        await self._finish(item_id, next_attempt_at=at, attempts=outbox.c.attempts - 1)
+
+    async def resume(self, waiting: Mapping[int, datetime], *, now: datetime) -> int:
+        """Make due at `now` each row of `waiting` (row id: the retry time its sender set) that still
+        waits for exactly that time: after an outage the backlog goes out at once rather than each row
+        waiting out its own backoff. A row leased, sent or rescheduled since is left alone, so nothing
+        is handed out twice. Returns how many rows were made due. One transaction."""
+
+        def work(conn: Connection, _locks: frozenset[str]) -> int:
+            if not waiting:
+                return 0
+            stmt = (
+                update(outbox)
+                .where(outbox.c.id == bindparam("row"), outbox.c.next_attempt_at == bindparam("waits_until"), *_PENDING)
+                .values(next_attempt_at=now)
+                .returning(outbox.c.id)
+            )
+            return sum(len(conn.execute(stmt, {"row": row, "waits_until": at}).all()) for row, at in waiting.items())
+
+        return await self.db.transact(work)
 
     async def mark_failed(self, item_id: int, *, error: str, now: datetime) -> bool:
         """Give up on the row (a permanent error): it is no longer pending and no longer blocks its

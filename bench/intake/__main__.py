@@ -13,26 +13,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 from aiohttp import web
 
-from bench.team import inbound_team_yaml
-from bot.clock import SystemClock
+from bench.serving import INTAKE, TOKEN, serving
 from bot.metrics import Metrics
-from bot.server import build_bolt_app, build_web_app
-from bot.service import Leadrelay
 from bot.slack import Slack, make_client
-from routing import parse_config
 from standin import SlackStandin
-from storage.db import connect
 
-TOKEN, INTAKE = "xoxb-bench", "bench-intake-token-0123456789"
 REPS = 100  # at 50 leads/s each rep gets one every two seconds, inside Slack's ~1 message/s per channel
 
 
@@ -86,33 +78,9 @@ def summary(samples: list[float]) -> tuple[float, float]:
 
 
 async def leadrelay_path(count: int, rate: float) -> tuple[list[float], dict[str, Any]]:
-    config = parse_config(inbound_team_yaml(REPS))
-    with tempfile.TemporaryDirectory() as tmp:
-        async with SlackStandin(tokens={TOKEN}) as standin:
-            for rep in config.reps.values():
-                standin.add_user(rep.id, id=rep.slack_id)
-            db = await connect(f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}")
-            metrics = Metrics()
-            service = Leadrelay.build(
-                config=config,
-                db=db,
-                slack=Slack(make_client(TOKEN, standin.url), metrics),
-                clock=SystemClock(),
-                metrics=metrics,
-            )
-            runner = web.AppRunner(
-                build_web_app(service, build_bolt_app(service, "secret"), signing_secret="secret", intake_token=INTAKE)
-            )
-            await runner.setup()
-            await web.TCPSite(runner, "127.0.0.1", 0).start()
-            try:
-                latencies = await measure(f"http://127.0.0.1:{runner.addresses[0][1]}", standin, count, rate)
-                sample = standin.calls_to("chat.postMessage")[0].args
-            finally:
-                await runner.cleanup()
-                await service.slack.close()
-                await db.close()
-            return latencies, sample
+    async with SlackStandin(tokens={TOKEN}) as standin, serving(REPS, standin) as base:
+        latencies = await measure(base, standin, count, rate)
+        return latencies, standin.calls_to("chat.postMessage")[0].args
 
 
 async def floor_path(count: int, rate: float, message: dict[str, Any]) -> list[float]:

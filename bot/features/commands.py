@@ -11,8 +11,16 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot.command_args import CapacityRequest, PtoRequest, UsageError, parse_capacity, parse_pto
-from bot.features.common import STRANGER, picked_date, rep_of_modal, tell, typed
+from bot.command_args import (
+    CapacityRequest,
+    PtoRequest,
+    UsageError,
+    capacity_value,
+    check_pto_days,
+    parse_capacity,
+    parse_pto,
+)
+from bot.features.common import STRANGER, modal_rep, open_modal, picked_date, rep_of_modal, tell, typed
 from bot.features.home import publish_home
 from bot.ids import Command, Field, Modal
 from bot.render import lists, modals
@@ -21,6 +29,12 @@ from bot.text import mention
 from routing import Window
 from routing.availability import capacity_of
 from routing.config import Rep
+
+
+def _today(service: Leadrelay, rep: Rep | None) -> date:
+    """Today where `rep` is (in UTC for anyone else): the day PTO dates are read against."""
+    now = service.clock.now()
+    return now.astimezone(rep.tz).date() if rep is not None else now.date()
 
 
 def pto_window(rep: Rep, first: date, last: date) -> Window:
@@ -68,10 +82,8 @@ def register(app: AsyncApp, service: Leadrelay) -> None:
         if actor is None:
             await ack(STRANGER)
             return
-        home_rep = service.config.reps.get(actor)
-        today = service.clock.now().astimezone(home_rep.tz).date() if home_rep else service.clock.now().date()
         try:
-            request = parse_pto(command.get("text", ""), today)
+            request = parse_pto(command.get("text", ""), _today(service, service.config.reps.get(actor)))
             rep = _subject(service, actor, request.target)
         except (UsageError, _Refusal) as problem:
             await ack(str(problem))
@@ -82,19 +94,20 @@ def register(app: AsyncApp, service: Leadrelay) -> None:
     @app.view(Modal.PTO)
     async def submit_pto(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         first, last = picked_date(view, Field.PTO_START), picked_date(view, Field.PTO_END)
-        if not first or not last or last < first:
-            await ack(
-                response_action="errors",
-                errors={Field.PTO_END: "The last day must be on or after the first."},
-            )
+        if first is None or last is None:
+            await ack(response_action="errors", errors={Field.PTO_END: "Pick the first and the last day off."})
+            return
+        try:
+            check_pto_days(first, last, _today(service, modal_rep(service, view)))
+        except UsageError as problem:
+            await ack(response_action="errors", errors={Field.PTO_END: str(problem)})
             return
         await ack()
         subject = await rep_of_modal(service, body, view)
         if subject is None:
             return
         user, actor, rep = subject
-        request = PtoRequest(None, first_day=date.fromisoformat(first), last_day=date.fromisoformat(last))
-        await _apply_pto(service, actor, rep, request, user, None, None)
+        await _apply_pto(service, actor, rep, PtoRequest(None, first_day=first, last_day=last), user, None, None)
 
     @app.command(Command.CAPACITY)
     async def capacity(ack: AsyncAck, command: dict[str, Any]) -> None:
@@ -114,16 +127,17 @@ def register(app: AsyncApp, service: Leadrelay) -> None:
 
     @app.view(Modal.CAPACITY)
     async def submit_capacity(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
-        raw = typed(view, Field.CAPACITY) or ""
-        if not raw.isdigit():
-            await ack(response_action="errors", errors={Field.CAPACITY: "A whole number, please."})
+        try:
+            value = capacity_value(typed(view, Field.CAPACITY) or "")
+        except UsageError as problem:
+            await ack(response_action="errors", errors={Field.CAPACITY: str(problem)})
             return
         await ack()
         subject = await rep_of_modal(service, body, view)
         if subject is None:
             return
         user, actor, rep = subject
-        await _apply_capacity(service, actor, rep, CapacityRequest(None, int(raw)), user, None)
+        await _apply_capacity(service, actor, rep, CapacityRequest(None, value), user, None)
 
     @app.command(Command.LEADS)
     async def leads(ack: AsyncAck, command: dict[str, Any]) -> None:
@@ -160,10 +174,8 @@ async def _apply_pto(
             else f"{mention(service.config, rep.id)} had no PTO to clear."
         )
     elif request.first_day is None or request.last_day is None:
-        today = now.astimezone(rep.tz).date()
-        await service.slack.call(
-            "views.open", trigger_id=trigger_id, view=modals.pto_modal(rep.id, service.config, today)
-        )
+        view = modals.pto_modal(rep.id, service.config, _today(service, rep))
+        await open_modal(service, user, trigger_id, view, channel=channel)
         return
     else:
         await service.store.set_pto(rep.id, pto_window(rep, request.first_day, request.last_day), by=actor, now=now)

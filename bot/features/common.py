@@ -1,13 +1,21 @@
-"""What every listener needs: who clicked, and how to answer them privately."""
+"""What every listener needs: who clicked, what on, and how to answer them privately.
+
+Every listener answers the person, whatever the payload: a stranger, a button or form whose object is
+gone or whose id is not one of ours, a modal Slack would not open. Ids are read by `bot.ids.parse_id`
+only, so no payload reaches the database as a number it cannot hold.
+"""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
+from bot.ids import parse_id
 from bot.service import Leadrelay
 from bot.slack import SlackProblem, SlackRejected
+from bot.text import mention
 from routing.config import Rep
 
 log = logging.getLogger(__name__)
@@ -17,6 +25,9 @@ STRANGER = (
     "You're not set up in Leadrelay yet, so there is nothing here you can change. "
     "Ask your sales ops admin to add you to the routing config."
 )
+OUT_OF_DATE = "This button is out of date: it names nothing Leadrelay knows. Use the latest message about the lead."
+FORM_OUT_OF_DATE = "This form is out of date: it names nothing Leadrelay knows. Open it again from the lead."
+LEAD_GONE = "This lead no longer exists."
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,11 +38,12 @@ class Click:
 
 
 async def who_clicked(service: Leadrelay, body: dict[str, Any]) -> Click | None:
-    """The person behind a button click and what it acts on; None (after telling them) for a stranger."""
+    """The person behind a button click and what it acts on; None (after telling them) for a stranger
+    or a button whose value is not an id of ours."""
     user = body["user"]["id"]
     person, target = service.people.person(user), clicked_value(body)
     if person is None or target is None:
-        await tell(service, user, STRANGER, channel=channel_of(body))
+        await tell(service, user, STRANGER if person is None else OUT_OF_DATE, channel=channel_of(body))
         return None
     return Click(user, person, target)
 
@@ -41,18 +53,35 @@ async def rep_of_modal(service: Leadrelay, body: dict[str, Any], view: dict[str,
     for that rep; None (after telling them) otherwise."""
     user = body["user"]["id"]
     actor = service.people.person(user)
-    rep = service.config.reps.get(view.get("private_metadata", ""))
-    if actor is None or rep is None or not service.people.may_act_for(actor, rep.id):
+    if actor is None:
         await tell(service, user, STRANGER)
+        return None
+    rep = modal_rep(service, view)
+    if rep is None:
+        await tell(service, user, FORM_OUT_OF_DATE)
+        return None
+    if not service.people.may_act_for(actor, rep.id):
+        await tell(service, user, f"Only {mention(service.config, rep.id)} or their manager can change that.")
         return None
     return user, actor, rep
 
 
+def modal_rep(service: Leadrelay, view: dict[str, Any]) -> Rep | None:
+    """The rep a PTO or capacity modal is about (its private_metadata), or None if it names nobody we know."""
+    metadata = view.get("private_metadata")
+    return service.config.reps.get(metadata) if isinstance(metadata, str) else None
+
+
+def modal_target(view: dict[str, Any]) -> int | None:
+    """The offer or lead id a modal carries in its private_metadata, or None if it carries none of ours."""
+    return parse_id(view.get("private_metadata"))
+
+
 def clicked_value(body: dict[str, Any]) -> int | None:
     """The id a button carries, or None if the payload is not ours."""
-    actions = body.get("actions") or []
-    value = actions[0].get("value") if actions else None
-    return int(value) if isinstance(value, str) and value.isdigit() else None
+    actions = body.get("actions")
+    action = actions[0] if isinstance(actions, list) and actions else None
+    return parse_id(action.get("value")) if isinstance(action, dict) else None
 
 
 def channel_of(body: dict[str, Any]) -> str | None:
@@ -85,14 +114,25 @@ async def tell(
         log.warning("could not answer %s: %s", user, exc)
 
 
+async def open_modal(
+    service: Leadrelay, user: str, trigger_id: object, view: dict[str, Any], *, channel: str | None = None
+) -> None:
+    """Open `view` for `user`; if Slack will not (an expired trigger, an outage), tell them to try again."""
+    try:
+        await service.slack.call("views.open", trigger_id=trigger_id, view=view)
+    except SlackProblem as exc:
+        log.warning("could not open a modal for %s: %s", user, exc)
+        await tell(service, user, "Slack wouldn't open that form just now; please try again.", channel=channel)
+
+
 def submitted(view: dict[str, Any], field: str) -> dict[str, Any]:
     """The state of input `field` (block_id == action_id) in a submitted view; {} when absent."""
-    values = (view.get("state") or {}).get("values") or {}
-    return dict((values.get(field) or {}).get(field) or {})
+    values = _dict(_dict(view.get("state")).get("values"))
+    return _dict(_dict(values.get(field)).get(field))
 
 
 def selected(view: dict[str, Any], field: str) -> str | None:
-    value = (submitted(view, field).get("selected_option") or {}).get("value")
+    value = _dict(submitted(view, field).get("selected_option")).get("value")
     return value if isinstance(value, str) else None
 
 
@@ -101,6 +141,17 @@ def typed(view: dict[str, Any], field: str) -> str | None:
     return value.strip() or None if isinstance(value, str) else None
 
 
-def picked_date(view: dict[str, Any], field: str) -> str | None:
+def picked_date(view: dict[str, Any], field: str) -> date | None:
+    """The date picked in `field`, or None when there is none or it is not a `YYYY-MM-DD` date."""
     value = submitted(view, field).get("selected_date")
-    return value if isinstance(value, str) else None
+    if not isinstance(value, str) or len(value) != len("2026-12-01") or not value.isascii():
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _dict(value: object) -> dict[str, Any]:
+    """`value` if it is a JSON object, else {}: a submission's state is read, never trusted."""
+    return value if isinstance(value, dict) else {}

@@ -7,7 +7,17 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot.features.common import STRANGER, channel_of, selected, tell, who_clicked
+from bot.features.common import (
+    FORM_OUT_OF_DATE,
+    LEAD_GONE,
+    STRANGER,
+    channel_of,
+    modal_target,
+    open_modal,
+    selected,
+    tell,
+    who_clicked,
+)
 from bot.features.offers import refusal_text, tell_lost_click
 from bot.ids import Action, Field, Modal
 from bot.render import modals
@@ -46,10 +56,13 @@ def register(app: AsyncApp, service: Leadrelay) -> None:
                 channel=channel_of(body),
             )
             return
-        view = await service.views.lead_view(lead_id)
-        await service.slack.call(
-            "views.open", trigger_id=body["trigger_id"], view=modals.assign_modal(view, service.config)
-        )
+        try:
+            view = await service.views.lead_view(lead_id)
+        except NotFound:
+            await tell(service, user, LEAD_GONE, channel=channel_of(body))
+            return
+        modal = modals.assign_modal(view, service.config)
+        await open_modal(service, user, body.get("trigger_id"), modal, channel=channel_of(body))
 
     @app.view(Modal.ASSIGN)
     async def submit_assign(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -59,15 +72,16 @@ def register(app: AsyncApp, service: Leadrelay) -> None:
             return
         await ack()
         user = body["user"]["id"]
-        person = service.people.person(user)
+        person, lead_id = service.people.person(user), modal_target(view)
         if person is None or not service.people.is_manager(person):
             await tell(service, user, STRANGER)
             return
+        if lead_id is None:
+            await tell(service, user, FORM_OUT_OF_DATE)
+            return
         try:
-            result = await service.store.assign(
-                int(view["private_metadata"]), by=person, prefer_rep=picked, now=service.clock.now()
-            )
-        except Refused as error:
+            result = await service.store.assign(lead_id, by=person, prefer_rep=picked, now=service.clock.now())
+        except (Refused, NotFound) as error:
             await tell(service, user, await refusal_text(service, error))
             return
         service.committed()

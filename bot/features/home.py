@@ -8,7 +8,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot.features.common import STRANGER, tell
+from bot.features.common import STRANGER, open_modal, tell
 from bot.ids import Action
 from bot.render import modals
 from bot.render.home import HomeData, home_view
@@ -71,12 +71,12 @@ def register(app: AsyncApp, service: Leadrelay) -> None:
         if event.get("tab", "home") != "home":
             return
         person = service.people.person(event["user"])
-        if person is None:
-            await service.slack.call(
-                "views.publish",
-                user_id=event["user"],
-                view=home_view(HomeData(person_id=event["user"]), service.config, service.clock.now()),
-            )
+        if person is None:  # a stranger's Home says how to get set up; best effort, like every Home
+            view = home_view(HomeData(person_id=event["user"]), service.config, service.clock.now())
+            try:
+                await service.slack.call("views.publish", user_id=event["user"], view=view)
+            except SlackProblem as exc:
+                log.warning("could not publish a stranger's Home: %s", exc)
             return
         service.homes.opened(person)
         await publish_home(service, person)
@@ -96,9 +96,8 @@ def register(app: AsyncApp, service: Leadrelay) -> None:
         if rep is None:
             return
         today = service.clock.now().astimezone(rep.tz).date()
-        await service.slack.call(
-            "views.open", trigger_id=body["trigger_id"], view=modals.pto_modal(rep.id, service.config, today)
-        )
+        modal = modals.pto_modal(rep.id, service.config, today)
+        await open_modal(service, body["user"]["id"], body.get("trigger_id"), modal)
 
     @app.action(Action.HOME_CAPACITY)
     async def capacity(ack: AsyncAck, body: dict[str, Any]) -> None:
@@ -108,8 +107,5 @@ def register(app: AsyncApp, service: Leadrelay) -> None:
             return
         state = (await service.store.load_routing_state(service.clock.now())).rep(rep.id)
         current = capacity_of(rep, state)
-        await service.slack.call(
-            "views.open",
-            trigger_id=body["trigger_id"],
-            view=modals.capacity_modal(rep.id, service.config, current, state.open_load),
-        )
+        modal = modals.capacity_modal(rep.id, service.config, current, state.open_load)
+        await open_modal(service, body["user"]["id"], body.get("trigger_id"), modal)

@@ -14,7 +14,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot.features.common import STRANGER, selected, tell, typed
+from bot.features.common import STRANGER, open_modal, selected, tell, typed
 from bot.ids import Field, Modal, Shortcut
 from bot.lead_input import LeadInvalid, ParsedLead, parse_lead
 from bot.render import modals
@@ -74,7 +74,7 @@ async def _open(service: Leadrelay, body: dict[str, Any], view: dict[str, Any]) 
     if service.people.person(user) is None:
         await tell(service, user, STRANGER)
         return
-    await service.slack.call("views.open", trigger_id=body["trigger_id"], view=view)
+    await open_modal(service, user, body.get("trigger_id"), view)
 
 
 def _raw_lead(view: dict[str, Any], *, logged_by: str) -> dict[str, Any]:

@@ -10,7 +10,18 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot.features.common import STRANGER, channel_of, selected, tell, typed, who_clicked
+from bot.features.common import (
+    FORM_OUT_OF_DATE,
+    LEAD_GONE,
+    STRANGER,
+    channel_of,
+    modal_target,
+    open_modal,
+    selected,
+    tell,
+    typed,
+    who_clicked,
+)
 from bot.ids import REASSIGN_REASONS, Action, Field, Modal
 from bot.render import modals
 from bot.service import Leadrelay
@@ -18,9 +29,11 @@ from bot.text import mention, slack_date
 from storage.errors import AlreadyClaimed, NotFound, NotYourOffer, OfferClosed, Refused
 
 
-async def refusal_text(service: Leadrelay, error: Refused) -> str:
-    """What to tell someone whose click lost: who holds the lead now, and since when."""
+async def refusal_text(service: Leadrelay, error: Refused | NotFound) -> str:
+    """What to tell someone whose click lost: who holds the lead now, and since when; or that it is gone."""
     config = service.config
+    if isinstance(error, NotFound):
+        return LEAD_GONE
     if isinstance(error, AlreadyClaimed):
         return f"Already accepted by {mention(config, error.by)} {slack_date(error.at, '%H:%M UTC')}."
     if isinstance(error, NotYourOffer):
@@ -42,8 +55,7 @@ async def refusal_text(service: Leadrelay, error: Refused) -> str:
 async def tell_lost_click(service: Leadrelay, error: Refused | NotFound, user: str, channel: str | None) -> None:
     """Answer a click that lost a race (or came too late) privately, and count it."""
     service.metrics.claim_conflicts.inc()
-    text = await refusal_text(service, error) if isinstance(error, Refused) else "That lead is gone."
-    await tell(service, user, text, channel=channel)
+    await tell(service, user, await refusal_text(service, error), channel=channel)
 
 
 def register(app: AsyncApp, service: Leadrelay) -> None:
@@ -81,7 +93,12 @@ def register(app: AsyncApp, service: Leadrelay) -> None:
         if click is None:
             return
         user, person, offer_id = click.user, click.person, click.target
-        offer = await service.views.offer(offer_id)
+        try:
+            offer = await service.views.offer(offer_id)
+            view = await service.views.lead_view(offer.lead_id)
+        except NotFound:
+            await tell(service, user, LEAD_GONE, channel=channel_of(body))
+            return
         if not service.people.may_act_for(person, offer.rep_id):
             await tell(
                 service,
@@ -90,12 +107,8 @@ def register(app: AsyncApp, service: Leadrelay) -> None:
                 channel=channel_of(body),
             )
             return
-        view = await service.views.lead_view(offer.lead_id)
-        await service.slack.call(
-            "views.open",
-            trigger_id=body["trigger_id"],
-            view=modals.reassign_modal(offer, view, service.config),
-        )
+        modal = modals.reassign_modal(offer, view, service.config)
+        await open_modal(service, user, body.get("trigger_id"), modal, channel=channel_of(body))
 
     @app.view(Modal.REASSIGN)
     async def submit_reassign(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -104,22 +117,25 @@ def register(app: AsyncApp, service: Leadrelay) -> None:
             await ack(response_action="errors", errors={Field.REASON: "Pick a reason, so your manager knows why."})
             return
         note, suggested = typed(view, Field.NOTE), selected(view, Field.SUGGEST)
+        if suggested is not None and suggested not in service.config.reps:
+            await ack(response_action="errors", errors={Field.SUGGEST: "Pick a rep from the list, or nobody."})
+            return
         await ack()
         user = body["user"]["id"]
-        person = service.people.person(user)
-        if person is None:
-            await tell(service, user, STRANGER)
+        person, offer_id = service.people.person(user), modal_target(view)
+        if person is None or offer_id is None:
+            await tell(service, user, STRANGER if person is None else FORM_OUT_OF_DATE)
             return
         try:
             await service.store.reassign(
-                int(view["private_metadata"]),
+                offer_id,
                 by=person,
                 reason=REASSIGN_REASONS[reason],
                 note=note,
                 suggested_rep=suggested,
                 now=service.clock.now(),
             )
-        except Refused as error:
+        except (Refused, NotFound) as error:
             await tell(service, user, await refusal_text(service, error))
             return
         service.committed()

@@ -25,6 +25,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.command_args import MAX_CAPACITY
 from bot.ids import LEAD_INTENTS, REASSIGN_REASONS, Field, Modal
 from bot.render.kit import context, lead_line, section
 from bot.text import escape, truncate
@@ -34,7 +35,6 @@ from storage.model import LeadView, Offer
 
 __all__ = ["MAX_CAPACITY", "assign_modal", "capacity_modal", "new_lead_modal", "pto_modal", "reassign_modal"]
 
-MAX_CAPACITY = 200
 _MAX_OPTIONS = 100  # Block Kit's limit for a static_select
 _OPTION_TEXT = 75
 _NOTE = 500

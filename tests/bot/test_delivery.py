@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.sender import LEASE
+from bot.sender import BATCH, LEASE
 from tests.bot.harness import CONFIG_YAML, PEOPLE, Stack, running_stack
 
 ALICE = PEOPLE["alice"][0]
@@ -126,3 +126,31 @@ async def until(condition: Callable[[], bool], within: float = 10.0) -> None:
     async with asyncio.timeout(within):
         while not condition():  # noqa: ASYNC110 - nothing to wait on but the stand-in's record
             await asyncio.sleep(0.01)
+
+
+async def test_a_backlog_larger_than_a_batch_is_claimed_again_as_soon_as_half_the_batch_is_done(
+    tmp_path: Path,
+) -> None:
+    reps = BATCH + 10
+    people = "".join(f"  - {{id: r{i}, name: R {i}, slack_id: UR{i:04d}}}\n" for i in range(reps))
+    config = (
+        "working_hours: always\nreps:\n" + people + "teams:\n"
+        f"  - {{id: all, members: [{', '.join(f'r{i}' for i in range(reps))}]}}\n"
+        "rules: [{name: all, route: {team: all}}]\nsla: [{name: s, within: 1h}]\nfallback: {team: all}\n"
+    )
+    async with running_stack(tmp_path, config_yaml=config) as stack:
+        for i in range(reps):
+            stack.standin.add_user(f"r{i}", id=f"UR{i:04d}")
+        sender = stack.service.sender
+        sender.posts_on_commit = False  # every row waits for the delivery loop
+        for i in range(reps):
+            await stack.intake({**LEAD, "external_id": f"many-{i}"})
+        sender.wake()
+        loop = asyncio.create_task(sender.run(idle=3600))  # no idle pass: only wake-ups can claim the rest
+        try:
+            await until(lambda: len([c for c in stack.standin.calls_to("chat.postMessage") if c.ok]) == reps)
+            await sender.settle()  # the last ones are recorded as sent
+        finally:
+            loop.cancel()
+            await sender.settle(grace=0)
+        assert await stack.service.outbox.backlog() == 0

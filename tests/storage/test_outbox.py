@@ -150,3 +150,34 @@ async def test_a_repeated_intake_routes_nothing_and_hands_nothing_over(store: St
     assert (again.received.lead_id, again.received.created) == (first.received.lead_id, False)
     assert again.assigned is None and again.handover is None
     assert len((await views.lead_view(first.received.lead_id)).offers) == 1
+
+
+async def test_a_released_row_is_due_again_and_its_lease_is_not_counted_as_an_attempt(
+    store: Store, outbox: Outbox
+) -> None:
+    await offered(store)
+    [item] = await outbox.claim(T0, limit=10, lease=LEASE)
+    await outbox.release(item.id, at=T0 + timedelta(seconds=1))
+    assert await outbox.claim(T0, limit=10, lease=LEASE) == []
+    [again] = await outbox.claim(T0 + timedelta(seconds=1), limit=10, lease=LEASE)
+    assert (again.id, again.attempts) == (item.id, 1)
+
+
+async def test_resume_makes_due_only_rows_still_waiting_for_the_time_their_sender_set(
+    store: Store, outbox: Outbox
+) -> None:
+    for _ in range(3):
+        await offered(store)
+    waiting, sent, leased = await outbox.claim(T0, limit=10, lease=LEASE)
+    later = {row.id: T0 + timedelta(seconds=60 + row.id) for row in (waiting, sent, leased)}
+    for row in (waiting, sent, leased):
+        await outbox.mark_retry(row.id, error="chat.postMessage: http_503", at=later[row.id])
+    await outbox.mark_sent(sent.id, channel="D1", ts="1.1", now=T0)
+    moved_on = T0 + timedelta(seconds=90)
+    await outbox.mark_retry(leased.id, error="ratelimited", at=moved_on)  # another sender's since
+    assert await outbox.resume(later, now=T0 + timedelta(seconds=1)) == 1
+    [due] = await outbox.claim(T0 + timedelta(seconds=1), limit=10, lease=LEASE)
+    assert due.id == waiting.id
+    await outbox.mark_sent(due.id, channel="D2", ts="2.2", now=T0 + timedelta(seconds=1))
+    assert await outbox.claim(moved_on - timedelta(seconds=1), limit=10, lease=LEASE) == []
+    assert [row.id for row in await outbox.claim(moved_on, limit=10, lease=LEASE)] == [leased.id]
