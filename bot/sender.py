@@ -72,7 +72,7 @@ class OutboxSender:
         self._wake = asyncio.Event()
         self._channel_free_at: dict[str, datetime] = {}
         self.channel_gap = CHANNEL_GAP  # tests that are not about pacing set it to zero
-        self.sweeping = False  # set by the SLA timers while they write: see `_claim`
+        self.sweeping = False  # set by the SLA timers while they write: see `_lease`
         self.posts_on_commit = True  # False offline, where nobody posts: rows wait for `serve`
         self._in_flight: set[asyncio.Task[None]] = set()
 
@@ -102,7 +102,7 @@ class OutboxSender:
             self._wake.clear()
             try:
                 while (room := BATCH - len(self._in_flight)) > 0:
-                    items = await self._claim(room)
+                    items = await self._lease(room)
                     for item in items:
                         self._start(item)
                     if len(items) < room:
@@ -113,7 +113,7 @@ class OutboxSender:
     async def drain(self) -> int:
         """Deliver one batch of due rows and wait for them; returns how many were handed out. Rows for
         different targets go out concurrently; each target's rows stay in order."""
-        items = await self._claim(BATCH)
+        items = await self._lease(BATCH)
         await asyncio.gather(*(self.deliver(item) for item in items))
         return len(items)
 
@@ -128,12 +128,12 @@ class OutboxSender:
                 await asyncio.wait(pending)
                 return
 
-    async def _claim(self, limit: int) -> list[OutboxItem]:
+    async def _lease(self, limit: int) -> list[OutboxItem]:
         if self.sweeping:
             # An SLA sweep is writing: claim nothing until it is done (it wakes us), so its channel posts
             # go out together as one digest. Holding claimed rows instead would count attempts.
             return []
-        return await self.outbox.claim(self.clock.now(), limit=limit, lease=LEASE)
+        return await self.outbox.lease_due(self.clock.now(), limit=limit, lease=LEASE)
 
     def _start(self, item: OutboxItem, view: LeadView | None = None) -> None:
         task = asyncio.create_task(self.deliver(item, view), name=f"outbox-{item.id}")

@@ -56,7 +56,7 @@ class Leadrelay:
         engine = Engine(config)
         store = Store(db, engine)
         views = Views(db, config)
-        outbox = Outbox(db)
+        outbox = store.outbox
         people = people or People(config)
         homes = HomeRefresher(config)
         sender = OutboxSender(

@@ -4,8 +4,8 @@ audit trail and the Slack outbox, on SQLite (embedded default) or PostgreSQL (sc
 Wiring::
 
     db = await storage.connect(url)          # SQLite: migrated on connect; PostgreSQL: `upgrade` first
-    store = storage.Store(db, routing.Engine(config))   # transitions
-    outbox = storage.Outbox(db)              # the Slack sender's side
+    store = storage.Store(db, routing.Engine(config))   # transitions (a facade over repositories)
+    outbox = store.outbox                    # the Slack sender's side (or storage.Outbox(db))
     views = storage.Views(db, config)        # read models and the report
 
 Every method returns domain objects from `storage.model` and raises errors from `storage.errors`

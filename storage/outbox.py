@@ -1,6 +1,6 @@
 """The sender's side of the outbox: lease rows to deliver, then record how delivery went.
 
-A row is *pending* until it is sent or failed. `claim` leases pending rows that are due: their
+A row is *pending* until it is sent or failed. `lease_due` leases pending rows that are due: their
 `next_attempt_at` moves a lease ahead, so two senders (replicas) never hold the same row, and a sender
 that dies mid-delivery gets its rows redelivered once the lease runs out (Slack posts carry the row's
 dedup key in their metadata, so a redelivery after a lost acknowledgement is detectable). Delivery is
@@ -44,7 +44,7 @@ class Outbox:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def claim(
+    async def lease_due(
         self, now: datetime, *, limit: int = 50, lease: timedelta = timedelta(seconds=30)
     ) -> list[OutboxItem]:
         """Lease up to `limit` deliverable rows, oldest first, with the Slack refs they need.
@@ -198,7 +198,7 @@ class Outbox:
 def lease_new_offer_dm(conn: Connection, offer_id: int, *, now: datetime, lease: timedelta) -> OutboxItem | None:
     """Inside the transaction that queued it, lease the DM of new offer `offer_id` to the caller, who
     posts it right after commit; None if an older row for the same rep is still pending (the sender
-    delivers it in turn, after that one). Counts as the row's first attempt, exactly as `claim` would."""
+    delivers it in turn, after that one). Counts as the row's first attempt, exactly as `lease_due` would."""
     items = _lease(conn, _LEASE_NEW_DM, offer=offer_id, until=now + lease)
     return items[0] if items else None
 

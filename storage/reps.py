@@ -9,19 +9,22 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from routing import Window
-from storage.base import StoreBase
 from storage.rows import AnyRow
+from storage.scope import Scope
 from storage.tables import rep_pto, rep_settings
 from storage.writes import upsert_insert, write_audit
 
 
-class RepTransitions(StoreBase):
+class Reps:
     """PTO, capacity and pause, with who set them and when."""
+
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
 
     async def set_pto(self, rep_id: str, window: Window, *, by: str, now: datetime) -> int:
         """Record a PTO window for the rep; returns its id. Raises UnknownPerson."""
-        self._rep(rep_id)
-        actor = self.actor(by)
+        self.scope.rep(rep_id)
+        actor = self.scope.actor(by)
 
         def work(conn: Connection, _locks: frozenset[str]) -> int:
             pto = {"rep_id": rep_id, "starts_at": window.start, "ends_at": window.end, "set_by": by, "set_at": now}
@@ -37,12 +40,12 @@ class RepTransitions(StoreBase):
             )
             return int(pto_id)
 
-        return await self.db.transact(work)
+        return await self.scope.db.transact(work)
 
     async def clear_pto(self, rep_id: str, *, by: str, now: datetime) -> int:
         """Clear the rep's PTO windows that are not over yet; returns how many. Raises UnknownPerson."""
-        self._rep(rep_id)
-        actor = self.actor(by)
+        self.scope.rep(rep_id)
+        actor = self.scope.actor(by)
 
         def work(conn: Connection, _locks: frozenset[str]) -> int:
             clear = (
@@ -65,7 +68,7 @@ class RepTransitions(StoreBase):
                 )
             return len(cleared)
 
-        return await self.db.transact(work)
+        return await self.scope.db.transact(work)
 
     async def set_capacity(self, rep_id: str, capacity: int | None, *, by: str, now: datetime) -> None:
         """Override the rep's configured capacity (None: back to the config).
@@ -74,7 +77,7 @@ class RepTransitions(StoreBase):
         """
         if capacity is not None and capacity < 0:
             raise ValueError("capacity must be zero or more")
-        configured = self._rep(rep_id).capacity
+        configured = self.scope.rep(rep_id).capacity
         await self._set_rep(
             rep_id,
             {"capacity_override": capacity, "capacity_set_by": by, "capacity_set_at": now},
@@ -107,8 +110,8 @@ class RepTransitions(StoreBase):
         describe: Callable[[AnyRow | None], str],
     ) -> None:
         """Upsert the rep's settings row with `values` and audit the change as `describe` puts it."""
-        self._rep(rep_id)
-        actor = self.actor(by)
+        self.scope.rep(rep_id)
+        actor = self.scope.actor(by)
 
         def work(conn: Connection, _locks: frozenset[str]) -> None:
             current = select(rep_settings).where(rep_settings.c.rep_id == rep_id)
@@ -126,4 +129,4 @@ class RepTransitions(StoreBase):
                 reason=f"{describe(after)}, set by @{by}",
             )
 
-        await self.db.transact(work)
+        await self.scope.db.transact(work)

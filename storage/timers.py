@@ -14,8 +14,8 @@ from sqlalchemy import Connection, func, select, update
 
 from routing import RoutingState
 from storage import messages
-from storage.base import IN_MANAGERS_HANDS
 from storage.errors import StorageError
+from storage.handoff import IN_MANAGERS_HANDS, escalate
 from storage.model import (
     SYSTEM,
     EndReason,
@@ -24,14 +24,18 @@ from storage.model import (
     Reminder,
     Reping,
 )
-from storage.placing import Placing
+from storage.placing import route
 from storage.rows import AnyRow
+from storage.scope import Scope
 from storage.tables import leads, offers
 from storage.writes import LEAD_FOR_EXPIRY, move_lead, queue, read_lead, write_audit
 
 
-class TimerTransitions(Placing):
+class Timers:
     """Work that falls due: call from the scheduler's sweep and its wake-up at `next_due_at`."""
+
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
 
     async def expire_due(self, now: datetime, *, limit: int = 100) -> list[Expired]:
         """End up to `limit` open offers due at or before `now`, and move each lead on, in one transaction.
@@ -62,8 +66,8 @@ class TimerTransitions(Placing):
                 return []
             # One state read for the batch (every offer in it has ended by now), carried forward in
             # memory: a restart's backlog of expiries would otherwise re-read the state once per offer.
-            self._lock_pools(conn, locks)
-            state = self._state.load(conn, now)
+            self.scope.lock_pools(conn, locks)
+            state = self.scope.state.load(conn, now)
             tried: dict[int, set[str]] = defaultdict(set)
             had_it = select(offers.c.lead_id, offers.c.rep_id).where(offers.c.lead_id.in_({r.lead_id for r in ended}))
             for lead_id, rep_id in conn.execute(had_it):
@@ -76,7 +80,7 @@ class TimerTransitions(Placing):
                 expired.append(result)
             return expired
 
-        return await self.db.transact(work)
+        return await self.scope.db.transact(work)
 
     def _after_expiry(self, conn: Connection, gone: AnyRow, now: datetime, state: RoutingState) -> Expired:
         """Move the lead of expired offer `gone` on: escalate it, or route it on `state`."""
@@ -92,15 +96,15 @@ class TimerTransitions(Placing):
             from_state=lead.state,
             to_state="expired",
             reason=f"not accepted by @{gone.rep_id} by {gone.due_at.isoformat()}",
-            returning_id=True,
         )
         update_dm = messages.offer_update(
             lead_id=lead.id, offer_id=gone.id, rep_id=gone.rep_id, status="expired", by=SYSTEM.id, at=now
         )
         queue(conn, [update_dm], now)
-        team = self.config.teams.get(lead.team_id or "")
+        team = self.scope.config.teams.get(lead.team_id or "")
         if team is not None and lead.expiries >= team.escalation.after_expiries:
-            self._escalate(
+            escalate(
+                self.scope,
                 conn,
                 lead,
                 now,
@@ -120,7 +124,8 @@ class TimerTransitions(Placing):
                 escalated=True,
                 next=None,
             )
-        result = self._route(
+        result = route(
+            self.scope,
             conn,
             frozenset(),
             lead,
@@ -133,7 +138,7 @@ class TimerTransitions(Placing):
             state=state,
         )
         note = messages.thread_note(
-            self.config,
+            self.scope.config,
             team_id=lead.team_id,
             lead_id=lead.id,
             audit_id=audit_id,
@@ -178,7 +183,7 @@ class TimerTransitions(Placing):
             )
             return [Reminder(offer_id=r.id, lead_id=r.lead_id, rep_id=r.rep_id, due_at=r.due_at) for r in rows]
 
-        return await self.db.transact(work)
+        return await self.scope.db.transact(work)
 
     async def repings_due(self, now: datetime, *, limit: int = 100) -> list[Reping]:
         """Ping the managers again about escalated or queued leads whose `next_ping_at` has passed.
@@ -206,15 +211,15 @@ class TimerTransitions(Placing):
             )
             return [self._reping(conn, lead, now) for lead in conn.execute(stmt).all()]
 
-        return await self.db.transact(work)
+        return await self.scope.db.transact(work)
 
     def _reping(self, conn: Connection, lead: AnyRow, now: datetime) -> Reping:
-        team = self.config.teams.get(lead.team_id or "")
-        chain = self.config.escalation_chain(team.id) if team else ()
+        team = self.scope.config.teams.get(lead.team_id or "")
+        chain = self.scope.config.escalation_chain(team.id) if team else ()
         level, ping = lead.escalation_level, lead.pings + 1
         if team is not None and lead.pings >= team.escalation.pings_per_level and level + 1 < len(chain):
             level, ping = level + 1, 1
-        next_ping_at = now + self._ping_every(lead.team_id, lead.sla)
+        next_ping_at = now + self.scope.ping_every(lead.team_id, lead.sla)
         move_lead(
             conn,
             lead.id,
@@ -222,7 +227,7 @@ class TimerTransitions(Placing):
             offer_id=lead.offer_id,
             values={"escalation_level": level, "pings": ping, "next_ping_at": next_ping_at},
         )
-        manager = messages.escalation_manager(self.config, lead.team_id, level)
+        manager = messages.escalation_manager(self.scope.config, lead.team_id, level)
         reason = f"still unclaimed: ping {ping} to @{manager}" if manager else f"still unclaimed: ping {ping}"
         audit_id = write_audit(
             conn,
@@ -232,10 +237,9 @@ class TimerTransitions(Placing):
             from_state=lead.state,
             to_state=lead.state,
             reason=reason,
-            returning_id=True,
         )
         rows = messages.escalation(
-            self.config,
+            self.scope.config,
             team_id=lead.team_id,
             lead_id=lead.id,
             audit_id=audit_id,
@@ -263,6 +267,6 @@ class TimerTransitions(Placing):
             .scalar_subquery(),
             select(func.min(leads.c.next_ping_at)).where(leads.c.state.in_(IN_MANAGERS_HANDS)).scalar_subquery(),
         )
-        async with self.db.read() as conn:
+        async with self.scope.db.read() as conn:
             row = (await conn.execute(soonest)).one()
         return min((moment for moment in row if moment is not None), default=None)

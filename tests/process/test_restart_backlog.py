@@ -81,7 +81,7 @@ async def _seed(url: str, yaml: str, standin: SlackStandin) -> None:
             assert result.offer is not None and result.offer.due_at < datetime.now(UTC) - timedelta(minutes=59)
         client = AsyncWebClient(token=BOT_TOKEN, base_url=standin.url)
         client.retry_handlers = []
-        while items := await outbox.claim(datetime.now(UTC), limit=100):
+        while items := await outbox.lease_due(datetime.now(UTC), limit=100):
             for item in items:
                 view = await views.lead_view(item.lead_id or 0)
                 offer = next(o for o in view.offers if o.id == item.offer_id)
