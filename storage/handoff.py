@@ -16,6 +16,7 @@ from sqlalchemy import Connection
 
 from storage import messages
 from storage.db import Conflict
+from storage.events import LeadEscalated
 from storage.model import Actor, EndReason, LeadState
 from storage.rows import AnyRow
 from storage.scope import Scope
@@ -39,13 +40,14 @@ def escalate(
     values: Mapping[str, Any] | None = None,
     detail: Mapping[str, Any] | None = None,
     offer_id: int | None = None,
-) -> AnyRow:
+) -> tuple[AnyRow, LeadEscalated]:
     """Put the lead in the managers' hands (`escalated` or `queued`) and ping the first manager.
 
     `lead` needs id, state and offer_id as read; `values` are more lead columns to set; `offer_id` is
-    the offer the audit row is about. Returns the lead's row after the move (all columns).
+    the offer the audit row is about. Returns the lead's row after the move (all columns) and the event.
     """
     pingable = bool(messages.escalation_target(scope.config, team_id, 0))
+    next_ping_at = now + scope.ping_every(team_id, sla) if pingable else None
     moved = move_lead(
         conn,
         lead.id,
@@ -59,7 +61,7 @@ def escalate(
             "sla": sla,
             "escalation_level": 0,
             "pings": 1,
-            "next_ping_at": now + scope.ping_every(team_id, sla) if pingable else None,
+            "next_ping_at": next_ping_at,
         },
         returning=ALL_LEAD_COLUMNS,
     )
@@ -77,9 +79,20 @@ def escalate(
     rows = messages.escalation(
         scope.config, team_id=team_id, lead_id=lead.id, audit_id=audit_id, level=0, ping=1, reason=reason
     )
-    queue(conn, rows, now)
+    escalated = LeadEscalated(
+        at=now,
+        queued=queue(conn, rows, now),
+        lead_id=lead.id,
+        state=to_state.value,
+        team_id=team_id,
+        manager=messages.escalation_manager(scope.config, team_id, 0),
+        level=0,
+        ping=1,
+        next_ping_at=next_ping_at,
+        by=actor.id,
+    )
     assert moved is not None  # asked for columns, so move_lead returned the row
-    return moved
+    return moved, escalated
 
 
 def withdraw_offer(conn: Connection, lead: AnyRow, end: EndReason, actor: Actor, now: datetime) -> AnyRow | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,6 +14,7 @@ from sqlalchemy import Connection, Executable, select
 
 from routing import Lead, RoutingState
 from storage.codec import lead_to_json
+from storage.events import Events, LeadAssigned, LeadNurtured, LeadReceived
 from storage.handoff import escalate, withdraw_offer
 from storage.model import (
     SYSTEM,
@@ -21,7 +23,7 @@ from storage.model import (
     EndReason,
     Handover,
     Intake,
-    LeadRecord,
+    LeadMoved,
     LeadState,
     Message,
     Received,
@@ -138,7 +140,9 @@ class Leads:
                 item = lease_new_offer_dm(conn, assigned.offer.id, now=now, lease=hand_over)
                 if item is not None:
                     handover = Handover(item=item, view=read_lead_view(conn, received.lead_id))
-            return Intake(received=received, assigned=assigned, handover=handover)
+                    assigned = replace(assigned, events=_handed_over(assigned.events))
+            events = received.events + assigned.events
+            return Intake(received=received, assigned=assigned, handover=handover, events=events)
 
         return await self.scope.db.transact(work)
 
@@ -174,7 +178,7 @@ class Leads:
         async with self.scope.db.read() as conn:
             return await conn.run_sync(lambda sync: self.scope.state.load(sync, now, exclude=tried))
 
-    async def nurture(self, lead_id: int, *, by: str, reason: str, now: datetime) -> LeadRecord:
+    async def nurture(self, lead_id: int, *, by: str, reason: str, now: datetime) -> LeadMoved:
         """A person sends the lead to nurture; an open offer ends `withdrawn`.
 
         Starts from received, assigned, queued or escalated. Raises AlreadyClaimed, WrongState,
@@ -182,9 +186,9 @@ class Leads:
         """
         actor = self.scope.actor(by)
 
-        def work(conn: Connection, _locks: frozenset[str]) -> LeadRecord:
+        def work(conn: Connection, _locks: frozenset[str]) -> LeadMoved:
             lead = current_lead(conn, lead_id, _NURTURABLE, "nurture")
-            withdraw_offer(conn, lead, EndReason.WITHDRAWN, actor, now)
+            withdrawn = withdraw_offer(conn, lead, EndReason.WITHDRAWN, actor, now)
             moved = move_lead(
                 conn,
                 lead_id,
@@ -204,11 +208,12 @@ class Leads:
                 to_state=LeadState.NURTURE.value,
                 reason=reason,
             )
-            return lead_record(moved)
+            nurtured = LeadNurtured(at=now, queued=withdrawn is not None, lead_id=lead_id, by=by)
+            return LeadMoved(lead=lead_record(moved), events=(nurtured,))
 
         return await self.scope.db.transact(work)
 
-    async def escalate(self, lead_id: int, *, by: str | None, reason: str, now: datetime) -> LeadRecord:
+    async def escalate(self, lead_id: int, *, by: str | None, reason: str, now: datetime) -> LeadMoved:
         """Hand the lead to the managers now: an open offer ends `withdrawn`, the chain's first manager
         is pinged and re-pinged (see `repings_due`).
 
@@ -217,10 +222,10 @@ class Leads:
         """
         actor = self.scope.actor(by)
 
-        def work(conn: Connection, _locks: frozenset[str]) -> LeadRecord:
+        def work(conn: Connection, _locks: frozenset[str]) -> LeadMoved:
             lead = current_lead(conn, lead_id, _ESCALATABLE, "escalate")
             ended = withdraw_offer(conn, lead, EndReason.WITHDRAWN, actor, now)
-            moved = escalate(
+            moved, escalated = escalate(
                 self.scope,
                 conn,
                 lead,
@@ -233,7 +238,8 @@ class Leads:
                 reason=reason,
                 offer_id=lead.offer_id,
             )
-            return lead_record(moved)
+            escalated = replace(escalated, queued=escalated.queued or ended is not None)  # the DM's update
+            return LeadMoved(lead=lead_record(moved), events=(escalated,))
 
         return await self.scope.db.transact(work)
 
@@ -260,4 +266,13 @@ def _receive(
         existing = select(leads.c.id).where(leads.c.source == source, leads.c.external_id == external_id)
         return Received(lead_id=conn.execute(existing).scalar_one(), created=False)
     write_audit(conn, at=now, actor=SYSTEM, lead_id=lead_id, to_state="received", reason=f"from {source}")
-    return Received(lead_id=lead_id, created=True)
+    received = LeadReceived(at=now, queued=False, lead_id=lead_id, source=source)
+    return Received(lead_id=lead_id, created=True, events=(received,))
+
+
+def _handed_over(events: Events) -> Events:
+    """`events` of an intake whose new offer's DM was leased to the caller: the sender has nothing to do
+    for it (escalation pings and nurture queue no DM to hand over)."""
+    return tuple(
+        replace(event, queued=False, handed_over=True) if isinstance(event, LeadAssigned) else event for event in events
+    )

@@ -20,6 +20,7 @@ from enum import StrEnum
 from typing import Any
 
 from routing import Decision, Lead, Outcome, Reason, Window
+from storage.events import Events
 
 
 class LeadState(StrEnum):
@@ -158,6 +159,7 @@ class LeadView:
 class Received:
     lead_id: int
     created: bool  # False: a retry of an intake already stored under the same (source, external_id)
+    events: Events = ()  # what the transition committed (see `storage.events`)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -168,6 +170,7 @@ class AssignResult:
     state: LeadState
     decision: Decision
     offer: Offer | None
+    events: Events = ()  # what the transition committed (see `storage.events`)
 
     @property
     def outcome(self) -> Outcome:
@@ -191,6 +194,7 @@ class Intake:
     received: Received
     assigned: AssignResult | None
     handover: Handover | None
+    events: Events = ()  # what the transition committed (see `storage.events`)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -203,6 +207,7 @@ class Claimed:
     by: str
     at: datetime
     due_at: datetime | None  # the SLA deadline of the claimed offer, for lateness metrics
+    events: Events = ()  # what the transition committed (see `storage.events`)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -215,6 +220,7 @@ class Expired:
     due_at: datetime
     escalated: bool
     next: AssignResult | None
+    events: Events = ()  # what the transition committed (see `storage.events`)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -223,6 +229,7 @@ class Reminder:
     lead_id: int
     rep_id: str
     due_at: datetime
+    events: Events = ()  # what the transition committed (see `storage.events`)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -235,6 +242,26 @@ class Reping:
     level: int
     ping: int
     next_ping_at: datetime | None
+    events: Events = ()  # what the transition committed (see `storage.events`)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LeadMoved:
+    """A person moved the lead (to nurture, to the managers): the lead as the move left it."""
+
+    lead: LeadRecord
+    events: Events = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RepUpdate:
+    """A change to a rep's runtime state: `pto_id` of a new PTO window, or how many windows were
+    `cleared`."""
+
+    rep_id: str
+    pto_id: int | None = None
+    cleared: int = 0
+    events: Events = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -4,6 +4,7 @@ transaction per call, on the store's one write path; see `storage.store` for the
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import Connection, bindparam, case, select, update
@@ -11,6 +12,7 @@ from sqlalchemy import Connection, bindparam, case, select, update
 from storage import messages
 from storage.db import Conflict
 from storage.errors import AlreadyClaimed, NotYourOffer, OfferClosed, OfferNotFound, Refused
+from storage.events import LeadReassigned, OfferClaimed
 from storage.handoff import withdraw_offer
 from storage.model import SYSTEM, AssignResult, Claimed, EndReason, LeadState
 from storage.placing import route
@@ -95,7 +97,25 @@ class Offers:
                     by=by,
                 )
             queue(conn, rows, now)
-            return Claimed(lead_id=won.lead_id, offer_id=offer_id, owner=won.rep_id, by=by, at=now, due_at=won.due_at)
+            claimed = OfferClaimed(
+                at=now,
+                queued=True,
+                lead_id=won.lead_id,
+                offer_id=offer_id,
+                owner=won.rep_id,
+                by=by,
+                team_id=lead.team_id,
+                due_at=won.due_at,
+            )
+            return Claimed(
+                lead_id=won.lead_id,
+                offer_id=offer_id,
+                owner=won.rep_id,
+                by=by,
+                at=now,
+                due_at=won.due_at,
+                events=(claimed,),
+            )
 
         return await self.scope.db.transact(work)
 
@@ -133,8 +153,9 @@ class Offers:
                 to_state=LeadState.CLAIMED.value,
                 reason=f"taken by @{by}",
             )
+            resolved = False
             if lead.state != LeadState.ASSIGNED.value:  # escalated or queued: the managers were pinged
-                resolve_escalation_posts(conn, lead_id, audit_id, now)
+                resolved = resolve_escalation_posts(conn, lead_id, audit_id, now)
             note = messages.thread_note(
                 self.scope.config,
                 team_id=lead.team_id,
@@ -144,15 +165,19 @@ class Offers:
                 by=by,
                 rep=ended.rep_id if ended else None,
             )
-            queue(conn, note, now)
-            return Claimed(
+            noted = queue(conn, note, now)
+            due_at = ended.due_at if ended else None
+            taken = OfferClaimed(
+                at=now,
+                queued=ended is not None or resolved or noted,
                 lead_id=lead_id,
                 offer_id=None,
                 owner=by,
                 by=by,
-                at=now,
-                due_at=ended.due_at if ended else None,
+                team_id=lead.team_id,
+                due_at=due_at,
             )
+            return Claimed(lead_id=lead_id, offer_id=None, owner=by, by=by, at=now, due_at=due_at, events=(taken,))
 
         return await self.scope.db.transact(work)
 
@@ -246,7 +271,17 @@ class Offers:
                 next_rep=result.decision.rep,
             )
             queue(conn, thread, now)
-            return result
+            reassigned = LeadReassigned(
+                at=now,
+                queued=True,
+                lead_id=lead.id,
+                offer_id=offer_id,
+                rep_id=ended.rep_id,
+                end_reason=ended.end_reason,
+                by=by,
+                team_id=lead.team_id,
+            )
+            return replace(result, events=(reassigned, *result.events))
 
         return await self.scope.db.transact(work)
 
@@ -296,9 +331,20 @@ class Offers:
             )
             team_id = self.scope.team_of(lead.team_id, ended.rep_id)
             note = messages.rep_unreachable(self.scope.config, team_id=team_id, rep_id=ended.rep_id, code=code, now=now)
+            noted = False
             if note and not conn.execute(select(outbox.c.id).where(outbox.c.dedup_key == note[0]["dedup_key"])).first():
-                queue(conn, note, now)
-            return result
+                noted = queue(conn, note, now)
+            withdrawn = LeadReassigned(
+                at=now,
+                queued=noted,
+                lead_id=lead.id,
+                offer_id=offer_id,
+                rep_id=ended.rep_id,
+                end_reason=EndReason.WITHDRAWN.value,
+                by=SYSTEM.id,
+                team_id=lead.team_id,
+            )
+            return replace(result, events=(withdrawn, *result.events))
 
         return await self.scope.db.transact(work)
 

@@ -21,6 +21,7 @@ from storage import messages
 from storage.codec import lead_from_json, reasons_to_json
 from storage.db import Conflict
 from storage.errors import StorageError
+from storage.events import Events, LeadAssigned, LeadNurtured
 from storage.handoff import escalate
 from storage.model import (
     Actor,
@@ -83,8 +84,9 @@ def route(
             reason=decision.summary,
             detail=detail,
         )
+        events: Events = (LeadNurtured(at=now, queued=False, lead_id=lead.id, by=actor.id),)
     else:
-        escalate(
+        _moved, escalated = escalate(
             scope,
             conn,
             lead,
@@ -98,8 +100,9 @@ def route(
             values=common,
             detail=detail,
         )
+        events = (escalated,)
     state_after = LeadState.NURTURE if decision.outcome is Outcome.NURTURE else queued_state
-    return AssignResult(lead_id=lead.id, state=state_after, decision=decision, offer=None)
+    return AssignResult(lead_id=lead.id, state=state_after, decision=decision, offer=None, events=events)
 
 
 def _decide(
@@ -186,6 +189,7 @@ def _offer(
         dm_channel=None,
         dm_ts=None,
     )
+    team_id = scope.team_of(decision.pool, decision.rep)
     move_lead(
         conn,
         lead.id,
@@ -194,7 +198,7 @@ def _offer(
         values={
             "state": LeadState.ASSIGNED.value,
             "offer_id": made.id,
-            "team_id": scope.team_of(decision.pool, decision.rep),
+            "team_id": team_id,
             "sla": decision.sla,
             "facts": dict(decision.facts),
             "attempts": lead.attempts + 1,  # the lead is locked (or we are the only writer)
@@ -235,7 +239,19 @@ def _offer(
         for m in extra
     ]
     queue(conn, [dm, *callers], now)
-    return AssignResult(lead_id=lead.id, state=LeadState.ASSIGNED, decision=decision, offer=made)
+    assigned = LeadAssigned(
+        at=now,
+        queued=True,
+        lead_id=lead.id,
+        offer_id=made.id,
+        rep_id=made.rep_id,
+        team_id=team_id,
+        attempt=made.attempt,
+        due_at=made.due_at,
+        remind_at=made.remind_at,
+        by=made.offered_by,
+    )
+    return AssignResult(lead_id=lead.id, state=LeadState.ASSIGNED, decision=decision, offer=made, events=(assigned,))
 
 
 _INSERT_OFFER = insert(offers).returning(offers.c.id)

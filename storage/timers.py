@@ -15,6 +15,7 @@ from sqlalchemy import Connection, func, select, update
 from routing import RoutingState
 from storage import messages
 from storage.errors import StorageError
+from storage.events import LeadEscalated, OfferExpired, OfferReminded
 from storage.handoff import IN_MANAGERS_HANDS, escalate
 from storage.model import (
     SYSTEM,
@@ -101,9 +102,18 @@ class Timers:
             lead_id=lead.id, offer_id=gone.id, rep_id=gone.rep_id, status="expired", by=SYSTEM.id, at=now
         )
         queue(conn, [update_dm], now)
+        expired = OfferExpired(
+            at=now,
+            queued=True,
+            lead_id=lead.id,
+            offer_id=gone.id,
+            rep_id=gone.rep_id,
+            due_at=gone.due_at,
+            team_id=lead.team_id,
+        )
         team = self.scope.config.teams.get(lead.team_id or "")
         if team is not None and lead.expiries >= team.escalation.after_expiries:
-            escalate(
+            _moved, escalated = escalate(
                 self.scope,
                 conn,
                 lead,
@@ -123,6 +133,7 @@ class Timers:
                 due_at=gone.due_at,
                 escalated=True,
                 next=None,
+                events=(expired, escalated),
             )
         result = route(
             self.scope,
@@ -155,6 +166,7 @@ class Timers:
             due_at=gone.due_at,
             escalated=result.state is LeadState.ESCALATED,
             next=result,
+            events=(expired, *result.events),
         )
 
     async def remind_due(self, now: datetime, *, limit: int = 100) -> list[Reminder]:
@@ -181,7 +193,20 @@ class Timers:
                 [messages.reminder(lead_id=r.lead_id, offer_id=r.id, rep_id=r.rep_id, due_at=r.due_at) for r in rows],
                 now,
             )
-            return [Reminder(offer_id=r.id, lead_id=r.lead_id, rep_id=r.rep_id, due_at=r.due_at) for r in rows]
+            return [
+                Reminder(
+                    offer_id=r.id,
+                    lead_id=r.lead_id,
+                    rep_id=r.rep_id,
+                    due_at=r.due_at,
+                    events=(
+                        OfferReminded(
+                            at=now, queued=True, lead_id=r.lead_id, offer_id=r.id, rep_id=r.rep_id, due_at=r.due_at
+                        ),
+                    ),
+                )
+                for r in rows
+            ]
 
         return await self.scope.db.transact(work)
 
@@ -247,7 +272,18 @@ class Timers:
             ping=ping,
             reason=reason,
         )
-        queue(conn, rows, now)
+        pinged = LeadEscalated(
+            at=now,
+            queued=queue(conn, rows, now),
+            lead_id=lead.id,
+            state=lead.state,
+            team_id=lead.team_id,
+            manager=manager,
+            level=level,
+            ping=ping,
+            next_ping_at=next_ping_at,
+            by=SYSTEM.id,
+        )
         return Reping(
             lead_id=lead.id,
             team_id=lead.team_id,
@@ -255,6 +291,7 @@ class Timers:
             level=level,
             ping=ping,
             next_ping_at=next_ping_at,
+            events=(pinged,),
         )
 
     async def next_due_at(self) -> datetime | None:

@@ -94,9 +94,10 @@ def write_audit(
     return int(key[0])
 
 
-def resolve_escalation_posts(conn: Connection, lead_id: int, audit_id: int, now: datetime) -> None:
+def resolve_escalation_posts(conn: Connection, lead_id: int, audit_id: int, now: datetime) -> bool:
     """The lead has an owner: queue a rewrite of every escalation post already sent about it, so the
-    channel shows who took it and when instead of buttons. Posts not sent yet render resolved anyway."""
+    channel shows who took it and when instead of buttons. Posts not sent yet render resolved anyway.
+    Returns whether it queued any."""
     posts = conn.execute(
         select(outbox.c.id, outbox.c.result_channel, outbox.c.result_ts).where(
             outbox.c.lead_id == lead_id,
@@ -117,14 +118,17 @@ def resolve_escalation_posts(conn: Connection, lead_id: int, audit_id: int, now:
         for post in posts
         if post.result_channel
     ]
-    queue(conn, rows, now)
+    return queue(conn, rows, now)
 
 
-def queue(conn: Connection, rows: Sequence[Mapping[str, Any]], now: datetime) -> None:
-    """Add outbox rows, due at once, in this order (the order the sender delivers them per target)."""
-    if rows:
-        stamped = [{**row, "created_at": now, "next_attempt_at": now} for row in rows]
-        conn.execute(_OUTBOX, stamped if len(stamped) > 1 else stamped[0])  # one row: no executemany
+def queue(conn: Connection, rows: Sequence[Mapping[str, Any]], now: datetime) -> bool:
+    """Add outbox rows, due at once, in this order (the order the sender delivers them per target).
+    Returns whether there were any (what an event's `queued` says)."""
+    if not rows:
+        return False
+    stamped = [{**row, "created_at": now, "next_attempt_at": now} for row in rows]
+    conn.execute(_OUTBOX, stamped if len(stamped) > 1 else stamped[0])  # one row: no executemany
+    return True
 
 
 def read_lead(conn: Connection, lead_id: int, query: Select[Any] = LEAD_FOR_ROUTING) -> AnyRow:

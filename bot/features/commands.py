@@ -153,7 +153,7 @@ async def _apply_pto(
 ) -> None:
     now = service.clock.now()
     if request.clear:
-        cleared = await service.store.clear_pto(rep.id, by=actor, now=now)
+        cleared = (await service.store.clear_pto(rep.id, by=actor, now=now)).cleared
         text = (
             f"Cleared {cleared} PTO window(s) for {mention(service.config, rep.id)}; leads flow again."
             if cleared
