@@ -29,7 +29,7 @@ def touched(config: RoutingConfig, item: OutboxItem, view: LeadView | None) -> s
     """The people whose Home shows what delivering `item` reports."""
     if item.kind == OutboxKind.REMINDER:
         return set()  # a nudge: nothing on any Home changed
-    people = {item.target} if item.kind in _REP_HOME else set()
+    people = {item.address} if item.kind in _REP_HOME else set()
     team = view.lead.team_id if view is not None else item.payload.get("team_id")
     if isinstance(team, str) and team in config.teams:
         people.update(config.escalation_chain(team))

@@ -11,7 +11,7 @@ and `hand_over` posts it straight after the commit. Should that process die firs
 and the loop delivers it like any other row.
 
 Posts to one channel are paced to Slack's ~1 message per second. The outbox hands out at most one row
-per target at a time, so delivery order per rep and per channel is the order of the transitions.
+per address at a time, so delivery order per rep and per channel is the order of the transitions.
 """
 
 from __future__ import annotations
@@ -95,7 +95,7 @@ class OutboxSender:
         """Deliver forever: on every wake-up, and at least every `idle` seconds for retries that fall due.
 
         Each row goes out in a task of its own, so one slow call (a Slack timeout, a channel's pacing)
-        holds up only its own target's later rows; at most BATCH are in flight at once."""
+        holds up only its own address's later rows; at most BATCH are in flight at once."""
         while True:
             with contextlib.suppress(TimeoutError):  # idle: look again for retries that fell due
                 await asyncio.wait_for(self._wake.wait(), timeout=idle)
@@ -112,7 +112,7 @@ class OutboxSender:
 
     async def drain(self) -> int:
         """Deliver one batch of due rows and wait for them; returns how many were handed out. Rows for
-        different targets go out concurrently; each target's rows stay in order."""
+        different addresses go out concurrently; each address's rows stay in order."""
         items = await self._lease(BATCH)
         await asyncio.gather(*(self.deliver(item) for item in items))
         return len(items)
@@ -152,7 +152,7 @@ class OutboxSender:
         try:
             digested = await self._backlog(item, now)
             if digested:
-                channel, ts = await self._post_digest(item.target, digested, now)
+                channel, ts = await self._post_digest(item.address, digested, now)
             else:
                 if view is None and item.lead_id is not None:
                     view = await self.views.lead_view(item.lead_id)
@@ -168,7 +168,7 @@ class OutboxSender:
             if self.on_recipient_gone is not None:
                 await self.on_recipient_gone(item, exc.code)
             else:
-                log.warning("outbox row %s: recipient %s is gone (%s)", item.id, item.target, exc.code)
+                log.warning("outbox row %s: recipient %s is gone (%s)", item.id, item.address, exc.code)
         except SlackRejected as exc:
             log.error("outbox row %s (%s) rejected by Slack: %s", item.id, item.kind, exc)
             await self._unblock(self.outbox.mark_failed(item.id, error=str(exc), now=now))
@@ -184,16 +184,16 @@ class OutboxSender:
                 self.metrics.intake_to_dm.observe(max(0.0, (sent_at - item.created_at).total_seconds()))
 
     async def _unblock(self, finished: Awaitable[bool]) -> None:
-        """Record a row as done; if its target has another row waiting behind it, deliver that now."""
+        """Record a row as done; if its address has another row waiting behind it, deliver that now."""
         if await finished:
             self.wake()
 
     async def _backlog(self, item: OutboxItem, now: datetime) -> list[OutboxItem]:
         """A channel's pending posts, leased, when there are enough to send one digest instead."""
-        if item.kind not in _CHANNEL_POSTS or not item.target.startswith(("C", "G")):
+        if item.kind not in _CHANNEL_POSTS or not item.address.startswith(("C", "G")):
             return []
         return await self.outbox.lease_backlog(
-            item.target, kinds=_CHANNEL_POSTS, at_least=DIGEST_AT, now=now, lease=LEASE
+            item.address, kinds=_CHANNEL_POSTS, at_least=DIGEST_AT, now=now, lease=LEASE
         )
 
     async def _post_digest(self, channel: str, rows: list[OutboxItem], now: datetime) -> tuple[str, str]:
@@ -215,13 +215,13 @@ class OutboxSender:
                 f"({escape(str(item.payload['code']))}). Their new leads go to others until that is fixed; "
                 "check their Slack account, or their slack_id in the routing config."
             )
-            return await self._post(item, item.target, Rendered(text=text, blocks=[]))
+            return await self._post(item, item.address, Rendered(text=text, blocks=[]))
         if view is None:
             raise SlackRejected("outbox", f"row {item.id} names no lead")
         kind = item.kind
         if kind == OutboxKind.OFFER_DM:
             offer = _offer(view, item.offer_id)
-            return await self._post(item, self._user(item.target), blocks.offer_dm(view, offer, self.config, now))
+            return await self._post(item, self._user(item.address), blocks.offer_dm(view, offer, self.config, now))
         if kind == OutboxKind.OFFER_UPDATE:
             offer = _offer(view, item.offer_id)
             if item.dm_channel is None or item.dm_ts is None:
@@ -246,7 +246,7 @@ class OutboxSender:
             rendered = blocks.thread_note(
                 view, self.config, str(item.payload.get("event", "")), now, offer_id=item.offer_id
             )
-            return await self._post(item, item.target, rendered, thread_ts=_thread(item))
+            return await self._post(item, item.address, rendered, thread_ts=_thread(item))
         if kind == OutboxKind.ESCALATION_RESOLVED:
             channel, ts = str(item.payload["channel"]), str(item.payload["ts"])
             rendered = blocks.escalation_resolved(view, self.config, now)
@@ -264,7 +264,7 @@ class OutboxSender:
                 ping=int(item.payload.get("ping", 0)),
                 now=now,
             )
-            channel = item.target if item.target.startswith(("C", "G")) else self._user(item.target)
+            channel = item.address if item.address.startswith(("C", "G")) else self._user(item.address)
             return await self._post(item, channel, rendered, thread_ts=_thread(item), broadcast=True)
         raise SlackRejected("outbox", f"unknown kind {kind!r}")
 
@@ -340,7 +340,7 @@ def _offer(view: LeadView, offer_id: int | None) -> Offer:
 
 
 def _thread(item: OutboxItem) -> str | None:
-    return item.thread_ts if item.thread_ts and item.thread_channel == item.target else None
+    return item.thread_ts if item.thread_ts and item.thread_channel == item.address else None
 
 
 __all__ = ["OutboxSender", "SlackProblem"]

@@ -46,7 +46,7 @@ def escalate(
     `lead` needs id, state and offer_id as read; `values` are more lead columns to set; `offer_id` is
     the offer the audit row is about. Returns the lead's row after the move (all columns) and the event.
     """
-    pingable = bool(messages.escalation_target(scope.config, team_id, 0))
+    pingable = bool(messages.escalation_address(scope.config, team_id, 0))
     next_ping_at = now + scope.ping_every(team_id, sla) if pingable else None
     moved = move_lead(
         conn,

@@ -54,13 +54,19 @@ class ActorKind(StrEnum):
 
 
 class OutboxKind(StrEnum):
-    OFFER_DM = "offer_dm"  # DM to the rep with Accept / Reassign; target: rep id
-    OFFER_UPDATE = "offer_update"  # chat.update of that DM (accepted, expired, …); target: rep id
+    OFFER_DM = "offer_dm"  # DM to the rep with Accept / Reassign; address: rep id
+    OFFER_UPDATE = "offer_update"  # chat.update of that DM (accepted, expired, …); address: rep id
     LEAD_THREAD_NOTE = "lead_thread_note"  # a line in the lead's thread in the team channel
     ESCALATION = "escalation"  # @manager in the team channel (or their DM if the team has none)
-    REMINDER = "reminder"  # nudge before the SLA runs out; target: rep id
-    ESCALATION_RESOLVED = "escalation_resolved"  # rewrite a sent escalation post: who took it; target: channel
-    REP_UNREACHABLE = "rep_unreachable"  # Slack says a rep is gone: tell their managers once; target: channel
+    REMINDER = "reminder"  # nudge before the SLA runs out; address: rep id
+    ESCALATION_RESOLVED = "escalation_resolved"  # rewrite a sent escalation post: who took it; address: channel
+    REP_UNREACHABLE = "rep_unreachable"  # Slack says a rep is gone: tell their managers once; address: channel
+
+
+class Transport(StrEnum):
+    """How an outbox row is delivered. Only Slack for now; webhooks and CRMs come next."""
+
+    SLACK = "slack"  # address: a config person id (their DM) or a channel id
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -294,24 +300,27 @@ class Message:
     """An outbox row a caller adds to a transition; `dedup_key` must be unique across the outbox."""
 
     kind: str
-    target: str
+    address: str
     payload: Mapping[str, Any]
     dedup_key: str
+    transport: Transport = Transport.SLACK
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OutboxItem:
     """An outbox row handed to a sender, with the Slack refs it needs to update or thread.
 
-    `dm_channel`/`dm_ts` are the offer's DM (for `offer_update`); `thread_channel`/`thread_ts` the
-    lead's thread in the team channel (None until its first channel post was sent).
+    `transport` says how it is delivered and `address` where (see `Transport`). `dm_channel`/`dm_ts`
+    are the offer's DM (for `offer_update`); `thread_channel`/`thread_ts` the lead's thread in the team
+    channel (None until its first channel post was sent).
     """
 
     id: int
     kind: str
     lead_id: int | None
     offer_id: int | None
-    target: str
+    transport: str
+    address: str
     payload: Mapping[str, Any]
     dedup_key: str
     attempts: int

@@ -228,14 +228,7 @@ def _offer(
         offered_by=made.offered_by,
     )
     callers = [
-        {
-            "kind": m.kind,
-            "target": m.target,
-            "payload": dict(m.payload),
-            "dedup_key": m.dedup_key,
-            "lead_id": lead.id,
-            "offer_id": made.id,
-        }
+        messages.row(m.kind, m.address, dict(m.payload), m.dedup_key, lead.id, made.id, transport=m.transport)
         for m in extra
     ]
     queue(conn, [dm, *callers], now)

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, Select, Table, Update, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from storage import messages
 from storage.db import Conflict
 from storage.errors import AlreadyClaimed, LeadNotFound, WrongState
 from storage.model import Actor, LeadState, OutboxKind
@@ -107,14 +108,14 @@ def resolve_escalation_posts(conn: Connection, lead_id: int, audit_id: int, now:
         )
     ).all()
     rows = [
-        {
-            "kind": OutboxKind.ESCALATION_RESOLVED.value,
-            "target": post.result_channel,
-            "payload": {"lead_id": lead_id, "channel": post.result_channel, "ts": post.result_ts},
-            "dedup_key": f"outbox:{post.id}:resolved:{audit_id}",
-            "lead_id": lead_id,
-            "offer_id": None,
-        }
+        messages.row(
+            OutboxKind.ESCALATION_RESOLVED,
+            post.result_channel,
+            {"lead_id": lead_id, "channel": post.result_channel, "ts": post.result_ts},
+            f"outbox:{post.id}:resolved:{audit_id}",
+            lead_id,
+            None,
+        )
         for post in posts
         if post.result_channel
     ]
@@ -122,7 +123,7 @@ def resolve_escalation_posts(conn: Connection, lead_id: int, audit_id: int, now:
 
 
 def queue(conn: Connection, rows: Sequence[Mapping[str, Any]], now: datetime) -> bool:
-    """Add outbox rows, due at once, in this order (the order the sender delivers them per target).
+    """Add outbox rows, due at once, in this order (the order the sender delivers them per address).
     Returns whether there were any (what an event's `queued` says)."""
     if not rows:
         return False

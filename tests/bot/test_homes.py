@@ -15,13 +15,14 @@ CONFIG = parse_config(CONFIG_YAML.replace("SALES_CHANNEL", "CSALES"))
 MANAGERS = {"maria", "hana"}  # the sales team's escalation chain
 
 
-def item(kind: OutboxKind, target: str, **payload: Any) -> OutboxItem:
+def item(kind: OutboxKind, address: str, **payload: Any) -> OutboxItem:
     return OutboxItem(
         id=1,
         kind=kind.value,
         lead_id=None,
         offer_id=None,
-        target=target,
+        transport="slack",
+        address=address,
         payload=payload,
         dedup_key="k",
         attempts=1,

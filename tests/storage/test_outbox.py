@@ -19,7 +19,7 @@ async def test_rows_for_one_target_go_out_in_order_one_at_a_time(store: Store, o
     await store.claim(offer_id, by=rep, now=T0)  # ana: offer_update
 
     first = await outbox.lease_due(T0, limit=10, lease=LEASE)
-    assert [(i.kind, i.target) for i in first] == [("offer_dm", "ana"), ("offer_dm", "ben")]
+    assert [(i.kind, i.address) for i in first] == [("offer_dm", "ana"), ("offer_dm", "ben")]
     assert await outbox.lease_due(T0, limit=10, lease=LEASE) == []  # ana's update waits for her DM
     await outbox.mark_sent(first[0].id, channel="D-ANA", ts="1.1", now=T0)
     [update] = await outbox.lease_due(T0, limit=10, lease=LEASE)
@@ -49,7 +49,7 @@ async def test_concurrent_senders_never_get_the_same_row(db_url: str, store: Sto
             await other.close()
     ids = [item.id for batch in batches for item in batch]
     assert len(ids) == len(set(ids)) and len(ids) >= 3  # all 3 targets, each once at most
-    assert len({item.target for batch in batches for item in batch}) == len(ids)
+    assert len({item.address for batch in batches for item in batch}) == len(ids)
 
 
 async def test_retry_waits_and_failure_unblocks_the_target(store: Store, outbox: Outbox) -> None:
@@ -74,7 +74,7 @@ async def test_the_first_channel_post_starts_the_leads_thread(store: Store, outb
     assert note.thread_ts is None and all(i.kind != "escalation" for i in items)
     await outbox.mark_sent(note.id, channel="CSALES", ts="9.1", now=T0 + 2 * SLA)
     await outbox.mark_sent(note.id, channel="CSALES", ts="9.1", now=T0 + 2 * SLA)  # idempotent
-    [escalation] = [i for i in await outbox.lease_due(T0 + 2 * SLA, limit=10, lease=LEASE) if i.target == "CSALES"]
+    [escalation] = [i for i in await outbox.lease_due(T0 + 2 * SLA, limit=10, lease=LEASE) if i.address == "CSALES"]
     assert (escalation.kind, escalation.thread_channel, escalation.thread_ts) == ("escalation", "CSALES", "9.1")
     await outbox.mark_sent(escalation.id, channel="CSALES", ts="9.2", now=T0 + 2 * SLA)
     assert (await views.lead_view(lead_id)).lead.thread_ts == "9.1"
@@ -104,7 +104,7 @@ async def test_an_escalation_without_a_channel_goes_to_the_managers_dm(store: St
     assert rep == "kai"
     await store.escalate(lead_id, by="kai", reason="needs a manager", now=T0)
     items = await outbox.lease_due(T0, limit=10, lease=LEASE)
-    assert [(i.kind, i.target) for i in items] == [("offer_dm", "kai"), ("escalation", "maria")]
+    assert [(i.kind, i.address) for i in items] == [("offer_dm", "kai"), ("escalation", "maria")]
     assert items[1].payload["manager"] == "maria" and items[1].payload["reason"] == "needs a manager"
 
 
@@ -115,7 +115,7 @@ async def test_intake_hands_the_new_dm_to_the_caller_and_the_sender_gets_it_only
     assert intake.received.created and intake.assigned is not None and intake.assigned.offer is not None
     offer, handover = intake.assigned.offer, intake.handover
     assert handover is not None
-    assert (handover.item.kind, handover.item.target, handover.item.offer_id) == ("offer_dm", "ana", offer.id)
+    assert (handover.item.kind, handover.item.address, handover.item.offer_id) == ("offer_dm", "ana", offer.id)
     assert handover.item.attempts == 1
     assert handover.view.offers == (offer,)  # the lead as the transaction left it: what the DM shows
     assert handover.view.lead.state is LeadState.ASSIGNED
@@ -136,7 +136,7 @@ async def test_a_dm_behind_an_older_pending_row_for_the_rep_is_not_handed_over(s
     partner = lead(source="partner")  # the partner rule routes every such lead to otto
     first = await store.intake(partner, source="partner", external_id="p-1", payload={}, now=T0, hand_over=LEASE)
     second = await store.intake(partner, source="partner", external_id="p-2", payload={}, now=T0, hand_over=LEASE)
-    assert first.handover is not None and first.handover.item.target == "otto"
+    assert first.handover is not None and first.handover.item.address == "otto"
     assert second.assigned is not None and second.assigned.offer is not None
     assert second.assigned.offer.rep_id == "otto" and second.handover is None  # otto's DMs stay in order
     await outbox.mark_sent(first.handover.item.id, channel="D-OTTO", ts="1.1", now=T0)
