@@ -15,23 +15,24 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 
+from bot.kinds import KINDS
 from routing import RoutingConfig
-from storage.model import LeadView, OutboxItem, OutboxKind
+from storage.model import LeadView, OutboxItem
 
 GAP = 2.0  # seconds a change waits for others to publish with it
 VIEWING = 3600.0  # seconds after opening the Home that a person still counts as looking at it
-_REP_HOME = frozenset({OutboxKind.OFFER_DM, OutboxKind.OFFER_UPDATE})  # their open or claimed leads moved
 
 Publish = Callable[[str], Awaitable[None]]
 
 
 def touched(config: RoutingConfig, item: OutboxItem, view: LeadView | None) -> set[str]:
     """The people whose Home shows what delivering `item` reports."""
-    if item.kind == OutboxKind.REMINDER:
-        return set()  # a nudge: nothing on any Home changed
-    people = {item.address} if item.kind in _REP_HOME else set()
+    kind = KINDS.get(item.kind)
+    if kind is None:
+        return set()
+    people = {item.address} if kind.rep_home else set()
     team = view.lead.team_id if view is not None else item.payload.get("team_id")
-    if isinstance(team, str) and team in config.teams:
+    if kind.team_homes and isinstance(team, str) and team in config.teams:
         people.update(config.escalation_chain(team))
     return people
 

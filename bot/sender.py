@@ -24,15 +24,15 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot import blocks
-from bot.blocks import Rendered
 from bot.clock import Clock
+from bot.kinds import DIGESTIBLE, KINDS, Landed, NotDeliverable
 from bot.metrics import Metrics
 from bot.people import People
+from bot.render import channel as channel_posts
+from bot.render.kit import Rendered
 from bot.slack import TIMEOUT, RateLimited, RecipientGone, Slack, SlackProblem, SlackRejected, SlackUnavailable
-from bot.text import escape, mention
 from routing import RoutingConfig
-from storage.model import Handover, LeadState, LeadView, Offer, OutboxItem, OutboxKind
+from storage.model import Handover, LeadView, OutboxItem, OutboxKind
 from storage.outbox import Outbox
 from storage.views import Views
 
@@ -44,7 +44,6 @@ CHANNEL_GAP = timedelta(seconds=1)  # Slack: about one message per second per ch
 BACKOFF_BASE, BACKOFF_CAP = 2.0, 300.0  # seconds
 DEDUP_EVENT = "leadrelay_outbox"  # metadata event_type stamped on every post
 DIGEST_AT = 5  # pending posts to one channel that become one digest rather than a stream
-_CHANNEL_POSTS = (OutboxKind.LEAD_THREAD_NOTE.value, OutboxKind.ESCALATION.value)
 RECENT_HISTORY = 100  # messages searched for an earlier attempt's post: a retry follows it within minutes
 
 RecipientGoneHandler = Callable[[OutboxItem, str], Awaitable[None]]
@@ -190,85 +189,37 @@ class OutboxSender:
 
     async def _backlog(self, item: OutboxItem, now: datetime) -> list[OutboxItem]:
         """A channel's pending posts, leased, when there are enough to send one digest instead."""
-        if item.kind not in _CHANNEL_POSTS or not item.address.startswith(("C", "G")):
+        if item.kind not in DIGESTIBLE or not item.address.startswith(("C", "G")):
             return []
-        return await self.outbox.lease_backlog(
-            item.address, kinds=_CHANNEL_POSTS, at_least=DIGEST_AT, now=now, lease=LEASE
-        )
+        return await self.outbox.lease_backlog(item.address, kinds=DIGESTIBLE, at_least=DIGEST_AT, now=now, lease=LEASE)
 
-    async def _post_digest(self, channel: str, rows: list[OutboxItem], now: datetime) -> tuple[str, str]:
+    async def _post_digest(self, channel: str, rows: list[OutboxItem], now: datetime) -> Landed:
         """One message for many leads (after an outage, say), with the details in its thread."""
         views = await self.views.lead_views([row.lead_id for row in rows if row.lead_id is not None])
         key = f"digest:{rows[0].id}"
-        parent = blocks.backlog_digest(views, self.config, now)
-        channel, ts = await self._post(rows[0], channel, parent, dedup_key=key)
-        for part, details in enumerate(blocks.backlog_digest_details(views, self.config, now), start=1):
-            await self._post(rows[0], channel, details, thread_ts=ts, dedup_key=f"{key}:{part}")
+        parent = channel_posts.backlog_digest(views, self.config, now)
+        channel, ts = await self.post(rows[0], channel, parent, dedup_key=key)
+        for part, details in enumerate(channel_posts.backlog_digest_details(views, self.config, now), start=1):
+            await self.post(rows[0], channel, details, thread_ts=ts, dedup_key=f"{key}:{part}")
         return channel, ts
 
-    async def _send(self, item: OutboxItem, now: datetime, view: LeadView | None) -> tuple[str, str]:
-        """Deliver one row; returns the (channel, ts) it landed as. Raises SlackProblem."""
-        if item.kind == OutboxKind.REP_UNREACHABLE:
-            rep = str(item.payload["rep_id"])
-            text = (
-                f"⚠️ Slack can't deliver messages to {mention(self.config, rep)} "
-                f"({escape(str(item.payload['code']))}). Their new leads go to others until that is fixed; "
-                "check their Slack account, or their slack_id in the routing config."
-            )
-            return await self._post(item, item.address, Rendered(text=text, blocks=[]))
-        if view is None:
-            raise SlackRejected("outbox", f"row {item.id} names no lead")
-        kind = item.kind
-        if kind == OutboxKind.OFFER_DM:
-            offer = _offer(view, item.offer_id)
-            return await self._post(item, self._user(item.address), blocks.offer_dm(view, offer, self.config, now))
-        if kind == OutboxKind.OFFER_UPDATE:
-            offer = _offer(view, item.offer_id)
-            if item.dm_channel is None or item.dm_ts is None:
-                return "", ""  # the DM never went out, so there is nothing to rewrite
-            headline = blocks.offer_headline(view, offer, self.config, offer.rep_id, now)
-            rendered = blocks.offer_closed(view, offer, self.config, headline=headline, now=now)
-            await self.slack.call(
-                "chat.update",
-                channel=item.dm_channel,
-                ts=item.dm_ts,
-                text=rendered.text,
-                blocks=rendered.blocks,
-            )
-            return item.dm_channel, item.dm_ts
-        if kind == OutboxKind.REMINDER:
-            offer = _offer(view, item.offer_id)
-            if item.dm_channel is None or item.dm_ts is None:
-                return "", ""
-            rendered = blocks.reminder(offer, view, self.config, now)
-            return await self._post(item, item.dm_channel, rendered, thread_ts=item.dm_ts)
-        if kind == OutboxKind.LEAD_THREAD_NOTE:
-            rendered = blocks.thread_note(
-                view, self.config, str(item.payload.get("event", "")), now, offer_id=item.offer_id
-            )
-            return await self._post(item, item.address, rendered, thread_ts=_thread(item))
-        if kind == OutboxKind.ESCALATION_RESOLVED:
-            channel, ts = str(item.payload["channel"]), str(item.payload["ts"])
-            rendered = blocks.escalation_resolved(view, self.config, now)
-            await self.slack.call("chat.update", channel=channel, ts=ts, text=rendered.text, blocks=rendered.blocks)
-            return channel, ts
-        if kind == OutboxKind.ESCALATION and view.lead.state is LeadState.CLAIMED:
-            return "", ""  # someone took the lead before this ping went out: nothing to ask anyone
-        if kind == OutboxKind.ESCALATION:
-            manager = item.payload.get("manager")
-            rendered = blocks.escalation(
-                view,
-                self.config,
-                manager_id=str(manager) if manager else None,
-                level=int(item.payload.get("level", 0)),
-                ping=int(item.payload.get("ping", 0)),
-                now=now,
-            )
-            channel = item.address if item.address.startswith(("C", "G")) else self._user(item.address)
-            return await self._post(item, channel, rendered, thread_ts=_thread(item), broadcast=True)
-        raise SlackRejected("outbox", f"unknown kind {kind!r}")
+    async def _send(self, item: OutboxItem, now: datetime, view: LeadView | None) -> Landed:
+        """Deliver one row as its kind says (`bot.kinds`); returns the (channel, ts) it landed as. Raises
+        SlackProblem."""
+        kind = KINDS.get(item.kind)
+        if kind is None:
+            raise SlackRejected("outbox", f"unknown kind {item.kind!r}")
+        try:
+            return await kind.deliver(self, item, view, now)
+        except NotDeliverable as exc:
+            raise SlackRejected("outbox", str(exc)) from exc
 
-    async def _post(
+    async def update(self, channel: str, ts: str, rendered: Rendered) -> Landed:
+        """Rewrite the message at (`channel`, `ts`): `Outlet.update` for the kinds."""
+        await self.slack.call("chat.update", channel=channel, ts=ts, text=rendered.text, blocks=rendered.blocks)
+        return channel, ts
+
+    async def post(
         self,
         item: OutboxItem,
         channel: str,
@@ -277,8 +228,9 @@ class OutboxSender:
         thread_ts: str | None = None,
         broadcast: bool = False,
         dedup_key: str | None = None,
-    ) -> tuple[str, str]:
-        """Post, stamped with `dedup_key` (default: the row's). Returns (channel, ts)."""
+    ) -> Landed:
+        """Post, stamped with `dedup_key` (default: the row's), unless an earlier attempt already did: the
+        `Outlet.post` the kinds deliver through. Returns (channel, ts)."""
         key = dedup_key or item.dedup_key
         if item.attempts > 1:  # an earlier attempt may have reached Slack before we could record it
             found = await self._already_posted(key, channel, thread_ts)
@@ -325,22 +277,12 @@ class OutboxSender:
             loop_now = free_at
         self._channel_free_at[channel] = loop_now + self.channel_gap
 
-    def _user(self, person_id: str) -> str:
+    def dm(self, person_id: str) -> str:
+        """`Outlet.dm`: the Slack user behind config id `person_id`; raises RecipientGone for nobody."""
         slack_id = self.people.slack_id(person_id)
         if slack_id is None:
             raise RecipientGone("chat.postMessage", "user_not_found")
         return slack_id
-
-
-def _offer(view: LeadView, offer_id: int | None) -> Offer:
-    for offer in view.offers:
-        if offer.id == offer_id:
-            return offer
-    raise SlackRejected("outbox", f"offer {offer_id} is not part of lead {view.lead.id}")
-
-
-def _thread(item: OutboxItem) -> str | None:
-    return item.thread_ts if item.thread_ts and item.thread_channel == item.address else None
 
 
 __all__ = ["OutboxSender", "SlackProblem"]

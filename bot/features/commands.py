@@ -11,11 +11,11 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot import blocks, modals
 from bot.command_args import CapacityRequest, PtoRequest, UsageError, parse_capacity, parse_pto
 from bot.features.common import STRANGER, picked_date, rep_of_modal, tell, typed
 from bot.features.home import publish_home
 from bot.ids import Command, Field, Modal
+from bot.render import lists, modals
 from bot.service import Leadrelay
 from bot.text import mention
 from routing import Window
@@ -138,7 +138,7 @@ def register(app: AsyncApp, service: Leadrelay) -> None:
         claimed = await service.views.recent_claims(actor, limit=10)
         with_views = [(offer, await service.views.lead_view(offer.lead_id)) for offer in open_offers]
         claimed_views = [await service.views.lead_view(offer.lead_id) for offer in claimed]
-        rendered = blocks.leads_list(with_views, claimed_views, service.config, now)
+        rendered = lists.leads_list(with_views, claimed_views, service.config, now)
         await tell(service, user, rendered.text, channel=command.get("channel_id"), blocks=rendered.blocks)
 
 

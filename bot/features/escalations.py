@@ -7,10 +7,10 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot import modals
 from bot.features.common import STRANGER, channel_of, selected, tell, who_clicked
 from bot.features.offers import refusal_text, tell_lost_click
 from bot.ids import Action, Field, Modal
+from bot.render import modals
 from bot.service import Leadrelay
 from bot.text import mention
 from storage.errors import NotFound, Refused

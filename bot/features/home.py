@@ -8,10 +8,10 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot import modals
 from bot.features.common import STRANGER, tell
-from bot.home import HomeData, home_view
 from bot.ids import Action
+from bot.render import modals
+from bot.render.home import HomeData, home_view
 from bot.service import Leadrelay
 from bot.slack import SlackProblem
 from routing.availability import capacity_of

@@ -14,11 +14,11 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot import modals
-from bot.blocks import lead_title
 from bot.features.common import STRANGER, selected, tell, typed
 from bot.ids import Field, Modal, Shortcut
 from bot.lead_input import LeadInvalid, ParsedLead, parse_lead
+from bot.render import modals
+from bot.render.kit import lead_title
 from bot.service import Leadrelay
 from bot.text import escape, mention, slack_date
 from storage.model import LeadState

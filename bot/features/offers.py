@@ -10,9 +10,9 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot import modals
 from bot.features.common import STRANGER, channel_of, selected, tell, typed, who_clicked
 from bot.ids import REASSIGN_REASONS, Action, Field, Modal
+from bot.render import modals
 from bot.service import Leadrelay
 from bot.text import mention, slack_date
 from storage.errors import AlreadyClaimed, NotFound, NotYourOffer, OfferClosed, Refused

@@ -16,11 +16,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot import blocks
-from bot.blocks import Rendered
-from bot.home import HomeData, home_view, rep_status
 from bot.ids import REASSIGN_REASONS, Action, Field, Modal
-from bot.modals import assign_modal, capacity_modal, pto_modal, reassign_modal
+from bot.render import channel, dm, kit, lists
+from bot.render.home import HomeData, home_view, rep_status
+from bot.render.kit import Rendered
+from bot.render.modals import assign_modal, capacity_modal, pto_modal, reassign_modal
 from bot.standin.blockkit import message_block_problems, view_problems
 from bot.text import duration, escape, inline, mention, slack_date, truncate
 from routing import Lead, RoutingConfig, Window, parse_config
@@ -277,13 +277,13 @@ def test_duration_reads_like_speech(delta: timedelta, words: str) -> None:
 
 def test_offer_dm_puts_the_lead_why_deadline_and_buttons_on_the_card() -> None:
     offer = make_offer(attempt=2, fallback=True)
-    dm = blocks.offer_dm(make_view(offers=(offer,)), offer, CONFIG, NOW)
-    assert_safe_message(dm)
-    assert dm.blocks[0] == {
+    message = dm.offer_dm(make_view(offers=(offer,)), offer, CONFIG, NOW)
+    assert_safe_message(message)
+    assert message.blocks[0] == {
         "type": "header",
         "text": {"type": "plain_text", "text": "Acme Corp", "emoji": True},
     }
-    body = joined(dm.blocks)
+    body = joined(message.blocks)
     for fact in (
         "*Jane Doe* · VP Sales",
         "jane@acme.com · +1 555 0100",
@@ -299,8 +299,8 @@ def test_offer_dm_puts_the_lead_why_deadline_and_buttons_on_the_card() -> None:
     assert "*Why you:* rule dach matched; round robin in emea · attempt 2 · fallback" in body
     assert f"Accept by <!date^{int(offer.due_at.timestamp())}^" in body
     assert "demo SLA (5 minutes)" in body
-    assert dm.text.startswith("🔔 New lead: Acme Corp — Jane Doe") and "accept within 4 minutes" in dm.text
-    accept, reassign = buttons(dm.blocks)
+    assert message.text.startswith("🔔 New lead: Acme Corp — Jane Doe") and "accept within 4 minutes" in message.text
+    accept, reassign = buttons(message.blocks)
     assert (accept["action_id"], accept["value"], accept["style"]) == (Action.ACCEPT, "31", "primary")
     assert (reassign["action_id"], reassign["value"], reassign["text"]["text"]) == (
         Action.REASSIGN,
@@ -312,15 +312,32 @@ def test_offer_dm_puts_the_lead_why_deadline_and_buttons_on_the_card() -> None:
 
 def test_offer_dm_headers_the_contact_when_there_is_no_company() -> None:
     record = make_record(make_lead(company="  ", title=None, full_name=None, first_name="Ada", last_name="L"))
-    dm = blocks.offer_dm(make_view(record), make_offer(), CONFIG, NOW)
-    assert dm.blocks[0]["text"]["text"] == "Ada L"
-    assert "*Ada L*" not in joined(dm.blocks)  # not repeated under the header
-    assert dm.text.startswith("🔔 New lead: Ada L ·")
+    message = dm.offer_dm(make_view(record), make_offer(), CONFIG, NOW)
+    assert message.blocks[0]["text"]["text"] == "Ada L"
+    assert "*Ada L*" not in joined(message.blocks)  # not repeated under the header
+    assert message.text.startswith("🔔 New lead: Ada L ·")
 
 
 def test_offer_chosen_by_a_person_says_who_chose_the_rep() -> None:
     offer = make_offer(offered_by="maria", summary="suggested by @maria")
-    assert "*Why you:* chosen by <@UMARIA1>" in joined(blocks.offer_dm(make_view(), offer, CONFIG, NOW).blocks)
+    assert "*Why you:* chosen by <@UMARIA1>" in joined(dm.offer_dm(make_view(), offer, CONFIG, NOW).blocks)
+
+
+def test_no_date_reads_at_today_at() -> None:
+    # A date token renders as "today at 8:16 AM", so the words before it never add another "at".
+    claimed = ended(make_offer(), EndReason.CLAIMED)
+    taken = ended(make_offer(), EndReason.TAKEN)
+    expired = ended(make_offer(), EndReason.EXPIRED)
+    views = [make_view(offers=(offer,)) for offer in (claimed, taken, expired)]
+    texts = [dm.offer_headline(view, view.offers[0], CONFIG, "alice", NOW) for view in views]
+    texts += [
+        channel.thread_note(view, CONFIG, event, NOW).text
+        for view in views
+        for event in ("claimed", "taken", "expired")
+    ]
+    texts += [channel.escalation_resolved(view, CONFIG, NOW).text for view in views]
+    assert all("<!date" in text for text in texts[:3])
+    assert not [text for text in texts if " at <!date" in text]
 
 
 def test_a_hostile_company_is_escaped_everywhere() -> None:
@@ -330,26 +347,24 @@ def test_a_hostile_company_is_escaped_everywhere() -> None:
     gone = ended(offer, EndReason.REASSIGNED)
     view = make_view(record, (gone,), (audit(31, "reassigned", "alice", HOSTILE, {"note": HOSTILE}),))
     outputs = [
-        blocks.offer_dm(view, offer, CONFIG, NOW),
-        blocks.offer_closed(
-            view, gone, CONFIG, headline=blocks.offer_headline(view, gone, CONFIG, "alice", NOW), now=NOW
-        ),
-        blocks.reminder(offer, view, CONFIG, NOW),
-        blocks.thread_note(view, CONFIG, "reassigned", NOW),
-        blocks.thread_note(view, CONFIG, HOSTILE, NOW),
-        blocks.escalation(view, CONFIG, manager_id="maria", level=0, ping=1, now=NOW),
-        blocks.escalation_resolved(view, CONFIG, NOW),
-        blocks.backlog_digest([view], CONFIG, NOW),
-        *blocks.backlog_digest_details([view], CONFIG, NOW),
-        blocks.leads_list([(offer, view)], [view], CONFIG, NOW),
+        dm.offer_dm(view, offer, CONFIG, NOW),
+        dm.offer_closed(view, gone, CONFIG, headline=dm.offer_headline(view, gone, CONFIG, "alice", NOW), now=NOW),
+        dm.reminder(offer, view, CONFIG, NOW),
+        channel.thread_note(view, CONFIG, "reassigned", NOW),
+        channel.thread_note(view, CONFIG, HOSTILE, NOW),
+        channel.escalation(view, CONFIG, manager_id="maria", level=0, ping=1, now=NOW),
+        channel.escalation_resolved(view, CONFIG, NOW),
+        channel.backlog_digest([view], CONFIG, NOW),
+        *channel.backlog_digest_details([view], CONFIG, NOW),
+        lists.leads_list([(offer, view)], [view], CONFIG, NOW),
     ]
     for rendered in outputs:
         assert_safe_message(rendered)
         assert "<!channel>" not in rendered.text + joined(rendered.blocks)
-    dm = outputs[0]
-    assert dm.blocks[0]["text"]["text"] == HOSTILE_ESCAPED
-    assert HOSTILE_ESCAPED in dm.text
-    assert f"*{HOSTILE_ESCAPED}*\n{HOSTILE_ESCAPED}" in joined(dm.blocks)
+    message = outputs[0]
+    assert message.blocks[0]["text"]["text"] == HOSTILE_ESCAPED
+    assert HOSTILE_ESCAPED in message.text
+    assert f"*{HOSTILE_ESCAPED}*\n{HOSTILE_ESCAPED}" in joined(message.blocks)
     for view_payload in (reassign_modal(offer, view, CONFIG), assign_modal(view, CONFIG)):
         assert_safe_view(view_payload)
 
@@ -366,13 +381,13 @@ def test_a_huge_lead_stays_within_block_kit_limits() -> None:
     )
     offer = make_offer(summary="why " * 2000, sla="s" * 500)
     view = make_view(make_record(lead), (offer,))
-    dm = blocks.offer_dm(view, offer, CONFIG, NOW)
-    assert_safe_message(dm)
-    header = dm.blocks[0]["text"]["text"]
+    message = dm.offer_dm(view, offer, CONFIG, NOW)
+    assert_safe_message(message)
+    header = message.blocks[0]["text"]["text"]
     assert len(header) <= 150 and header.endswith("&amp;…")
-    assert "+90 more" in joined(dm.blocks)
-    assert len([f for b in dm.blocks for f in b.get("fields", ())]) <= 6 + 10
-    assert_safe_message(blocks.escalation(view, CONFIG, manager_id="maria", level=0, ping=1, now=NOW))
+    assert "+90 more" in joined(message.blocks)
+    assert len([f for b in message.blocks for f in b.get("fields", ())]) <= 6 + 10
+    assert_safe_message(channel.escalation(view, CONFIG, manager_id="maria", level=0, ping=1, now=NOW))
 
 
 # --- headlines and closed offers -----------------------------------------------------------------------
@@ -386,25 +401,25 @@ def closed_headline(
     **record: Any,
 ) -> str:
     view = make_view(make_record(**record), (offer, *later), history)
-    return blocks.offer_headline(view, offer, CONFIG, viewer, NOW)
+    return dm.offer_headline(view, offer, CONFIG, viewer, NOW)
 
 
 def test_headline_for_an_accepted_offer_names_who_accepted() -> None:
     claimed = replace(make_offer(), state=OfferState.CLAIMED, claimed_at=NOW, claimed_by="alice")
     at = slack_date(NOW)
-    assert closed_headline(claimed) == f"✅ Accepted by you at {at}"
-    assert closed_headline(claimed, viewer="bob") == f"✅ Accepted by <@UALICE1> at {at}"
+    assert closed_headline(claimed) == f"✅ Accepted by you {at}"
+    assert closed_headline(claimed, viewer="bob") == f"✅ Accepted by <@UALICE1> {at}"
     for_her = replace(claimed, claimed_by="maria")
-    assert closed_headline(for_her) == f"✅ Accepted for you by <@UMARIA1> at {at}"
+    assert closed_headline(for_her) == f"✅ Accepted for you by <@UMARIA1> {at}"
 
 
 def test_headline_for_an_expired_offer_says_where_the_lead_went() -> None:
     gone = ended(make_offer(), EndReason.EXPIRED)
     nxt = make_offer(id=32, rep_id="bob", attempt=2)
     at = slack_date(NOW)
-    assert closed_headline(gone, (nxt,)) == f"⏰ Expired at {at} — reassigned to <@UBOB001>"
+    assert closed_headline(gone, (nxt,)) == f"⏰ Expired {at} — reassigned to <@UBOB001>"
     escalated = closed_headline(gone, state=LeadState.ESCALATED, offer_id=None)
-    assert escalated == f"⏰ Expired at {at} — sent to the managers"
+    assert escalated == f"⏰ Expired {at} — sent to the managers"
 
 
 def test_headline_for_a_reassigned_offer_gives_the_reason_and_the_next_rep() -> None:
@@ -422,24 +437,24 @@ def test_headline_for_taken_released_withdrawn_and_open_offers() -> None:
     at = slack_date(NOW)
     taken = ended(make_offer(), EndReason.TAKEN)
     assert closed_headline(taken, history=(audit(31, "claimed", "maria", "taken by @maria"),)) == (
-        f"🙋 Taken by <@UMARIA1> at {at}"
+        f"🙋 Taken by <@UMARIA1> {at}"
     )
-    assert closed_headline(taken, state=LeadState.CLAIMED, claimed_by="hana") == f"🙋 Taken by <@UHANA01> at {at}"
+    assert closed_headline(taken, state=LeadState.CLAIMED, claimed_by="hana") == f"🙋 Taken by <@UHANA01> {at}"
     released = replace(ended(make_offer(), EndReason.RELEASED), claimed_at=NOW, claimed_by="alice")
     nxt = make_offer(id=32, rep_id="carol", attempt=2)
     assert closed_headline(released, (nxt,), (audit(31, "released", "alice", "conflict"),)) == (
         "↩️ Released to Carol &lt;&amp;&gt; Co — Conflict of interest"
     )
     withdrawn = ended(make_offer(), EndReason.WITHDRAWN)
-    assert closed_headline(withdrawn, state=LeadState.NURTURE) == f"🚫 Withdrawn at {at} — moved to nurture"
+    assert closed_headline(withdrawn, state=LeadState.NURTURE) == f"🚫 Withdrawn {at} — moved to nurture"
     assert closed_headline(make_offer()) == "⏳ Waiting for you · 4 minutes left"
 
 
 def test_offer_closed_replaces_the_deadline_and_buttons_with_the_headline() -> None:
     gone = ended(make_offer(), EndReason.EXPIRED)
     view = make_view(offers=(gone, make_offer(id=32, rep_id="bob", attempt=2)))
-    headline = blocks.offer_headline(view, gone, CONFIG, "alice", NOW)
-    closed = blocks.offer_closed(view, gone, CONFIG, headline=headline, now=NOW)
+    headline = dm.offer_headline(view, gone, CONFIG, "alice", NOW)
+    closed = dm.offer_closed(view, gone, CONFIG, headline=headline, now=NOW)
     assert_safe_message(closed)
     assert buttons(closed.blocks) == []
     assert closed.blocks[-1] == {
@@ -452,7 +467,7 @@ def test_offer_closed_replaces_the_deadline_and_buttons_with_the_headline() -> N
 
 def test_reminder_says_how_long_is_left_and_offers_accept_again() -> None:
     offer = make_offer(due_at=NOW + timedelta(seconds=80))
-    nudge = blocks.reminder(offer, make_view(), CONFIG, NOW)
+    nudge = dm.reminder(offer, make_view(), CONFIG, NOW)
     assert_safe_message(nudge)
     assert nudge.text == "⏳ 1 minute left to accept Acme Corp"
     assert f"accept by <!date^{int(offer.due_at.timestamp())}^" in joined(nudge.blocks)
@@ -466,27 +481,25 @@ def test_reminder_says_how_long_is_left_and_offers_accept_again() -> None:
 def test_thread_notes_tell_the_channel_what_happened_in_one_line() -> None:
     first = ended(make_offer(), EndReason.EXPIRED)
     second = make_offer(id=32, rep_id="bob", attempt=2)
-    expired = blocks.thread_note(make_view(offers=(first, second)), CONFIG, "expired", NOW, offer_id=31)
-    assert (
-        expired.text == f"⏰ Offer to <@UALICE1> expired at {slack_date(first.due_at)}; now with <@UBOB001> (attempt 2)"
-    )
+    expired = channel.thread_note(make_view(offers=(first, second)), CONFIG, "expired", NOW, offer_id=31)
+    assert expired.text == f"⏰ Offer to <@UALICE1> expired {slack_date(first.due_at)}; now with <@UBOB001> (attempt 2)"
     assert len(expired.blocks) == 1
 
     passed = ended(make_offer(), EndReason.REASSIGNED)
     note = (audit(31, "reassigned", "alice", "at_capacity", {"note": "too busy\nthis week"}),)
-    line = blocks.thread_note(make_view(offers=(passed, second), history=note), CONFIG, "reassigned", NOW).text
+    line = channel.thread_note(make_view(offers=(passed, second), history=note), CONFIG, "reassigned", NOW).text
     assert line == "↪️ <@UALICE1> passed it on — At capacity (“too busy this week”); now with <@UBOB001> (attempt 2)"
 
     claimed = replace(make_offer(), state=OfferState.CLAIMED, claimed_at=NOW, claimed_by="alice")
-    line = blocks.thread_note(make_view(offers=(claimed,)), CONFIG, "claimed", NOW).text
-    assert line == f"✅ Accepted by <@UALICE1> at {slack_date(NOW)}, 1 minute after the offer"
+    line = channel.thread_note(make_view(offers=(claimed,)), CONFIG, "claimed", NOW).text
+    assert line == f"✅ Accepted by <@UALICE1> {slack_date(NOW)}, 1 minute after the offer"
 
     record = make_record(state=LeadState.CLAIMED, claimed_by="maria", claimed_at=NOW, offer_id=None)
-    taken = blocks.thread_note(make_view(record, (ended(make_offer(), EndReason.TAKEN),)), CONFIG, "taken", NOW)
-    assert taken.text == f"🙋 Taken by <@UMARIA1> at {slack_date(NOW)} from <@UALICE1>"
+    taken = channel.thread_note(make_view(record, (ended(make_offer(), EndReason.TAKEN),)), CONFIG, "taken", NOW)
+    assert taken.text == f"🙋 Taken by <@UMARIA1> {slack_date(NOW)} from <@UALICE1>"
 
-    odd = blocks.thread_note(make_view(offers=()), CONFIG, "archived", NOW)
-    assert odd.text == f"ℹ️ archived at {slack_date(NOW)}"
+    odd = channel.thread_note(make_view(offers=()), CONFIG, "archived", NOW)
+    assert odd.text == f"ℹ️ archived {slack_date(NOW)}"
     for rendered in (expired, taken, odd):
         assert_safe_message(rendered)
 
@@ -501,7 +514,7 @@ def escalated_view() -> LeadView:
 
 
 def test_escalation_asks_the_manager_with_take_and_assign_buttons() -> None:
-    post = blocks.escalation(escalated_view(), CONFIG, manager_id="maria", level=1, ping=3, now=NOW)
+    post = channel.escalation(escalated_view(), CONFIG, manager_id="maria", level=1, ping=3, now=NOW)
     assert_safe_message(post)
     body = joined(post.blocks)
     assert post.text == "🚨 <@UMARIA1>: Acme Corp unclaimed for 42 minutes"
@@ -509,23 +522,23 @@ def test_escalation_asks_the_manager_with_take_and_assign_buttons() -> None:
     take, assign = buttons(post.blocks)
     assert (take["action_id"], take["value"], take["style"]) == (Action.TAKE, "7", "primary")
     assert (assign["action_id"], assign["value"]) == (Action.ASSIGN, "7")
-    nobody = blocks.escalation(make_view(offers=()), CONFIG, manager_id=None, level=0, ping=1, now=NOW)
+    nobody = channel.escalation(make_view(offers=()), CONFIG, manager_id=None, level=0, ping=1, now=NOW)
     assert "Anyone here" in nobody.text and "No rep could take it when it arrived" in joined(nobody.blocks)
 
 
 def test_escalation_resolved_says_who_took_it_and_drops_the_buttons() -> None:
     view = escalated_view()
     taken = replace(view, lead=replace(view.lead, state=LeadState.CLAIMED, claimed_by="maria", claimed_at=NOW))
-    post = blocks.escalation_resolved(taken, CONFIG, NOW)
+    post = channel.escalation_resolved(taken, CONFIG, NOW)
     assert_safe_message(post)
     assert buttons(post.blocks) == []
-    assert post.text.startswith(f"🙋 Taken by <@UMARIA1> at {slack_date(NOW)}")
+    assert post.text.startswith(f"🙋 Taken by <@UMARIA1> {slack_date(NOW)}")
     assigned = replace(
         view,
         lead=replace(view.lead, state=LeadState.ASSIGNED, offer_id=33),
         offers=(*view.offers, make_offer(id=33, rep_id="carol", attempt=3, offered_by="maria")),
     )
-    assert blocks.escalation_resolved(assigned, CONFIG, NOW).text.startswith(
+    assert channel.escalation_resolved(assigned, CONFIG, NOW).text.startswith(
         "👉 Assigned to Carol &lt;&amp;&gt; Co by <@UMARIA1>, waiting for them to accept"
     )
 
@@ -542,7 +555,7 @@ def backlog(count: int) -> list[LeadView]:
 
 def test_backlog_becomes_one_digest_with_the_details_in_the_thread() -> None:
     views = backlog(137)
-    digest = blocks.backlog_digest([*views, views[0]], CONFIG, NOW)
+    digest = channel.backlog_digest([*views, views[0]], CONFIG, NOW)
     assert_safe_message(digest)
     body = joined(digest.blocks)
     assert digest.text == "⚠️ 137 leads expired while Leadrelay was offline"
@@ -551,7 +564,7 @@ def test_backlog_becomes_one_digest_with_the_details_in_the_thread() -> None:
     assert "46 waiting for a manager · 46 offered to a rep · 45 claimed" in body
     assert f"Oldest received {slack_date(NOW - timedelta(hours=5, minutes=16))}" in body
 
-    replies = blocks.backlog_digest_details(views, CONFIG, NOW)
+    replies = channel.backlog_digest_details(views, CONFIG, NOW)
     assert [r.text for r in replies] == [
         "Leads 1–40 of 137",
         "Leads 41–80 of 137",
@@ -565,8 +578,8 @@ def test_backlog_becomes_one_digest_with_the_details_in_the_thread() -> None:
     assert len(takes) == 92 and "102" not in takes  # claimed leads have no Take button
     for reply in replies:
         assert_safe_message(reply)
-    assert blocks.backlog_digest_details([], CONFIG, NOW) == []
-    assert blocks.backlog_digest([], CONFIG, NOW).text == "No leads waited while Leadrelay was offline."
+    assert channel.backlog_digest_details([], CONFIG, NOW) == []
+    assert channel.backlog_digest([], CONFIG, NOW).text == "No leads waited while Leadrelay was offline."
 
 
 # --- /leads and plain replies --------------------------------------------------------------------------
@@ -578,7 +591,7 @@ def test_leads_list_shows_offers_with_their_own_buttons_within_the_block_limit()
         make_view(make_record(id=400 + i, state=LeadState.CLAIMED, claimed_at=NOW, claimed_by="alice"))
         for i in range(25)
     ]
-    listing = blocks.leads_list(offers, claimed, CONFIG, NOW)
+    listing = lists.leads_list(offers, claimed, CONFIG, NOW)
     assert_safe_message(listing)
     assert len(listing.blocks) <= 50
     assert listing.text == "You have 40 open offers"
@@ -587,16 +600,16 @@ def test_leads_list_shows_offers_with_their_own_buttons_within_the_block_limit()
     assert {e["value"] for e in actions[3]["elements"]} == {"203"}
     body = joined(listing.blocks)
     assert "+25 more: accept or reassign these first" in body and "+15 more" in body
-    empty = blocks.leads_list([], [], CONFIG, NOW)
+    empty = lists.leads_list([], [], CONFIG, NOW)
     assert empty.text == "You have no open offers" and "Nothing claimed recently." in joined(empty.blocks)
 
 
 def test_plain_is_one_section_of_trusted_mrkdwn() -> None:
-    reply = blocks.plain(f"Already accepted by {mention(CONFIG, 'bob')}")
+    reply = kit.plain(f"Already accepted by {mention(CONFIG, 'bob')}")
     assert reply.text == "Already accepted by <@UBOB001>"
     assert reply.blocks == [{"type": "section", "text": {"type": "mrkdwn", "text": reply.text, "verbatim": True}}]
     with pytest.raises(ValueError):
-        blocks.plain(" ")
+        kit.plain(" ")
 
 
 # --- modals --------------------------------------------------------------------------------------------
@@ -834,17 +847,17 @@ def test_no_lead_content_breaks_block_kit_or_leaks_markup(
     offer = make_offer(summary=summary, sla=summary or None)
     gone = ended(offer, EndReason.REASSIGNED)
     view = make_view(record, (gone,), (audit(31, "reassigned", "maria", reason, {"note": note}),))
-    headline = blocks.offer_headline(view, gone, CONFIG, "alice", NOW)
+    headline = dm.offer_headline(view, gone, CONFIG, "alice", NOW)
     for rendered in (
-        blocks.offer_dm(view, offer, CONFIG, NOW),
-        blocks.offer_closed(view, gone, CONFIG, headline=headline, now=NOW),
-        blocks.reminder(offer, view, CONFIG, NOW),
-        blocks.thread_note(view, CONFIG, "reassigned", NOW),
-        blocks.escalation(view, CONFIG, manager_id="maria", level=0, ping=1, now=NOW),
-        blocks.escalation_resolved(view, CONFIG, NOW),
-        blocks.backlog_digest([view], CONFIG, NOW),
-        *blocks.backlog_digest_details([view], CONFIG, NOW),
-        blocks.leads_list([(offer, view)], [view], CONFIG, NOW),
+        dm.offer_dm(view, offer, CONFIG, NOW),
+        dm.offer_closed(view, gone, CONFIG, headline=headline, now=NOW),
+        dm.reminder(offer, view, CONFIG, NOW),
+        channel.thread_note(view, CONFIG, "reassigned", NOW),
+        channel.escalation(view, CONFIG, manager_id="maria", level=0, ping=1, now=NOW),
+        channel.escalation_resolved(view, CONFIG, NOW),
+        channel.backlog_digest([view], CONFIG, NOW),
+        *channel.backlog_digest_details([view], CONFIG, NOW),
+        lists.leads_list([(offer, view)], [view], CONFIG, NOW),
     ):
         assert_safe_message(rendered)
     assert_safe_view(reassign_modal(offer, view, CONFIG))

@@ -11,8 +11,8 @@ import jsonschema
 import pytest
 import yaml
 
-from bot import blocks, home, modals
 from bot.ids import Action, Command, Modal, Shortcut
+from bot.render import channel, dm, home, modals
 from tests.bot.harness import STRANGER, Stack
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -88,8 +88,8 @@ async def test_every_action_appears_on_some_screen(stack: Stack) -> None:
     view = await service.views.lead_view(1)
     offer = view.offers[0]
     surfaces = [
-        blocks.offer_dm(view, offer, service.config, now).blocks,
-        blocks.escalation(view, service.config, manager_id="maria", level=0, ping=0, now=now).blocks,
+        dm.offer_dm(view, offer, service.config, now).blocks,
+        channel.escalation(view, service.config, manager_id="maria", level=0, ping=0, now=now).blocks,
         home.home_view(home.HomeData(person_id="alice", offers=((offer, view),)), service.config, now)["blocks"],
         modals.reassign_modal(offer, view, service.config)["blocks"],
     ]

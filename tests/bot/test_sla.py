@@ -26,7 +26,7 @@ async def test_an_expired_offer_moves_to_the_next_rep_and_tells_everyone(stack: 
     [offer_to_bob] = stack.dms("bob")
     assert "lead_accept" in json.dumps(offer_to_bob.blocks)
     old = stack.standin.message(first.channel, first.ts)
-    assert old is not None and "Expired at" in text_of(old) and "<@UBOB001>" in text_of(old)
+    assert old is not None and "⏰ Expired <!date" in text_of(old) and "<@UBOB001>" in text_of(old)
     assert "lead_accept" not in json.dumps(old.blocks)
     [note] = stack.standin.messages_in(stack.channel)
     assert "expired" in note.text.lower() and "<@UBOB001>" in note.text and "attempt 2" in note.text

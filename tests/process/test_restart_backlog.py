@@ -21,7 +21,7 @@ import aiohttp
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import blocks
+from bot.render import dm
 from bot.standin import SlackStandin
 from bot.standin.server import ApiCall, Message
 from routing import Engine, Lead, parse_config
@@ -85,7 +85,7 @@ async def _seed(url: str, yaml: str, standin: SlackStandin) -> None:
             for item in items:
                 view = await views.lead_view(item.lead_id or 0)
                 offer = next(o for o in view.offers if o.id == item.offer_id)
-                rendered = blocks.offer_dm(view, offer, config, past)
+                rendered = dm.offer_dm(view, offer, config, past)
                 response = await client.chat_postMessage(
                     channel=config.slack_id(item.address) or "",
                     text=rendered.text,

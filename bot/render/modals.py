@@ -25,8 +25,8 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.blocks import context, lead_line, section
 from bot.ids import LEAD_INTENTS, REASSIGN_REASONS, Field, Modal
+from bot.render.kit import context, lead_line, section
 from bot.text import escape, truncate
 from routing import RoutingConfig
 from routing.config import Rep

@@ -16,18 +16,9 @@ from typing import Any
 from slack_sdk.models.blocks import ActionsBlock, Block, DividerBlock, HeaderBlock, PlainTextObject
 from slack_sdk.models.views import View
 
-from bot.blocks import (
-    button,
-    claimed_blocks,
-    context,
-    lead_actions,
-    lead_line,
-    offer_row,
-    packed,
-    section,
-    state_phrase,
-)
 from bot.ids import Action
+from bot.render.kit import button, context, lead_actions, lead_line, packed, section, state_phrase
+from bot.render.lists import claimed_blocks, offer_row
 from bot.text import duration, escape, mention, slack_date, truncate
 from routing import RepState, RoutingConfig
 from routing.availability import LocalClock, capacity_of, unavailable

@@ -1,0 +1,37 @@
+"""The message-kind registry: every kind of outbox row the Slack sender delivers, one module each.
+
+To add a kind: its row builder in `storage.messages` (and its `OutboxKind` value), a module here with
+`deliver` and `KIND`, and one line in `KINDS` below. `bot.sender` and `bot.homes` read only this.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from bot.kinds import (
+    escalation,
+    escalation_resolved,
+    offer_dm,
+    offer_update,
+    reminder,
+    rep_unreachable,
+    thread_note,
+)
+from bot.kinds.base import Landed, MessageKind, NotDeliverable, Outlet
+
+__all__ = ["DIGESTIBLE", "KINDS", "Landed", "MessageKind", "NotDeliverable", "Outlet"]
+
+KINDS: Mapping[str, MessageKind] = {
+    module.KIND.kind.value: module.KIND
+    for module in (
+        offer_dm,
+        offer_update,
+        reminder,
+        thread_note,
+        escalation,
+        escalation_resolved,
+        rep_unreachable,
+    )
+}
+
+DIGESTIBLE = tuple(name for name, kind in KINDS.items() if kind.digestible)  # folded into one post when many wait
