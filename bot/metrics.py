@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from storage.events import Event, LeadEscalated, LeadReceived, OfferClaimed, OfferExpired
 
 _FAST = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 _HUMAN = (30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 86400)
@@ -59,3 +63,16 @@ class Metrics:
         self.last_sweep = Gauge(
             "leadrelay_last_sweep_timestamp_seconds", "When the SLA sweep last completed", registry=r
         )
+
+    def committed(self, event: Event, now: datetime) -> None:
+        """Count what a commit changed; `now` is when it was published, right after the commit."""
+        if isinstance(event, LeadReceived):
+            self.leads.labels(event.source).inc()
+            self.intake_to_assignment.observe(max(0.0, (now - event.at).total_seconds()))
+        elif isinstance(event, OfferClaimed) and event.offer_id is not None and event.due_at is not None:
+            self.claim_after_due.observe((event.at - event.due_at).total_seconds())  # accepted, not taken
+        elif isinstance(event, OfferExpired):
+            self.sla_breaches.inc()
+            self.expiry_lateness.observe(max(0.0, (event.at - event.due_at).total_seconds()))
+        elif isinstance(event, LeadEscalated):
+            self.escalations.labels(str(event.level)).inc()

@@ -4,7 +4,11 @@ Rows are rendered at send time from the lead as it is now, so a message delayed 
 still shows the truth when it lands. Retries: 429 waits for Slack's `Retry-After`; 5xx and timeouts
 back off exponentially with jitter; permanent errors are recorded and dropped (the lead itself is in
 the database and unaffected). A recipient Slack says is gone (`user_not_found`, `account_inactive`,
-`cannot_dm_bot`) is handed to `on_recipient_gone`, which re-routes the lead.
+`cannot_dm_bot`) has their offer withdrawn and the lead routed to someone else.
+
+The sender hears about the rest of the service through the event hub (`bot.events`), as the
+composition root subscribes it: `wake` after a commit that queued rows, `hold` and `release` around an
+SLA sweep; it publishes `MessageDelivered` after each delivery (the Home refresher listens).
 
 A new lead's DM does not wait for the loop: intake leases it in the transaction that routes the lead
 and `hand_over` posts it straight after the commit. Should that process die first, the lease runs out
@@ -20,11 +24,12 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
 from bot.clock import Clock
+from bot.events import MessageDelivered
 from bot.kinds import DIGESTIBLE, KINDS, Landed, NotDeliverable
 from bot.metrics import Metrics
 from bot.people import People
@@ -33,7 +38,7 @@ from bot.render.kit import Rendered
 from bot.slack import TIMEOUT, RateLimited, RecipientGone, Slack, SlackProblem, SlackRejected, SlackUnavailable
 from routing import RoutingConfig
 from storage.model import Handover, LeadView, OutboxItem, OutboxKind
-from storage.outbox import Outbox
+from storage.store import Store
 from storage.views import Views
 
 log = logging.getLogger(__name__)
@@ -46,32 +51,29 @@ DEDUP_EVENT = "leadrelay_outbox"  # metadata event_type stamped on every post
 DIGEST_AT = 5  # pending posts to one channel that become one digest rather than a stream
 RECENT_HISTORY = 100  # messages searched for an earlier attempt's post: a retry follows it within minutes
 
-RecipientGoneHandler = Callable[[OutboxItem, str], Awaitable[None]]
-DeliveredHandler = Callable[[OutboxItem, LeadView | None], None]
+Publish = Callable[[Iterable[object]], None]
 
 
 class OutboxSender:
     def __init__(
         self,
         *,
-        outbox: Outbox,
+        store: Store,
         views: Views,
         slack: Slack,
         config: RoutingConfig,
         people: People,
         clock: Clock,
         metrics: Metrics,
-        on_recipient_gone: RecipientGoneHandler | None = None,
-        on_delivered: DeliveredHandler | None = None,
+        publish: Publish,
     ) -> None:
-        self.outbox, self.views, self.slack = outbox, views, slack
+        self.store, self.outbox, self.views, self.slack = store, store.outbox, views, slack
         self.config, self.people, self.clock, self.metrics = config, people, clock, metrics
-        self.on_recipient_gone = on_recipient_gone
-        self.on_delivered = on_delivered
+        self.publish = publish
         self._wake = asyncio.Event()
         self._channel_free_at: dict[str, datetime] = {}
         self.channel_gap = CHANNEL_GAP  # tests that are not about pacing set it to zero
-        self.sweeping = False  # set by the SLA timers while they write: see `_lease`
+        self._held = False  # an SLA sweep is writing: see `hold`
         self.posts_on_commit = True  # False offline, where nobody posts: rows wait for `serve`
         self._in_flight: set[asyncio.Task[None]] = set()
 
@@ -89,6 +91,16 @@ class OutboxSender:
         """Deliver now: called after every commit that wrote outbox rows, and when a delivered row had
         another waiting behind it."""
         self._wake.set()
+
+    def hold(self) -> None:
+        """Lease nothing until `release`: an SLA sweep is writing, and its channel posts should go out
+        together as one digest. (Holding leased rows instead would count attempts.)"""
+        self._held = True
+
+    def release(self) -> None:
+        """Lease again, at once: what the sweep queued, and any wake-up missed meanwhile."""
+        self._held = False
+        self.wake()
 
     async def run(self, *, idle: float = 1.0) -> None:
         """Deliver forever: on every wake-up, and at least every `idle` seconds for retries that fall due.
@@ -128,9 +140,7 @@ class OutboxSender:
                 return
 
     async def _lease(self, limit: int) -> list[OutboxItem]:
-        if self.sweeping:
-            # An SLA sweep is writing: claim nothing until it is done (it wakes us), so its channel posts
-            # go out together as one digest. Holding claimed rows instead would count attempts.
+        if self._held:
             return []
         return await self.outbox.lease_due(self.clock.now(), limit=limit, lease=LEASE)
 
@@ -164,10 +174,7 @@ class OutboxSender:
             await self.outbox.mark_retry(item.id, error=str(exc), at=at)
         except RecipientGone as exc:
             await self._unblock(self.outbox.mark_failed(item.id, error=str(exc), now=now))
-            if self.on_recipient_gone is not None:
-                await self.on_recipient_gone(item, exc.code)
-            else:
-                log.warning("outbox row %s: recipient %s is gone (%s)", item.id, item.address, exc.code)
+            await self._reroute(item, exc.code)
         except SlackRejected as exc:
             log.error("outbox row %s (%s) rejected by Slack: %s", item.id, item.kind, exc)
             await self._unblock(self.outbox.mark_failed(item.id, error=str(exc), now=now))
@@ -177,10 +184,18 @@ class OutboxSender:
                 await self.outbox.mark_digested([row.id for row in digested], channel=channel, ts=ts, now=sent_at)
                 return
             await self._unblock(self.outbox.mark_sent(item.id, channel=channel, ts=ts, now=sent_at))
-            if self.on_delivered is not None:
-                self.on_delivered(item, view)
+            self.publish((MessageDelivered(item=item, view=view),))
             if item.kind == OutboxKind.OFFER_DM:  # queued in the routing transaction, right after intake
                 self.metrics.intake_to_dm.observe(max(0.0, (sent_at - item.created_at).total_seconds()))
+
+    async def _reroute(self, item: OutboxItem, code: str) -> None:
+        """Slack says the recipient of `item` is gone: withdraw an offer's DM's offer and route the lead
+        to someone else (the store publishes what that commits)."""
+        if item.kind != OutboxKind.OFFER_DM or item.offer_id is None:
+            # Updates and reminders to a gone rep have nobody left to inform.
+            log.warning("outbox row %s: recipient %s is gone (%s)", item.id, item.address, code)
+            return
+        await self.store.withdraw_unreachable(item.offer_id, code=code, now=self.clock.now())
 
     async def _unblock(self, finished: Awaitable[bool]) -> None:
         """Record a row as done; if its address has another row waiting behind it, deliver that now."""

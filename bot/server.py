@@ -23,7 +23,6 @@ from slack_bolt.async_app import AsyncApp
 from bot.features import register_all
 from bot.intake import intake_handler
 from bot.service import Leadrelay
-from bot.timers import SlaTimers
 
 OUTBOX_STUCK_AFTER = timedelta(minutes=5)  # an undelivered row this old means Slack or we are in trouble
 SHUTDOWN_GRACE = 5.0  # seconds a stopping server waits for Slack calls in flight; the rest are redelivered
@@ -84,10 +83,9 @@ def build_web_app(
             gc.freeze()
             task = asyncio.create_task(service.sender.run(), name="outbox-sender")
             service.sender.wake()  # rows left over from before a restart go out first
-            timers = SlaTimers(service)
-            timers.start()  # the first sweep runs at once: deadlines that passed while we were down
+            service.timers.start()  # the first sweep runs at once: deadlines that passed while we were down
             yield
-            timers.stop()
+            service.timers.stop()
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task

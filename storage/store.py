@@ -24,18 +24,21 @@ The repositories share one `storage.scope.Scope` (the database and its one write
 | `Outbox` | `storage.outbox` | the sender's side: lease_due, lease_backlog, mark_sent, mark_retry, … |
 
 `Store` offers each repository's transitions under its own name (`store.claim` is
-`store.offers.claim`), so callers need not know which repository holds one.
+`store.offers.claim`), so callers need not know which repository holds one. A store built with
+`publish` hands every transition's events to it right after the transaction commits (the bot's event
+hub), so no caller has to remember to announce a change; the result still carries them.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from routing import Engine
 from storage.db import Database
+from storage.events import Events
 from storage.leads import Leads
 from storage.offers import Offers
 from storage.outbox import Outbox
@@ -48,24 +51,53 @@ _T = TypeVar("_T")
 _Repo = TypeVar("_Repo")
 
 
-def _via(repository: str, method: Callable[Concatenate[_Repo, _P], _T]) -> Callable[Concatenate[Any, _P], _T]:
-    """A `Store` method that runs `method` on the store's `repository` attribute: same signature, same
-    docstring (and a subclass may still override it, as the SLA bench does)."""
+Publish = Callable[[Events], None]
+
+
+def _via(
+    repository: str, method: Callable[Concatenate[_Repo, _P], Awaitable[_T]]
+) -> Callable[Concatenate[Any, _P], Awaitable[_T]]:
+    """A `Store` method that runs `method` on the store's `repository` attribute, then publishes the
+    events it committed: same signature, same docstring (a subclass may still override it, as the SLA
+    bench does)."""
 
     @functools.wraps(method)
-    def call(store: Any, /, *args: _P.args, **kwargs: _P.kwargs) -> _T:
-        return method(getattr(store, repository), *args, **kwargs)
+    async def call(store: Store, /, *args: _P.args, **kwargs: _P.kwargs) -> _T:
+        result = await method(getattr(store, repository), *args, **kwargs)
+        if store.publish is not None:
+            events = committed(result)
+            if events:
+                store.publish(events)
+        return result
 
     return call
 
 
-class Store:
-    """Every write to the lead's life: `Store(db, engine, load_window=...)`.
+def committed(result: object) -> Events:
+    """The events a transition's result carries: its `events`, those of each item of a list (the timer
+    transitions), none for a read or None (nothing moved)."""
+    if isinstance(result, list):
+        return tuple(event for item in result for event in committed(item))
+    events: Events = getattr(result, "events", ())
+    return events
 
-    `load_window` is how long a claimed lead counts toward its rep's open load (see `storage.state`).
+
+class Store:
+    """Every write to the lead's life: `Store(db, engine, load_window=..., publish=...)`.
+
+    `load_window` is how long a claimed lead counts toward its rep's open load (see `storage.state`);
+    `publish` receives each committed transition's events (in order, right after its commit).
     """
 
-    def __init__(self, db: Database, engine: Engine, *, load_window: timedelta = DEFAULT_LOAD_WINDOW) -> None:
+    def __init__(
+        self,
+        db: Database,
+        engine: Engine,
+        *,
+        load_window: timedelta = DEFAULT_LOAD_WINDOW,
+        publish: Publish | None = None,
+    ) -> None:
+        self.publish = publish
         self.scope = scope = Scope(db, engine, load_window=load_window)
         self.db, self.engine, self.config = db, engine, engine.config
         self.leads = Leads(scope)

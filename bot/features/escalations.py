@@ -29,7 +29,6 @@ def register(app: AsyncApp, service: Leadrelay) -> None:
         except (Refused, NotFound) as error:
             await tell_lost_click(service, error, user, channel_of(body))
             return
-        service.committed()
 
     @app.action(Action.ASSIGN)
     async def open_assign(ack: AsyncAck, body: dict[str, Any]) -> None:
@@ -70,7 +69,6 @@ def register(app: AsyncApp, service: Leadrelay) -> None:
         except Refused as error:
             await tell(service, user, await refusal_text(service, error))
             return
-        service.committed()
         if result.offer is not None and result.offer.rep_id != picked:
             await tell(
                 service,

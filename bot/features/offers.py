@@ -63,9 +63,6 @@ def register(app: AsyncApp, service: Leadrelay) -> None:
         except (Refused, NotFound) as error:
             await tell_lost_click(service, error, user, channel_of(body))
             return
-        service.committed()
-        if claimed.due_at is not None:
-            service.metrics.claim_after_due.observe((claimed.at - claimed.due_at).total_seconds())
         if on_behalf:
             await tell(
                 service,
@@ -122,4 +119,3 @@ def register(app: AsyncApp, service: Leadrelay) -> None:
         except Refused as error:
             await tell(service, user, await refusal_text(service, error))
             return
-        service.committed()

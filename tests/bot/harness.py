@@ -135,7 +135,7 @@ async def running_stack(
         try:
             async with aiohttp.ClientSession() as http:
                 driver = SlackDriver(base, standin, http, SIGNING_SECRET)
-                yield Stack(service, standin, driver, clock, base, http, channel, SlaTimers(service))
+                yield Stack(service, standin, driver, clock, base, http, channel, service.timers)
         finally:
             await runner.cleanup()
             await slack.close()
