@@ -24,6 +24,7 @@ from storage.model import (
     Handover,
     Intake,
     LeadMoved,
+    LeadRecord,
     LeadState,
     Message,
     Received,
@@ -33,7 +34,6 @@ from storage.placing import route
 from storage.rows import lead_record
 from storage.scope import Scope
 from storage.tables import leads
-from storage.views import read_lead_view
 from storage.writes import (
     ALL_LEAD_COLUMNS,
     check_state,
@@ -139,12 +139,49 @@ class Leads:
             if hand_over is not None and assigned.offer is not None:
                 item = lease_new_offer_dm(conn, assigned.offer.id, now=now, lease=hand_over)
                 if item is not None:
-                    handover = Handover(item=item, view=read_lead_view(conn, received.lead_id))
+                    record = self._routed_record(received.lead_id, lead, source, external_id, payload, assigned, now)
+                    handover = Handover(item=item, lead=record, offer=assigned.offer)
                     assigned = replace(assigned, events=_handed_over(assigned.events))
             events = received.events + assigned.events
             return Intake(received=received, assigned=assigned, handover=handover, events=events)
 
         return await self.scope.db.transact(work)
+
+    def _routed_record(
+        self,
+        lead_id: int,
+        lead: Lead,
+        source: str,
+        external_id: str | None,
+        payload: Mapping[str, Any],
+        assigned: AssignResult,
+        now: datetime,
+    ) -> LeadRecord:
+        """The lead as `intake` just stored and routed it (to an offer), from the values it wrote."""
+        decision, offer = assigned.decision, assigned.offer
+        assert offer is not None
+        return LeadRecord(
+            id=lead_id,
+            source=source,
+            external_id=external_id,
+            lead=lead,
+            payload=dict(payload),
+            facts=dict(decision.facts),
+            state=assigned.state,
+            offer_id=offer.id,
+            team_id=self.scope.team_of(decision.pool, decision.rep),
+            sla=decision.sla,
+            received_at=now,
+            assigned_at=now,
+            claimed_at=None,
+            claimed_by=None,
+            attempts=offer.attempt,
+            escalation_level=0,
+            pings=0,
+            next_ping_at=None,
+            thread_channel=None,
+            thread_ts=None,
+        )
 
     def _assign(
         self,

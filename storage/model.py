@@ -186,10 +186,17 @@ class AssignResult:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Handover:
     """A new offer's DM, leased in the transaction that made the offer to the caller that posts it right
-    after commit, with the lead as that transaction left it (what the DM shows)."""
+    after commit, with the lead and the offer as that transaction left them (what the DM shows), built
+    from what the transaction wrote rather than read back."""
 
     item: OutboxItem
-    view: LeadView
+    lead: LeadRecord
+    offer: Offer
+
+    @property
+    def view(self) -> LeadView:
+        """The lead as a view to render: its one offer, and no history (a new lead's DM shows none)."""
+        return LeadView(lead=self.lead, offers=(self.offer,), history=())
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

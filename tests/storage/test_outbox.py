@@ -109,9 +109,12 @@ async def test_an_escalation_without_a_channel_goes_to_the_managers_dm(store: St
 
 
 async def test_intake_hands_the_new_dm_to_the_caller_and_the_sender_gets_it_only_after_the_lease(
-    store: Store, outbox: Outbox
+    store: Store, outbox: Outbox, views: Views
 ) -> None:
-    intake = await store.intake(lead(), source="web", external_id="w-1", payload={}, now=T0, hand_over=LEASE)
+    contact = lead(employees=120, country="DE", created_at=T0, extra={"utm": "ad", "seats": 5})
+    intake = await store.intake(
+        contact, source="web", external_id="w-1", payload={"Company Size": "120"}, now=T0, hand_over=LEASE
+    )
     assert intake.received.created and intake.assigned is not None and intake.assigned.offer is not None
     offer, handover = intake.assigned.offer, intake.handover
     assert handover is not None
@@ -119,6 +122,7 @@ async def test_intake_hands_the_new_dm_to_the_caller_and_the_sender_gets_it_only
     assert handover.item.attempts == 1
     assert handover.view.offers == (offer,)  # the lead as the transaction left it: what the DM shows
     assert handover.view.lead.state is LeadState.ASSIGNED
+    assert handover.lead == (await views.lead_view(offer.lead_id)).lead  # built, not read back: the same
     # The caller holds it: no sender posts it too, unless the caller never reports back.
     assert await outbox.lease_due(T0 + LEASE - timedelta(seconds=1), limit=10, lease=LEASE) == []
     [again] = await outbox.lease_due(T0 + LEASE, limit=10, lease=LEASE)
