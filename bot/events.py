@@ -1,5 +1,5 @@
 """The event hub: committed storage events (`storage.events`) and the few the bot itself raises, handed
-to the subscribers the composition root declares (`bot.service.Leadrelay.build`).
+to the subscribers the composition root declares (`bot.service.Service.build`).
 
 In process and synchronous: `publish` calls each subscriber in turn, in the order they subscribed,
 before it returns, and adds no task, thread or await; a subscriber with slow work starts its own task.

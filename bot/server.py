@@ -22,13 +22,13 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.features import register_all
 from bot.intake import intake_handler
-from bot.service import Leadrelay
+from bot.service import Service
 
 OUTBOX_STUCK_AFTER = timedelta(minutes=5)  # an undelivered row this old means Slack or we are in trouble
 SHUTDOWN_GRACE = 5.0  # seconds a stopping server waits for Slack calls in flight; the rest are redelivered
 
 
-def build_bolt_app(service: Leadrelay, signing_secret: str, *, finish_before_reply: bool = False) -> AsyncApp:
+def build_bolt_app(service: Service, signing_secret: str, *, finish_before_reply: bool = False) -> AsyncApp:
     """The Bolt app with every listener registered. Request verification is always on.
 
     Listeners ack first; by default Bolt replies to Slack at the ack and runs the rest afterwards,
@@ -47,7 +47,7 @@ def build_bolt_app(service: Leadrelay, signing_secret: str, *, finish_before_rep
 
 
 def build_web_app(
-    service: Leadrelay, bolt: AsyncApp, *, intake_token: str, run_background: bool = True
+    service: Service, bolt: AsyncApp, *, intake_token: str, run_background: bool = True
 ) -> web.Application:
     """The aiohttp application. With `run_background`, the outbox sender and the SLA timers run for as
     long as the app does; tests drive both by hand instead."""

@@ -1,5 +1,5 @@
 """The running service and its composition root: the store, the engine, Slack, the clock, the outbox
-sender and the SLA timers, wired once in `Leadrelay.build` and shared.
+sender and the SLA timers, wired once in `Service.build` and shared.
 
 Every state change goes through `storage.Store` (one transaction, with the outbox rows it implies),
 which publishes the events it committed to the event hub (`bot.events`) right after the commit. Who
@@ -16,7 +16,7 @@ from typing import Any
 
 from bot.clock import Clock
 from bot.events import EventHub, MessageDelivered, SweepFinished, SweepStarted
-from bot.homes import HomeRefresher
+from bot.home_refresher import HomeRefresher
 from bot.lead_input import ParsedLead
 from bot.metrics import Metrics
 from bot.people import People
@@ -33,7 +33,7 @@ from storage.views import Views
 
 
 @dataclass(slots=True)
-class Leadrelay:
+class Service:
     config: RoutingConfig
     db: Database
     store: Store
@@ -58,7 +58,7 @@ class Leadrelay:
         clock: Clock,
         metrics: Metrics,
         people: People | None = None,
-    ) -> Leadrelay:
+    ) -> Service:
         hub = EventHub()
         store = Store(db, Engine(config), publish=hub.publish)
         views = Views(db, config)

@@ -25,7 +25,7 @@ from aiohttp import web
 from bot.clock import SystemClock
 from bot.metrics import Metrics
 from bot.server import build_bolt_app, build_web_app
-from bot.service import Leadrelay
+from bot.service import Service
 from bot.slack import Slack, make_client
 from bot.standin import SlackStandin
 from routing import parse_config
@@ -103,7 +103,7 @@ async def leadrelay_path(count: int, rate: float) -> tuple[list[float], dict[str
                 standin.add_user(rep.id, id=rep.slack_id)
             db = await connect(f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}")
             metrics = Metrics()
-            service = Leadrelay.build(
+            service = Service.build(
                 config=config,
                 db=db,
                 slack=Slack(make_client(TOKEN, standin.url), metrics),

@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from bot.service import Leadrelay
+from bot.service import Service
 from bot.slack import SlackProblem, SlackRejected
 from routing.config import Rep
 
@@ -26,7 +26,7 @@ class Click:
     target: int  # the offer or lead id the button carries
 
 
-async def who_clicked(service: Leadrelay, body: dict[str, Any]) -> Click | None:
+async def who_clicked(service: Service, body: dict[str, Any]) -> Click | None:
     """The person behind a button click and what it acts on; None (after telling them) for a stranger."""
     user = body["user"]["id"]
     person, target = service.people.person(user), clicked_value(body)
@@ -36,7 +36,7 @@ async def who_clicked(service: Leadrelay, body: dict[str, Any]) -> Click | None:
     return Click(user, person, target)
 
 
-async def rep_of_modal(service: Leadrelay, body: dict[str, Any], view: dict[str, Any]) -> tuple[str, str, Rep] | None:
+async def rep_of_modal(service: Service, body: dict[str, Any], view: dict[str, Any]) -> tuple[str, str, Rep] | None:
     """(Slack user, person, rep) for a modal about the rep in its private_metadata, if the person may act
     for that rep; None (after telling them) otherwise."""
     user = body["user"]["id"]
@@ -61,7 +61,7 @@ def channel_of(body: dict[str, Any]) -> str | None:
 
 
 async def tell(
-    service: Leadrelay,
+    service: Service,
     user: str,
     text: str,
     *,

@@ -11,12 +11,12 @@ from bot.features.common import STRANGER, channel_of, selected, tell, who_clicke
 from bot.features.offers import refusal_text, tell_lost_click
 from bot.ids import Action, Field, Modal
 from bot.render import modals
-from bot.service import Leadrelay
+from bot.service import Service
 from bot.text import mention
 from storage.errors import NotFound, Refused
 
 
-def register(app: AsyncApp, service: Leadrelay) -> None:
+def register(app: AsyncApp, service: Service) -> None:
     @app.action(Action.TAKE)
     async def take(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()

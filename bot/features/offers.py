@@ -13,12 +13,12 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from bot.features.common import STRANGER, channel_of, selected, tell, typed, who_clicked
 from bot.ids import REASSIGN_REASONS, Action, Field, Modal
 from bot.render import modals
-from bot.service import Leadrelay
+from bot.service import Service
 from bot.text import mention, slack_date
 from storage.errors import AlreadyClaimed, NotFound, NotYourOffer, OfferClosed, Refused
 
 
-async def refusal_text(service: Leadrelay, error: Refused) -> str:
+async def refusal_text(service: Service, error: Refused) -> str:
     """What to tell someone whose click lost: who holds the lead now, and since when."""
     config = service.config
     if isinstance(error, AlreadyClaimed):
@@ -39,14 +39,14 @@ async def refusal_text(service: Leadrelay, error: Refused) -> str:
     return "That can't be done right now: " + str(error)
 
 
-async def tell_lost_click(service: Leadrelay, error: Refused | NotFound, user: str, channel: str | None) -> None:
+async def tell_lost_click(service: Service, error: Refused | NotFound, user: str, channel: str | None) -> None:
     """Answer a click that lost a race (or came too late) privately, and count it."""
     service.metrics.claim_conflicts.inc()
     text = await refusal_text(service, error) if isinstance(error, Refused) else "That lead is gone."
     await tell(service, user, text, channel=channel)
 
 
-def register(app: AsyncApp, service: Leadrelay) -> None:
+def register(app: AsyncApp, service: Service) -> None:
     @app.action(Action.ACCEPT)
     async def accept(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()

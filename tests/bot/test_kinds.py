@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.homes import touched
+from bot.home_refresher import touched
 from bot.kinds import DIGESTIBLE, KINDS
 from routing import parse_config
 from storage.model import OutboxItem, OutboxKind

@@ -6,7 +6,7 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.homes import HomeRefresher, touched
+from bot.home_refresher import HomeRefresher, touched
 from routing import parse_config
 from storage.model import OutboxItem, OutboxKind
 from tests.bot.harness import CONFIG_YAML
