@@ -14,8 +14,9 @@ from storage.db import Conflict
 from storage.errors import AlreadyClaimed, NotYourOffer, OfferClosed, OfferNotFound, Refused
 from storage.events import LeadReassigned, OfferClaimed
 from storage.handoff import withdraw_offer
-from storage.model import SYSTEM, AssignResult, Claimed, EndReason, LeadState
+from storage.model import SYSTEM, Actor, AssignResult, Claimed, EndReason, LeadState
 from storage.placing import route
+from storage.rows import AnyRow
 from storage.scope import Scope
 from storage.tables import leads, offers, outbox
 from storage.writes import current_lead, move_lead, queue, read_lead, resolve_escalation_posts, write_audit
@@ -246,16 +247,8 @@ class Offers:
                 at=now,
             )
             queue(conn, [update_dm], now)
-            result = route(
-                self.scope,
-                conn,
-                locks,
-                lead,
-                now,
-                actor=actor,
-                exclude=frozenset({ended.rep_id}),
-                prefer_rep=suggested_rep,
-                audit_from=ended.end_reason,
+            result, reassigned = _route_again(
+                self.scope, conn, locks, lead, now, actor=actor, ended=ended, prefer_rep=suggested_rep
             )
             thread = messages.thread_note(
                 self.scope.config,
@@ -271,16 +264,6 @@ class Offers:
                 next_rep=result.decision.rep,
             )
             queue(conn, thread, now)
-            reassigned = LeadReassigned(
-                at=now,
-                queued=True,
-                lead_id=lead.id,
-                offer_id=offer_id,
-                rep_id=ended.rep_id,
-                end_reason=ended.end_reason,
-                by=by,
-                team_id=lead.team_id,
-            )
             return replace(result, events=(reassigned, *result.events))
 
         return await self.scope.db.transact(work)
@@ -298,7 +281,7 @@ class Offers:
                 update(offers)
                 .where(offers.c.id == offer_id, offers.c.state == "open")
                 .values(state="ended", end_reason=EndReason.WITHDRAWN.value, ended_at=now)
-                .returning(offers.c.lead_id, offers.c.rep_id)
+                .returning(offers.c.lead_id, offers.c.rep_id, offers.c.end_reason)
             )
             ended = conn.execute(stmt).one_or_none()
             if ended is None:
@@ -318,35 +301,54 @@ class Offers:
                 to_state=EndReason.WITHDRAWN.value,
                 reason=reason,
             )
-            result = route(
-                self.scope,
-                conn,
-                locks,
-                lead,
-                now,
-                actor=SYSTEM,
-                exclude=frozenset({ended.rep_id}),
-                prefer_rep=None,
-                audit_from=EndReason.WITHDRAWN.value,
+            result, withdrawn = _route_again(
+                self.scope, conn, locks, lead, now, actor=SYSTEM, ended=ended, prefer_rep=None
             )
             team_id = self.scope.team_of(lead.team_id, ended.rep_id)
             note = messages.rep_unreachable(self.scope.config, team_id=team_id, rep_id=ended.rep_id, code=code, now=now)
             noted = False
             if note and not conn.execute(select(outbox.c.id).where(outbox.c.dedup_key == note[0]["dedup_key"])).first():
                 noted = queue(conn, note, now)
-            withdrawn = LeadReassigned(
-                at=now,
-                queued=noted,
-                lead_id=lead.id,
-                offer_id=offer_id,
-                rep_id=ended.rep_id,
-                end_reason=EndReason.WITHDRAWN.value,
-                by=SYSTEM.id,
-                team_id=lead.team_id,
-            )
-            return replace(result, events=(withdrawn, *result.events))
+            return replace(result, events=(replace(withdrawn, queued=noted), *result.events))
 
         return await self.scope.db.transact(work)
+
+
+def _route_again(
+    scope: Scope,
+    conn: Connection,
+    locks: frozenset[str],
+    lead: AnyRow,
+    now: datetime,
+    *,
+    actor: Actor,
+    ended: AnyRow,
+    prefer_rep: str | None,
+) -> tuple[AssignResult, LeadReassigned]:
+    """Route `lead` again after its offer `ended` (rep_id, end_reason), without that rep; the result, and
+    the event of the hand-off (which queued the old DM's update)."""
+    result = route(
+        scope,
+        conn,
+        locks,
+        lead,
+        now,
+        actor=actor,
+        exclude=frozenset({ended.rep_id}),
+        prefer_rep=prefer_rep,
+        audit_from=ended.end_reason,
+    )
+    reassigned = LeadReassigned(
+        at=now,
+        queued=True,
+        lead_id=lead.id,
+        offer_id=lead.offer_id,
+        rep_id=ended.rep_id,
+        end_reason=ended.end_reason,
+        by=actor.id,
+        team_id=lead.team_id,
+    )
+    return result, reassigned
 
 
 def _refusal(conn: Connection, offer_id: int, allowed: frozenset[str], actor: str) -> Refused | OfferNotFound:
