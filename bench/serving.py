@@ -15,7 +15,7 @@ from bench.team import inbound_team_yaml
 from bot.clock import SystemClock
 from bot.metrics import Metrics
 from bot.server import build_bolt_app, build_web_app
-from bot.service import Leadrelay
+from bot.service import Service
 from bot.slack import Slack, make_client
 from routing import parse_config
 from standin import SlackStandin
@@ -34,7 +34,7 @@ async def serving(reps: int, standin: SlackStandin) -> AsyncIterator[str]:
     with tempfile.TemporaryDirectory() as tmp:
         db = await connect(f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}")
         metrics = Metrics()
-        service = Leadrelay.build(
+        service = Service.build(
             config=config,
             db=db,
             slack=Slack(make_client(TOKEN, standin.url), metrics),

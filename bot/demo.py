@@ -27,7 +27,7 @@ from bot.ids import Action, Field, Shortcut
 from bot.metrics import Metrics
 from bot.people import People
 from bot.server import build_bolt_app, build_web_app
-from bot.service import Leadrelay
+from bot.service import Service
 from bot.slack import Slack, make_client
 from routing import RoutingConfig
 from routing.config import compile_config
@@ -205,7 +205,7 @@ async def run_demo(config_path: str, *, out: TextIO, quick_sla: timedelta = time
                     standin.add_channel(f"sales-{team.id}", id=team.channel)
             db = await connect(f"sqlite+aiosqlite:///{Path(tmp) / 'demo.db'}")
             metrics = Metrics()
-            service = Leadrelay.build(
+            service = Service.build(
                 config=config,
                 db=db,
                 slack=Slack(make_client(TOKEN, standin.url), metrics),
@@ -232,7 +232,7 @@ async def run_demo(config_path: str, *, out: TextIO, quick_sla: timedelta = time
 
 
 async def _story(
-    service: Leadrelay,
+    service: Service,
     standin: SlackStandin,
     driver: SlackDriver,
     http: aiohttp.ClientSession,
@@ -336,7 +336,7 @@ async def _story(
     )
 
 
-def _has_dm(service: Leadrelay, offer_id: int) -> Awaitable[bool]:
+def _has_dm(service: Service, offer_id: int) -> Awaitable[bool]:
     async def check() -> bool:
         return (await service.views.offer(offer_id)).dm_ts is not None
 

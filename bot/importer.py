@@ -15,7 +15,7 @@ from typing import TextIO
 from tqdm import tqdm
 
 from bot.lead_input import LeadInvalid, parse_lead
-from bot.service import Leadrelay
+from bot.service import Service
 from bot.simulate import read_rows
 
 
@@ -27,7 +27,7 @@ class ImportResult:
 
 
 async def import_file(
-    service: Leadrelay, path: Path, *, source: str, progress: bool, err: TextIO = sys.stderr
+    service: Service, path: Path, *, source: str, progress: bool, err: TextIO = sys.stderr
 ) -> ImportResult:
     result = ImportResult()
     rows = list(read_rows(path))

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from routing import RoutingConfig
 from routing.conditions import values_named
+from storage.events import Event, LeadEscalated, LeadReceived, OfferClaimed, OfferExpired
 
 # The sources Leadrelay itself names: intake's default, Slack's New lead, `leadrelay import`.
 BUILT_IN_SOURCES = frozenset({"api", "slack", "import"})
@@ -71,6 +74,20 @@ class Metrics:
         self.last_sweep = Gauge(
             "leadrelay_last_sweep_timestamp_seconds", "When the SLA sweep last completed", registry=r
         )
+
+    def committed(self, event: Event, now: datetime, *, named_sources: frozenset[str] = BUILT_IN_SOURCES) -> None:
+        """Count what a commit changed; `now` is when it was published, right after the commit. Leads are
+        counted by source for `named_sources` (`source_labels`), as `OTHER_SOURCE` for any other."""
+        if isinstance(event, LeadReceived):
+            self.leads.labels(event.source if event.source in named_sources else OTHER_SOURCE).inc()
+            self.intake_to_assignment.observe(max(0.0, (now - event.at).total_seconds()))
+        elif isinstance(event, OfferClaimed) and event.offer_id is not None and event.due_at is not None:
+            self.claim_after_due.observe((event.at - event.due_at).total_seconds())  # accepted, not taken
+        elif isinstance(event, OfferExpired):
+            self.sla_breaches.inc()
+            self.expiry_lateness.observe(max(0.0, (event.at - event.due_at).total_seconds()))
+        elif isinstance(event, LeadEscalated):
+            self.escalations.labels(str(event.level)).inc()
 
 
 def source_labels(config: RoutingConfig) -> frozenset[str]:

@@ -23,14 +23,6 @@ class People:
         slack_ids.update(extra_slack_ids or {})
         self._slack_of = slack_ids
         self._person_of = {slack: person for person, slack in slack_ids.items()}
-        managed: dict[str, set[str]] = {}
-        for rep in config.reps.values():
-            if rep.manager:
-                managed.setdefault(rep.manager, set()).add(rep.id)
-        for team in config.teams.values():
-            if team.manager:
-                managed.setdefault(team.manager, set()).update(team.members)
-        self._managed = {manager: frozenset(reps) for manager, reps in managed.items()}
 
     def person(self, slack_user: str) -> str | None:
         """The config id of a Slack user, or None for a stranger."""
@@ -40,10 +32,10 @@ class People:
         return self._slack_of.get(person_id)
 
     def is_manager(self, person_id: str) -> bool:
-        return person_id in self._managed or person_id in self.config.managers
+        return person_id in self.config.managed or person_id in self.config.managers
 
     def manages(self, manager_id: str) -> frozenset[str]:
-        return self._managed.get(manager_id, frozenset())
+        return self.config.manages(manager_id)
 
     def may_act_for(self, actor: str, rep_id: str) -> bool:
         return actor == rep_id or rep_id in self.manages(actor)

@@ -16,7 +16,7 @@ from bot.clock import Clock, SystemClock
 from bot.metrics import Metrics
 from bot.people import People
 from bot.server import build_bolt_app, build_web_app
-from bot.service import Leadrelay
+from bot.service import Service
 from bot.settings import Settings
 from bot.slack import Slack, SlackProblem, make_client
 from routing import RoutingConfig, load_config
@@ -46,7 +46,7 @@ async def resolve_people(config: RoutingConfig, slack: Slack) -> People:
 
 @dataclass
 class Running:
-    service: Leadrelay
+    service: Service
     port: int
 
 
@@ -63,7 +63,7 @@ async def running(
         slack = Slack(make_client(settings.bot_token, settings.api_url), metrics)
         started.push_async_callback(slack.close)
         people = await resolve_people(config, slack)
-        service = Leadrelay.build(
+        service = Service.build(
             config=config, db=db, slack=slack, clock=clock or SystemClock(), metrics=metrics, people=people
         )
         bolt = build_bolt_app(service, settings.signing_secret)
@@ -99,13 +99,13 @@ async def serve(settings: Settings, *, socket_mode: bool) -> None:
 
 
 @asynccontextmanager
-async def offline_service(config: RoutingConfig, database_url: str) -> AsyncIterator[Leadrelay]:
+async def offline_service(config: RoutingConfig, database_url: str) -> AsyncIterator[Service]:
     """The service without a server, for `import` and `report`: outbox rows wait for `serve` to send them."""
     db = await connect(database_url)
     metrics = Metrics()
     slack = Slack(make_client("xoxb-offline", "http://127.0.0.1:9/"), metrics)  # never called offline
     try:
-        service = Leadrelay.build(config=config, db=db, slack=slack, clock=SystemClock(), metrics=metrics)
+        service = Service.build(config=config, db=db, slack=slack, clock=SystemClock(), metrics=metrics)
         service.sender.posts_on_commit = False
         yield service
     finally:

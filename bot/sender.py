@@ -4,14 +4,18 @@ Rows are rendered at send time from the lead as it is now, so a message delayed 
 still shows the truth when it lands. Retries: 429 waits for Slack's `Retry-After`; 5xx and timeouts
 back off exponentially with jitter; permanent errors are recorded and dropped (the lead itself is in
 the database and unaffected). A recipient Slack says is gone (`user_not_found`, `account_inactive`,
-`cannot_dm_bot`) is handed to `on_recipient_gone`, which re-routes the lead.
+`cannot_dm_bot`) has their offer withdrawn and the lead routed to someone else.
+
+The sender hears about the rest of the service through the event hub (`bot.events`), as the
+composition root subscribes it: `wake` after a commit that queued rows, `hold` and `release` around an
+SLA sweep; it publishes `MessageDelivered` after each delivery (the Home refresher listens).
 
 A new lead's DM does not wait for the loop: intake leases it in the transaction that routes the lead
 and `hand_over` posts it straight after the commit. Should that process die first, the lease runs out
 and the loop delivers it like any other row.
 
 Posts to one channel are paced to Slack's ~1 message per second. The outbox hands out at most one row
-per target at a time, so delivery order per rep and per channel is the order of the transitions.
+per address at a time, so delivery order per rep and per channel is the order of the transitions.
 
 An outage is a circuit (`bot.circuit`): once Slack fails transiently across messages the sender stops
 sending (rows it is handed go back to the outbox untried), `/healthz` names the outage, and a cheap
@@ -26,12 +30,13 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
 from bot.circuit import SlackCircuit
 from bot.clock import Clock
+from bot.events import MessageDelivered
 from bot.kinds import DIGESTIBLE, KINDS, Landed, NotDeliverable
 from bot.metrics import Metrics
 from bot.people import People
@@ -40,7 +45,7 @@ from bot.render.kit import Rendered
 from bot.slack import TIMEOUT, RateLimited, RecipientGone, Slack, SlackProblem, SlackRejected, SlackUnavailable
 from routing import RoutingConfig
 from storage.model import Handover, LeadView, OutboxItem, OutboxKind
-from storage.outbox import Outbox
+from storage.store import Store
 from storage.views import Views
 
 log = logging.getLogger(__name__)
@@ -54,32 +59,29 @@ DIGEST_AT = 5  # pending posts to one channel that become one digest rather than
 RECENT_HISTORY = 100  # messages searched for an earlier attempt's post: a retry follows it within minutes
 PROBE_TIMEOUT = 2.0  # seconds: a probe that hangs is a failed probe, not a stalled sender
 
-RecipientGoneHandler = Callable[[OutboxItem, str], Awaitable[None]]
-DeliveredHandler = Callable[[OutboxItem, LeadView | None], None]
+Publish = Callable[[Iterable[object]], None]
 
 
 class OutboxSender:
     def __init__(
         self,
         *,
-        outbox: Outbox,
+        store: Store,
         views: Views,
         slack: Slack,
         config: RoutingConfig,
         people: People,
         clock: Clock,
         metrics: Metrics,
-        on_recipient_gone: RecipientGoneHandler | None = None,
-        on_delivered: DeliveredHandler | None = None,
+        publish: Publish,
     ) -> None:
-        self.outbox, self.views, self.slack = outbox, views, slack
+        self.store, self.outbox, self.views, self.slack = store, store.outbox, views, slack
         self.config, self.people, self.clock, self.metrics = config, people, clock, metrics
-        self.on_recipient_gone = on_recipient_gone
-        self.on_delivered = on_delivered
+        self.publish = publish
         self._wake = asyncio.Event()
         self._channel_free_at: dict[str, datetime] = {}
         self.channel_gap = CHANNEL_GAP  # tests that are not about pacing set it to zero
-        self.sweeping = False  # set by the SLA timers while they write: see `_claim`
+        self._held = False  # an SLA sweep is writing: see `hold`
         self.posts_on_commit = True  # False offline, where nobody posts: rows wait for `serve`
         self._in_flight: set[asyncio.Task[None]] = set()
         self._refill = False  # the loop filled every slot: wake it when half are free again
@@ -101,11 +103,21 @@ class OutboxSender:
         another waiting behind it."""
         self._wake.set()
 
+    def hold(self) -> None:
+        """Lease nothing until `release`: an SLA sweep is writing, and its channel posts should go out
+        together as one digest. (Holding leased rows instead would count attempts.)"""
+        self._held = True
+
+    def release(self) -> None:
+        """Lease again, at once: what the sweep queued, and any wake-up missed meanwhile."""
+        self._held = False
+        self.wake()
+
     async def run(self, *, idle: float = 1.0) -> None:
         """Deliver forever: on every wake-up, and at least every `idle` seconds for retries that fall due.
 
         Each row goes out in a task of its own, so one slow call (a Slack timeout, a channel's pacing)
-        holds up only its own target's later rows; at most BATCH are in flight at once, and a backlog
+        holds up only its own address's later rows; at most BATCH are in flight at once, and a backlog
         larger than that is claimed again as soon as half of them are done."""
         while True:
             timeout = idle
@@ -116,7 +128,7 @@ class OutboxSender:
             self._wake.clear()
             try:
                 while (room := BATCH - len(self._in_flight)) > 0:
-                    items = await self._claim(room)
+                    items = await self._lease(room)
                     for item in items:
                         self._start(item)
                     if len(items) < room:
@@ -128,8 +140,8 @@ class OutboxSender:
 
     async def drain(self) -> int:
         """Deliver one batch of due rows and wait for them; returns how many were handed out. Rows for
-        different targets go out concurrently; each target's rows stay in order."""
-        items = await self._claim(BATCH)
+        different addresses go out concurrently; each address's rows stay in order."""
+        items = await self._lease(BATCH)
         await asyncio.gather(*(self.deliver(item) for item in items))
         return len(items)
 
@@ -144,14 +156,12 @@ class OutboxSender:
                 await asyncio.wait(pending)
                 return
 
-    async def _claim(self, limit: int) -> list[OutboxItem]:
-        if self.sweeping:
-            # An SLA sweep is writing: claim nothing until it is done (it wakes us), so its channel posts
-            # go out together as one digest. Holding claimed rows instead would count attempts.
+    async def _lease(self, limit: int) -> list[OutboxItem]:
+        if self._held:
             return []
         if not await self._slack_is_up():
             return []
-        return await self.outbox.claim(self.clock.now(), limit=limit, lease=LEASE)
+        return await self.outbox.lease_due(self.clock.now(), limit=limit, lease=LEASE)
 
     async def _slack_is_up(self) -> bool:
         """Whether to send: the circuit is closed, or a probe that is due finds Slack back (which closes it
@@ -216,7 +226,7 @@ class OutboxSender:
         try:
             digested = await self._backlog(item, now)
             if digested:
-                channel, ts = await self._post_digest(item.target, digested, now)
+                channel, ts = await self._post_digest(item.address, digested, now)
             else:
                 if view is None and item.lead_id is not None:
                     view = await self.views.lead_view(item.lead_id)
@@ -230,10 +240,7 @@ class OutboxSender:
         except RecipientGone as exc:
             await self._answered()
             await self._unblock(self.outbox.mark_failed(item.id, error=str(exc), now=now))
-            if self.on_recipient_gone is not None:
-                await self.on_recipient_gone(item, exc.code)
-            else:
-                log.warning("outbox row %s: recipient %s is gone (%s)", item.id, item.target, exc.code)
+            await self._reroute(item, exc.code)
         except SlackRejected as exc:
             log.error("outbox row %s (%s) rejected by Slack: %s", item.id, item.kind, exc)
             await self._answered()
@@ -245,21 +252,29 @@ class OutboxSender:
                 await self.outbox.mark_digested([row.id for row in digested], channel=channel, ts=ts, now=sent_at)
                 return
             await self._unblock(self.outbox.mark_sent(item.id, channel=channel, ts=ts, now=sent_at))
-            if self.on_delivered is not None:
-                self.on_delivered(item, view)
+            self.publish((MessageDelivered(item=item, view=view),))
             if item.kind == OutboxKind.OFFER_DM:  # queued in the routing transaction, right after intake
                 self.metrics.intake_to_dm.observe(max(0.0, (sent_at - item.created_at).total_seconds()))
 
+    async def _reroute(self, item: OutboxItem, code: str) -> None:
+        """Slack says the recipient of `item` is gone: withdraw an offer's DM's offer and route the lead
+        to someone else (the store publishes what that commits)."""
+        if item.kind != OutboxKind.OFFER_DM or item.offer_id is None:
+            # Updates and reminders to a gone rep have nobody left to inform.
+            log.warning("outbox row %s: recipient %s is gone (%s)", item.id, item.address, code)
+            return
+        await self.store.withdraw_unreachable(item.offer_id, code=code, now=self.clock.now())
+
     async def _unblock(self, finished: Awaitable[bool]) -> None:
-        """Record a row as done; if its target has another row waiting behind it, deliver that now."""
+        """Record a row as done; if its address has another row waiting behind it, deliver that now."""
         if await finished:
             self.wake()
 
     async def _backlog(self, item: OutboxItem, now: datetime) -> list[OutboxItem]:
         """A channel's pending posts, leased, when there are enough to send one digest instead."""
-        if item.kind not in DIGESTIBLE or not item.target.startswith(("C", "G")):
+        if item.kind not in DIGESTIBLE or not item.address.startswith(("C", "G")):
             return []
-        return await self.outbox.lease_backlog(item.target, kinds=DIGESTIBLE, at_least=DIGEST_AT, now=now, lease=LEASE)
+        return await self.outbox.lease_backlog(item.address, kinds=DIGESTIBLE, at_least=DIGEST_AT, now=now, lease=LEASE)
 
     async def _post_digest(self, channel: str, rows: list[OutboxItem], now: datetime) -> Landed:
         """One message for many leads (after an outage, say), with the details in its thread."""

@@ -23,15 +23,14 @@ from slack_bolt.async_app import AsyncApp
 from bot.features import register_all
 from bot.intake import intake_handler
 from bot.openapi import openapi_document
-from bot.service import Leadrelay
+from bot.service import Service
 from bot.slack_events import slack_events_handler
-from bot.timers import SlaTimers
 
 OUTBOX_STUCK_AFTER = timedelta(minutes=5)  # an undelivered row this old means Slack or we are in trouble
 SHUTDOWN_GRACE = 5.0  # seconds a stopping server waits for Slack calls in flight; the rest are redelivered
 
 
-def build_bolt_app(service: Leadrelay, signing_secret: str, *, finish_before_reply: bool = False) -> AsyncApp:
+def build_bolt_app(service: Service, signing_secret: str, *, finish_before_reply: bool = False) -> AsyncApp:
     """The Bolt app with every listener registered. Request verification is always on.
 
     Listeners ack first; by default Bolt replies to Slack at the ack and runs the rest afterwards,
@@ -50,7 +49,7 @@ def build_bolt_app(service: Leadrelay, signing_secret: str, *, finish_before_rep
 
 
 def build_web_app(
-    service: Leadrelay, bolt: AsyncApp, *, signing_secret: str, intake_token: str, run_background: bool = True
+    service: Service, bolt: AsyncApp, *, signing_secret: str, intake_token: str, run_background: bool = True
 ) -> web.Application:
     """The aiohttp application; `signing_secret` is the one `bolt` was built with. With `run_background`,
     the outbox sender and the SLA timers run for as long as the app does; tests drive both by hand instead."""
@@ -89,10 +88,9 @@ def build_web_app(
             gc.freeze()
             task = asyncio.create_task(service.sender.run(), name="outbox-sender")
             service.sender.wake()  # rows left over from before a restart go out first
-            timers = SlaTimers(service)
-            timers.start()  # the first sweep runs at once: deadlines that passed while we were down
+            service.timers.start()  # the first sweep runs at once: deadlines that passed while we were down
             yield
-            timers.stop()
+            service.timers.stop()
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task

@@ -1,47 +1,52 @@
-"""The running service: the store, the engine, Slack and the clock, wired once and shared.
+"""The running service and its composition root: the store, the engine, Slack, the clock, the outbox
+sender and the SLA timers, wired once in `Service.build` and shared.
 
-Every state change goes through `storage.Store` (one transaction, with the outbox rows it implies);
-afterwards `committed()` wakes the outbox sender, so Slack hears about it at once, without polling. A new
-lead is stored and routed in one transaction, and its DM is handed to the sender ready to post.
+Every state change goes through `storage.Store` (one transaction, with the outbox rows it implies),
+which publishes the events it committed to the event hub (`bot.events`) right after the commit. Who
+reacts to what is declared in one place, `build`: the sender wakes for rows to deliver, the SLA timers
+re-arm, metrics count, and the Home refresher republishes the Homes a delivery changed. A new lead is
+stored and routed in one transaction, and its DM is handed to the sender ready to post.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from bot.clock import Clock
-from bot.homes import HomeRefresher
+from bot.events import EventHub, MessageDelivered, SweepFinished, SweepStarted
+from bot.home_refresher import HomeRefresher
 from bot.lead_input import ParsedLead
-from bot.metrics import OTHER_SOURCE, Metrics, source_labels
+from bot.metrics import Metrics, source_labels
 from bot.people import People
 from bot.sender import OutboxSender
 from bot.slack import Slack
+from bot.timers import SlaTimers
 from routing import Engine, Reason, RoutingConfig
 from storage.db import Database
-from storage.model import LeadState, LeadView, Offer, OutboxItem, OutboxKind
+from storage.events import Event
+from storage.model import LeadState, LeadView, Offer
 from storage.outbox import Outbox
 from storage.store import Store
 from storage.views import Views
 
 
 @dataclass(slots=True)
-class Leadrelay:
+class Service:
     config: RoutingConfig
     db: Database
     store: Store
     views: Views
     outbox: Outbox
     sender: OutboxSender
+    timers: SlaTimers
     slack: Slack
     people: People
     clock: Clock
     metrics: Metrics
     homes: HomeRefresher
-    on_commit: list[Callable[[datetime | None], None]] = field(default_factory=list)
-    counted_sources: frozenset[str] = frozenset()  # sources counted by name in metrics; others as 'other'
+    hub: EventHub
 
     @classmethod
     def build(
@@ -53,68 +58,59 @@ class Leadrelay:
         clock: Clock,
         metrics: Metrics,
         people: People | None = None,
-    ) -> Leadrelay:
-        engine = Engine(config)
-        store = Store(db, engine)
+    ) -> Service:
+        hub = EventHub()
+        store = Store(db, Engine(config), publish=hub.publish)
         views = Views(db, config)
-        outbox = Outbox(db)
         people = people or People(config)
         homes = HomeRefresher(config)
         sender = OutboxSender(
-            outbox=outbox,
+            store=store,
             views=views,
             slack=slack,
             config=config,
             people=people,
             clock=clock,
             metrics=metrics,
-            on_delivered=homes.delivered,
+            publish=hub.publish,
         )
-        service = cls(
+        timers = SlaTimers(store=store, clock=clock, metrics=metrics, publish=hub.publish)
+
+        # The subscribers, all of them. Events are published in process, right after each commit.
+        hub.subscribe(lambda event: sender.wake() if event.queued else None, Event)
+        hub.subscribe(lambda _: sender.hold(), SweepStarted)
+        hub.subscribe(lambda _: sender.release(), SweepFinished)
+        hub.subscribe(timers.committed, Event)
+        sources = source_labels(config)
+        hub.subscribe(lambda event: metrics.committed(event, clock.now(), named_sources=sources), Event)
+        hub.subscribe(lambda delivered: homes.delivered(delivered.item, delivered.view), MessageDelivered)
+
+        return cls(
             config=config,
             db=db,
             store=store,
             views=views,
-            outbox=outbox,
+            outbox=store.outbox,
             sender=sender,
+            timers=timers,
             slack=slack,
             people=people,
             clock=clock,
             metrics=metrics,
             homes=homes,
-            counted_sources=source_labels(config),
+            hub=hub,
         )
-        sender.on_recipient_gone = service.recipient_gone
-        return service
-
-    def committed(self, due: datetime | None = None, *, queued: bool = True) -> None:
-        """A transaction committed: deliver what it queued now (`queued=False`: it queued nothing the
-        sender has to send), and tell the timers. `due` is a deadline the commit added (a new offer's),
-        which lets them re-arm without reading the database."""
-        if queued:
-            self.sender.wake()
-        for hook in self.on_commit:
-            hook(due)
-
-    async def recipient_gone(self, item: OutboxItem, code: str) -> None:
-        """Slack says a DM's recipient is gone: withdraw the offer and route the lead to someone else."""
-        if item.kind != OutboxKind.OFFER_DM or item.offer_id is None:
-            return  # updates and reminders to a gone rep have nobody left to inform
-        result = await self.store.withdraw_unreachable(item.offer_id, code=code, now=self.clock.now())
-        if result is not None:
-            self.committed(result.offer.due_at if result.offer else None)
 
     async def accept_lead(self, parsed: ParsedLead, payload: Mapping[str, Any]) -> tuple[bool, dict[str, Any]]:
         """Store and route an inbound lead, and post its DM straight after the commit. Returns (created,
         the intake response document); a repeat of (source, external_id) returns the first result again
         and routes nothing."""
-        now = self.clock.now()
         intake = await self.store.intake(
             parsed.lead,
             source=parsed.source,
             external_id=parsed.external_id,
             payload=payload,
-            now=now,
+            now=self.clock.now(),
             hand_over=self.sender.handover_lease,
         )
         result = intake.assigned
@@ -122,10 +118,6 @@ class Leadrelay:
             return False, intake_document(await self.views.lead_view(intake.received.lead_id))
         if intake.handover is not None:
             self.sender.hand_over(intake.handover)
-        source = parsed.source if parsed.source in self.counted_sources else OTHER_SOURCE
-        self.metrics.leads.labels(source).inc()
-        self.metrics.intake_to_assignment.observe(max(0.0, (self.clock.now() - now).total_seconds()))
-        self.committed(result.offer.due_at if result.offer else None, queued=intake.handover is None)
         decision = result.decision
         return True, _document(result.lead_id, result.state, result.offer, decision.reasons, decision.summary)
 

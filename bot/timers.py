@@ -10,7 +10,9 @@ APScheduler (3.x, in-memory store) runs two jobs, never one job per lead:
 Each tick runs the storage transitions, which claim due work with one conditional statement (``SKIP
 LOCKED`` on PostgreSQL): a tick that fires late, twice, or on two replicas at once does nothing extra.
 The clock is injected; the scheduler itself runs on real time, so a due moment on the injected clock
-is turned into a real-time run date.
+is turned into a real-time run date. The timers hear about other commits through the event hub
+(`committed`, subscribed by the composition root) and announce their sweeps on it (`SweepStarted`,
+`SweepFinished`: the outbox sender holds its channel posts meanwhile, to digest them).
 """
 
 from __future__ import annotations
@@ -18,11 +20,16 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.service import Leadrelay
+from bot.clock import Clock
+from bot.events import SweepFinished, SweepStarted
+from bot.metrics import Metrics
+from storage.events import Event, LeadAssigned, LeadEscalated, LeadReceived, RepChanged
+from storage.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -30,16 +37,21 @@ SWEEP_EVERY = timedelta(seconds=20)
 BATCH = 100
 
 
+# Commits that can only add deadlines (carried on the event) or change none.
+_NO_DEADLINE_GONE = (LeadAssigned, LeadEscalated, LeadReceived, RepChanged)
+
+
 class SlaTimers:
-    def __init__(self, service: Leadrelay) -> None:
-        self.service = service
+    def __init__(
+        self, *, store: Store, clock: Clock, metrics: Metrics, publish: Callable[[Iterable[object]], None]
+    ) -> None:
+        self.store, self.clock, self.metrics, self.publish = store, clock, metrics, publish
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self._ids = itertools.count()
         self._wakeup_id: str | None = None
         self._armed_for: datetime | None = None
         self._lock = asyncio.Lock()  # one tick at a time in this process; replicas are kept apart by the database
         self._rearming: asyncio.Task[None] | None = None
-        service.on_commit.append(self.request_rearm)
 
     def start(self) -> None:
         self.scheduler.add_job(
@@ -60,45 +72,52 @@ class SlaTimers:
     async def tick(self) -> int:
         """Do all timer work due now, then re-arm the wake-up. Returns how many items it handled."""
         async with self._lock:
-            self.service.sender.sweeping = True
+            self.publish((SweepStarted(),))
+            handled = 0
             try:
                 handled = await self._sweep()
             finally:
-                self.service.sender.sweeping = False
-            if handled:
-                # Wake the sender once the whole sweep is done: after an outage every overdue lead's
-                # channel note is then waiting together, and they go out as one digest, not several.
-                self.service.committed()
-            else:
-                self.service.sender.wake()  # it stood aside during the sweep; a wake-up meanwhile was lost
-            self.service.metrics.last_sweep.set(datetime.now(UTC).timestamp())
+                # After an outage every overdue lead's channel note is now waiting together, and they go
+                # out as one digest, not several.
+                self.publish((SweepFinished(handled=handled),))
+            self.metrics.last_sweep.set(datetime.now(UTC).timestamp())
         await self.rearm()
         return handled
 
     async def _sweep(self) -> int:
         handled = 0
-        store, metrics = self.service.store, self.service.metrics
         while True:
-            now = self.service.clock.now()
-            expired = await store.expire_due(now, limit=BATCH)
-            reminded = await store.remind_due(now, limit=BATCH)
-            repinged = await store.repings_due(now, limit=BATCH)
-            for item in expired:
-                metrics.sla_breaches.inc()
-                metrics.expiry_lateness.observe(max(0.0, (now - item.due_at).total_seconds()))
-                if item.escalated:
-                    metrics.escalations.labels("0").inc()
-            for ping in repinged:
-                metrics.escalations.labels(str(ping.level)).inc()
+            now = self.clock.now()
+            expired = await self.store.expire_due(now, limit=BATCH)
+            reminded = await self.store.remind_due(now, limit=BATCH)
+            repinged = await self.store.repings_due(now, limit=BATCH)
             handled += len(expired) + len(reminded) + len(repinged)
             if len(expired) < BATCH and len(reminded) < BATCH and len(repinged) < BATCH:
                 return handled
 
+    def committed(self, event: Event) -> None:
+        """After a commit, the wake-up follows its deadlines. A new offer or ping (`due_at`,
+        `remind_at`, `next_ping_at`, on the injected clock) can only make the next wake-up earlier, so
+        it is armed at once with no query; a change that may have removed a deadline (a claim, an
+        expiry, a hand-off) re-reads the next due moment. A removed earliest deadline leaves an early
+        wake-up, which finds nothing to do and re-arms from the database. During a sweep of this
+        process nothing is done: the sweep re-arms when it ends."""
+        if self._lock.locked():
+            return
+        if isinstance(event, _NO_DEADLINE_GONE):
+            dues = [
+                *((event.due_at, event.remind_at) if isinstance(event, LeadAssigned) else ()),
+                *((event.next_ping_at,) if isinstance(event, LeadEscalated) else ()),
+            ]
+            soonest = min((due for due in dues if due is not None), default=None)
+            if soonest is not None:
+                self.request_rearm(soonest)
+            return
+        self.request_rearm()
+
     def request_rearm(self, due: datetime | None = None) -> None:
-        """After a commit. A commit that added a deadline (`due`, on the injected clock) can only make the
-        next wake-up earlier, so it is armed at once with no query; any other commit re-reads the next
-        due moment. A commit that removed the earliest deadline leaves an early wake-up, which finds
-        nothing to do and re-arms from the database."""
+        """Arm the wake-up at `due` if that is earlier than it is armed for; with no `due`, re-read the
+        next due moment from the database (one query at a time)."""
         if not self.scheduler.running:
             return
         if due is not None:
@@ -110,7 +129,7 @@ class SlaTimers:
 
     async def rearm(self) -> None:
         """Schedule the one-off wake-up at the next due moment read from the database."""
-        due = await self.service.store.next_due_at()
+        due = await self.store.next_due_at()
         if due is None:
             self._disarm()
         else:
@@ -121,7 +140,7 @@ class SlaTimers:
         self._disarm()
         if not self.scheduler.running:
             return
-        delay = max(timedelta(0), due - self.service.clock.now())
+        delay = max(timedelta(0), due - self.clock.now())
         self._wakeup_id, self._armed_for = f"sla-wakeup-{next(self._ids)}", due
         self.scheduler.add_job(
             self.tick, "date", run_date=datetime.now(UTC) + delay, id=self._wakeup_id, misfire_grace_time=None

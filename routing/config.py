@@ -274,6 +274,12 @@ class RoutingConfig:
     numeric_fields: frozenset[str]
     free_mail: frozenset[str]
     teams_of: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # manager id: the reps they manage (whose `manager` they are, or members of a team they manage)
+    managed: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+    def manages(self, person_id: str) -> frozenset[str]:
+        """The reps `person_id` manages; empty for anyone who manages nobody."""
+        return self.managed.get(person_id, frozenset())
 
     def person_name(self, person_id: str) -> str:
         person = self.reps.get(person_id) or self.managers.get(person_id)
@@ -548,7 +554,20 @@ def _compile(spec: ConfigSpec, sink: list[str]) -> RoutingConfig:
         numeric_fields=numeric,
         free_mail=FREE_MAIL_DOMAINS | frozenset(d.lower() for d in spec.free_mail_domains),
         teams_of={rep: tuple(ids) for rep, ids in teams_of.items()},
+        managed=_managed(reps, teams),
     )
+
+
+def _managed(reps: Mapping[str, Rep], teams: Mapping[str, Team]) -> dict[str, frozenset[str]]:
+    """Who manages whom: a rep's `manager`, and the manager of every team the rep is in."""
+    managed: dict[str, set[str]] = {}
+    for rep in reps.values():
+        if rep.manager:
+            managed.setdefault(rep.manager, set()).add(rep.id)
+    for team in teams.values():
+        if team.manager:
+            managed.setdefault(team.manager, set()).update(team.members)
+    return {manager: frozenset(ids) for manager, ids in managed.items()}
 
 
 def _zone(name: str, loc: tuple[str | int, ...], problems: _Problems) -> ZoneInfo:

@@ -4,11 +4,12 @@ audit trail and the Slack outbox, on SQLite (embedded default) or PostgreSQL (sc
 Wiring::
 
     db = await storage.connect(url)          # SQLite: migrated on connect; PostgreSQL: `upgrade` first
-    store = storage.Store(db, routing.Engine(config))   # transitions
-    outbox = storage.Outbox(db)              # the Slack sender's side
+    store = storage.Store(db, routing.Engine(config))   # transitions (a facade over repositories)
+    outbox = store.outbox                    # the Slack sender's side (or storage.Outbox(db))
     views = storage.Views(db, config)        # read models and the report
 
-Every method returns domain objects from `storage.model` and raises errors from `storage.errors`
+Every transition's result carries the events it committed (`storage.events`). Every method returns
+domain objects from `storage.model` and raises errors from `storage.errors`
 (rooted in `StorageError`; look-ups also in `LookupError`), never rows or driver exceptions.
 """
 
@@ -28,6 +29,19 @@ from storage.errors import (
     UnknownPerson,
     WrongState,
 )
+from storage.events import (
+    Event,
+    LeadAssigned,
+    LeadEscalated,
+    LeadNurtured,
+    LeadReassigned,
+    LeadReceived,
+    OfferClaimed,
+    OfferExpired,
+    OfferReminded,
+    OutcomeRecorded,
+    RepChanged,
+)
 from storage.model import (
     SYSTEM,
     Actor,
@@ -37,6 +51,7 @@ from storage.model import (
     Claimed,
     EndReason,
     Expired,
+    LeadMoved,
     LeadRecord,
     LeadState,
     LeadView,
@@ -50,6 +65,7 @@ from storage.model import (
     Reminder,
     Reping,
     RepRuntime,
+    RepUpdate,
 )
 from storage.outbox import Outbox
 from storage.report import Percentiles, Report, Share
@@ -67,8 +83,15 @@ __all__ = [
     "Claimed",
     "Database",
     "EndReason",
+    "Event",
     "Expired",
+    "LeadAssigned",
+    "LeadEscalated",
+    "LeadMoved",
     "LeadNotFound",
+    "LeadNurtured",
+    "LeadReassigned",
+    "LeadReceived",
     "LeadRecord",
     "LeadState",
     "LeadView",
@@ -76,19 +99,25 @@ __all__ = [
     "NotFound",
     "NotYourOffer",
     "Offer",
+    "OfferClaimed",
     "OfferClosed",
+    "OfferExpired",
     "OfferNotFound",
+    "OfferReminded",
     "OfferState",
     "Outbox",
     "OutboxItem",
     "OutboxItemNotFound",
     "OutboxKind",
+    "OutcomeRecorded",
     "Percentiles",
     "PtoRecord",
     "Received",
     "Refused",
     "Reminder",
+    "RepChanged",
     "RepRuntime",
+    "RepUpdate",
     "Reping",
     "Report",
     "SchemaMissing",

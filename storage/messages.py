@@ -1,7 +1,7 @@
-"""The outbox rows each transition implies: kind, target, payload facts and dedup key.
+"""The outbox rows each transition implies: kind, transport and address, payload facts and dedup key.
 
 Payloads carry facts (ids, who, why, when as ISO 8601), never Slack markup: the sender renders them.
-Targets are what the sender needs to address the message: a rep or manager id for a DM (the sender
+Addresses are what the sender needs to deliver the message: a rep or manager id for a DM (the sender
 maps it to a Slack user), a channel id for the team channel. Dedup keys name the event, so a
 transition retried after a conflict, or replayed, cannot queue the same message twice:
 ``offer:{id}:dm``, ``offer:{id}:{end reason}``, ``offer:{id}:reminder``, and ``audit:{id}:{kind}`` for
@@ -14,15 +14,26 @@ from datetime import datetime
 from typing import Any
 
 from routing import RoutingConfig
-from storage.model import OutboxKind
+from storage.model import OutboxKind, Transport
 
 Row = dict[str, Any]
 
 
-def _row(kind: OutboxKind, target: str, payload: dict[str, Any], key: str, lead_id: int, offer_id: int | None) -> Row:
+def row(
+    kind: str,
+    address: str,
+    payload: dict[str, Any],
+    key: str,
+    lead_id: int | None,
+    offer_id: int | None,
+    *,
+    transport: Transport = Transport.SLACK,
+) -> Row:
+    """One outbox row, as `storage.writes.queue` takes it."""
     return {
-        "kind": kind.value,
-        "target": target,
+        "kind": str(kind),
+        "transport": str(transport),
+        "address": address,
         "payload": payload,
         "dedup_key": key,
         "lead_id": lead_id,
@@ -42,7 +53,7 @@ def offer_dm(
         "due_at": due_at.isoformat(),
         "offered_by": offered_by,
     }
-    return _row(OutboxKind.OFFER_DM, rep_id, payload, f"offer:{offer_id}:dm", lead_id, offer_id)
+    return row(OutboxKind.OFFER_DM, rep_id, payload, f"offer:{offer_id}:dm", lead_id, offer_id)
 
 
 def offer_update(*, lead_id: int, offer_id: int, rep_id: str, status: str, by: str, at: datetime) -> Row:
@@ -55,12 +66,12 @@ def offer_update(*, lead_id: int, offer_id: int, rep_id: str, status: str, by: s
         "by": by,
         "at": at.isoformat(),
     }
-    return _row(OutboxKind.OFFER_UPDATE, rep_id, payload, f"offer:{offer_id}:{status}", lead_id, offer_id)
+    return row(OutboxKind.OFFER_UPDATE, rep_id, payload, f"offer:{offer_id}:{status}", lead_id, offer_id)
 
 
 def reminder(*, lead_id: int, offer_id: int, rep_id: str, due_at: datetime) -> Row:
     payload = {"lead_id": lead_id, "offer_id": offer_id, "rep_id": rep_id, "due_at": due_at.isoformat()}
-    return _row(OutboxKind.REMINDER, rep_id, payload, f"offer:{offer_id}:reminder", lead_id, offer_id)
+    return row(OutboxKind.REMINDER, rep_id, payload, f"offer:{offer_id}:reminder", lead_id, offer_id)
 
 
 def thread_note(
@@ -72,7 +83,7 @@ def thread_note(
         return []
     payload = {"lead_id": lead_id, "team_id": team_id, "event": event, **facts}
     key = f"audit:{audit_id}:note"
-    return [_row(OutboxKind.LEAD_THREAD_NOTE, team.channel, payload, key, lead_id, facts.get("offer_id"))]
+    return [row(OutboxKind.LEAD_THREAD_NOTE, team.channel, payload, key, lead_id, facts.get("offer_id"))]
 
 
 def rep_unreachable(config: RoutingConfig, *, team_id: str | None, rep_id: str, code: str, now: datetime) -> list[Row]:
@@ -82,16 +93,7 @@ def rep_unreachable(config: RoutingConfig, *, team_id: str | None, rep_id: str, 
         return []
     payload = {"rep_id": rep_id, "code": code, "team_id": team_id, "at": now.isoformat()}
     key = f"rep:{rep_id}:unreachable:{now.date().isoformat()}"
-    return [
-        {
-            "kind": OutboxKind.REP_UNREACHABLE.value,
-            "target": team.channel,
-            "payload": payload,
-            "dedup_key": key,
-            "lead_id": None,
-            "offer_id": None,
-        }
-    ]
+    return [row(OutboxKind.REP_UNREACHABLE, team.channel, payload, key, None, None)]
 
 
 def escalation_manager(config: RoutingConfig, team_id: str | None, level: int) -> str | None:
@@ -100,7 +102,7 @@ def escalation_manager(config: RoutingConfig, team_id: str | None, level: int) -
     return chain[min(level, len(chain) - 1)] if chain else None
 
 
-def escalation_target(config: RoutingConfig, team_id: str | None, level: int) -> str | None:
+def escalation_address(config: RoutingConfig, team_id: str | None, level: int) -> str | None:
     """Where an escalation goes: the team channel, else the manager's DM, else nowhere (None)."""
     team = config.teams.get(team_id) if team_id else None
     if team is not None and team.channel:
@@ -120,8 +122,8 @@ def escalation(
 ) -> list[Row]:
     """@manager in the team channel, or in the manager's DM when the team has no channel; none if the
     team has neither (`leadrelay check` should flag such a team)."""
-    target = escalation_target(config, team_id, level)
-    if target is None:
+    address = escalation_address(config, team_id, level)
+    if address is None:
         return []
     payload = {
         "lead_id": lead_id,
@@ -131,4 +133,4 @@ def escalation(
         "ping": ping,
         "reason": reason,
     }
-    return [_row(OutboxKind.ESCALATION, target, payload, f"audit:{audit_id}:escalation", lead_id, None)]
+    return [row(OutboxKind.ESCALATION, address, payload, f"audit:{audit_id}:escalation", lead_id, None)]

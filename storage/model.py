@@ -20,6 +20,7 @@ from enum import StrEnum
 from typing import Any
 
 from routing import Decision, Lead, Outcome, Reason, Window
+from storage.events import Events
 
 
 class LeadState(StrEnum):
@@ -53,13 +54,19 @@ class ActorKind(StrEnum):
 
 
 class OutboxKind(StrEnum):
-    OFFER_DM = "offer_dm"  # DM to the rep with Accept / Reassign; target: rep id
-    OFFER_UPDATE = "offer_update"  # chat.update of that DM (accepted, expired, …); target: rep id
+    OFFER_DM = "offer_dm"  # DM to the rep with Accept / Reassign; address: rep id
+    OFFER_UPDATE = "offer_update"  # chat.update of that DM (accepted, expired, …); address: rep id
     LEAD_THREAD_NOTE = "lead_thread_note"  # a line in the lead's thread in the team channel
     ESCALATION = "escalation"  # @manager in the team channel (or their DM if the team has none)
-    REMINDER = "reminder"  # nudge before the SLA runs out; target: rep id
-    ESCALATION_RESOLVED = "escalation_resolved"  # rewrite a sent escalation post: who took it; target: channel
-    REP_UNREACHABLE = "rep_unreachable"  # Slack says a rep is gone: tell their managers once; target: channel
+    REMINDER = "reminder"  # nudge before the SLA runs out; address: rep id
+    ESCALATION_RESOLVED = "escalation_resolved"  # rewrite a sent escalation post: who took it; address: channel
+    REP_UNREACHABLE = "rep_unreachable"  # Slack says a rep is gone: tell their managers once; address: channel
+
+
+class Transport(StrEnum):
+    """How an outbox row is delivered. Only Slack for now; webhooks and CRMs come next."""
+
+    SLACK = "slack"  # address: a config person id (their DM) or a channel id
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -158,6 +165,7 @@ class LeadView:
 class Received:
     lead_id: int
     created: bool  # False: a retry of an intake already stored under the same (source, external_id)
+    events: Events = ()  # what the transition committed (see `storage.events`)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -168,6 +176,7 @@ class AssignResult:
     state: LeadState
     decision: Decision
     offer: Offer | None
+    events: Events = ()  # what the transition committed (see `storage.events`)
 
     @property
     def outcome(self) -> Outcome:
@@ -177,10 +186,17 @@ class AssignResult:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Handover:
     """A new offer's DM, leased in the transaction that made the offer to the caller that posts it right
-    after commit, with the lead as that transaction left it (what the DM shows)."""
+    after commit, with the lead and the offer as that transaction left them (what the DM shows), built
+    from what the transaction wrote rather than read back."""
 
     item: OutboxItem
-    view: LeadView
+    lead: LeadRecord
+    offer: Offer
+
+    @property
+    def view(self) -> LeadView:
+        """The lead as a view to render: its one offer, and no history (a new lead's DM shows none)."""
+        return LeadView(lead=self.lead, offers=(self.offer,), history=())
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -191,6 +207,7 @@ class Intake:
     received: Received
     assigned: AssignResult | None
     handover: Handover | None
+    events: Events = ()  # what the transition committed (see `storage.events`)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -203,6 +220,7 @@ class Claimed:
     by: str
     at: datetime
     due_at: datetime | None  # the SLA deadline of the claimed offer, for lateness metrics
+    events: Events = ()  # what the transition committed (see `storage.events`)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -215,6 +233,7 @@ class Expired:
     due_at: datetime
     escalated: bool
     next: AssignResult | None
+    events: Events = ()  # what the transition committed (see `storage.events`)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -223,6 +242,7 @@ class Reminder:
     lead_id: int
     rep_id: str
     due_at: datetime
+    events: Events = ()  # what the transition committed (see `storage.events`)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -235,6 +255,26 @@ class Reping:
     level: int
     ping: int
     next_ping_at: datetime | None
+    events: Events = ()  # what the transition committed (see `storage.events`)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LeadMoved:
+    """A person moved the lead (to nurture, to the managers): the lead as the move left it."""
+
+    lead: LeadRecord
+    events: Events = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RepUpdate:
+    """A change to a rep's runtime state: `pto_id` of a new PTO window, or how many windows were
+    `cleared`."""
+
+    rep_id: str
+    pto_id: int | None = None
+    cleared: int = 0
+    events: Events = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -267,24 +307,27 @@ class Message:
     """An outbox row a caller adds to a transition; `dedup_key` must be unique across the outbox."""
 
     kind: str
-    target: str
+    address: str
     payload: Mapping[str, Any]
     dedup_key: str
+    transport: Transport = Transport.SLACK
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OutboxItem:
     """An outbox row handed to a sender, with the Slack refs it needs to update or thread.
 
-    `dm_channel`/`dm_ts` are the offer's DM (for `offer_update`); `thread_channel`/`thread_ts` the
-    lead's thread in the team channel (None until its first channel post was sent).
+    `transport` says how it is delivered and `address` where (see `Transport`). `dm_channel`/`dm_ts`
+    are the offer's DM (for `offer_update`); `thread_channel`/`thread_ts` the lead's thread in the team
+    channel (None until its first channel post was sent).
     """
 
     id: int
     kind: str
     lead_id: int | None
     offer_id: int | None
-    target: str
+    transport: str
+    address: str
     payload: Mapping[str, Any]
     dedup_key: str
     attempts: int

@@ -1,10 +1,11 @@
 """The sender's side of the outbox: lease rows to deliver, then record how delivery went.
 
-A row is *pending* until it is sent or failed. `claim` leases pending rows that are due: their
+A row is *pending* until it is sent or failed. `lease_due` leases pending rows that are due: their
 `next_attempt_at` moves a lease ahead, so two senders (replicas) never hold the same row, and a sender
 that dies mid-delivery gets its rows redelivered once the lease runs out (Slack posts carry the row's
 dedup key in their metadata, so a redelivery after a lost acknowledgement is detectable). Delivery is
-in order per target: a row is handed out only when no older row for the same target is pending, so a
+in order per address (of one transport): a row is handed out only when no older row for the same
+address is pending, so a
 DM's update never overtakes the DM and a channel thread reads in order.
 """
 
@@ -29,7 +30,7 @@ from sqlalchemy.sql.dml import ReturningUpdate
 
 from storage.db import Database
 from storage.errors import OutboxItemNotFound
-from storage.model import OutboxItem, OutboxKind
+from storage.model import OutboxItem, OutboxKind, Transport
 from storage.rows import outbox_item
 from storage.tables import leads, offers, outbox
 
@@ -44,13 +45,13 @@ class Outbox:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def claim(
+    async def lease_due(
         self, now: datetime, *, limit: int = 50, lease: timedelta = timedelta(seconds=30)
     ) -> list[OutboxItem]:
         """Lease up to `limit` deliverable rows, oldest first, with the Slack refs they need.
 
-        Deliverable: pending, due (`next_attempt_at <= now`), and the oldest pending row of its target,
-        so at most one row per target is out at a time. Each returned row's attempt count goes up by one
+        Deliverable: pending, due (`next_attempt_at <= now`), and the oldest pending row of its address,
+        so at most one row per address is out at a time. Each returned row's attempt count goes up by one
         and its next attempt moves to `now + lease`.
         """
 
@@ -69,26 +70,27 @@ class Outbox:
 
     async def lease_backlog(
         self,
-        target: str,
+        address: str,
         *,
+        transport: Transport = Transport.SLACK,
         kinds: Sequence[str],
         at_least: int,
         now: datetime,
         lease: timedelta = timedelta(seconds=30),
     ) -> list[OutboxItem]:
-        """Lease every pending row of `kinds` for `target`, due or not, oldest first, if there are at
+        """Lease every pending row of `kinds` for `address`, due or not, oldest first, if there are at
         least `at_least` of them (else lease none and return []): what a digest replaces. Rows another
         sender holds (PostgreSQL) are skipped."""
 
         def work(conn: Connection, _locks: frozenset[str]) -> list[OutboxItem]:
             waiting = conn.execute(
-                select(func.count()).where(outbox.c.target == target, outbox.c.kind.in_(kinds), *_PENDING)
+                select(func.count()).where(*_at(transport, address), outbox.c.kind.in_(kinds), *_PENDING)
             ).scalar_one()
             if waiting < at_least:
                 return []
             pick = (
                 select(outbox.c.id)
-                .where(outbox.c.target == target, outbox.c.kind.in_(kinds), *_PENDING)
+                .where(*_at(transport, address), outbox.c.kind.in_(kinds), *_PENDING)
                 .order_by(outbox.c.id)
                 .with_for_update(skip_locked=True)
             )
@@ -123,10 +125,10 @@ class Outbox:
 
     async def mark_sent(self, item_id: int, *, channel: str, ts: str, now: datetime) -> bool:
         """Record delivery as message `ts` in `channel`. Idempotent. Returns whether a later row for the
-        same target is pending: it may be handed out now.
+        same address is pending: it may be handed out now.
 
         An `offer_dm` also stores the DM's channel and ts on its offer (for later updates); the first
-        channel post about a lead (a note or an escalation whose target is the channel) starts the
+        channel post about a lead (a note or an escalation addressed to the channel) starts the
         lead's thread. Raises OutboxItemNotFound.
         """
 
@@ -136,7 +138,7 @@ class Outbox:
                     update(outbox)
                     .where(outbox.c.id == item_id, outbox.c.sent_at.is_(None))
                     .values(sent_at=now, result_channel=channel, result_ts=ts)
-                    .returning(outbox.c.kind, outbox.c.target, outbox.c.lead_id, outbox.c.offer_id)
+                    .returning(outbox.c.kind, outbox.c.transport, outbox.c.address, outbox.c.lead_id, outbox.c.offer_id)
                 )
             ).one_or_none()
             if sent is None:
@@ -144,13 +146,13 @@ class Outbox:
                 return False
             if sent.kind == OutboxKind.OFFER_DM and sent.offer_id is not None:
                 conn.execute(update(offers).where(offers.c.id == sent.offer_id).values(dm_channel=channel, dm_ts=ts))
-            elif sent.kind in _CHANNEL_POSTS and sent.target == channel and sent.lead_id is not None:
+            elif sent.kind in _CHANNEL_POSTS and sent.address == channel and sent.lead_id is not None:
                 conn.execute(
                     update(leads)
                     .where(leads.c.id == sent.lead_id, leads.c.thread_ts.is_(None))
                     .values(thread_channel=channel, thread_ts=ts)
                 )
-            return _more_for(conn, sent.target)
+            return _more_for(conn, sent.transport, sent.address)
 
         return await self.db.transact(work)
 
@@ -188,7 +190,7 @@ class Outbox:
 
     async def mark_failed(self, item_id: int, *, error: str, now: datetime) -> bool:
         """Give up on the row (a permanent error): it is no longer pending and no longer blocks its
-        target. Does nothing to a row already sent. Returns whether a later row for the same target is
+        address. Does nothing to a row already sent. Returns whether a later row for the same address is
         pending. Raises OutboxItemNotFound."""
         return await self._finish(item_id, failed_at=now, last_error=error)
 
@@ -198,13 +200,13 @@ class Outbox:
                 update(outbox)
                 .where(outbox.c.id == item_id, outbox.c.sent_at.is_(None))
                 .values(**values)
-                .returning(outbox.c.target)
+                .returning(outbox.c.transport, outbox.c.address)
             )
-            target = conn.execute(stmt).scalar_one_or_none()
-            if target is None:
+            finished = conn.execute(stmt).one_or_none()
+            if finished is None:
                 _must_exist(conn, item_id)
                 return False
-            return _more_for(conn, target)
+            return _more_for(conn, finished.transport, finished.address)
 
         return await self.db.transact(work)
 
@@ -223,16 +225,17 @@ class Outbox:
 def lease_new_offer_dm(conn: Connection, offer_id: int, *, now: datetime, lease: timedelta) -> OutboxItem | None:
     """Inside the transaction that queued it, lease the DM of new offer `offer_id` to the caller, who
     posts it right after commit; None if an older row for the same rep is still pending (the sender
-    delivers it in turn, after that one). Counts as the row's first attempt, exactly as `claim` would."""
+    delivers it in turn, after that one). Counts as the row's first attempt, exactly as `lease_due` would."""
     items = _lease(conn, _LEASE_NEW_DM, offer=offer_id, until=now + lease)
     return items[0] if items else None
 
 
 def _waits(row: FromClause) -> Exists:
-    """`row` (an alias of outbox) waits its turn: an older row for the same target is still pending."""
+    """`row` (an alias of outbox) waits its turn: an older row for the same address is still pending."""
     earlier = outbox.alias("earlier")
     return exists().where(
-        earlier.c.target == row.c.target,
+        earlier.c.transport == row.c.transport,
+        earlier.c.address == row.c.address,
         earlier.c.id < row.c.id,
         earlier.c.sent_at.is_(None),
         earlier.c.failed_at.is_(None),
@@ -260,9 +263,14 @@ _LEASE_NEW_DM = _leasing(
 )
 
 
-def _more_for(conn: Connection, target: str) -> bool:
-    """Whether `target` has a row pending (read from the partial index of pending rows per target)."""
-    return conn.execute(select(exists().where(outbox.c.target == target, *_PENDING))).scalar_one()
+def _more_for(conn: Connection, transport: str, address: str) -> bool:
+    """Whether `address` has a row pending (read from the partial index of pending rows per address)."""
+    return conn.execute(select(exists().where(*_at(transport, address), *_PENDING))).scalar_one()
+
+
+def _at(transport: str, address: str) -> tuple[ColumnElement[bool], ...]:
+    """The rows for `address` of `transport`."""
+    return (outbox.c.transport == transport, outbox.c.address == address)
 
 
 def _items(conn: Connection, ids: Sequence[int]) -> list[OutboxItem]:

@@ -1,6 +1,7 @@
-"""Routing a lead inside a transaction and persisting the decision (`Placing`).
+"""Routing a lead inside a transaction and persisting the decision: `route`, the step shared by
+assignment, reassignment and expiry.
 
-`_route` reads the routing state (one statement), asks the engine, advances the pool cursor with a
+`route` reads the routing state (one statement), asks the engine, advances the pool cursor with a
 conditional upsert (the `Conflict` that makes a lost race retry with the pool locked first), and
 writes the offer, the lead's move, the audit row and the DM, or parks the lead in nurture or the
 manager queue.
@@ -13,14 +14,15 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Executable, case, insert, select
+from sqlalchemy import Connection, Executable, case, insert
 
 from routing import Decision, Lead, Outcome, RotationUpdate, RoutingState
 from storage import messages
-from storage.base import StoreBase
 from storage.codec import lead_from_json, reasons_to_json
 from storage.db import Conflict
 from storage.errors import StorageError
+from storage.events import Events, LeadAssigned, LeadNurtured
+from storage.handoff import escalate
 from storage.model import (
     Actor,
     AssignResult,
@@ -30,214 +32,219 @@ from storage.model import (
     OfferState,
 )
 from storage.rows import AnyRow
+from storage.scope import Scope
 from storage.tables import offers, pool_members, pools
 from storage.writes import move_lead, queue, upsert_insert, write_audit
 
 
-class Placing(StoreBase):
-    """The routing step shared by assignment, reassignment and expiry."""
+def route(
+    scope: Scope,
+    conn: Connection,
+    locks: frozenset[str],
+    lead: AnyRow,
+    now: datetime,
+    *,
+    actor: Actor,
+    exclude: frozenset[str],
+    prefer_rep: str | None,
+    audit_from: str,
+    queued_state: LeadState = LeadState.QUEUED,
+    extra: Sequence[Message] = (),
+    state: RoutingState | None = None,
+) -> AssignResult:
+    """Decide for `lead` (columns `ROUTE_COLUMNS`, still in the state it was read in) and persist.
 
-    def _route(
-        self,
-        conn: Connection,
-        locks: frozenset[str],
-        lead: AnyRow,
-        now: datetime,
-        *,
-        actor: Actor,
-        exclude: frozenset[str],
-        prefer_rep: str | None,
-        audit_from: str,
-        queued_state: LeadState = LeadState.QUEUED,
-        extra: Sequence[Message] = (),
-        state: RoutingState | None = None,
-    ) -> AssignResult:
-        """Decide for `lead` (columns `ROUTE_COLUMNS`, still in the state it was read in) and persist.
-
-        `state` is the routing state to decide on, `tried` included; by default it is read here.
-        """
-        if state is None:
-            self._lock_pools(conn, locks)
-            state = self._state.load(conn, now, lead_id=lead.id, exclude=exclude)
-        decision = self._decide(lead_from_json(lead.contact), state, now, prefer_rep, exclude, actor)
-        if decision.rotation is not None:
-            self._rotate(conn, decision.rotation)
-        if decision.outcome is Outcome.ASSIGNED:
-            return self._offer(conn, lead, decision, now, actor, audit_from, extra)
-        common = {"facts": dict(decision.facts), "sla": decision.sla}
-        detail = {"reasons": reasons_to_json(decision.reasons)}
-        if decision.outcome is Outcome.NURTURE:
-            move_lead(
-                conn,
-                lead.id,
-                state=lead.state,
-                offer_id=lead.offer_id,
-                values={**common, "state": LeadState.NURTURE.value, "offer_id": None, "next_ping_at": None},
-            )
-            write_audit(
-                conn,
-                at=now,
-                actor=actor,
-                lead_id=lead.id,
-                from_state=audit_from,
-                to_state=LeadState.NURTURE.value,
-                reason=decision.summary,
-                detail=detail,
-            )
-        else:
-            self._escalate(
-                conn,
-                lead,
-                now,
-                actor=actor,
-                to_state=queued_state,
-                team_id=self._team_of(decision.pool, None),
-                sla=decision.sla,
-                audit_from=audit_from,
-                reason=decision.summary,
-                values=common,
-                detail=detail,
-            )
-        state_after = LeadState.NURTURE if decision.outcome is Outcome.NURTURE else queued_state
-        return AssignResult(lead_id=lead.id, state=state_after, decision=decision, offer=None)
-
-    def _lock_pools(self, conn: Connection, locks: frozenset[str]) -> None:
-        """After losing a pool race (PostgreSQL), lock the pool before reading it: this attempt wins."""
-        if locks and not self.db.is_sqlite:
-            conn.execute(select(pools.c.pool_id).where(pools.c.pool_id.in_(sorted(locks))).with_for_update())
-
-    def _decide(
-        self,
-        lead: Lead,
-        state: RoutingState,
-        now: datetime,
-        prefer_rep: str | None,
-        exclude: frozenset[str],
-        actor: Actor,
-    ) -> Decision:
-        if prefer_rep is None:
-            return self.engine.route(lead, state, now)
-        self._rep(prefer_rep)  # UnknownPerson, not KeyError
-        return self.engine.route_to(lead, prefer_rep, state, now, chosen_by=actor.id, exclude=exclude)
-
-    def _rotate(self, conn: Connection, rotation: RotationUpdate) -> None:
-        """Apply the rotation update: the pool takes turn `rotation.turn` only if it is still one before.
-
-        Raises Conflict (lock: the pool) when another writer advanced the pool since this one read it.
-        """
-        turn, members = _rotation_statements(conn.dialect.name)
-        if conn.execute(turn, {"pool_id": rotation.pool, "turn": rotation.turn}).first() is None:
-            raise Conflict(f"pool {rotation.pool} moved past turn {rotation.turn - 1}", lock=rotation.pool)
-        rows = [
-            {"pool_id": rotation.pool, "rep_id": rep_id, "last_turn": 0, "assigned": 0, "credit": credit}
-            for rep_id, credit in rotation.credits.items()
-            if rep_id != rotation.rep
-        ]
-        rows.append(
-            {
-                "pool_id": rotation.pool,
-                "rep_id": rotation.rep,
-                "last_turn": rotation.turn,
-                "assigned": 1,
-                "credit": rotation.credits.get(rotation.rep, 0.0),
-            }
-        )
-        conn.execute(members, rows if len(rows) > 1 else rows[0])  # several rows: executemany
-
-    def _offer(
-        self,
-        conn: Connection,
-        lead: AnyRow,
-        decision: Decision,
-        now: datetime,
-        actor: Actor,
-        audit_from: str,
-        extra: Sequence[Message],
-    ) -> AssignResult:
-        """Persist an ASSIGNED decision: the offer, the lead's move, the audit row and the DM."""
-        if decision.rep is None or decision.due_at is None:
-            raise StorageError("the engine assigned a lead without a rep or a due time")
-        fields: dict[str, Any] = {
-            "lead_id": lead.id,
-            "rep_id": decision.rep,
-            "attempt": lead.attempts + 1,
-            "turn": decision.rotation.turn if decision.rotation else None,
-            "rule": decision.rule,
-            "pool": decision.pool,
-            "strategy": decision.strategy,
-            "fallback": decision.fallback,
-            "sla": decision.sla,
-            "summary": decision.summary,
-            "offered_by": actor.id,
-            "assigned_at": now,
-            "due_at": decision.due_at,
-            "remind_at": decision.remind_at,
-        }
-        values = {**fields, "reasons": reasons_to_json(decision.reasons), "state": OfferState.OPEN.value}
-        offer_id = conn.execute(_INSERT_OFFER, values).scalar_one()
-        made = Offer(
-            id=offer_id,
-            **fields,
-            reasons=decision.reasons,
-            state=OfferState.OPEN,
-            reminded_at=None,
-            claimed_at=None,
-            claimed_by=None,
-            ended_at=None,
-            end_reason=None,
-            dm_channel=None,
-            dm_ts=None,
-        )
+    `state` is the routing state to decide on, `tried` included; by default it is read here.
+    """
+    if state is None:
+        scope.lock_pools(conn, locks)
+        state = scope.state.load(conn, now, lead_id=lead.id, exclude=exclude)
+    decision = _decide(scope, lead_from_json(lead.contact), state, now, prefer_rep, exclude, actor)
+    if decision.rotation is not None:
+        _rotate(conn, decision.rotation)
+    if decision.outcome is Outcome.ASSIGNED:
+        return _offer(scope, conn, lead, decision, now, actor, audit_from, extra)
+    common = {"facts": dict(decision.facts), "sla": decision.sla}
+    detail = {"reasons": reasons_to_json(decision.reasons)}
+    if decision.outcome is Outcome.NURTURE:
         move_lead(
             conn,
             lead.id,
             state=lead.state,
             offer_id=lead.offer_id,
-            values={
-                "state": LeadState.ASSIGNED.value,
-                "offer_id": made.id,
-                "team_id": self._team_of(decision.pool, decision.rep),
-                "sla": decision.sla,
-                "facts": dict(decision.facts),
-                "attempts": lead.attempts + 1,  # the lead is locked (or we are the only writer)
-                "assigned_at": lead.assigned_at or now,  # the first assignment: speed to lead
-                "claimed_at": None,
-                "claimed_by": None,
-                "next_ping_at": None,
-            },
+            values={**common, "state": LeadState.NURTURE.value, "offer_id": None, "next_ping_at": None},
         )
         write_audit(
             conn,
             at=now,
             actor=actor,
             lead_id=lead.id,
-            offer_id=made.id,
             from_state=audit_from,
-            to_state=LeadState.ASSIGNED.value,
-            reason=made.summary,
+            to_state=LeadState.NURTURE.value,
+            reason=decision.summary,
+            detail=detail,
         )
-        dm = messages.offer_dm(
-            lead_id=lead.id,
-            offer_id=made.id,
-            rep_id=made.rep_id,
-            attempt=made.attempt,
-            summary=made.summary,
-            due_at=made.due_at,
-            offered_by=made.offered_by,
+        events: Events = (LeadNurtured(at=now, queued=False, lead_id=lead.id, by=actor.id),)
+    else:
+        _moved, escalated = escalate(
+            scope,
+            conn,
+            lead,
+            now,
+            actor=actor,
+            to_state=queued_state,
+            team_id=scope.team_of(decision.pool, None),
+            sla=decision.sla,
+            audit_from=audit_from,
+            reason=decision.summary,
+            values=common,
+            detail=detail,
         )
-        callers = [
-            {
-                "kind": m.kind,
-                "target": m.target,
-                "payload": dict(m.payload),
-                "dedup_key": m.dedup_key,
-                "lead_id": lead.id,
-                "offer_id": made.id,
-            }
-            for m in extra
-        ]
-        queue(conn, [dm, *callers], now)
-        return AssignResult(lead_id=lead.id, state=LeadState.ASSIGNED, decision=decision, offer=made)
+        events = (escalated,)
+    state_after = LeadState.NURTURE if decision.outcome is Outcome.NURTURE else queued_state
+    return AssignResult(lead_id=lead.id, state=state_after, decision=decision, offer=None, events=events)
+
+
+def _decide(
+    scope: Scope,
+    lead: Lead,
+    state: RoutingState,
+    now: datetime,
+    prefer_rep: str | None,
+    exclude: frozenset[str],
+    actor: Actor,
+) -> Decision:
+    if prefer_rep is None:
+        return scope.engine.route(lead, state, now)
+    scope.rep(prefer_rep)  # UnknownPerson, not KeyError
+    return scope.engine.route_to(lead, prefer_rep, state, now, chosen_by=actor.id, exclude=exclude)
+
+
+def _rotate(conn: Connection, rotation: RotationUpdate) -> None:
+    """Apply the rotation update: the pool takes turn `rotation.turn` only if it is still one before.
+
+    Raises Conflict (lock: the pool) when another writer advanced the pool since this one read it.
+    """
+    turn, members = _rotation_statements(conn.dialect.name)
+    if conn.execute(turn, {"pool_id": rotation.pool, "turn": rotation.turn}).first() is None:
+        raise Conflict(f"pool {rotation.pool} moved past turn {rotation.turn - 1}", lock=rotation.pool)
+    rows = [
+        {"pool_id": rotation.pool, "rep_id": rep_id, "last_turn": 0, "assigned": 0, "credit": credit}
+        for rep_id, credit in rotation.credits.items()
+        if rep_id != rotation.rep
+    ]
+    rows.append(
+        {
+            "pool_id": rotation.pool,
+            "rep_id": rotation.rep,
+            "last_turn": rotation.turn,
+            "assigned": 1,
+            "credit": rotation.credits.get(rotation.rep, 0.0),
+        }
+    )
+    conn.execute(members, rows if len(rows) > 1 else rows[0])  # several rows: executemany
+
+
+def _offer(
+    scope: Scope,
+    conn: Connection,
+    lead: AnyRow,
+    decision: Decision,
+    now: datetime,
+    actor: Actor,
+    audit_from: str,
+    extra: Sequence[Message],
+) -> AssignResult:
+    """Persist an ASSIGNED decision: the offer, the lead's move, the audit row and the DM."""
+    if decision.rep is None or decision.due_at is None:
+        raise StorageError("the engine assigned a lead without a rep or a due time")
+    fields: dict[str, Any] = {
+        "lead_id": lead.id,
+        "rep_id": decision.rep,
+        "attempt": lead.attempts + 1,
+        "turn": decision.rotation.turn if decision.rotation else None,
+        "rule": decision.rule,
+        "pool": decision.pool,
+        "strategy": decision.strategy,
+        "fallback": decision.fallback,
+        "sla": decision.sla,
+        "summary": decision.summary,
+        "offered_by": actor.id,
+        "assigned_at": now,
+        "due_at": decision.due_at,
+        "remind_at": decision.remind_at,
+    }
+    values = {**fields, "reasons": reasons_to_json(decision.reasons), "state": OfferState.OPEN.value}
+    offer_id = conn.execute(_INSERT_OFFER, values).scalar_one()
+    made = Offer(
+        id=offer_id,
+        **fields,
+        reasons=decision.reasons,
+        state=OfferState.OPEN,
+        reminded_at=None,
+        claimed_at=None,
+        claimed_by=None,
+        ended_at=None,
+        end_reason=None,
+        dm_channel=None,
+        dm_ts=None,
+    )
+    team_id = scope.team_of(decision.pool, decision.rep)
+    move_lead(
+        conn,
+        lead.id,
+        state=lead.state,
+        offer_id=lead.offer_id,
+        values={
+            "state": LeadState.ASSIGNED.value,
+            "offer_id": made.id,
+            "team_id": team_id,
+            "sla": decision.sla,
+            "facts": dict(decision.facts),
+            "attempts": lead.attempts + 1,  # the lead is locked (or we are the only writer)
+            "assigned_at": lead.assigned_at or now,  # the first assignment: speed to lead
+            "claimed_at": None,
+            "claimed_by": None,
+            "next_ping_at": None,
+        },
+    )
+    write_audit(
+        conn,
+        at=now,
+        actor=actor,
+        lead_id=lead.id,
+        offer_id=made.id,
+        from_state=audit_from,
+        to_state=LeadState.ASSIGNED.value,
+        reason=made.summary,
+    )
+    dm = messages.offer_dm(
+        lead_id=lead.id,
+        offer_id=made.id,
+        rep_id=made.rep_id,
+        attempt=made.attempt,
+        summary=made.summary,
+        due_at=made.due_at,
+        offered_by=made.offered_by,
+    )
+    callers = [
+        messages.row(m.kind, m.address, dict(m.payload), m.dedup_key, lead.id, made.id, transport=m.transport)
+        for m in extra
+    ]
+    queue(conn, [dm, *callers], now)
+    assigned = LeadAssigned(
+        at=now,
+        queued=True,
+        lead_id=lead.id,
+        offer_id=made.id,
+        rep_id=made.rep_id,
+        team_id=team_id,
+        attempt=made.attempt,
+        due_at=made.due_at,
+        remind_at=made.remind_at,
+        by=made.offered_by,
+    )
+    return AssignResult(lead_id=lead.id, state=LeadState.ASSIGNED, decision=decision, offer=made, events=(assigned,))
 
 
 _INSERT_OFFER = insert(offers).returning(offers.c.id)

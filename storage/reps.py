@@ -9,21 +9,26 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from routing import Window
-from storage.base import StoreBase
+from storage.events import RepChanged
+from storage.model import RepUpdate
 from storage.rows import AnyRow
+from storage.scope import Scope
 from storage.tables import rep_pto, rep_settings
 from storage.writes import upsert_insert, write_audit
 
 
-class RepTransitions(StoreBase):
+class Reps:
     """PTO, capacity and pause, with who set them and when."""
 
-    async def set_pto(self, rep_id: str, window: Window, *, by: str, now: datetime) -> int:
-        """Record a PTO window for the rep; returns its id. Raises UnknownPerson."""
-        self._rep(rep_id)
-        actor = self.actor(by)
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
 
-        def work(conn: Connection, _locks: frozenset[str]) -> int:
+    async def set_pto(self, rep_id: str, window: Window, *, by: str, now: datetime) -> RepUpdate:
+        """Record a PTO window for the rep (`pto_id` of the result). Raises UnknownPerson."""
+        self.scope.rep(rep_id)
+        actor = self.scope.actor(by)
+
+        def work(conn: Connection, _locks: frozenset[str]) -> RepUpdate:
             pto = {"rep_id": rep_id, "starts_at": window.start, "ends_at": window.end, "set_by": by, "set_at": now}
             pto_id = conn.execute(insert(rep_pto).returning(rep_pto.c.id), pto).scalar_one()
             write_audit(
@@ -35,16 +40,18 @@ class RepTransitions(StoreBase):
                 reason=f"PTO {window.start.isoformat()} to {window.end.isoformat()}",
                 detail={"pto_id": pto_id},
             )
-            return int(pto_id)
+            changed = RepChanged(at=now, queued=False, rep_id=rep_id, change="pto", by=by)
+            return RepUpdate(rep_id=rep_id, pto_id=int(pto_id), events=(changed,))
 
-        return await self.db.transact(work)
+        return await self.scope.db.transact(work)
 
-    async def clear_pto(self, rep_id: str, *, by: str, now: datetime) -> int:
-        """Clear the rep's PTO windows that are not over yet; returns how many. Raises UnknownPerson."""
-        self._rep(rep_id)
-        actor = self.actor(by)
+    async def clear_pto(self, rep_id: str, *, by: str, now: datetime) -> RepUpdate:
+        """Clear the rep's PTO windows that are not over yet (how many: `cleared` of the result; none
+        commits no event). Raises UnknownPerson."""
+        self.scope.rep(rep_id)
+        actor = self.scope.actor(by)
 
-        def work(conn: Connection, _locks: frozenset[str]) -> int:
+        def work(conn: Connection, _locks: frozenset[str]) -> RepUpdate:
             clear = (
                 update(rep_pto)
                 .where(rep_pto.c.rep_id == rep_id, rep_pto.c.cleared_at.is_(None), rep_pto.c.ends_at > now)
@@ -63,20 +70,23 @@ class RepTransitions(StoreBase):
                     reason=f"PTO cleared ({len(cleared)} window(s))",
                     detail={"pto_ids": sorted(cleared)},
                 )
-            return len(cleared)
+                changed = RepChanged(at=now, queued=False, rep_id=rep_id, change="pto_cleared", by=by)
+                return RepUpdate(rep_id=rep_id, cleared=len(cleared), events=(changed,))
+            return RepUpdate(rep_id=rep_id)
 
-        return await self.db.transact(work)
+        return await self.scope.db.transact(work)
 
-    async def set_capacity(self, rep_id: str, capacity: int | None, *, by: str, now: datetime) -> None:
+    async def set_capacity(self, rep_id: str, capacity: int | None, *, by: str, now: datetime) -> RepUpdate:
         """Override the rep's configured capacity (None: back to the config).
 
         Raises UnknownPerson, ValueError for a negative capacity.
         """
         if capacity is not None and capacity < 0:
             raise ValueError("capacity must be zero or more")
-        configured = self._rep(rep_id).capacity
-        await self._set_rep(
+        configured = self.scope.rep(rep_id).capacity
+        return await self._set_rep(
             rep_id,
+            "capacity",
             {"capacity_override": capacity, "capacity_set_by": by, "capacity_set_at": now},
             by=by,
             now=now,
@@ -87,10 +97,11 @@ class RepTransitions(StoreBase):
             ),
         )
 
-    async def set_paused(self, rep_id: str, paused: bool, *, by: str, now: datetime) -> None:
+    async def set_paused(self, rep_id: str, paused: bool, *, by: str, now: datetime) -> RepUpdate:
         """Pause or resume routing to the rep. Raises UnknownPerson."""
-        await self._set_rep(
+        return await self._set_rep(
             rep_id,
+            "paused",
             {"paused": paused, "paused_set_by": by, "paused_set_at": now},
             by=by,
             now=now,
@@ -100,17 +111,18 @@ class RepTransitions(StoreBase):
     async def _set_rep(
         self,
         rep_id: str,
+        change: str,
         values: Mapping[str, Any],
         *,
         by: str,
         now: datetime,
         describe: Callable[[AnyRow | None], str],
-    ) -> None:
-        """Upsert the rep's settings row with `values` and audit the change as `describe` puts it."""
-        self._rep(rep_id)
-        actor = self.actor(by)
+    ) -> RepUpdate:
+        """Upsert the rep's settings row with `values` and audit the `change` as `describe` puts it."""
+        self.scope.rep(rep_id)
+        actor = self.scope.actor(by)
 
-        def work(conn: Connection, _locks: frozenset[str]) -> None:
+        def work(conn: Connection, _locks: frozenset[str]) -> RepUpdate:
             current = select(rep_settings).where(rep_settings.c.rep_id == rep_id)
             before = conn.execute(current).one_or_none()
             stmt = upsert_insert(conn.dialect.name)(rep_settings).values(rep_id=rep_id, **values)
@@ -125,5 +137,8 @@ class RepTransitions(StoreBase):
                 to_state=describe(after),
                 reason=f"{describe(after)}, set by @{by}",
             )
+            return RepUpdate(
+                rep_id=rep_id, events=(RepChanged(at=now, queued=False, rep_id=rep_id, change=change, by=by),)
+            )
 
-        await self.db.transact(work)
+        return await self.scope.db.transact(work)

@@ -4,7 +4,7 @@ Times are `UtcDateTime`: aware UTC in and out on both engines (SQLite keeps fixe
 comparisons stay correct). Indexes serve the hot paths: open and due offers `(state, due_at)`, recent
 offers for the routing state `(assigned_at, rep_id, state)` (covering), a rep's offers
 `(rep_id, state)`, a lead's offers `(lead_id)`, the sender's queue `(sent_at, next_attempt_at)` plus
-pending rows per target, and escalated leads `(state, next_ping_at)`.
+pending rows per (transport, address), and escalated leads `(state, next_ping_at)`.
 """
 
 from __future__ import annotations
@@ -216,7 +216,8 @@ outbox = Table(
     Column("kind", String(32), nullable=False),
     Column("lead_id", Id, ForeignKey("leads.id")),
     Column("offer_id", Id, ForeignKey("offers.id")),
-    Column("target", String(64), nullable=False),
+    Column("transport", String(16), nullable=False, server_default="slack"),  # a `Transport`
+    Column("address", String(64), nullable=False),  # where the transport delivers: a Slack user or channel
     Column("payload", Json, nullable=False),
     Column("dedup_key", String(200), nullable=False, unique=True),
     Column("attempts", Integer, nullable=False, server_default="0"),
@@ -229,10 +230,11 @@ outbox = Table(
     Column("result_ts", String(32)),
     Index(None, "sent_at", "next_attempt_at"),
     Index(None, "lead_id", "kind"),  # a lead's escalation posts, to rewrite when someone takes it
-    # Pending rows per target, oldest first: what keeps delivery in order per target.
+    # Pending rows per address, oldest first: what keeps delivery in order per address.
     Index(
-        "ix_outbox_pending_target",
-        "target",
+        "ix_outbox_pending_address",
+        "transport",
+        "address",
         "id",
         sqlite_where=text("sent_at IS NULL AND failed_at IS NULL"),
         postgresql_where=text("sent_at IS NULL AND failed_at IS NULL"),

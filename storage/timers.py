@@ -14,8 +14,9 @@ from sqlalchemy import Connection, func, select, update
 
 from routing import RoutingState
 from storage import messages
-from storage.base import IN_MANAGERS_HANDS
 from storage.errors import StorageError
+from storage.events import LeadEscalated, OfferExpired, OfferReminded
+from storage.handoff import IN_MANAGERS_HANDS, escalate
 from storage.model import (
     SYSTEM,
     EndReason,
@@ -24,14 +25,18 @@ from storage.model import (
     Reminder,
     Reping,
 )
-from storage.placing import Placing
+from storage.placing import route
 from storage.rows import AnyRow
+from storage.scope import Scope
 from storage.tables import leads, offers
 from storage.writes import LEAD_FOR_EXPIRY, move_lead, queue, read_lead, write_audit
 
 
-class TimerTransitions(Placing):
+class Timers:
     """Work that falls due: call from the scheduler's sweep and its wake-up at `next_due_at`."""
+
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
 
     async def expire_due(self, now: datetime, *, limit: int = 100) -> list[Expired]:
         """End up to `limit` open offers due at or before `now`, and move each lead on, in one transaction.
@@ -62,8 +67,8 @@ class TimerTransitions(Placing):
                 return []
             # One state read for the batch (every offer in it has ended by now), carried forward in
             # memory: a restart's backlog of expiries would otherwise re-read the state once per offer.
-            self._lock_pools(conn, locks)
-            state = self._state.load(conn, now)
+            self.scope.lock_pools(conn, locks)
+            state = self.scope.state.load(conn, now)
             tried: dict[int, set[str]] = defaultdict(set)
             had_it = select(offers.c.lead_id, offers.c.rep_id).where(offers.c.lead_id.in_({r.lead_id for r in ended}))
             for lead_id, rep_id in conn.execute(had_it):
@@ -76,7 +81,7 @@ class TimerTransitions(Placing):
                 expired.append(result)
             return expired
 
-        return await self.db.transact(work)
+        return await self.scope.db.transact(work)
 
     def _after_expiry(self, conn: Connection, gone: AnyRow, now: datetime, state: RoutingState) -> Expired:
         """Move the lead of expired offer `gone` on: escalate it, or route it on `state`."""
@@ -92,15 +97,24 @@ class TimerTransitions(Placing):
             from_state=lead.state,
             to_state="expired",
             reason=f"not accepted by @{gone.rep_id} by {gone.due_at.isoformat()}",
-            returning_id=True,
         )
         update_dm = messages.offer_update(
             lead_id=lead.id, offer_id=gone.id, rep_id=gone.rep_id, status="expired", by=SYSTEM.id, at=now
         )
         queue(conn, [update_dm], now)
-        team = self.config.teams.get(lead.team_id or "")
+        expired = OfferExpired(
+            at=now,
+            queued=True,
+            lead_id=lead.id,
+            offer_id=gone.id,
+            rep_id=gone.rep_id,
+            due_at=gone.due_at,
+            team_id=lead.team_id,
+        )
+        team = self.scope.config.teams.get(lead.team_id or "")
         if team is not None and lead.expiries >= team.escalation.after_expiries:
-            self._escalate(
+            _moved, escalated = escalate(
+                self.scope,
                 conn,
                 lead,
                 now,
@@ -119,8 +133,10 @@ class TimerTransitions(Placing):
                 due_at=gone.due_at,
                 escalated=True,
                 next=None,
+                events=(expired, escalated),
             )
-        result = self._route(
+        result = route(
+            self.scope,
             conn,
             frozenset(),
             lead,
@@ -133,7 +149,7 @@ class TimerTransitions(Placing):
             state=state,
         )
         note = messages.thread_note(
-            self.config,
+            self.scope.config,
             team_id=lead.team_id,
             lead_id=lead.id,
             audit_id=audit_id,
@@ -150,6 +166,7 @@ class TimerTransitions(Placing):
             due_at=gone.due_at,
             escalated=result.state is LeadState.ESCALATED,
             next=result,
+            events=(expired, *result.events),
         )
 
     async def remind_due(self, now: datetime, *, limit: int = 100) -> list[Reminder]:
@@ -176,9 +193,22 @@ class TimerTransitions(Placing):
                 [messages.reminder(lead_id=r.lead_id, offer_id=r.id, rep_id=r.rep_id, due_at=r.due_at) for r in rows],
                 now,
             )
-            return [Reminder(offer_id=r.id, lead_id=r.lead_id, rep_id=r.rep_id, due_at=r.due_at) for r in rows]
+            return [
+                Reminder(
+                    offer_id=r.id,
+                    lead_id=r.lead_id,
+                    rep_id=r.rep_id,
+                    due_at=r.due_at,
+                    events=(
+                        OfferReminded(
+                            at=now, queued=True, lead_id=r.lead_id, offer_id=r.id, rep_id=r.rep_id, due_at=r.due_at
+                        ),
+                    ),
+                )
+                for r in rows
+            ]
 
-        return await self.db.transact(work)
+        return await self.scope.db.transact(work)
 
     async def repings_due(self, now: datetime, *, limit: int = 100) -> list[Reping]:
         """Ping the managers again about escalated or queued leads whose `next_ping_at` has passed.
@@ -206,15 +236,15 @@ class TimerTransitions(Placing):
             )
             return [self._reping(conn, lead, now) for lead in conn.execute(stmt).all()]
 
-        return await self.db.transact(work)
+        return await self.scope.db.transact(work)
 
     def _reping(self, conn: Connection, lead: AnyRow, now: datetime) -> Reping:
-        team = self.config.teams.get(lead.team_id or "")
-        chain = self.config.escalation_chain(team.id) if team else ()
+        team = self.scope.config.teams.get(lead.team_id or "")
+        chain = self.scope.config.escalation_chain(team.id) if team else ()
         level, ping = lead.escalation_level, lead.pings + 1
         if team is not None and lead.pings >= team.escalation.pings_per_level and level + 1 < len(chain):
             level, ping = level + 1, 1
-        next_ping_at = now + self._ping_every(lead.team_id, lead.sla)
+        next_ping_at = now + self.scope.ping_every(lead.team_id, lead.sla)
         move_lead(
             conn,
             lead.id,
@@ -222,7 +252,7 @@ class TimerTransitions(Placing):
             offer_id=lead.offer_id,
             values={"escalation_level": level, "pings": ping, "next_ping_at": next_ping_at},
         )
-        manager = messages.escalation_manager(self.config, lead.team_id, level)
+        manager = messages.escalation_manager(self.scope.config, lead.team_id, level)
         reason = f"still unclaimed: ping {ping} to @{manager}" if manager else f"still unclaimed: ping {ping}"
         audit_id = write_audit(
             conn,
@@ -232,10 +262,9 @@ class TimerTransitions(Placing):
             from_state=lead.state,
             to_state=lead.state,
             reason=reason,
-            returning_id=True,
         )
         rows = messages.escalation(
-            self.config,
+            self.scope.config,
             team_id=lead.team_id,
             lead_id=lead.id,
             audit_id=audit_id,
@@ -243,7 +272,18 @@ class TimerTransitions(Placing):
             ping=ping,
             reason=reason,
         )
-        queue(conn, rows, now)
+        pinged = LeadEscalated(
+            at=now,
+            queued=queue(conn, rows, now),
+            lead_id=lead.id,
+            state=lead.state,
+            team_id=lead.team_id,
+            manager=manager,
+            level=level,
+            ping=ping,
+            next_ping_at=next_ping_at,
+            by=SYSTEM.id,
+        )
         return Reping(
             lead_id=lead.id,
             team_id=lead.team_id,
@@ -251,6 +291,7 @@ class TimerTransitions(Placing):
             level=level,
             ping=ping,
             next_ping_at=next_ping_at,
+            events=(pinged,),
         )
 
     async def next_due_at(self) -> datetime | None:
@@ -263,6 +304,6 @@ class TimerTransitions(Placing):
             .scalar_subquery(),
             select(func.min(leads.c.next_ping_at)).where(leads.c.state.in_(IN_MANAGERS_HANDS)).scalar_subquery(),
         )
-        async with self.db.read() as conn:
+        async with self.scope.db.read() as conn:
             row = (await conn.execute(soonest)).one()
         return min((moment for moment in row if moment is not None), default=None)

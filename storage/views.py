@@ -22,8 +22,8 @@ from storage.tables import audit, leads, offers, rep_pto, rep_settings
 _UNCLAIMED = (LeadState.ASSIGNED.value, LeadState.ESCALATED.value, LeadState.QUEUED.value)
 
 
-def read_lead_view(conn: Connection, lead_id: int) -> LeadView:
-    """`Views.lead_view` on an open connection: a write transaction reads what it has just written."""
+def _read_lead_view(conn: Connection, lead_id: int) -> LeadView:
+    """`Views.lead_view` on an open connection."""
     row = conn.execute(select(leads).where(leads.c.id == lead_id)).one_or_none()
     if row is None:
         raise LeadNotFound(lead_id)
@@ -54,7 +54,7 @@ class Views:
     async def lead_view(self, lead_id: int) -> LeadView:
         """The lead with its offers and its audit trail, both oldest first. Raises LeadNotFound."""
         async with self.db.read() as conn:
-            return await conn.run_sync(read_lead_view, lead_id)
+            return await conn.run_sync(_read_lead_view, lead_id)
 
     async def lead_views(self, lead_ids: Sequence[int]) -> list[LeadView]:
         """Several leads with their offers and audit trails, in `lead_ids` order, in three queries

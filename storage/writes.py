@@ -9,14 +9,15 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, Literal, overload
+from typing import Any
 
 from sqlalchemy import Connection, Select, Table, Update, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from storage import messages
 from storage.db import Conflict
-from storage.errors import LeadNotFound
-from storage.model import Actor, OutboxKind
+from storage.errors import AlreadyClaimed, LeadNotFound, WrongState
+from storage.model import Actor, LeadState, OutboxKind
 from storage.rows import AnyRow
 from storage.tables import audit, leads, offers, outbox
 
@@ -48,7 +49,6 @@ LEAD_UNLOCKED = select(*ROUTE_COLUMNS).where(leads.c.id == bindparam("lead_id"))
 LEAD_FOR_ROUTING = LEAD_UNLOCKED.with_for_update()
 LEAD_FOR_EXPIRY = LEAD_UNLOCKED.add_columns(_EXPIRIES).with_for_update()  # `expiries`: offers that expired
 _AUDIT = insert(audit)
-_AUDIT_RETURNING_ID = insert(audit).returning(audit.c.id)
 _OUTBOX = insert(outbox)
 _END_OFFER = (
     update(offers)
@@ -63,57 +63,6 @@ def upsert_insert(dialect: str) -> UpsertInsert:
     return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
-@overload
-def write_audit(
-    conn: Connection,
-    *,
-    at: datetime,
-    actor: Actor,
-    to_state: str,
-    reason: str,
-    from_state: str | None = ...,
-    lead_id: int | None = ...,
-    offer_id: int | None = ...,
-    rep_id: str | None = ...,
-    detail: Mapping[str, Any] | None = ...,
-    returning_id: Literal[False] = ...,
-) -> None: ...
-
-
-@overload
-def write_audit(
-    conn: Connection,
-    *,
-    at: datetime,
-    actor: Actor,
-    to_state: str,
-    reason: str,
-    from_state: str | None = ...,
-    lead_id: int | None = ...,
-    offer_id: int | None = ...,
-    rep_id: str | None = ...,
-    detail: Mapping[str, Any] | None = ...,
-    returning_id: Literal[True],
-) -> int: ...
-
-
-@overload
-def write_audit(
-    conn: Connection,
-    *,
-    at: datetime,
-    actor: Actor,
-    to_state: str,
-    reason: str,
-    from_state: str | None = ...,
-    lead_id: int | None = ...,
-    offer_id: int | None = ...,
-    rep_id: str | None = ...,
-    detail: Mapping[str, Any] | None = ...,
-    returning_id: bool,
-) -> int | None: ...
-
-
 def write_audit(
     conn: Connection,
     *,
@@ -126,9 +75,9 @@ def write_audit(
     offer_id: int | None = None,
     rep_id: str | None = None,
     detail: Mapping[str, Any] | None = None,
-    returning_id: bool = False,
-) -> int | None:
-    """Append one audit row; with `returning_id`, return its id (channel posts key on it)."""
+) -> int:
+    """Append one audit row; returns its id (channel posts key on it). The id costs nothing extra:
+    SQLAlchemy reads it from the driver (SQLite's lastrowid, PostgreSQL's implicit RETURNING)."""
     row = {
         "lead_id": lead_id,
         "offer_id": offer_id,
@@ -141,15 +90,15 @@ def write_audit(
         "reason": reason,
         "detail": dict(detail) if detail is not None else None,
     }
-    if not returning_id:
-        conn.execute(_AUDIT, row)
-        return None
-    return int(conn.execute(_AUDIT_RETURNING_ID, row).scalar_one())
+    key = conn.execute(_AUDIT, row).inserted_primary_key
+    assert key is not None  # a single-row INSERT always reports its key
+    return int(key[0])
 
 
-def resolve_escalation_posts(conn: Connection, lead_id: int, audit_id: int, now: datetime) -> None:
+def resolve_escalation_posts(conn: Connection, lead_id: int, audit_id: int, now: datetime) -> bool:
     """The lead has an owner: queue a rewrite of every escalation post already sent about it, so the
-    channel shows who took it and when instead of buttons. Posts not sent yet render resolved anyway."""
+    channel shows who took it and when instead of buttons. Posts not sent yet render resolved anyway.
+    Returns whether it queued any."""
     posts = conn.execute(
         select(outbox.c.id, outbox.c.result_channel, outbox.c.result_ts).where(
             outbox.c.lead_id == lead_id,
@@ -159,25 +108,28 @@ def resolve_escalation_posts(conn: Connection, lead_id: int, audit_id: int, now:
         )
     ).all()
     rows = [
-        {
-            "kind": OutboxKind.ESCALATION_RESOLVED.value,
-            "target": post.result_channel,
-            "payload": {"lead_id": lead_id, "channel": post.result_channel, "ts": post.result_ts},
-            "dedup_key": f"outbox:{post.id}:resolved:{audit_id}",
-            "lead_id": lead_id,
-            "offer_id": None,
-        }
+        messages.row(
+            OutboxKind.ESCALATION_RESOLVED,
+            post.result_channel,
+            {"lead_id": lead_id, "channel": post.result_channel, "ts": post.result_ts},
+            f"outbox:{post.id}:resolved:{audit_id}",
+            lead_id,
+            None,
+        )
         for post in posts
         if post.result_channel
     ]
-    queue(conn, rows, now)
+    return queue(conn, rows, now)
 
 
-def queue(conn: Connection, rows: Sequence[Mapping[str, Any]], now: datetime) -> None:
-    """Add outbox rows, due at once, in this order (the order the sender delivers them per target)."""
-    if rows:
-        stamped = [{**row, "created_at": now, "next_attempt_at": now} for row in rows]
-        conn.execute(_OUTBOX, stamped if len(stamped) > 1 else stamped[0])  # one row: no executemany
+def queue(conn: Connection, rows: Sequence[Mapping[str, Any]], now: datetime) -> bool:
+    """Add outbox rows, due at once, in this order (the order the sender delivers them per address).
+    Returns whether there were any (what an event's `queued` says)."""
+    if not rows:
+        return False
+    stamped = [{**row, "created_at": now, "next_attempt_at": now} for row in rows]
+    conn.execute(_OUTBOX, stamped if len(stamped) > 1 else stamped[0])  # one row: no executemany
+    return True
 
 
 def read_lead(conn: Connection, lead_id: int, query: Select[Any] = LEAD_FOR_ROUTING) -> AnyRow:
@@ -232,3 +184,21 @@ def _move_statement(names: tuple[str, ...], returning: tuple[str, ...]) -> Updat
 def end_offer(conn: Connection, offer_id: int, *, reason: str, now: datetime) -> AnyRow | None:
     """End the offer with `reason` if it is still open; returns its (lead_id, rep_id, due_at), else None."""
     return conn.execute(_END_OFFER, {"offer": offer_id, "reason": reason, "at": now}).one_or_none()
+
+
+def check_state(lead: AnyRow, allowed: frozenset[LeadState], action: str) -> None:
+    """Refuse `action` on a lead not in an `allowed` state: AlreadyClaimed (by whom, when) for a
+    claimed lead, WrongState otherwise."""
+    if lead.state == LeadState.CLAIMED:
+        raise AlreadyClaimed(lead.id, lead.claimed_by, lead.claimed_at)
+    if lead.state not in allowed:
+        raise WrongState(lead.id, lead.state, action)
+
+
+def current_lead(conn: Connection, lead_id: int, allowed: frozenset[LeadState], action: str) -> AnyRow:
+    """The lead's routing columns, read without a lock, if `action` may start from its state (see
+    `check_state`): offers are locked before leads (see `storage.handoff`), and the conditional
+    `move_lead` that follows catches any change in between. Raises LeadNotFound."""
+    row = read_lead(conn, lead_id, LEAD_UNLOCKED)
+    check_state(row, allowed, action)
+    return row

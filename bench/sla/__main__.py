@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
 import multiprocessing
 import random
@@ -45,8 +44,6 @@ from bench.databases import MakeUrl, ScratchPostgres, sqlite_files
 from bench.sla.workload import CONFIG, SLA, Retries, drain, worker_process
 from bot.clock import SystemClock
 from bot.metrics import Metrics
-from bot.service import Leadrelay
-from bot.slack import Slack, make_client
 from bot.timers import SlaTimers
 from routing import Engine, Lead
 from storage import Database, Expired, Store, connect
@@ -190,17 +187,9 @@ class TimedStore(Store):
         return expired
 
 
-@contextlib.asynccontextmanager
-async def service_for(db: Database, store: TimedStore) -> AsyncIterator[Leadrelay]:
-    """The service the timers run on: the real wiring, with a Slack client that is never called."""
-    metrics = Metrics()
-    slack = Slack(make_client("xoxb-bench", "http://127.0.0.1:9/"), metrics)
-    service = Leadrelay.build(config=CONFIG, db=db, slack=slack, clock=SystemClock(), metrics=metrics)
-    service.store = store
-    try:
-        yield service
-    finally:
-        await slack.close()
+def timers_for(store: TimedStore) -> SlaTimers:
+    """The real SLA timers on `store`, the service's other parts left out: nothing here posts to Slack."""
+    return SlaTimers(store=store, clock=SystemClock(), metrics=Metrics(), publish=lambda _events: None)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -221,28 +210,27 @@ async def lateness(make_url: MakeUrl, background: int, sample: int, *, wakeup: b
         await retime(db, before, moments)
         store.lateness.clear()
         store.target = sample
-        async with service_for(db, store) as service:
-            timers = SlaTimers(service)
-            poller: asyncio.Task[None] | None = None
+        timers = timers_for(store)
+        poller: asyncio.Task[None] | None = None
+        if wakeup:
+            timers.start()
+        else:
+
+            async def poll_every_second() -> None:
+                while True:
+                    while len(await store.expire_due(datetime.now(UTC))) == 100:
+                        pass
+                    await asyncio.sleep(1.0)
+
+            poller = asyncio.create_task(poll_every_second())
+        try:
+            window = (moments[-1] - datetime.now(UTC)).total_seconds() + 5
+            await asyncio.wait_for(store.reached.wait(), window)
+        finally:
             if wakeup:
-                timers.start()
-            else:
-
-                async def poll_every_second() -> None:
-                    while True:
-                        while len(await store.expire_due(datetime.now(UTC))) == 100:
-                            pass
-                        await asyncio.sleep(1.0)
-
-                poller = asyncio.create_task(poll_every_second())
-            try:
-                window = (moments[-1] - datetime.now(UTC)).total_seconds() + 5
-                await asyncio.wait_for(store.reached.wait(), window)
-            finally:
-                if wakeup:
-                    timers.stop()
-                if poller is not None:
-                    poller.cancel()
+                timers.stop()
+            if poller is not None:
+                poller.cancel()
         got = store.lateness[:sample]
         return percentile(got, 0.5), percentile(got, 0.99), max(got)
 
@@ -337,15 +325,14 @@ async def recovery(make_url: MakeUrl) -> float:
         store = TimedStore(db, Engine(CONFIG))
         await offers_due(store, [datetime.now(UTC) - timedelta(minutes=5)] * BACKLOG, writers=1 if db.is_sqlite else 8)
         store.target = BACKLOG
-        async with service_for(db, store) as service:
-            timers = SlaTimers(service)
-            started = time.perf_counter()
-            timers.start()
-            try:
-                await asyncio.wait_for(store.reached.wait(), 120)
-            finally:
-                timers.stop()
-            return time.perf_counter() - started
+        timers = timers_for(store)
+        started = time.perf_counter()
+        timers.start()
+        try:
+            await asyncio.wait_for(store.reached.wait(), 120)
+        finally:
+            timers.stop()
+        return time.perf_counter() - started
 
 
 # ------------------------------------------------------------------------------------------- report

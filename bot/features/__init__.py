@@ -5,9 +5,9 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.features import commands, escalations, home, new_lead, offers
-from bot.service import Leadrelay
+from bot.service import Service
 
 
-def register_all(app: AsyncApp, service: Leadrelay) -> None:
+def register_all(app: AsyncApp, service: Service) -> None:
     for feature in (offers, escalations, commands, home, new_lead):
         feature.register(app, service)

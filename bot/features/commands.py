@@ -24,14 +24,14 @@ from bot.features.common import STRANGER, modal_rep, open_modal, picked_date, re
 from bot.features.home import publish_home
 from bot.ids import Command, Field, Modal
 from bot.render import lists, modals
-from bot.service import Leadrelay
+from bot.service import Service
 from bot.text import mention
 from routing import Window
 from routing.availability import capacity_of
 from routing.config import Rep
 
 
-def _today(service: Leadrelay, rep: Rep | None) -> date:
+def _today(service: Service, rep: Rep | None) -> date:
     """Today where `rep` is (in UTC for anyone else): the day PTO dates are read against."""
     now = service.clock.now()
     return now.astimezone(rep.tz).date() if rep is not None else now.date()
@@ -47,7 +47,7 @@ class _Refusal(Exception):
     """Whom the command may not touch, and why, in words for the person who typed it."""
 
 
-def _subject(service: Leadrelay, actor: str, target_slack: str | None) -> Rep:
+def _subject(service: Service, actor: str, target_slack: str | None) -> Rep:
     """The rep a command is about: the actor, or the rep they named if they may act for them."""
     if target_slack is None:
         rep_id = actor
@@ -74,7 +74,7 @@ def _subject(service: Leadrelay, actor: str, target_slack: str | None) -> Rep:
     return rep
 
 
-def register(app: AsyncApp, service: Leadrelay) -> None:
+def register(app: AsyncApp, service: Service) -> None:
     @app.command(Command.PTO)
     async def pto(ack: AsyncAck, command: dict[str, Any]) -> None:
         user, channel = command["user_id"], command.get("channel_id")
@@ -157,7 +157,7 @@ def register(app: AsyncApp, service: Leadrelay) -> None:
 
 
 async def _apply_pto(
-    service: Leadrelay,
+    service: Service,
     actor: str,
     rep: Rep,
     request: PtoRequest,
@@ -167,7 +167,7 @@ async def _apply_pto(
 ) -> None:
     now = service.clock.now()
     if request.clear:
-        cleared = await service.store.clear_pto(rep.id, by=actor, now=now)
+        cleared = (await service.store.clear_pto(rep.id, by=actor, now=now)).cleared
         text = (
             f"Cleared {cleared} PTO window(s) for {mention(service.config, rep.id)}; leads flow again."
             if cleared
@@ -189,7 +189,7 @@ async def _apply_pto(
 
 
 async def _apply_capacity(
-    service: Leadrelay, actor: str, rep: Rep, request: CapacityRequest, user: str, channel: str | None
+    service: Service, actor: str, rep: Rep, request: CapacityRequest, user: str, channel: str | None
 ) -> None:
     now = service.clock.now()
     if request.value is not None:

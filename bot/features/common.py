@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any
 
 from bot.ids import parse_id
-from bot.service import Leadrelay
+from bot.service import Service
 from bot.slack import SlackProblem, SlackRejected
 from bot.text import mention
 from routing.config import Rep
@@ -37,7 +37,7 @@ class Click:
     target: int  # the offer or lead id the button carries
 
 
-async def who_clicked(service: Leadrelay, body: dict[str, Any]) -> Click | None:
+async def who_clicked(service: Service, body: dict[str, Any]) -> Click | None:
     """The person behind a button click and what it acts on; None (after telling them) for a stranger
     or a button whose value is not an id of ours."""
     user = body["user"]["id"]
@@ -48,7 +48,7 @@ async def who_clicked(service: Leadrelay, body: dict[str, Any]) -> Click | None:
     return Click(user, person, target)
 
 
-async def rep_of_modal(service: Leadrelay, body: dict[str, Any], view: dict[str, Any]) -> tuple[str, str, Rep] | None:
+async def rep_of_modal(service: Service, body: dict[str, Any], view: dict[str, Any]) -> tuple[str, str, Rep] | None:
     """(Slack user, person, rep) for a modal about the rep in its private_metadata, if the person may act
     for that rep; None (after telling them) otherwise."""
     user = body["user"]["id"]
@@ -66,7 +66,7 @@ async def rep_of_modal(service: Leadrelay, body: dict[str, Any], view: dict[str,
     return user, actor, rep
 
 
-def modal_rep(service: Leadrelay, view: dict[str, Any]) -> Rep | None:
+def modal_rep(service: Service, view: dict[str, Any]) -> Rep | None:
     """The rep a PTO or capacity modal is about (its private_metadata), or None if it names nobody we know."""
     metadata = view.get("private_metadata")
     return service.config.reps.get(metadata) if isinstance(metadata, str) else None
@@ -90,7 +90,7 @@ def channel_of(body: dict[str, Any]) -> str | None:
 
 
 async def tell(
-    service: Leadrelay,
+    service: Service,
     user: str,
     text: str,
     *,
@@ -115,7 +115,7 @@ async def tell(
 
 
 async def open_modal(
-    service: Leadrelay, user: str, trigger_id: object, view: dict[str, Any], *, channel: str | None = None
+    service: Service, user: str, trigger_id: object, view: dict[str, Any], *, channel: str | None = None
 ) -> None:
     """Open `view` for `user`; if Slack will not (an expired trigger, an outage), tell them to try again."""
     try:

@@ -21,12 +21,12 @@ from bot.features.common import (
 from bot.features.offers import refusal_text, tell_lost_click
 from bot.ids import Action, Field, Modal
 from bot.render import modals
-from bot.service import Leadrelay
+from bot.service import Service
 from bot.text import mention
 from storage.errors import NotFound, Refused
 
 
-def register(app: AsyncApp, service: Leadrelay) -> None:
+def register(app: AsyncApp, service: Service) -> None:
     @app.action(Action.TAKE)
     async def take(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
@@ -39,7 +39,6 @@ def register(app: AsyncApp, service: Leadrelay) -> None:
         except (Refused, NotFound) as error:
             await tell_lost_click(service, error, user, channel_of(body))
             return
-        service.committed()
 
     @app.action(Action.ASSIGN)
     async def open_assign(ack: AsyncAck, body: dict[str, Any]) -> None:
@@ -84,7 +83,6 @@ def register(app: AsyncApp, service: Leadrelay) -> None:
         except (Refused, NotFound) as error:
             await tell(service, user, await refusal_text(service, error))
             return
-        service.committed()
         if result.offer is not None and result.offer.rep_id != picked:
             await tell(
                 service,

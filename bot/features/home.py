@@ -1,5 +1,5 @@
 """The App Home tab: published when it is opened, after a rep changes their settings, and (through
-`bot.homes`) shortly after any delivered message changes what it shows."""
+`bot.home_refresher`) shortly after any delivered message changes what it shows."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from bot.features.common import STRANGER, open_modal, tell
 from bot.ids import Action
 from bot.render import modals
 from bot.render.home import HomeData, home_view
-from bot.service import Leadrelay
+from bot.service import Service
 from bot.slack import SlackProblem
 from routing.availability import capacity_of
 from routing.config import Rep
@@ -20,7 +20,7 @@ from routing.config import Rep
 log = logging.getLogger(__name__)
 
 
-async def home_data(service: Leadrelay, person: str) -> HomeData:
+async def home_data(service: Service, person: str) -> HomeData:
     """Read everything the person's Home shows: their own standing, and for a manager, their teams'."""
     config, views, now = service.config, service.views, service.clock.now()
     teams = [team for team in config.teams.values() if person in config.escalation_chain(team.id)]
@@ -40,7 +40,7 @@ async def home_data(service: Leadrelay, person: str) -> HomeData:
     )
 
 
-async def publish_home(service: Leadrelay, person: str) -> None:
+async def publish_home(service: Service, person: str) -> None:
     """Publish `person`'s Home. Best effort: the Home is a view of the database, rebuilt on next open."""
     slack_id = service.people.slack_id(person)
     if slack_id is None:
@@ -54,7 +54,7 @@ async def publish_home(service: Leadrelay, person: str) -> None:
         log.warning("could not publish the Home of %s: %s", person, exc)
 
 
-async def _clicking_rep(service: Leadrelay, body: dict[str, Any]) -> Rep | None:
+async def _clicking_rep(service: Service, body: dict[str, Any]) -> Rep | None:
     """The rep who clicked a Home button; None (after telling them) for anyone else."""
     user = body["user"]["id"]
     rep = service.config.reps.get(service.people.person(user) or "")
@@ -63,7 +63,7 @@ async def _clicking_rep(service: Leadrelay, body: dict[str, Any]) -> Rep | None:
     return rep
 
 
-def register(app: AsyncApp, service: Leadrelay) -> None:
+def register(app: AsyncApp, service: Service) -> None:
     service.homes.publish = lambda person: publish_home(service, person)
 
     @app.event("app_home_opened")

@@ -19,7 +19,7 @@ from bot.ids import Field, Modal, Shortcut
 from bot.lead_input import LeadInvalid, ParsedLead, parse_lead
 from bot.render import modals
 from bot.render.kit import lead_title
-from bot.service import Leadrelay
+from bot.service import Service
 from bot.text import escape, mention, slack_date
 from storage.model import LeadState
 
@@ -37,7 +37,7 @@ _INPUTS = {  # intake field: the modal input that holds it
 }
 
 
-def register(app: AsyncApp, service: Leadrelay) -> None:
+def register(app: AsyncApp, service: Service) -> None:
     @app.shortcut(Shortcut.NEW_LEAD)
     async def new_lead(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
@@ -69,7 +69,7 @@ def register(app: AsyncApp, service: Leadrelay) -> None:
         await tell(service, user, _outcome(service, parsed, created, document))
 
 
-async def _open(service: Leadrelay, body: dict[str, Any], view: dict[str, Any]) -> None:
+async def _open(service: Service, body: dict[str, Any], view: dict[str, Any]) -> None:
     user = body["user"]["id"]
     if service.people.person(user) is None:
         await tell(service, user, STRANGER)
@@ -103,7 +103,7 @@ def _errors(invalid: LeadInvalid) -> dict[str, str]:
     return errors
 
 
-def _outcome(service: Leadrelay, parsed: ParsedLead, created: bool, document: dict[str, Any]) -> str:
+def _outcome(service: Service, parsed: ParsedLead, created: bool, document: dict[str, Any]) -> str:
     """Where the lead went, for the person who logged it."""
     title = f"*{lead_title(parsed.lead)}*"
     why = escape(str(document.get("summary") or ""))

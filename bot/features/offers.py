@@ -24,12 +24,12 @@ from bot.features.common import (
 )
 from bot.ids import REASSIGN_REASONS, Action, Field, Modal
 from bot.render import modals
-from bot.service import Leadrelay
+from bot.service import Service
 from bot.text import mention, slack_date
 from storage.errors import AlreadyClaimed, NotFound, NotYourOffer, OfferClosed, Refused
 
 
-async def refusal_text(service: Leadrelay, error: Refused | NotFound) -> str:
+async def refusal_text(service: Service, error: Refused | NotFound) -> str:
     """What to tell someone whose click lost: who holds the lead now, and since when; or that it is gone."""
     config = service.config
     if isinstance(error, NotFound):
@@ -52,13 +52,13 @@ async def refusal_text(service: Leadrelay, error: Refused | NotFound) -> str:
     return "That can't be done right now: " + str(error)
 
 
-async def tell_lost_click(service: Leadrelay, error: Refused | NotFound, user: str, channel: str | None) -> None:
+async def tell_lost_click(service: Service, error: Refused | NotFound, user: str, channel: str | None) -> None:
     """Answer a click that lost a race (or came too late) privately, and count it."""
     service.metrics.claim_conflicts.inc()
     await tell(service, user, await refusal_text(service, error), channel=channel)
 
 
-def register(app: AsyncApp, service: Leadrelay) -> None:
+def register(app: AsyncApp, service: Service) -> None:
     @app.action(Action.ACCEPT)
     async def accept(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
@@ -75,9 +75,6 @@ def register(app: AsyncApp, service: Leadrelay) -> None:
         except (Refused, NotFound) as error:
             await tell_lost_click(service, error, user, channel_of(body))
             return
-        service.committed()
-        if claimed.due_at is not None:
-            service.metrics.claim_after_due.observe((claimed.at - claimed.due_at).total_seconds())
         if on_behalf:
             await tell(
                 service,
@@ -138,4 +135,3 @@ def register(app: AsyncApp, service: Leadrelay) -> None:
         except (Refused, NotFound) as error:
             await tell(service, user, await refusal_text(service, error))
             return
-        service.committed()

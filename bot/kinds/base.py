@@ -89,4 +89,4 @@ def offer_of(view: LeadView, offer_id: int | None) -> Offer:
 
 def thread_of(item: OutboxItem) -> str | None:
     """The lead's thread in the row's channel, once its first channel post went out; None before."""
-    return item.thread_ts if item.thread_ts and item.thread_channel == item.target else None
+    return item.thread_ts if item.thread_ts and item.thread_channel == item.address else None

@@ -1,4 +1,4 @@
-"""Asking a manager to act on an unclaimed lead: @manager in the team channel (the row's target), or in
+"""Asking a manager to act on an unclaimed lead: @manager in the team channel (the row's address), or in
 the manager's DM when the team has no channel, with **Take** and **Assign…**; in the lead's thread and
 broadcast to the channel. Not sent if someone took the lead before it went out. A backlog of them
 after an outage becomes one digest."""
@@ -25,7 +25,7 @@ async def deliver(outlet: Outlet, item: OutboxItem, view: LeadView | None, now: 
         ping=int(item.payload.get("ping", 0)),
         now=now,
     )
-    to = item.target if item.target.startswith(("C", "G")) else outlet.dm(item.target)
+    to = item.address if item.address.startswith(("C", "G")) else outlet.dm(item.address)
     return await outlet.post(item, to, rendered, thread_ts=thread_of(item), broadcast=True)
 
 

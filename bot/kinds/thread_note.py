@@ -1,4 +1,4 @@
-"""A line in the lead's thread in its team channel (the row's target) for each thing that happened to it:
+"""A line in the lead's thread in its team channel (the row's address) for each thing that happened to it:
 offered, accepted, expired, passed on, taken. A backlog of them after an outage becomes one digest."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ async def deliver(outlet: Outlet, item: OutboxItem, view: LeadView | None, now: 
     lead = lead_of(view)
     event = str(item.payload.get("event", ""))
     rendered = channel.thread_note(lead, outlet.config, event, now, offer_id=item.offer_id)
-    return await outlet.post(item, item.target, rendered, thread_ts=thread_of(item))
+    return await outlet.post(item, item.address, rendered, thread_ts=thread_of(item))
 
 
 KIND = MessageKind(kind=OutboxKind.LEAD_THREAD_NOTE, deliver=deliver, digestible=True)

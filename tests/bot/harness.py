@@ -20,7 +20,7 @@ from aiohttp import web
 from bot.clock import ManualClock
 from bot.metrics import Metrics
 from bot.server import build_bolt_app, build_web_app
-from bot.service import Leadrelay
+from bot.service import Service
 from bot.slack import Slack, make_client
 from bot.timers import SlaTimers
 from routing import parse_config
@@ -76,7 +76,7 @@ def slack_signature(body: bytes, timestamp: int, secret: str = SIGNING_SECRET) -
 
 @dataclass
 class Stack:
-    service: Leadrelay
+    service: Service
     standin: SlackStandin
     slack: SlackDriver
     clock: ManualClock
@@ -127,7 +127,7 @@ async def running_stack(
         clock = ManualClock(MONDAY_10_NY)
         metrics = Metrics()
         slack = Slack(make_client(BOT_TOKEN, standin.url, timeout=client_timeout), metrics)
-        service = Leadrelay.build(config=config, db=db, slack=slack, clock=clock, metrics=metrics)
+        service = Service.build(config=config, db=db, slack=slack, clock=clock, metrics=metrics)
         service.sender.channel_gap = timedelta(0)  # pacing is real time; the process tests cover it
         bolt = build_bolt_app(service, SIGNING_SECRET, finish_before_reply=True)
         app = build_web_app(
@@ -142,7 +142,7 @@ async def running_stack(
         try:
             async with aiohttp.ClientSession() as http:
                 driver = SlackDriver(base, standin, http, SIGNING_SECRET)
-                yield Stack(service, standin, driver, clock, base, http, channel, SlaTimers(service))
+                yield Stack(service, standin, driver, clock, base, http, channel, service.timers)
         finally:
             await runner.cleanup()
             await slack.close()

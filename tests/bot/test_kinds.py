@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.homes import touched
+from bot.home_refresher import touched
 from bot.kinds import DIGESTIBLE, KINDS
 from routing import parse_config
 from storage.model import OutboxItem, OutboxKind
@@ -26,13 +26,14 @@ fallback: {team: inbound}
 )
 
 
-def row(kind: OutboxKind, target: str) -> OutboxItem:
+def row(kind: OutboxKind, address: str) -> OutboxItem:
     return OutboxItem(
         id=1,
         kind=kind.value,
         lead_id=None,
         offer_id=None,
-        target=target,
+        transport="slack",
+        address=address,
         payload={"team_id": "inbound"},
         dedup_key="k",
         attempts=1,

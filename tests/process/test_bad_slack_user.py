@@ -96,7 +96,8 @@ async def test_a_deactivated_reps_leads_are_rerouted_at_once_and_managers_hear_o
         assert sorted(lead for lead, rep, state, _ in offers if state == "open") == [1, 2, 3]
         assert all(rep in ("bob", "carol") for _lead, rep, state, _ in offers if state == "open")
         failed = await rows(
-            w.db, "SELECT last_error FROM outbox WHERE target = 'alice' AND kind = 'offer_dm' AND failed_at IS NOT NULL"
+            w.db,
+            "SELECT last_error FROM outbox WHERE address = 'alice' AND kind = 'offer_dm' AND failed_at IS NOT NULL",
         )
         assert len(failed) == len(LEADS) and all("account_inactive" in str(error) for (error,) in failed)
         posts_to_alice = [c for c in w.standin.calls_to("chat.postMessage") if c.args.get("channel") == ALICE.slack_id]

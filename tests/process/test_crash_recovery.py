@@ -77,7 +77,7 @@ def _world(backend: str, tmp_path: Path, **env: str) -> AbstractAsyncContextMana
 
 async def _offer_dm_keys(w: World) -> dict[str, str]:
     """The dedup key of each lead's offer DM, with the Slack id of the rep it is for."""
-    found = await rows(w.db, "SELECT dedup_key, target FROM outbox WHERE kind = 'offer_dm' ORDER BY id")
+    found = await rows(w.db, "SELECT dedup_key, address FROM outbox WHERE kind = 'offer_dm' ORDER BY id")
     slack_ids = {rep.id: rep.slack_id for rep in REPS}
     return {key: slack_ids[target] for key, target in found}
 

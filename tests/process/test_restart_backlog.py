@@ -80,13 +80,13 @@ async def _seed(url: str, yaml: str, standin: SlackStandin) -> None:
             assert result.offer is not None and result.offer.due_at < datetime.now(UTC) - timedelta(minutes=59)
         client = AsyncWebClient(token=BOT_TOKEN, base_url=standin.url)
         client.retry_handlers = []
-        while items := await outbox.claim(datetime.now(UTC), limit=100):
+        while items := await outbox.lease_due(datetime.now(UTC), limit=100):
             for item in items:
                 view = await views.lead_view(item.lead_id or 0)
                 offer = next(o for o in view.offers if o.id == item.offer_id)
                 rendered = dm.offer_dm(view, offer, config, past)
                 response = await client.chat_postMessage(
-                    channel=config.slack_id(item.target) or "",
+                    channel=config.slack_id(item.address) or "",
                     text=rendered.text,
                     blocks=rendered.blocks,
                     metadata={"event_type": "leadrelay_outbox", "event_payload": {"dedup_key": item.dedup_key}},
@@ -130,7 +130,7 @@ async def _scenario(backend: str, tmp_path: Path) -> Backlog:
                 while time.monotonic() < healthy + CHANNEL_SETTLES or channel_backlog == -1:
                     channel_backlog = await scalar(
                         db,
-                        "SELECT count(*) FROM outbox WHERE target = :c AND sent_at IS NULL AND failed_at IS NULL",
+                        "SELECT count(*) FROM outbox WHERE address = :c AND sent_at IS NULL AND failed_at IS NULL",
                         c=channel,
                     )
                     if channel_backlog == 0 and time.monotonic() >= healthy + OBSERVE:

@@ -173,10 +173,10 @@ async def offered(store: Store, now: datetime = T0, **fields: Any) -> tuple[int,
 
 
 async def queued(db: Database) -> list[tuple[str, str, str, dict[str, Any]]]:
-    """Every outbox row so far, oldest first, as (kind, target, dedup key, payload)."""
+    """Every outbox row so far, oldest first, as (kind, address, dedup key, payload)."""
     async with db.read() as conn:
         rows = await conn.execute(select(outbox_table).order_by(outbox_table.c.id))
-        return [(r.kind, r.target, r.dedup_key, r.payload) for r in rows]
+        return [(r.kind, r.address, r.dedup_key, r.payload) for r in rows]
 
 
 @pytest.fixture(scope="session")

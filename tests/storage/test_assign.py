@@ -147,7 +147,7 @@ async def test_exclude_keeps_reps_out_and_unknown_people_are_refused(store: Stor
 
 async def test_caller_messages_are_written_with_the_assignment(store: Store, db: Database) -> None:
     lead_id = await new_lead(store)
-    extra = Message(kind="app_home", target="ana", payload={"refresh": True}, dedup_key=f"home:{lead_id}")
+    extra = Message(kind="app_home", address="ana", payload={"refresh": True}, dedup_key=f"home:{lead_id}")
     await store.assign(lead_id, now=T0, outbox=[extra])
     assert [row[:3] for row in await queued(db)] == [
         ("offer_dm", "ana", "offer:1:dm"),

@@ -177,7 +177,7 @@ async def test_reassign_is_refused_to_others_and_after_the_offer_ended(store: St
 
 async def test_nurture_withdraws_the_open_offer(store: Store, views: Views) -> None:
     lead_id, offer_id, rep = await offered(store)
-    record = await store.nurture(lead_id, by="maria", reason="student", now=LATER)
+    record = (await store.nurture(lead_id, by="maria", reason="student", now=LATER)).lead
     assert record.state is LeadState.NURTURE and record.offer_id is None
     view = await views.lead_view(lead_id)
     assert view.offers[0].end_reason is EndReason.WITHDRAWN
@@ -189,7 +189,7 @@ async def test_nurture_withdraws_the_open_offer(store: Store, views: Views) -> N
 
 async def test_escalate_withdraws_the_offer_and_pings_the_manager(store: Store, views: Views, db: Database) -> None:
     lead_id, offer_id, rep = await offered(store)
-    record = await store.escalate(lead_id, by=rep, reason="asks for a discount", now=LATER)
+    record = (await store.escalate(lead_id, by=rep, reason="asks for a discount", now=LATER)).lead
     assert (record.state, record.offer_id, record.escalation_level, record.pings) == (LeadState.ESCALATED, None, 0, 1)
     assert record.next_ping_at == LATER + SLA
     view = await views.lead_view(lead_id)

@@ -18,20 +18,20 @@ async def test_rows_for_one_target_go_out_in_order_one_at_a_time(store: Store, o
     await offered(store)  # ben: offer_dm
     await store.claim(offer_id, by=rep, now=T0)  # ana: offer_update
 
-    first = await outbox.claim(T0, limit=10, lease=LEASE)
-    assert [(i.kind, i.target) for i in first] == [("offer_dm", "ana"), ("offer_dm", "ben")]
-    assert await outbox.claim(T0, limit=10, lease=LEASE) == []  # ana's update waits for her DM
+    first = await outbox.lease_due(T0, limit=10, lease=LEASE)
+    assert [(i.kind, i.address) for i in first] == [("offer_dm", "ana"), ("offer_dm", "ben")]
+    assert await outbox.lease_due(T0, limit=10, lease=LEASE) == []  # ana's update waits for her DM
     await outbox.mark_sent(first[0].id, channel="D-ANA", ts="1.1", now=T0)
-    [update] = await outbox.claim(T0, limit=10, lease=LEASE)
+    [update] = await outbox.lease_due(T0, limit=10, lease=LEASE)
     assert (update.kind, update.offer_id, update.dm_channel, update.dm_ts) == ("offer_update", offer_id, "D-ANA", "1.1")
 
 
 async def test_a_crashed_senders_rows_come_back_after_the_lease(store: Store, outbox: Outbox) -> None:
     await offered(store)
-    [item] = await outbox.claim(T0, limit=10, lease=LEASE)
+    [item] = await outbox.lease_due(T0, limit=10, lease=LEASE)
     assert item.attempts == 1
-    assert await outbox.claim(T0 + LEASE - timedelta(seconds=1), limit=10, lease=LEASE) == []
-    [again] = await outbox.claim(T0 + LEASE, limit=10, lease=LEASE)
+    assert await outbox.lease_due(T0 + LEASE - timedelta(seconds=1), limit=10, lease=LEASE) == []
+    [again] = await outbox.lease_due(T0 + LEASE, limit=10, lease=LEASE)
     assert (again.id, again.attempts) == (item.id, 2)
 
 
@@ -41,27 +41,27 @@ async def test_concurrent_senders_never_get_the_same_row(db_url: str, store: Sto
     others = [await connect(db_url) for _ in range(3)]
     try:
         batches = await asyncio.gather(
-            outbox.claim(T0, limit=2, lease=LEASE),
-            *(Outbox(other).claim(T0, limit=2, lease=LEASE) for other in others),
+            outbox.lease_due(T0, limit=2, lease=LEASE),
+            *(Outbox(other).lease_due(T0, limit=2, lease=LEASE) for other in others),
         )
     finally:
         for other in others:
             await other.close()
     ids = [item.id for batch in batches for item in batch]
     assert len(ids) == len(set(ids)) and len(ids) >= 3  # all 3 targets, each once at most
-    assert len({item.target for batch in batches for item in batch}) == len(ids)
+    assert len({item.address for batch in batches for item in batch}) == len(ids)
 
 
 async def test_retry_waits_and_failure_unblocks_the_target(store: Store, outbox: Outbox) -> None:
     _, offer_id, rep = await offered(store)
     await store.claim(offer_id, by=rep, now=T0)
-    [dm] = await outbox.claim(T0, limit=10, lease=LEASE)
+    [dm] = await outbox.lease_due(T0, limit=10, lease=LEASE)
     await outbox.mark_retry(dm.id, error="ratelimited", at=T0 + timedelta(seconds=5))
-    assert await outbox.claim(T0 + timedelta(seconds=4), limit=10, lease=LEASE) == []
-    [retried] = await outbox.claim(T0 + timedelta(seconds=5), limit=10, lease=LEASE)
+    assert await outbox.lease_due(T0 + timedelta(seconds=4), limit=10, lease=LEASE) == []
+    [retried] = await outbox.lease_due(T0 + timedelta(seconds=5), limit=10, lease=LEASE)
     assert retried.id == dm.id and retried.attempts == 2
     await outbox.mark_failed(dm.id, error="user_not_found", now=T0 + timedelta(seconds=6))
-    [update] = await outbox.claim(T0 + timedelta(seconds=6), limit=10, lease=LEASE)
+    [update] = await outbox.lease_due(T0 + timedelta(seconds=6), limit=10, lease=LEASE)
     assert update.kind == "offer_update" and update.dm_ts is None
 
 
@@ -69,12 +69,12 @@ async def test_the_first_channel_post_starts_the_leads_thread(store: Store, outb
     lead_id, _, _ = await offered(store)
     await store.expire_due(T0 + SLA)  # a note to CSALES
     await store.expire_due(T0 + 2 * SLA)  # an escalation to CSALES
-    items = await outbox.claim(T0 + 2 * SLA, limit=10, lease=LEASE)
+    items = await outbox.lease_due(T0 + 2 * SLA, limit=10, lease=LEASE)
     note = next(i for i in items if i.kind == "lead_thread_note")
     assert note.thread_ts is None and all(i.kind != "escalation" for i in items)
     await outbox.mark_sent(note.id, channel="CSALES", ts="9.1", now=T0 + 2 * SLA)
     await outbox.mark_sent(note.id, channel="CSALES", ts="9.1", now=T0 + 2 * SLA)  # idempotent
-    [escalation] = [i for i in await outbox.claim(T0 + 2 * SLA, limit=10, lease=LEASE) if i.target == "CSALES"]
+    [escalation] = [i for i in await outbox.lease_due(T0 + 2 * SLA, limit=10, lease=LEASE) if i.address == "CSALES"]
     assert (escalation.kind, escalation.thread_channel, escalation.thread_ts) == ("escalation", "CSALES", "9.1")
     await outbox.mark_sent(escalation.id, channel="CSALES", ts="9.2", now=T0 + 2 * SLA)
     assert (await views.lead_view(lead_id)).lead.thread_ts == "9.1"
@@ -86,7 +86,7 @@ async def test_backlog_and_the_age_of_the_oldest_unsent_row(store: Store, outbox
     await offered(store, T0 + timedelta(minutes=1))
     assert await outbox.backlog() == 2
     assert await outbox.oldest_unsent_age(T0 + timedelta(minutes=5)) == timedelta(minutes=5)
-    for item in await outbox.claim(T0 + timedelta(minutes=5), limit=10, lease=LEASE):
+    for item in await outbox.lease_due(T0 + timedelta(minutes=5), limit=10, lease=LEASE):
         await outbox.mark_sent(item.id, channel="D", ts="1", now=T0 + timedelta(minutes=5))
     assert await outbox.backlog() == 0
 
@@ -103,32 +103,36 @@ async def test_an_escalation_without_a_channel_goes_to_the_managers_dm(store: St
     lead_id, _, rep = await offered(store, country="JP")  # team tokyo: manager maria, no channel
     assert rep == "kai"
     await store.escalate(lead_id, by="kai", reason="needs a manager", now=T0)
-    items = await outbox.claim(T0, limit=10, lease=LEASE)
-    assert [(i.kind, i.target) for i in items] == [("offer_dm", "kai"), ("escalation", "maria")]
+    items = await outbox.lease_due(T0, limit=10, lease=LEASE)
+    assert [(i.kind, i.address) for i in items] == [("offer_dm", "kai"), ("escalation", "maria")]
     assert items[1].payload["manager"] == "maria" and items[1].payload["reason"] == "needs a manager"
 
 
 async def test_intake_hands_the_new_dm_to_the_caller_and_the_sender_gets_it_only_after_the_lease(
-    store: Store, outbox: Outbox
+    store: Store, outbox: Outbox, views: Views
 ) -> None:
-    intake = await store.intake(lead(), source="web", external_id="w-1", payload={}, now=T0, hand_over=LEASE)
+    contact = lead(employees=120, country="DE", created_at=T0, extra={"utm": "ad", "seats": 5})
+    intake = await store.intake(
+        contact, source="web", external_id="w-1", payload={"Company Size": "120"}, now=T0, hand_over=LEASE
+    )
     assert intake.received.created and intake.assigned is not None and intake.assigned.offer is not None
     offer, handover = intake.assigned.offer, intake.handover
     assert handover is not None
-    assert (handover.item.kind, handover.item.target, handover.item.offer_id) == ("offer_dm", "ana", offer.id)
+    assert (handover.item.kind, handover.item.address, handover.item.offer_id) == ("offer_dm", "ana", offer.id)
     assert handover.item.attempts == 1
     assert handover.view.offers == (offer,)  # the lead as the transaction left it: what the DM shows
     assert handover.view.lead.state is LeadState.ASSIGNED
+    assert handover.lead == (await views.lead_view(offer.lead_id)).lead  # built, not read back: the same
     # The caller holds it: no sender posts it too, unless the caller never reports back.
-    assert await outbox.claim(T0 + LEASE - timedelta(seconds=1), limit=10, lease=LEASE) == []
-    [again] = await outbox.claim(T0 + LEASE, limit=10, lease=LEASE)
+    assert await outbox.lease_due(T0 + LEASE - timedelta(seconds=1), limit=10, lease=LEASE) == []
+    [again] = await outbox.lease_due(T0 + LEASE, limit=10, lease=LEASE)
     assert (again.id, again.attempts) == (handover.item.id, 2)
 
 
 async def test_intake_without_a_lease_leaves_the_dm_to_the_sender(store: Store, outbox: Outbox) -> None:
     intake = await store.intake(lead(), source="web", external_id="w-1", payload={}, now=T0)
     assert intake.handover is None
-    [item] = await outbox.claim(T0, limit=10, lease=LEASE)
+    [item] = await outbox.lease_due(T0, limit=10, lease=LEASE)
     assert (item.kind, item.attempts) == ("offer_dm", 1)
 
 
@@ -136,11 +140,11 @@ async def test_a_dm_behind_an_older_pending_row_for_the_rep_is_not_handed_over(s
     partner = lead(source="partner")  # the partner rule routes every such lead to otto
     first = await store.intake(partner, source="partner", external_id="p-1", payload={}, now=T0, hand_over=LEASE)
     second = await store.intake(partner, source="partner", external_id="p-2", payload={}, now=T0, hand_over=LEASE)
-    assert first.handover is not None and first.handover.item.target == "otto"
+    assert first.handover is not None and first.handover.item.address == "otto"
     assert second.assigned is not None and second.assigned.offer is not None
     assert second.assigned.offer.rep_id == "otto" and second.handover is None  # otto's DMs stay in order
     await outbox.mark_sent(first.handover.item.id, channel="D-OTTO", ts="1.1", now=T0)
-    [item] = await outbox.claim(T0, limit=10, lease=LEASE)
+    [item] = await outbox.lease_due(T0, limit=10, lease=LEASE)
     assert (item.offer_id, item.attempts) == (second.assigned.offer.id, 1)
 
 
@@ -156,10 +160,10 @@ async def test_a_released_row_is_due_again_and_its_lease_is_not_counted_as_an_at
     store: Store, outbox: Outbox
 ) -> None:
     await offered(store)
-    [item] = await outbox.claim(T0, limit=10, lease=LEASE)
+    [item] = await outbox.lease_due(T0, limit=10, lease=LEASE)
     await outbox.release(item.id, at=T0 + timedelta(seconds=1))
-    assert await outbox.claim(T0, limit=10, lease=LEASE) == []
-    [again] = await outbox.claim(T0 + timedelta(seconds=1), limit=10, lease=LEASE)
+    assert await outbox.lease_due(T0, limit=10, lease=LEASE) == []
+    [again] = await outbox.lease_due(T0 + timedelta(seconds=1), limit=10, lease=LEASE)
     assert (again.id, again.attempts) == (item.id, 1)
 
 
@@ -168,7 +172,7 @@ async def test_resume_makes_due_only_rows_still_waiting_for_the_time_their_sende
 ) -> None:
     for _ in range(3):
         await offered(store)
-    waiting, sent, leased = await outbox.claim(T0, limit=10, lease=LEASE)
+    waiting, sent, leased = await outbox.lease_due(T0, limit=10, lease=LEASE)
     later = {row.id: T0 + timedelta(seconds=60 + row.id) for row in (waiting, sent, leased)}
     for row in (waiting, sent, leased):
         await outbox.mark_retry(row.id, error="chat.postMessage: http_503", at=later[row.id])
@@ -176,8 +180,8 @@ async def test_resume_makes_due_only_rows_still_waiting_for_the_time_their_sende
     moved_on = T0 + timedelta(seconds=90)
     await outbox.mark_retry(leased.id, error="ratelimited", at=moved_on)  # another sender's since
     assert await outbox.resume(later, now=T0 + timedelta(seconds=1)) == 1
-    [due] = await outbox.claim(T0 + timedelta(seconds=1), limit=10, lease=LEASE)
+    [due] = await outbox.lease_due(T0 + timedelta(seconds=1), limit=10, lease=LEASE)
     assert due.id == waiting.id
     await outbox.mark_sent(due.id, channel="D2", ts="2.2", now=T0 + timedelta(seconds=1))
-    assert await outbox.claim(moved_on - timedelta(seconds=1), limit=10, lease=LEASE) == []
-    assert [row.id for row in await outbox.claim(moved_on, limit=10, lease=LEASE)] == [leased.id]
+    assert await outbox.lease_due(moved_on - timedelta(seconds=1), limit=10, lease=LEASE) == []
+    assert [row.id for row in await outbox.lease_due(moved_on, limit=10, lease=LEASE)] == [leased.id]

@@ -22,13 +22,13 @@ async def rep_audit(db: Database, rep_id: str) -> list[tuple[str | None, str, st
 
 
 async def test_a_rep_on_pto_is_skipped_until_it_is_cleared(store: Store, views: Views, db: Database) -> None:
-    pto_id = await store.set_pto("ana", WEEK, by="ana", now=T0)
+    pto_id = (await store.set_pto("ana", WEEK, by="ana", now=T0)).pto_id
     assert (await offered(store))[2] == "ben"
     runtime = await views.rep_runtime("ana", T0)
     assert [(p.id, p.window, p.set_by, p.cleared_at) for p in runtime.pto] == [(pto_id, WEEK, "ana", None)]
 
-    assert await store.clear_pto("ana", by="maria", now=T0) == 1
-    assert await store.clear_pto("ana", by="maria", now=T0) == 0
+    assert (await store.clear_pto("ana", by="maria", now=T0)).cleared == 1
+    assert (await store.clear_pto("ana", by="maria", now=T0)).cleared == 0
     assert (await offered(store))[2] == "ana"
     assert (await views.rep_runtime("ana", T0)).pto[0].cleared_by == "maria"
     assert [row[:3] for row in await rep_audit(db, "ana")] == [(None, "pto", "ana"), ("pto", "available", "maria")]

@@ -30,7 +30,7 @@ def touched(config: RoutingConfig, item: OutboxItem, view: LeadView | None) -> s
     kind = KINDS.get(item.kind)
     if kind is None:
         return set()
-    people = {item.target} if kind.rep_home else set()
+    people = {item.address} if kind.rep_home else set()
     team = view.lead.team_id if view is not None else item.payload.get("team_id")
     if kind.team_homes and isinstance(team, str) and team in config.teams:
         people.update(config.escalation_chain(team))

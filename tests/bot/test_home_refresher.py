@@ -6,7 +6,7 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.homes import HomeRefresher, touched
+from bot.home_refresher import HomeRefresher, touched
 from routing import parse_config
 from storage.model import OutboxItem, OutboxKind
 from tests.bot.harness import CONFIG_YAML
@@ -15,13 +15,14 @@ CONFIG = parse_config(CONFIG_YAML.replace("SALES_CHANNEL", "CSALES"))
 MANAGERS = {"maria", "hana"}  # the sales team's escalation chain
 
 
-def item(kind: OutboxKind, target: str, **payload: Any) -> OutboxItem:
+def item(kind: OutboxKind, address: str, **payload: Any) -> OutboxItem:
     return OutboxItem(
         id=1,
         kind=kind.value,
         lead_id=None,
         offer_id=None,
-        target=target,
+        transport="slack",
+        address=address,
         payload=payload,
         dedup_key="k",
         attempts=1,

@@ -1,0 +1,80 @@
+"""What every repository of `storage.Store` shares: one database (and its one write path,
+`Database.transact`), the engine and its config, the routing state reader, and the config look-ups
+transitions make: who an id is, whom they may act for, which team hears about a lead.
+
+A config reload means a new `Scope` and so a new store (both are cheap).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import Connection, select
+
+from routing import Engine
+from routing.config import Rep
+from storage.db import Database
+from storage.errors import UnknownPerson
+from storage.model import SYSTEM, Actor, ActorKind
+from storage.state import StateReader
+from storage.tables import pools
+
+DEFAULT_LOAD_WINDOW = timedelta(days=7)
+_DEFAULT_PING = timedelta(hours=1)  # re-ping period when neither the team nor the SLA names one
+
+
+class Scope:
+    """`Scope(db, engine, load_window=...)`: `load_window` is how long a claimed lead counts toward its
+    rep's open load (see `storage.state`)."""
+
+    def __init__(self, db: Database, engine: Engine, *, load_window: timedelta = DEFAULT_LOAD_WINDOW) -> None:
+        self.db = db
+        self.engine = engine
+        self.config = engine.config
+        self.load_window = load_window
+        self.state = StateReader(self.config, load_window)
+        self._sla_within = {policy.name: policy.within for policy in self.config.sla}
+
+    def actor(self, person_id: str | None) -> Actor:
+        """The audit actor for a config person id (None: the system). Raises UnknownPerson."""
+        if person_id is None:
+            return SYSTEM
+        if person_id in self.config.managers:
+            return Actor(kind=ActorKind.MANAGER, id=person_id)
+        if person_id in self.config.reps:
+            return Actor(kind=ActorKind.REP, id=person_id)
+        raise UnknownPerson(person_id)
+
+    def rep(self, rep_id: str) -> Rep:
+        """The rep in the config. Raises UnknownPerson (not KeyError)."""
+        rep = self.config.reps.get(rep_id)
+        if rep is None:
+            raise UnknownPerson(rep_id)
+        return rep
+
+    def acts_for(self, person_id: str) -> frozenset[str]:
+        """The reps whose offers `person_id` may act on: themselves and the reps they manage."""
+        return frozenset({person_id}) | self.config.manages(person_id)
+
+    def team_of(self, pool: str | None, rep: str | None) -> str:
+        """The team that hears about a lead: the decision's pool, else the rep's first team, else the
+        fallback team, else the first team in the config (there is always one)."""
+        teams = self.config.teams
+        if pool is not None and pool in teams:
+            return pool
+        if rep and self.config.teams_of.get(rep):
+            return self.config.teams_of[rep][0]
+        return self.config.fallback_team or next(iter(teams))
+
+    def ping_every(self, team_id: str | None, sla: str | None) -> timedelta:
+        """How often managers are pinged about an unclaimed lead: the team's `escalation.repeat_every`,
+        else the lead's SLA window, else an hour."""
+        team = self.config.teams.get(team_id) if team_id else None
+        if team is not None and team.escalation.repeat_every is not None:
+            return team.escalation.repeat_every
+        return self._sla_within.get(sla or "", _DEFAULT_PING)
+
+    def lock_pools(self, conn: Connection, locks: frozenset[str]) -> None:
+        """After losing a pool race (PostgreSQL), lock the pools before reading them: this attempt wins."""
+        if locks and not self.db.is_sqlite:
+            conn.execute(select(pools.c.pool_id).where(pools.c.pool_id.in_(sorted(locks))).with_for_update())
