@@ -31,11 +31,11 @@ SLACK_LEADS = 2.0  # absolute, whatever the size
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Arrival:
-    """One lead reaching a pool at `at`, and the rep who has it in the end (None: nobody)."""
+    """One lead a pool handed out: it reached the pool at `at`, and `rep` has it in the end."""
 
     pool: str
     at: datetime
-    rep: str | None
+    rep: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -105,9 +105,7 @@ def measure(
         if team is None:
             continue
         leads[team.id] += 1
-        got = actual.setdefault(team.id, Counter())
-        if arrival.rep is not None:
-            got[arrival.rep] += 1
+        actual.setdefault(team.id, Counter())[arrival.rep] += 1
         owed, at_work = _owed(config, team, arrival.at, absences)
         if not at_work:
             off_hours[team.id] += 1

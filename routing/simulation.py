@@ -264,8 +264,8 @@ class Simulation:
             if decision.rep:
                 summary.assigned[decision.rep] += 1
                 summary.by_pool[decision.pool or DIRECT][decision.rep] += 1
-            if decision.pool:
-                arrivals.append(Arrival(pool=decision.pool, at=self._arrivals[key].created_at, rep=decision.rep))
+                if decision.pool:  # fairness is about leads a pool handed out, at their arrival
+                    arrivals.append(Arrival(pool=decision.pool, at=self._arrivals[key].created_at, rep=decision.rep))
         summary.fairness = measure(self.engine.config, arrivals, self.absences())
 
     def final(self, key: str) -> Decision | None:
