@@ -1,4 +1,5 @@
-"""SLA timers: expiries, reminders and manager re-pings, driven by deadlines stored in the database.
+"""SLA timers: expiries, reminders, manager re-pings and the release of leads held for the first shift,
+driven by deadlines stored in the database.
 
 APScheduler (3.x, in-memory store) runs two jobs, never one job per lead:
 
@@ -83,6 +84,7 @@ class SlaTimers:
             expired = await store.expire_due(now, limit=BATCH)
             reminded = await store.remind_due(now, limit=BATCH)
             repinged = await store.repings_due(now, limit=BATCH)
+            released = await store.release_held_due(now, limit=BATCH)
             for item in expired:
                 metrics.sla_breaches.inc()
                 metrics.expiry_lateness.observe(max(0.0, (now - item.due_at).total_seconds()))
@@ -90,8 +92,8 @@ class SlaTimers:
                     metrics.escalations.labels("0").inc()
             for ping in repinged:
                 metrics.escalations.labels(str(ping.level)).inc()
-            handled += len(expired) + len(reminded) + len(repinged)
-            if len(expired) < BATCH and len(reminded) < BATCH and len(repinged) < BATCH:
+            handled += len(expired) + len(reminded) + len(repinged) + len(released)
+            if max(len(expired), len(reminded), len(repinged), len(released)) < BATCH:
                 return handled
 
     def request_rearm(self, due: datetime | None = None) -> None:
