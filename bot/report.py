@@ -85,6 +85,7 @@ def print_report(report: Report, config: RoutingConfig, *, as_json: bool, out: T
                         }
                         for s in report.distribution
                     ],
+                    "fairness": [pool.to_json() for pool in report.fairness],
                     "alerts": alerts(report),
                 }
             ),
@@ -101,12 +102,15 @@ def print_report(report: Report, config: RoutingConfig, *, as_json: bool, out: T
         f"  fallback rate      {_pct(report.fallback_rate)}",
         f"  reassignment rate  {_pct(report.reassignment_rate)}",
         "",
-        "Distribution (offers in each pool against weight):",
+        "Distribution (offers in each pool against the share weights and working hours call for):",
     ]
-    for share in report.distribution:
-        lines.append(
-            f"  {share.pool:<16} @{share.rep_id:<16} {share.offers:>5}  {share.share:6.1%}  target {share.target:6.1%}"
-        )
+    for pool in report.fairness:
+        lines.append(f"  {pool.pool}: {pool.leads} offers, {pool.off_hours} off hours — {pool.verdict}")
+        for rep in pool.reps:
+            lines.append(
+                f"    @{rep.rep:<16} {rep.actual:>5}  {rep.share:6.1%}  expected {rep.expected_share:6.1%}"
+                f"  weight {rep.weight_share:6.1%}"
+            )
     found = alerts(report)
     lines += ["", "Alerts:" if found else "No alerts."] + [f"  ⚠ {alert}" for alert in found]
     print("\n".join(lines), file=out)

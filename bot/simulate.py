@@ -25,7 +25,6 @@ from bot.features.commands import pto_window
 from bot.lead_input import LeadInvalid, parse_lead
 from routing import Engine, RoutingConfig, Window
 from routing.config import OffHours, Rep
-from routing.fairness import PoolFairness
 from routing.simulation import DIRECT, ClaimModel, RepChange, SimEvent, SimLead, Simulation, Summary
 
 PROGRESS_THRESHOLD = 2000  # rows; smaller files finish before a bar would be worth drawing
@@ -285,27 +284,7 @@ def _policy_json(summary: Summary) -> dict[str, Any]:
         "first_touch_p50_s": _seconds(touch[0]) if touch else None,
         "first_touch_p90_s": _seconds(touch[1]) if touch else None,
         "held": summary.held,
-        "per_pool": {f.pool: _fairness_json(f) for f in summary.fairness},
-    }
-
-
-def _fairness_json(fairness: PoolFairness) -> dict[str, Any]:
-    return {
-        "leads": fairness.leads,
-        "off_hours_leads": fairness.off_hours,
-        "fair": fairness.fair,
-        "verdict": fairness.verdict,
-        "reps": [
-            {
-                "rep": r.rep,
-                "leads": r.actual,
-                "share": round(r.share, 4),
-                "expected": round(r.expected, 2),
-                "expected_share": round(r.expected_share, 4),
-                "weight_share": round(r.weight_share, 4),
-            }
-            for r in fairness.reps
-        ],
+        "per_pool": {f.pool: f.to_json() for f in summary.fairness},
     }
 
 

@@ -21,6 +21,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from routing.config import RoutingConfig, Team
 from routing.model import Window
@@ -77,6 +78,27 @@ class PoolFairness:
         under = min(self.reps, key=lambda r: r.actual - r.expected)
         parts = [_deviation(rep) for rep in (over, under) if not rep.fair]
         return "unfair: " + "; ".join(parts)
+
+    def to_json(self) -> dict[str, Any]:
+        """The pool's figures as plain JSON values, for `--json` outputs."""
+        return {
+            "pool": self.pool,
+            "leads": self.leads,
+            "off_hours_leads": self.off_hours,
+            "fair": self.fair,
+            "verdict": self.verdict,
+            "reps": [
+                {
+                    "rep": r.rep,
+                    "leads": r.actual,
+                    "share": round(r.share, 4),
+                    "expected": round(r.expected, 2),
+                    "expected_share": round(r.expected_share, 4),
+                    "weight_share": round(r.weight_share, 4),
+                }
+                for r in self.reps
+            ],
+        }
 
 
 def _deviation(rep: RepShare) -> str:
