@@ -23,7 +23,8 @@ import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from routing.engine import Engine
 from routing.fairness import Arrival, PoolFairness, measure
@@ -154,15 +155,20 @@ class Simulation:
         self._final: dict[str, Decision] = {}
         self._arrivals: dict[str, SimLead] = {}
         self._touched: set[str] = set()
+        self._day_ends: dict[str, datetime] = {}  # rep → their next local midnight, once assigned today
+        self._next_day_end = _FAR
 
     def run(self, items: Iterable[SimLead]) -> Iterator[SimEvent]:
         """Yield every decision in time order; `summary` is complete once the iterator is exhausted."""
         for item in sorted(items, key=lambda entry: entry.created_at):
-            yield from self._until(item.created_at)
-            self._apply_changes(item.created_at)
+            # One zone for every moment of the replay: comparing aware times in different zones (the
+            # queue does it on every push and pop) costs a UTC offset lookup each time.
+            arrived = item.created_at.astimezone(UTC)
+            yield from self._until(arrived)
+            self._apply_changes(arrived)
             self.summary.leads += 1
             self._arrivals[item.key] = item
-            yield from self._route(item, item.created_at, frozenset(), attempt=1)
+            yield from self._route(item, arrived, frozenset(), attempt=1)
         yield from self._until(None)
         self._apply_changes(None)
         self._tally()
@@ -210,7 +216,8 @@ class Simulation:
     def _route(
         self, item: SimLead, now: datetime, tried: frozenset[str], attempt: int, *, released: bool = False
     ) -> Iterator[SimEvent]:
-        self.state = _day_state(self.state, now, self.engine)
+        if now >= self._next_day_end:
+            self._new_day(now)
         decision = self.engine.route(item.lead, replace(self.state, tried=tried, released=released), now)
         self._final[item.key] = decision
         yield SimEvent(at=now, item=item, attempt=attempt, decision=decision)
@@ -224,6 +231,9 @@ class Simulation:
         rep = decision.rep
         self.summary.offers += 1
         self.state = self.state.after(decision, now)
+        if rep not in self._day_ends:
+            self._day_ends[rep] = day_end = _next_midnight(now, self.engine.config.reps[rep].tz)
+            self._next_day_end = min(self._next_day_end, day_end)
         reaches = max(now, decision.starts_at) if decision.starts_at else now
         if item.key not in self._touched:
             self._touched.add(item.key)
@@ -239,6 +249,16 @@ class Simulation:
             self._push(claim_at, "claim", item, rep, tried, attempt)
         else:  # no claim model: the rep works the lead for `release_after`, then it leaves their load
             self._push(now + self.claim.release_after, "release", item, rep, tried, attempt)
+
+    def _new_day(self, now: datetime) -> None:
+        """Reset `assigned_today` for the reps whose local day has turned (daily caps start over)."""
+        turned = [rep for rep, end in self._day_ends.items() if end <= now]
+        reps = dict(self.state.reps)
+        for rep in turned:
+            del self._day_ends[rep]
+            reps[rep] = replace(reps[rep], assigned_today=0)
+        self.state = replace(self.state, reps=reps)
+        self._next_day_end = min(self._day_ends.values(), default=_FAR)
 
     def _push(self, at: datetime, kind: str, item: SimLead, rep: str, tried: frozenset[str], attempt: int) -> None:
         self._seq += 1
@@ -286,22 +306,10 @@ class Simulation:
                 self.summary.disagreements[(item.owner, ours)] += 1
 
 
-def _local_day(moment: datetime, engine: Engine, rep: str) -> object:
-    return moment.astimezone(engine.config.reps[rep].tz).date()
-
-
-def _day_state(state: RoutingState, now: datetime, engine: Engine) -> RoutingState:
-    """Reset `assigned_today` for reps whose local day has turned since their last assignment."""
-    stale = {
-        rep: replace(rep_state, assigned_today=0)
-        for rep, rep_state in state.reps.items()
-        if rep_state.assigned_today
-        and rep_state.last_assigned_at is not None
-        and _local_day(rep_state.last_assigned_at, engine, rep) != _local_day(now, engine, rep)
-    }
-    if not stale:
-        return state
-    return replace(state, reps={**state.reps, **stale})
+def _next_midnight(moment: datetime, tz: ZoneInfo) -> datetime:
+    """The first local midnight in `tz` after `moment`, in UTC."""
+    day = moment.astimezone(tz).date() + timedelta(days=1)
+    return datetime.combine(day, time(), tzinfo=tz).astimezone(UTC)
 
 
 def _span(duration: timedelta) -> str:
