@@ -23,6 +23,7 @@ from bot import whatif
 from bot.command_args import UsageError, parse_capacity
 from bot.features.commands import pto_window
 from bot.lead_input import LeadInvalid, parse_lead
+from bot.report import fairness_lines, span
 from routing import Engine, RoutingConfig, Window
 from routing.config import OffHours, Rep
 from routing.simulation import DIRECT, ClaimModel, RepChange, SimEvent, SimLead, Simulation, Summary
@@ -311,18 +312,6 @@ def _summary_json(summary: Summary, config: RoutingConfig, bad_rows: int) -> dic
     }
 
 
-def span(delta: timedelta | None) -> str:
-    """A duration as people read it in a summary: 0s, 45s, 12m, 9.5h."""
-    if delta is None:
-        return "–"
-    seconds = delta.total_seconds()
-    if seconds < 120:
-        return f"{seconds:.0f}s"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f}m"
-    return f"{seconds / 3600:.1f}h"
-
-
 def _report(summary: Summary, config: RoutingConfig, bad_rows: int, claim: str) -> str:
     routed = summary.leads - summary.nurture
     touch = summary.first_touch_percentiles()
@@ -345,13 +334,7 @@ def _report(summary: Summary, config: RoutingConfig, bad_rows: int, claim: str) 
     for rep, count in summary.assigned.most_common():
         lines.append(f"  @{rep:<14} {count:>5}  {count / total:6.1%}")
     lines += ["", "Per pool (actual against the share weights and working hours call for):"]
-    for fairness in summary.fairness:
-        lines.append(f"  {fairness.pool}: {fairness.leads} leads, {fairness.off_hours} off hours — {fairness.verdict}")
-        for r in fairness.reps:
-            lines.append(
-                f"    @{r.rep:<14} {r.actual:>5}  {r.share:6.1%} of pool, expected {r.expected_share:6.1%} "
-                f"({r.expected:.1f})   weight {r.weight_share:6.1%}"
-            )
+    lines += fairness_lines(summary.fairness, counted="leads")
     direct = summary.by_pool.get(DIRECT)
     if direct:
         lines.append(f"  {DIRECT}: " + ", ".join(f"@{rep} {n}" for rep, n in direct.most_common()))

@@ -218,7 +218,10 @@ class Simulation:
     ) -> Iterator[SimEvent]:
         if now >= self._next_day_end:
             self._new_day(now)
-        decision = self.engine.route(item.lead, replace(self.state, tried=tried, released=released), now)
+        state = self.state
+        # Built directly rather than with `replace`, which inspects the fields on every call.
+        asked = RoutingState(reps=state.reps, pools=state.pools, tried=tried, released=released)
+        decision = self.engine.route(item.lead, asked, now)
         self._final[item.key] = decision
         yield SimEvent(at=now, item=item, attempt=attempt, decision=decision)
         if decision.outcome is Outcome.HELD and decision.starts_at is not None:
@@ -267,7 +270,7 @@ class Simulation:
     def _load(self, rep: str, delta: int) -> None:
         state = self.state.rep(rep)
         reps = {**self.state.reps, rep: replace(state, open_load=max(0, state.open_load + delta))}
-        self.state = replace(self.state, reps=reps)
+        self.state = RoutingState(reps=reps, pools=self.state.pools)
 
     def _tally(self) -> None:
         summary = self.summary

@@ -8,8 +8,10 @@ DST changes. The figure is end to end, as a user runs it: reading and validating
 (claim model `--claim-after 3m`, so offers expire and move on), one printed line per decision to a
 file, and the summary with fairness and owner agreement. Pinned to one core.
 
-Measured in the same run, for the ratio: the engine alone routing the same leads once each on an empty
-state (what the decisions cost on this config), and `bench.engine`'s decisions/s (500 reps, 100 rules).
+Measured in the same run, for the ratios: reading the CSV alone; the replay alone with the time spent
+inside `Engine.route` kept apart (what the replay costs beyond its decisions); and `bench.engine`'s
+decisions/s (500 reps, 100 rules). The parts are CPU time of this process; the end-to-end figure is
+given as wall and CPU time, because the machine is shared and a neighbour's load stretches wall time.
 """
 
 from __future__ import annotations
@@ -26,9 +28,9 @@ from pathlib import Path
 
 from bench.engine.__main__ import build_config, make_leads, make_state, summarise, timed
 from bot.simulate import Fidelity, load_leads, run
-from routing import Engine, RoutingState, load_config
+from routing import Decision, Engine, Lead, RoutingState, load_config
 from routing.config import compile_config
-from routing.simulation import ClaimModel
+from routing.simulation import ClaimModel, Simulation
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_LEADS = ROOT / "examples" / "leads.csv"
@@ -62,6 +64,18 @@ def engine_bench_rate() -> float:
     return summarise(timed(lambda lead: engine.route(lead, state, now), leads))[0]
 
 
+class TimedEngine(Engine):
+    """The engine, keeping the time spent deciding: what the replay costs beyond it is bookkeeping."""
+
+    spent = 0.0
+
+    def route(self, lead: Lead, state: RoutingState, now: datetime) -> Decision:
+        start = time.process_time()
+        decision = super().route(lead, state, now)
+        self.spent += time.process_time() - start
+        return decision
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--leads", type=int, default=100_000)
@@ -69,33 +83,39 @@ def main() -> None:
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     config = load_config(str(EXAMPLE_CONFIG))
+    claim = ClaimModel(claim_after=timedelta(minutes=3))
     with tempfile.TemporaryDirectory() as scratch:
         leads_file = Path(scratch) / "leads.csv"
         write_leads(leads_file, args.leads)
-        fidelity = Fidelity(claim=ClaimModel(claim_after=timedelta(minutes=3)))
         with (Path(scratch) / "out.txt").open("w", encoding="utf-8") as out:
-            start = time.perf_counter()
-            run(leads_file, config, as_json=False, fidelity=fidelity, out=out, err=io.StringIO())
-            simulate_seconds = time.perf_counter() - start
+            wall, cpu = time.perf_counter(), time.process_time()
+            run(leads_file, config, as_json=False, fidelity=Fidelity(claim=claim), out=out, err=io.StringIO())
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         decisions = (Path(scratch) / "out.txt").read_text(encoding="utf-8").count(" → ")
-        start = time.perf_counter()
+        start = time.process_time()
         parsed, _bad = load_leads(leads_file, progress=False)
-        read_seconds = time.perf_counter() - start
-    engine = Engine(config)
-    alone = summarise(timed(lambda lead: engine.route(lead, RoutingState(), lead.created_at), [p.lead for p in parsed]))
+        reading = time.process_time() - start
+    engine = TimedEngine(config)
+    start = time.process_time()
+    simulation = Simulation(engine, claim=claim)
+    for _event in simulation.run(parsed):
+        pass
+    replaying = time.process_time() - start
     bench_rate = engine_bench_rate()
     print(f"leadrelay simulate, {args.leads:,} leads ({decisions:,} decisions) on examples/leadrelay.yml, one core")
-    print(f"  simulate, end to end (read, replay, print, summary): {simulate_seconds:6.1f} s")
-    print(f"    of which reading and validating the CSV alone:     {read_seconds:6.1f} s")
-    print(f"  engine alone on the same leads:  {alone[0]:>9,.0f} decisions/s → {args.leads / alone[0]:6.1f} s")
-    print(f"  bench.engine (500 reps, 100 rules): {bench_rate:>6,.0f} decisions/s → {args.leads / bench_rate:6.1f} s")
+    print(f"  end to end (read, replay, print, summary):  {wall:6.1f} s wall, {cpu:6.1f} s CPU")
+    print(f"  reading and validating the CSV alone:        {reading:6.1f} s CPU")
     print(
-        f"  ratio: simulate / engine alone {simulate_seconds / (args.leads / alone[0]):.2f}x "
-        f"(without reading the CSV {(simulate_seconds - read_seconds) / (args.leads / alone[0]):.2f}x), "
-        f"simulate / bench.engine's rate {simulate_seconds / (args.leads / bench_rate):.2f}x"
+        f"  the replay alone: {replaying:6.1f} s CPU, of which deciding {engine.spent:6.1f} s "
+        f"({decisions / engine.spent:,.0f} decisions/s): replay / decisions {replaying / engine.spent:.2f}x"
     )
-    verdict = "meets" if simulate_seconds < 30 else "MISSES"
-    print(f"target: {args.leads:,} leads in under 30 s: {verdict}")
+    print(
+        f"  bench.engine in this run (500 reps, 100 rules): {bench_rate:,.0f} decisions/s, so "
+        f"{args.leads:,} of its decisions take {args.leads / bench_rate:.1f} s; simulate end to end takes "
+        f"{wall / (args.leads / bench_rate):.2f}x that"
+    )
+    verdict = "meets" if wall < 30 else "MISSES"
+    print(f"target: {args.leads:,} leads in under 30 s: {verdict} ({wall:.1f} s wall, {cpu:.1f} s CPU)")
 
 
 if __name__ == "__main__":
