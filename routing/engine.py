@@ -109,8 +109,8 @@ class Engine:
         """A person's pick (a manager's Assign, a rep's suggested colleague): `rep_id` gets the lead if
         they can take it now, outside the rules and the rotation, so nobody loses a turn; otherwise the
         lead is routed as usual (nobody in `exclude` either) and the trace says first why the pick was
-        passed over. A pick may go back to a rep who had the lead before (`state.tried`): only `exclude`
-        rules them out. Raises KeyError for an unknown rep."""
+        passed over (and it is never held by `off_hours: hold`). A pick may go back to a rep who had the
+        lead before (`state.tried`): only `exclude` rules them out. Raises KeyError for an unknown rep."""
         rep = self.config.reps[rep_id]
         clock = LocalClock(now)
         why = unavailable(rep, state.rep(rep_id), clock, exclude)
@@ -118,7 +118,8 @@ class Engine:
             pick = _Pick(rep, "suggested", None, "suggested", fallback=False)
             trace = [Reason("suggested", f"suggested by @{chosen_by}", rep_id)]
             return self._decide(Outcome.ASSIGNED, pick, enrich(lead, self.config), trace, clock)
-        decision = self.route(lead, replace(state, tried=state.tried | exclude), now)
+        # Routed as usual, but never held off hours: a person chose to route it now.
+        decision = self.route(lead, replace(state, tried=state.tried | exclude, released=True), now)
         passed_over = Reason("suggestion", f"suggested @{rep_id} cannot take it: {why.text}", rep_id)
         return replace(decision, reasons=(passed_over, *decision.reasons))
 

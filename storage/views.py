@@ -113,11 +113,11 @@ class Views:
 
     async def held_for_team(self, team_id: str) -> list[tuple[LeadRecord, datetime]]:
         """The team's leads held for the first shift (`off_hours: hold`), each with its release time,
-        earliest release first."""
+        earliest release first; a lead someone assigned meanwhile is no longer held."""
         stmt = (
             select(leads, held_leads.c.release_at)
             .join(held_leads, held_leads.c.lead_id == leads.c.id)
-            .where(held_leads.c.team_id == team_id)
+            .where(held_leads.c.team_id == team_id, leads.c.state == LeadState.RECEIVED.value)
             .order_by(held_leads.c.release_at, leads.c.id)
         )
         async with self.db.read() as conn:

@@ -162,7 +162,11 @@ def _manager_blocks(data: HomeData, config: RoutingConfig, teams: list[Team], no
         blocks += [DividerBlock(), section(f"*Held for the first shift ({len(data.held)})*")]
         for record, release_at in data.held[:_UNCLAIMED_SHOWN]:
             line = f"{lead_line(record)}\nnobody at work: held until {slack_date(release_at)}, then routed"
-            blocks += [section(line), lead_actions(record.id)]
+            # Assign only: nobody can take a lead that was never offered (storage refuses it).
+            assign = ActionsBlock(
+                block_id=f"lead_{record.id}", elements=[button("Assign now…", Action.ASSIGN, str(record.id))]
+            )
+            blocks += [section(line), assign]
         if len(data.held) > _UNCLAIMED_SHOWN:
             blocks.append(context(f"+{len(data.held) - _UNCLAIMED_SHOWN} more"))
     return blocks

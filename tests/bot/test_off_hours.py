@@ -80,20 +80,30 @@ async def test_hold_keeps_night_leads_visible_and_spreads_them_at_the_first_shif
 ) -> None:
     async with running_stack(tmp_path, config_yaml=config("hold")) as stack:
         await at_night(stack)
-        answers = [(await stack.intake(lead(n))).json() for n in (1, 2, 3)]
+        answers = [(await stack.intake(lead(n))).json() for n in (1, 2, 3, 4)]
         await stack.deliver()
-        assert [(a["state"], a["assignee"], a["due_at"]) for a in answers] == [("received", None, None)] * 3
+        assert [(a["state"], a["assignee"], a["due_at"]) for a in answers] == [("received", None, None)] * 4
         assert any("off_hours: hold" in reason for reason in answers[0]["reasons"])
         assert all(stack.dms(rep) == [] for rep in ("alice", "dieter", "bob"))
         # The managers see them: a line in the team channel, and a list on the manager's Home.
         notes = [m.text for m in stack.standin.messages_in(stack.channel)]
-        assert len(notes) == 3 and all("held until" in note for note in notes)
+        assert len(notes) == 4 and all("held until" in note for note in notes)
         await stack.slack.event(stack.standin.app_home_opened_event(MARIA)["event"])
         home = stack.standin.home_view(MARIA)
-        assert home is not None and "Held for the first shift (3)" in json.dumps(home.blocks)
+        assert home is not None and "Held for the first shift (4)" in json.dumps(home.blocks)
+        assert "lead_take" not in json.dumps(home.blocks)  # nobody can take a lead never offered
+        # A manager may route one now: Bob is off hours too, so it goes as routing says, never held
+        # again: to the rep starting first within the window, with the SLA from his shift.
+        await stack.slack.click(MARIA, "lead_assign", home=True, value="4")
+        await stack.slack.submit(MARIA, {"assign_rep": {"selected_option": {"value": "bob"}}})
+        await stack.deliver()
+        assigned = await stack.service.views.lead_view(4)
+        assert (assigned.lead.state.value, assigned.offers[0].rep_id) == ("assigned", "dieter")
+        assert "suggested @bob cannot take it: outside working hours" in assigned.offers[0].reasons[0].text
+        assert [lead.id for lead, _ in await stack.service.views.held_for_team("sales")] == [1, 2, 3]
         # Nothing moves before the first shift.
         await stack.advance(BERLIN_STARTS - timedelta(minutes=1) - stack.clock.now())
-        assert all(stack.dms(rep) == [] for rep in ("alice", "dieter", "bob"))
+        assert all(stack.dms(rep) == [] for rep in ("alice", "bob")) and len(stack.dms("dieter")) == 1
 
     # Restart: a new process on the same database, started after the first shift began.
     async with running_stack(tmp_path, config_yaml=config("hold")) as stack:
@@ -108,7 +118,7 @@ async def test_hold_keeps_night_leads_visible_and_spreads_them_at_the_first_shif
             "dieter": BERLIN_STARTS + timedelta(minutes=2, hours=1),
             "bob": NY_STARTS + timedelta(hours=1),
         }
-        assert [len(stack.dms(rep)) for rep in ("alice", "dieter", "bob")] == [1, 1, 1]
+        assert [len(stack.dms(rep)) for rep in ("alice", "dieter", "bob")] == [1, 1, 1]  # a fresh stand-in
         assert await stack.service.views.held_for_team("sales") == []
         await stack.advance(timedelta(0))  # a repeated tick releases nothing twice
-        assert [len((await stack.service.views.lead_view(n)).offers) for n in (1, 2, 3)] == [1, 1, 1]
+        assert [len((await stack.service.views.lead_view(n)).offers) for n in (1, 2, 3, 4)] == [1, 1, 1, 1]
