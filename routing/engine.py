@@ -227,7 +227,9 @@ class Engine:
         trace: list[Reason],
     ) -> _Pick | None:
         """The best available rep of the team (or the named reps); else the preferred rep's backup;
-        else the rep whose shift starts soonest. None if nobody at all."""
+        else, when only working hours stand in the way, what the `off_hours` policy says (a hold is a
+        pick with `hold` set). A lead released from a hold may go to a rep ranked ahead of anyone at
+        work who starts within the hold window. None if nobody at all."""
         cfg = self.config
         needs, wanted = _resolve(require, facts), _resolve(prefer, facts)
         pool = state.pool(team.id) if team else _NO_POOL
