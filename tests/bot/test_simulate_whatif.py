@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
 import pytest
 
 from bot.cli import main
+from bot.simulate import Fidelity, run
+from routing import load_config
 from tests.routing.conftest import SCENARIO_YAML
 
 # Monday 23 Nov 2026 from 15:00 UTC: New York, Berlin and London at work.
@@ -113,3 +116,21 @@ def test_policies_compares_the_off_hours_policies_on_the_same_leads(
     assert policies["soonest"]["first_touch_p50_s"] == policies["hold"]["first_touch_p50_s"] == 51 * 3600
     shares = {p: [r["leads"] for r in v["per_pool"]["mid-market"]["reps"]] for p, v in policies.items()}
     assert shares == {"soonest": [1, 1, 1], "pool": [1, 1, 1], "hold": [1, 1, 1]}
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_long_replay_draws_a_progress_bar_only_on_a_terminal(files: dict[str, Path], tmp_path: Path) -> None:
+    big = tmp_path / "big.csv"
+    rows = [
+        f"B{i},2026-11-23T{15 + i // 3000}:{i // 60 % 60:02d}:{i % 60:02d}+00:00,b{i}@shop.com,US,50"
+        for i in range(6000)
+    ]
+    big.write_text("external_id,created_at,email,country,employees\n" + "\n".join(rows) + "\n")
+    config = load_config(str(files["current"]))
+    for err, drawn in ((Terminal(), True), (io.StringIO(), False)):
+        run(big, config, as_json=False, fidelity=Fidelity(), out=io.StringIO(), err=err)
+        assert ("replaying: 100%" in err.getvalue()) is drawn
