@@ -110,14 +110,16 @@ class Simulation:
             return
         rep = decision.rep
         self.state = self.state.after(decision, now)
-        claim_at = now + self.claim_after if self.claim_after is not None else None
-        if decision.due_at is not None and (claim_at is None or claim_at > decision.due_at):
-            if claim_at is not None:  # nobody claims in time: the SLA expires it
-                self._push(decision.due_at, "expire", item, rep, tried, attempt)
-        elif claim_at is not None:
-            self._push(claim_at, "claim", item, rep, tried, attempt)
-        else:  # no claim model: the rep works the lead for `release_after`, then it leaves their load
+        if self.claim_after is None:
+            # No claim model: the rep works the lead for `release_after`, then it leaves their load.
             self._push(now + self.release_after, "release", item, rep, tried, attempt)
+            return
+        claim_at = now + self.claim_after
+        if decision.due_at is not None and claim_at > decision.due_at:
+            # Nobody claims in time: the SLA expires it.
+            self._push(decision.due_at, "expire", item, rep, tried, attempt)
+        else:
+            self._push(claim_at, "claim", item, rep, tried, attempt)
 
     def _push(self, at: datetime, kind: str, item: SimLead, rep: str, tried: frozenset[str], attempt: int) -> None:
         self._seq += 1
