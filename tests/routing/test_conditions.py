@@ -311,3 +311,25 @@ def test_set_bits_lists_positions_lowest_first() -> None:
 
     assert _set_bits(0) == []
     assert _set_bits(0b101001) == [0, 3, 5]
+
+
+def test_all_rejecting_two_values_of_one_field_rejects_both() -> None:
+    cond = parse({"all": [{"not": {"country": "DE"}}, {"not": {"country": "AT"}}]}, NUMERIC)
+    prefilter = Prefilter([cond])
+    assert matching(prefilter, {"country": "DE"}) == []
+    assert matching(prefilter, {"country": "AT"}) == []
+    assert matching(prefilter, {"country": "FR"}) == [0]
+
+
+@pytest.mark.parametrize(
+    ("specific", "general", "expected"),
+    [
+        ({"country": ["DE", "AT"]}, {"country": ["AT", "DE"]}, True),  # the same values, listed otherwise
+        ({"title": "vp sales"}, {"title": {"contains": "vp"}}, False),  # conservative: only lists and ranges
+        ({"title": {"contains": "vp"}}, {"employees": ">=1"}, False),
+    ],
+)
+def test_implies_compares_only_what_it_understands(
+    specific: dict[str, Any], general: dict[str, Any], expected: bool
+) -> None:
+    assert implies(parse(specific, NUMERIC), parse(general, NUMERIC)) is expected

@@ -168,7 +168,10 @@ def test_every_cross_reference_problem_is_named_with_its_path() -> None:
         "fallback.team: unknown team 'q'",
         "segments.tiny: expected a range like '>=200', '<20' or '20-199'",
     ]
-    assert str(caught.value).startswith("invalid configuration:\n  timezone: unknown time zone")
+    assert str(caught.value).startswith(
+        "invalid configuration:\n  timezone: unknown time zone 'Mars/Base' (use an IANA name such as 'Europe/Berlin')\n"
+        "  working_hours: expected"
+    )
 
 
 @pytest.mark.parametrize(
@@ -251,7 +254,7 @@ def test_the_compiled_config_holds_what_the_file_says() -> None:
         False,
     )
     assert (mo.manager, mo.backup, mo.tz.key) == ("maria", None, "America/New_York")
-    assert config.reps["mia"].backup == "max"
+    assert config.reps["mia"].backup == "max" and config.slack_id("mo") == "UMO1"
     kenji, dieter = config.reps["kenji"], config.reps["dieter"]
     assert (kenji.tz.key, kenji.languages, kenji.skills) == ("Asia/Tokyo", frozenset({"en", "ja"}), frozenset())
     assert config.reps["ethan"].skills == frozenset({"fintech"})
@@ -347,6 +350,8 @@ def test_people_names_slack_ids_and_escalation_chains() -> None:
         ("  ACME.com:8443/x ", "acme.com"),
         ("git+ssh://shop.acme.co.uk", "shop.acme.co.uk"),
         ("www2.acme.com", "www2.acme.com"),
+        ("acme.com/a/b", "acme.com"),
+        ("acme.com:8443:x", "acme.com"),
     ],
 )
 def test_domains_are_normalised_to_a_bare_host(text: str, domain: str) -> None:
@@ -370,18 +375,19 @@ def test_check_finds_teams_nobody_can_staff_for_each_reason() -> None:
         {"id": "capped", "name": "Capped", "daily_cap": 0},
         {"id": "never", "name": "Never", "working_hours": []},
         {"id": "gone", "name": "Gone", "active": False},
-        {"id": "ok", "name": "Ok", "daily_cap": 1},
+        {"id": "ok", "name": "Ok", "daily_cap": 1, "capacity": 1},
     ]
     raw["teams"] += [
         {"id": f"only-{rep}", "members": [rep], "manager": "maria"} for rep in ("full", "capped", "never", "gone")
     ]
     raw["teams"].append({"id": "mixed", "members": ["full", "ok"], "channel": "C1"})
+    raw["teams"].append({"id": "just-ok", "members": ["ok"], "channel": "C2"})
     from routing.config import compile_config
 
     found = warnings(compile_config(raw))
     unstaffable = [w.split(" ")[0] for w in found if "nobody could ever be available" in w]
     assert unstaffable == ["teams[6]", "teams[7]", "teams[8]", "teams[9]"]
-    assert not any(w.startswith("teams[10]") for w in found)
+    assert not any(w.startswith(("teams[10]", "teams[11]")) for w in found)
 
 
 def test_an_account_owner_rule_shadows_nothing_and_a_fallback_rep_is_reached() -> None:

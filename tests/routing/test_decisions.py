@@ -93,6 +93,17 @@ def test_a_requirement_whose_placeholder_the_lead_lacks_drops_out() -> None:
     assert _resolve(Requirement(languages=("{language}", "en")), {"language": ""}) == Requirement(languages=("en",))
     assert _resolve(Requirement(skills=("{industry}",)), {"industry": "FinTech"}) == Requirement(skills=("fintech",))
     assert _resolve(Requirement(skills=("{industry}",)), {}) == Requirement()
+    # Only a whole `{field}` is a placeholder.
+    assert _resolve(Requirement(skills=("c++}", "{x")), {"": "no", "x": "no"}) == Requirement(skills=("c++}", "{x"))
+
+
+def test_preferences_are_described_as_a_list() -> None:
+    from routing.config import Requirement
+    from routing.engine import _describe
+
+    assert (
+        _describe(Requirement(skills=("fintech",), languages=("de", "fr"))) == "skill fintech, language de, language fr"
+    )
 
 
 def test_when_every_german_speaker_is_away_the_first_ones_backup_covers() -> None:
@@ -127,14 +138,14 @@ fallback: {team: rest}
 """)
     decision = engine.route(Lead(email="a@autohaus.de", country="DE"), RoutingState(reps={"anna": away()}), MONDAY_10)
     assert (decision.rep, decision.rule, decision.pool, decision.fallback) == ("fay", "fallback", "rest", True)
-    assert any(r.text == "skipped backup @eve: no language de" for r in decision.reasons)
+    assert ("skipped", "skipped backup @eve: no language de", "eve") in decision.reasons
 
 
 def test_a_backup_who_is_away_too_is_skipped() -> None:
     state = RoutingState(reps={"bernd": away(), "carl": away(), "dora": RepState(open_load=20)})
     decision = GERMAN.route(Lead(email="a@autohaus.de", country="DE"), state, MONDAY_10)
     assert (decision.rep, decision.rule, decision.pool, decision.fallback) == ("eve", "fallback", None, True)
-    assert any(r.text == "skipped backup @dora: at capacity 20/20" for r in decision.reasons)
+    assert ("skipped", "skipped backup @dora: at capacity 20/20", "dora") in decision.reasons
 
 
 # --- nobody at work: the rep whose shift starts soonest ----------------------------------------------
@@ -446,6 +457,7 @@ def test_an_account_owner_rule_routes_a_known_domain_to_its_owner_and_steps_asid
         "account_owner",
         False,
     )
+    assert known.reasons[0] == ("account_owner", "account owner of Acme", None)
     assert [r.code for r in known.reasons] == ["account_owner", "sla"]
     unknown = GATED.route(Lead(email="cto@other.com", extra={"fit": 50}), RoutingState(), MONDAY_10)
     assert (unknown.rep, unknown.rule) == ("anna", "rest")

@@ -20,11 +20,14 @@ reps:
   - {id: b, name: B, capacity: 1}
   - {id: c, name: C, timezone: Asia/Tokyo, working_hours: always}
   - {id: p, name: P}
+  - {id: tokyo, name: Tokyo, timezone: Asia/Tokyo, working_hours: always, daily_cap: 1}
 teams:
   - {id: t, members: [a, b], strategy: round_robin}
   - {id: spare, members: [c]}
+  - {id: japan, members: [tokyo]}
 rules:
   - {name: partner, when: {source: partner}, route: {rep: p}}
+  - {name: japan, when: {source: jp}, route: {team: japan}}
   - {name: team, when: {source: web}, route: {team: t}}
 sla: [{name: default, within: 10m}]
 fallback: {team: spare}
@@ -32,7 +35,9 @@ fallback: {team: spare}
 )
 
 
-def lead(key: str, minutes: float, source: str = "web", owner: str | None = None, score: float | None = None) -> SimLead:
+def lead(
+    key: str, minutes: float, source: str = "web", owner: str | None = None, score: float | None = None
+) -> SimLead:
     return SimLead(
         key=key,
         lead=Lead(email=f"{key}@shop.com", source=source, score=score),
@@ -127,3 +132,65 @@ def test_a_lead_left_in_the_queue_disagrees_with_its_owner_as_the_manager_queue(
 def test_an_empty_summary_has_no_rates_to_divide_by() -> None:
     assert Summary().fallback_rate == 0.0
     assert Summary().agreement is None
+
+
+def test_a_claimed_lead_leaves_the_reps_load_when_released() -> None:
+    sim = Simulation(ENGINE, claim_after=timedelta(minutes=5), release_after=timedelta(minutes=60))
+    items = [lead("P1", 0, source="partner"), lead("P2", 30, source="partner"), lead("X", 66, source="partner")]
+    loads = {event.item.key: sim.state.rep("p").open_load for event in sim.run(items)}
+    # P1 is claimed at 10:05 and released at 11:05: at 11:06 p holds P2 only.
+    assert loads == {"P1": 0, "P2": 1, "X": 1}
+    assert sim.state.rep("p").open_load == 0
+
+
+def test_load_is_released_one_lead_at_a_time() -> None:
+    sim = Simulation(ENGINE, release_after=timedelta(minutes=60))
+    items = [lead(key, minutes, source="partner") for key, minutes in (("P1", 0), ("P2", 30), ("P3", 40), ("X", 61))]
+    loads = {event.item.key: sim.state.rep("p").open_load for event in sim.run(items)}
+    # P1 leaves p's load at 11:00; P2 and P3 are still there when X arrives.
+    assert loads == {"P1": 0, "P2": 1, "P3": 2, "X": 2}
+
+
+def test_offers_expiring_at_the_same_moment_move_on_in_the_order_they_were_made() -> None:
+    sim = Simulation(ENGINE, claim_after=timedelta(hours=1))
+    events = replay(sim, [lead("L1", 0), lead("L2", 0)])
+    # Both expire at 10:10, L1 first: b still holds L2 (capacity 1), so L1 goes to c; then L2, whose
+    # b is now free but had it, finds a at the daily cap: c again. The other way round, L1 would go to b.
+    assert events[:4] == [("L1", 1, "a", 0), ("L2", 1, "b", 0), ("L1", 2, "c", 10), ("L2", 2, "c", 10)]
+
+
+def test_leads_released_at_the_same_moment_are_told_apart_by_arrival() -> None:
+    sim = Simulation(ENGINE, release_after=timedelta(minutes=5))
+    assert [
+        rep for _, _, rep, _ in replay(sim, [lead("P1", 0, source="partner"), lead("P2", 0, source="partner")])
+    ] == ["p", "p"]
+    assert sim.state.rep("p").open_load == 0
+
+
+def test_the_daily_cap_turns_with_the_reps_own_day() -> None:
+    # 14:00 UTC is 23:00 in Tokyo; 15:30 UTC is 00:30 the next day there, though still Monday in UTC.
+    sim = Simulation(ENGINE, release_after=timedelta(minutes=1))
+    events = replay(sim, [lead("J1", 240, source="jp"), lead("J2", 250, source="jp"), lead("J3", 330, source="jp")])
+    assert [rep for _, _, rep, _ in events] == ["tokyo", "c", "tokyo"]
+
+
+def test_every_outcome_is_counted_once_per_lead() -> None:
+    sim = Simulation(ENGINE, claim_after=timedelta(hours=1))
+    items = [
+        lead("N1", 0, score=1, owner="a"),
+        lead("N2", 1, score=2),
+        lead("Q1", 2, source="partner"),
+        lead("Q2", 3, source="partner"),
+    ]
+    items += [
+        lead("F1", 4, source="none", owner="b"),
+        lead("F2", 5, source="none", owner="b"),
+        lead("F3", 6, source="none", owner="b"),
+    ]
+    list(sim.run(items))
+    sim.compare_owners(items)
+    summary = sim.summary
+    # Unclaimed, each offer expires until nobody is left: every routed lead ends in the manager queue.
+    assert (summary.nurture, summary.queued, summary.expired, summary.fallback) == (2, 5, 7, 5)
+    assert summary.disagreements == {("b", "(manager queue)"): 3}
+    assert (summary.compared, summary.agreed) == (3, 0)

@@ -249,6 +249,7 @@ def test_tie_safe_rounds_only_values_close_enough_to_tie() -> None:
     close = [0.15, 0.14999999999999997, 1.0]
     assert _tie_safe(close) == [0.15, 0.15, 1.0]
     assert _tie_safe([1.0, 1.0 + 3e-9]) == [1.0, 1.0 + 3e-9]
+    assert _tie_safe([0.1000000001, 0.1000000004, 2.0]) == [0.1, 0.1, 2.0]  # nine decimals
 
 
 def test_the_key_plan_runs_primary_then_tie_breaks_then_round_robin_once_each() -> None:
