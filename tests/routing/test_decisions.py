@@ -28,6 +28,8 @@ LEAD = Lead(email="buyer@shop.com")
 
 
 def engine_for(yaml: str) -> Engine:
+    """Built inside each test, never at import: mutation runs fork after the import, and an engine
+    built before the fork would hide mutants in parsing and in the engine's set-up."""
     return Engine(parse_config('timezone: UTC\nworking_hours: "mon-fri 09:00-17:00"\n' + yaml))
 
 
@@ -40,7 +42,7 @@ def codes(decision: object) -> list[tuple[str, str | None]]:
     return [(reason.code, reason.rep) for reason in decision.reasons]  # type: ignore[attr-defined]
 
 
-GERMAN = engine_for("""
+GERMAN = """
 reps:
   - {id: anna, name: Anna, languages: [en]}
   - {id: bernd, name: Bernd, languages: [en, de], backup: dora}
@@ -60,11 +62,11 @@ rules:
     require: {languages: ["{language}"]}
 sla: [{name: default, within: 1h}]
 fallback: {rep: eve}
-""")
+"""
 
 
 def test_rule_requiring_german_skips_reps_without_it() -> None:
-    decision = GERMAN.route(Lead(email="a@autohaus.de", country="DE"), RoutingState(), MONDAY_10)
+    decision = engine_for(GERMAN).route(Lead(email="a@autohaus.de", country="DE"), RoutingState(), MONDAY_10)
     assert (decision.rep, decision.rule, decision.pool, decision.fallback) == ("bernd", "german", "dach", False)
     assert ("skipped", "anna") in codes(decision)
     assert any(r.text == "skipped @anna: no language de" for r in decision.reasons)
@@ -72,7 +74,7 @@ def test_rule_requiring_german_skips_reps_without_it() -> None:
 
 def test_rule_requiring_german_passes_over_a_busy_german_speaker_to_the_next_one() -> None:
     state = RoutingState(reps={"bernd": RepState(paused=True)})
-    decision = GERMAN.route(Lead(email="a@autohaus.de", country="DE"), state, MONDAY_10)
+    decision = engine_for(GERMAN).route(Lead(email="a@autohaus.de", country="DE"), state, MONDAY_10)
     assert (decision.rep, decision.pool, decision.fallback) == ("carl", "dach", False)
     assert decision.rotation == RotationUpdate(
         pool="dach", rep="carl", turn=1, credits=dict.fromkeys(["anna", "bernd", "carl"], 0.0)
@@ -81,7 +83,7 @@ def test_rule_requiring_german_passes_over_a_busy_german_speaker_to_the_next_one
 
 def test_a_requirement_read_from_the_lead_needs_its_language() -> None:
     # Austria speaks German: `{language}` becomes `de`, so Anna (first in line) is skipped.
-    decision = GERMAN.route(Lead(email="a@wien.at", country="AT"), RoutingState(), MONDAY_10)
+    decision = engine_for(GERMAN).route(Lead(email="a@wien.at", country="AT"), RoutingState(), MONDAY_10)
     assert (decision.rep, decision.rule) == ("bernd", "by-language")
 
 
@@ -108,7 +110,7 @@ def test_preferences_are_described_as_a_list() -> None:
 
 def test_when_every_german_speaker_is_away_the_first_ones_backup_covers() -> None:
     state = RoutingState(reps={"bernd": away(), "carl": away()})
-    decision = GERMAN.route(Lead(email="a@autohaus.de", country="DE"), state, MONDAY_10)
+    decision = engine_for(GERMAN).route(Lead(email="a@autohaus.de", country="DE"), state, MONDAY_10)
     assert (decision.rep, decision.rule, decision.pool, decision.strategy, decision.fallback) == (
         "dora",
         "german",
@@ -143,14 +145,14 @@ fallback: {team: rest}
 
 def test_a_backup_who_is_away_too_is_skipped() -> None:
     state = RoutingState(reps={"bernd": away(), "carl": away(), "dora": RepState(open_load=20)})
-    decision = GERMAN.route(Lead(email="a@autohaus.de", country="DE"), state, MONDAY_10)
+    decision = engine_for(GERMAN).route(Lead(email="a@autohaus.de", country="DE"), state, MONDAY_10)
     assert (decision.rep, decision.rule, decision.pool, decision.fallback) == ("eve", "fallback", None, True)
     assert ("skipped", "skipped backup @dora: at capacity 20/20", "dora") in decision.reasons
 
 
 # --- nobody at work: the rep whose shift starts soonest ----------------------------------------------
 
-NIGHT = engine_for("""
+NIGHT = """
 reps:
   - {id: late, name: Late, timezone: America/Los_Angeles}
   - {id: early, name: Early, timezone: Europe/Berlin}
@@ -167,12 +169,14 @@ sla:
   - {name: demo, when: {intent: demo}, within: 5m, remind_at: 0.8}
   - {name: general, within: 1h, business_hours: true, remind_at: 0.5}
 fallback: {team: uk}
-""")
+"""
 
 
 def test_nobody_at_work_goes_to_the_rep_whose_shift_starts_soonest_not_the_first_in_line() -> None:
     # Saturday noon UTC: Berlin opens Monday 08:00 UTC, Los Angeles Monday 17:00 UTC, `never` never.
-    decision = NIGHT.route(Lead(email="a@b.com", source="web", intent="demo"), RoutingState(), SATURDAY_NOON)
+    decision = engine_for(NIGHT).route(
+        Lead(email="a@b.com", source="web", intent="demo"), RoutingState(), SATURDAY_NOON
+    )
     berlin_opens = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
     assert (decision.rep, decision.rule, decision.pool, decision.strategy, decision.fallback) == (
         "early",
@@ -192,7 +196,7 @@ def test_off_hours_picks_take_turns() -> None:
     state, picked = RoutingState(), []
     for minute in range(4):
         now = SATURDAY_NOON + timedelta(minutes=minute)
-        decision = NIGHT.route(Lead(email="a@b.com", source="event"), state, now)
+        decision = engine_for(NIGHT).route(Lead(email="a@b.com", source="event"), state, now)
         assert decision.rotation is not None and decision.rotation.rep == decision.rep
         picked.append(decision.rep)
         state = state.after(decision, now)
@@ -200,7 +204,7 @@ def test_off_hours_picks_take_turns() -> None:
 
 
 def test_off_hours_business_time_sla_runs_from_the_shift_start() -> None:
-    decision = NIGHT.route(Lead(email="a@b.com", source="event"), RoutingState(), SATURDAY_NOON)
+    decision = engine_for(NIGHT).route(Lead(email="a@b.com", source="event"), RoutingState(), SATURDAY_NOON)
     assert decision.rep == "day" and decision.sla == "general"
     assert decision.due_at == NEXT_MONDAY_9 + timedelta(hours=1)
     assert decision.remind_at == NEXT_MONDAY_9 + timedelta(minutes=30)
@@ -209,7 +213,9 @@ def test_off_hours_business_time_sla_runs_from_the_shift_start() -> None:
 
 
 def test_off_hours_with_equal_shift_starts_prefers_the_rep_with_the_preferred_skill() -> None:
-    decision = NIGHT.route(Lead(email="a@b.com", source="event", industry="Fintech"), RoutingState(), SATURDAY_NOON)
+    decision = engine_for(NIGHT).route(
+        Lead(email="a@b.com", source="event", industry="Fintech"), RoutingState(), SATURDAY_NOON
+    )
     assert (decision.rep, decision.fallback) == ("night", True)
 
 
@@ -230,7 +236,7 @@ fallback: {team: t}
 
 # --- each fallback form -------------------------------------------------------------------------------
 
-FALLBACK_REP = engine_for("""
+FALLBACK_REP = """
 reps:
   - {id: anna, name: Anna}
   - {id: zed, name: Zed}
@@ -242,11 +248,11 @@ rules:
   - {name: named, when: {source: partner}, route: {rep: rita}}
 sla: [{name: default, within: 30m}]
 fallback: {rep: zed}
-""")
+"""
 
 
 def test_a_lead_no_rule_matches_goes_to_the_fallback_rep() -> None:
-    decision = FALLBACK_REP.route(Lead(email="a@b.com", employees=200), RoutingState(), MONDAY_10)
+    decision = engine_for(FALLBACK_REP).route(Lead(email="a@b.com", employees=200), RoutingState(), MONDAY_10)
     assert (decision.outcome, decision.rep, decision.rule, decision.pool, decision.strategy, decision.fallback) == (
         Outcome.ASSIGNED,
         "zed",
@@ -256,16 +262,21 @@ def test_a_lead_no_rule_matches_goes_to_the_fallback_rep() -> None:
         True,
     )
     assert [code for code, _ in codes(decision)] == ["enriched", "no_rule", "fallback", "sla"]
+    assert decision.reasons[2] == ("fallback", "fallback rep @zed", None)
+    assert decision.facts["email_domain"] == "b.com" and decision.facts["employees"] == 200
     assert decision.due_at == MONDAY_10 + timedelta(minutes=30) and decision.rotation is None
 
 
 def test_a_team_rule_whose_team_is_away_goes_to_the_fallback_rep() -> None:
-    decision = FALLBACK_REP.route(Lead(email="a@b.com", employees=201), RoutingState(reps={"anna": away()}), MONDAY_10)
+    decision = engine_for(FALLBACK_REP).route(
+        Lead(email="a@b.com", employees=201), RoutingState(reps={"anna": away()}), MONDAY_10
+    )
     assert (decision.rep, decision.rule, decision.fallback) == ("zed", "fallback", True)
+    assert ("skipped", "skipped @anna: on PTO until Nov 23", "anna") in decision.reasons
 
 
 def test_a_named_rep_rule_gives_the_lead_to_that_rep_as_a_normal_pick() -> None:
-    decision = FALLBACK_REP.route(Lead(email="a@b.com", source="partner"), RoutingState(), MONDAY_10)
+    decision = engine_for(FALLBACK_REP).route(Lead(email="a@b.com", source="partner"), RoutingState(), MONDAY_10)
     assert (decision.rep, decision.rule, decision.pool, decision.strategy, decision.fallback) == (
         "rita",
         "named",
@@ -278,7 +289,7 @@ def test_a_named_rep_rule_gives_the_lead_to_that_rep_as_a_normal_pick() -> None:
 
 def test_when_the_fallback_rep_is_away_too_the_lead_waits_in_the_rule_teams_manager_queue() -> None:
     state = RoutingState(reps={"anna": away(), "zed": away()})
-    decision = FALLBACK_REP.route(Lead(email="a@b.com", employees=500), state, MONDAY_10)
+    decision = engine_for(FALLBACK_REP).route(Lead(email="a@b.com", employees=500), state, MONDAY_10)
     assert (decision.outcome, decision.rep, decision.rule, decision.pool, decision.fallback) == (
         Outcome.QUEUED,
         None,
@@ -291,7 +302,7 @@ def test_when_the_fallback_rep_is_away_too_the_lead_waits_in_the_rule_teams_mana
 
 
 def test_with_no_team_tried_and_the_fallback_rep_away_the_queue_has_no_pool_or_manager() -> None:
-    decision = FALLBACK_REP.route(LEAD, RoutingState(reps={"zed": away()}), MONDAY_10)
+    decision = engine_for(FALLBACK_REP).route(LEAD, RoutingState(reps={"zed": away()}), MONDAY_10)
     assert (decision.outcome, decision.pool, decision.rule) == (Outcome.QUEUED, None, "manager_queue")
     assert decision.reasons[-2].text == "nobody can take it: manager queue"
 
@@ -314,7 +325,7 @@ fallback: {team: sales}
 
 
 def test_the_fallback_team_pick_is_marked_fallback_with_the_teams_pool() -> None:
-    decision = NIGHT.route(Lead(email="a@b.com", source="nowhere"), RoutingState(), MONDAY_10)
+    decision = engine_for(NIGHT).route(Lead(email="a@b.com", source="nowhere"), RoutingState(), MONDAY_10)
     assert (decision.rep, decision.rule, decision.pool, decision.strategy, decision.fallback) == (
         "day",
         "fallback",
@@ -323,10 +334,11 @@ def test_the_fallback_team_pick_is_marked_fallback_with_the_teams_pool() -> None
         True,
     )
     assert decision.rotation is not None and decision.rotation.pool == "uk"
+    assert ("fallback", "fallback team uk", None) in decision.reasons
 
 
 def test_a_normal_pick_is_not_marked_fallback_and_carries_its_rotation() -> None:
-    decision = NIGHT.route(Lead(email="a@b.com", source="event"), RoutingState(), MONDAY_10)
+    decision = engine_for(NIGHT).route(Lead(email="a@b.com", source="event"), RoutingState(), MONDAY_10)
     assert (decision.rep, decision.rule, decision.pool, decision.fallback) == ("day", "uk", "uk", False)
     assert decision.rotation == RotationUpdate(pool="uk", rep="day", turn=1, credits={"day": 0.0, "night": 0.0})
     assert decision.due_at == MONDAY_10 + timedelta(hours=1)
@@ -336,13 +348,13 @@ def test_a_normal_pick_is_not_marked_fallback_and_carries_its_rotation() -> None
 @pytest.mark.parametrize("employees", [0, 200, 10**6])
 def test_the_fallback_rep_config_never_raises(employees: int) -> None:
     for state in (RoutingState(), RoutingState(reps={r: away() for r in ("anna", "zed", "rita")})):
-        decision = FALLBACK_REP.route(Lead(email="a@b.com", employees=employees), state, SATURDAY_NOON)
+        decision = engine_for(FALLBACK_REP).route(Lead(email="a@b.com", employees=employees), state, SATURDAY_NOON)
         assert decision.outcome in (Outcome.ASSIGNED, Outcome.QUEUED)
 
 
 # --- weighted pools: who is owed a lead while away ----------------------------------------------------
 
-WEIGHTED = engine_for("""
+WEIGHTED = """
 reps:
   - {id: a, name: A, weight: 1}
   - {id: b, name: B, weight: 1}
@@ -351,18 +363,18 @@ teams:
   - {id: pool, members: [a, b, c], strategy: weighted}
 sla: [{name: default, within: 1h}]
 fallback: {team: pool}
-""")
+"""
 
 
 def test_a_heavier_rep_away_is_credited_their_share_of_the_lead_they_missed() -> None:
     # Fresh pool: c (weight 2) ranks first, but is on PTO; a takes it. c is owed 2 / (4 - 2) = 1 lead.
-    decision = WEIGHTED.route(LEAD, RoutingState(reps={"c": away()}), MONDAY_10)
+    decision = engine_for(WEIGHTED).route(LEAD, RoutingState(reps={"c": away()}), MONDAY_10)
     assert decision.rep == "a"
     assert decision.rotation == RotationUpdate(pool="pool", rep="a", turn=1, credits={"a": 0.0, "b": 0.0, "c": 1.0})
 
 
 def test_a_rep_who_already_had_the_lead_earns_no_credit() -> None:
-    decision = WEIGHTED.route(LEAD, RoutingState(tried=frozenset({"c"})), MONDAY_10)
+    decision = engine_for(WEIGHTED).route(LEAD, RoutingState(tried=frozenset({"c"})), MONDAY_10)
     assert decision.rep == "a"
     assert decision.rotation is not None and decision.rotation.credits == {"a": 0.0, "b": 0.0, "c": 0.0}
 
@@ -370,13 +382,15 @@ def test_a_rep_who_already_had_the_lead_earns_no_credit() -> None:
 def test_credit_shares_divide_by_the_weight_of_those_present() -> None:
     members = {rep: PoolMember(assigned=2, last_turn=1) for rep in ("a", "b", "c")}
     state = RoutingState(pools={"pool": PoolState(turn=3, members=members)}, reps={"c": away(), "a": away()})
-    decision = WEIGHTED.route(LEAD, state, MONDAY_10)
+    decision = engine_for(WEIGHTED).route(LEAD, state, MONDAY_10)
     # Shortfalls: a 0.5, b 0.5, c 1.0 (order c, a, b); c and a away; b takes it, turn 4.
     assert decision.rotation == RotationUpdate(pool="pool", rep="b", turn=4, credits={"c": 2.0, "a": 1.0})
 
 
 def test_route_to_a_named_rep_stays_outside_the_rotation() -> None:
-    decision = WEIGHTED.route_to(LEAD, "b", RoutingState(), MONDAY_10, chosen_by="boss", exclude=frozenset())
+    decision = engine_for(WEIGHTED).route_to(
+        LEAD, "b", RoutingState(), MONDAY_10, chosen_by="boss", exclude=frozenset()
+    )
     assert (decision.rep, decision.rule, decision.pool, decision.strategy, decision.fallback) == (
         "b",
         "suggested",
@@ -389,7 +403,7 @@ def test_route_to_a_named_rep_stays_outside_the_rotation() -> None:
 
 # --- the qualification gate, accounts and the explanation ---------------------------------------------
 
-GATED = engine_for("""
+GATED = """
 qualification: {min_score: 20, field: fit, missing: nurture}
 reps:
   - {id: anna, name: Anna}
@@ -406,7 +420,7 @@ sla:
   - {name: slow, when: {intent: later}, within: 2h, business_hours: true}
   - {name: default, within: 45m}
 fallback: {team: sales}
-""")
+"""
 
 
 @pytest.mark.parametrize(
@@ -423,7 +437,7 @@ def test_the_score_gate_sends_low_or_missing_scores_to_nurture_when_so_configure
     fit: object, outcome: Outcome, text: str | None
 ) -> None:
     extra = {} if fit is None else {"fit": fit}
-    decision = GATED.route(Lead(email="a@shop.com", extra=extra), RoutingState(), MONDAY_10)  # type: ignore[arg-type]
+    decision = engine_for(GATED).route(Lead(email="a@shop.com", extra=extra), RoutingState(), MONDAY_10)  # type: ignore[arg-type]
     assert decision.outcome is outcome
     if text is not None:
         assert (decision.rule, decision.rep, decision.due_at, decision.sla, decision.fallback) == (
@@ -449,7 +463,7 @@ fallback: {team: sales}
 
 
 def test_an_account_owner_rule_routes_a_known_domain_to_its_owner_and_steps_aside_otherwise() -> None:
-    known = GATED.route(Lead(email="cto@acme.com", extra={"fit": 50}), RoutingState(), MONDAY_10)
+    known = engine_for(GATED).route(Lead(email="cto@acme.com", extra={"fit": 50}), RoutingState(), MONDAY_10)
     assert (known.rep, known.rule, known.pool, known.strategy, known.fallback) == (
         "owner",
         "account_owner",
@@ -459,7 +473,7 @@ def test_an_account_owner_rule_routes_a_known_domain_to_its_owner_and_steps_asid
     )
     assert known.reasons[0] == ("account_owner", "account owner of Acme", None)
     assert [r.code for r in known.reasons] == ["account_owner", "sla"]
-    unknown = GATED.route(Lead(email="cto@other.com", extra={"fit": 50}), RoutingState(), MONDAY_10)
+    unknown = engine_for(GATED).route(Lead(email="cto@other.com", extra={"fit": 50}), RoutingState(), MONDAY_10)
     assert (unknown.rep, unknown.rule) == ("anna", "rest")
     assert [(r.code, r.text) for r in unknown.reasons][:2] == [
         ("no_account", "rule owners: no known account for this domain"),
@@ -471,7 +485,7 @@ def test_an_account_owner_rule_after_the_owner_was_tried_falls_through_to_the_ow
     # The owner already had the lead: the account step passes them over (no backup), and the
     # account-owner rule names them again, so the rule's pick is the owner's backup or the fallback.
     state = RoutingState(tried=frozenset({"owner"}))
-    decision = GATED.route(Lead(email="cto@acme.com", extra={"fit": 50}), state, MONDAY_10)
+    decision = engine_for(GATED).route(Lead(email="cto@acme.com", extra={"fit": 50}), state, MONDAY_10)
     assert (decision.rep, decision.rule, decision.fallback) == ("anna", "fallback", True)
     assert decision.reasons[0] == ("skipped", "skipped account owner @owner: already had this lead", "owner")
 
@@ -487,13 +501,15 @@ def test_an_account_owner_rule_after_the_owner_was_tried_falls_through_to_the_ow
 def test_the_first_matching_sla_policy_sets_the_deadline_and_names_itself(
     intent: str | None, sla: str, due: timedelta, text: str
 ) -> None:
-    decision = GATED.route(Lead(email="a@b.com", intent=intent, extra={"fit": 90}), RoutingState(), MONDAY_10)
+    decision = engine_for(GATED).route(
+        Lead(email="a@b.com", intent=intent, extra={"fit": 90}), RoutingState(), MONDAY_10
+    )
     assert (decision.sla, decision.due_at, decision.remind_at) == (sla, MONDAY_10 + due, None)
     assert decision.reasons[-1] == ("sla", text, None)
 
 
 def test_the_manager_queue_has_an_sla_too_counted_from_now() -> None:
-    decision = GATED.route(
+    decision = engine_for(GATED).route(
         Lead(email="a@b.com", intent="later", extra={"fit": 90}), RoutingState(reps={"anna": away()}), MONDAY_10
     )
     assert (decision.outcome, decision.sla, decision.due_at) == (Outcome.QUEUED, "slow", MONDAY_10 + timedelta(hours=2))
@@ -501,27 +517,27 @@ def test_the_manager_queue_has_an_sla_too_counted_from_now() -> None:
 
 
 def test_enrichment_is_explained_first() -> None:
-    decision = GATED.route(
+    decision = engine_for(GATED).route(
         Lead(email="a@b.com", country="DE", employees=5, extra={"fit": 90}), RoutingState(), MONDAY_10
     )
     assert decision.reasons[0] == ("enriched", "EMEA · smb · de", None)
-    plain = GATED.route(Lead(email="a@b.com", extra={"fit": 90}), RoutingState(), MONDAY_10)
+    plain = engine_for(GATED).route(Lead(email="a@b.com", extra={"fit": 90}), RoutingState(), MONDAY_10)
     assert plain.reasons[0].code == "no_account"
 
 
 def test_route_to_an_unknown_rep_raises_key_error() -> None:
     with pytest.raises(KeyError):
-        GATED.route_to(LEAD, "ghost", RoutingState(), MONDAY_10, chosen_by="boss", exclude=frozenset())
+        engine_for(GATED).route_to(LEAD, "ghost", RoutingState(), MONDAY_10, chosen_by="boss", exclude=frozenset())
 
 
 def test_a_suggested_rep_who_cannot_take_it_is_named_first_and_the_lead_routed_without_them() -> None:
     state = RoutingState(reps={"owner": RepState(open_load=20)})
-    decision = GATED.route_to(
+    decision = engine_for(GATED).route_to(
         Lead(email="a@b.com", extra={"fit": 90}), "owner", state, MONDAY_10, chosen_by="boss", exclude=frozenset({"x"})
     )
     assert decision.reasons[0] == ("suggestion", "suggested @owner cannot take it: at capacity 20/20", "owner")
     assert (decision.rep, decision.rule) == ("anna", "rest")
-    excluded = GATED.route_to(
+    excluded = engine_for(GATED).route_to(
         Lead(email="a@b.com", extra={"fit": 90}),
         "anna",
         RoutingState(),
@@ -553,3 +569,22 @@ fallback: {team: t}
     # Skipped reps are explained only if they ranked ahead of the winner.
     assert [r.rep for r in nobody.reasons if r.code == "skipped"] == ["anna", "bob"]
     assert [r.rep for r in french.reasons if r.code == "skipped"] == []
+
+
+def test_a_newcomer_to_a_weighted_pool_ranks_with_its_joining_credit() -> None:
+    engine = engine_for(WEIGHTED.replace("weight: 2", "weight: 1"))
+    # a had one lead and b three; c joins owed its share (2): a is furthest below par. Without the
+    # joining credit c, with nothing, would rank first and take a burst.
+    stored = {"a": PoolMember(assigned=1, last_turn=3), "b": PoolMember(assigned=3, last_turn=4)}
+    decision = engine.route(LEAD, RoutingState(pools={"pool": PoolState(turn=4, members=stored)}), MONDAY_10)
+    assert decision.rep == "a"
+    assert decision.rotation == RotationUpdate(pool="pool", rep="a", turn=5, credits={"c": 2.0})
+
+
+def test_a_newcomer_away_on_joining_is_credited_its_joining_share_and_the_lead_it_missed() -> None:
+    stored = {"a": PoolMember(assigned=2), "b": PoolMember(assigned=2)}
+    state = RoutingState(pools={"pool": PoolState(turn=4, members=stored)}, reps={"c": away()})
+    decision = engine_for(WEIGHTED).route(LEAD, state, MONDAY_10)
+    # c joins with 4 x 2/2 = 4 and, ranked first but away, is owed 2 / (4 - 2) = 1 more.
+    assert decision.rep == "a"
+    assert decision.rotation == RotationUpdate(pool="pool", rep="a", turn=5, credits={"c": 5.0})

@@ -5,15 +5,19 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from routing import Lead, parse_config
+from routing import Lead, RoutingConfig, parse_config
 from routing.config import compile_config
 from routing.enrich import country_code, enrich, find_account
 from tests.routing.conftest import SCENARIO_YAML
 
-CONFIG = parse_config(SCENARIO_YAML)
+
+@pytest.fixture
+def config() -> RoutingConfig:
+    """Parsed per test, never at import (see `engine_for` in test_decisions)."""
+    return parse_config(SCENARIO_YAML)
 
 
-def test_facts_hold_the_leads_fields_and_what_follows_from_them() -> None:
+def test_facts_hold_the_leads_fields_and_what_follows_from_them(config: RoutingConfig) -> None:
     lead = Lead(
         email="Lena@Autohaus.DE",
         first_name="Lena",
@@ -24,7 +28,7 @@ def test_facts_hold_the_leads_fields_and_what_follows_from_them() -> None:
         score=0,
         extra={"budget": "confirmed", "notes": "", "urgency": "high"},
     )
-    assert enrich(lead, CONFIG) == {
+    assert enrich(lead, config) == {
         "budget": "confirmed",
         "urgency": "high",
         "email": "Lena@Autohaus.DE",
@@ -43,32 +47,32 @@ def test_facts_hold_the_leads_fields_and_what_follows_from_them() -> None:
     }
 
 
-def test_free_mail_gives_no_company_domain_but_an_explicit_domain_wins() -> None:
-    facts = enrich(Lead(email="x@gmail.com", employees=19), CONFIG)
+def test_free_mail_gives_no_company_domain_but_an_explicit_domain_wins(config: RoutingConfig) -> None:
+    facts = enrich(Lead(email="x@gmail.com", employees=19), config)
     assert (facts["email_domain"], facts["free_mail"], "domain" in facts, facts["segment"]) == (
         "gmail.com",
         True,
         False,
         "smb",
     )
-    facts = enrich(Lead(email="x@gmail.com", domain="https://www.Shop.com/"), CONFIG)
+    facts = enrich(Lead(email="x@gmail.com", domain="https://www.Shop.com/"), config)
     assert facts["domain"] == "shop.com"
-    assert "email_domain" not in enrich(Lead(email="not-an-address"), CONFIG)
+    assert "email_domain" not in enrich(Lead(email="not-an-address"), config)
 
 
-def test_a_language_the_lead_states_is_kept_and_unknown_countries_have_no_region() -> None:
-    facts = enrich(Lead(country="AT", extra={"language": "en"}), CONFIG)
+def test_a_language_the_lead_states_is_kept_and_unknown_countries_have_no_region(config: RoutingConfig) -> None:
+    facts = enrich(Lead(country="AT", extra={"language": "en"}), config)
     assert (facts["country"], facts["region"], facts["language"]) == ("AT", "EMEA", "en")
-    facts = enrich(Lead(country="zz", employees=20), CONFIG)
+    facts = enrich(Lead(country="zz", employees=20), config)
     assert facts["country"] == "ZZ" and "region" not in facts and "language" not in facts
     assert facts["segment"] == "mid_market"
-    assert "country" not in enrich(Lead(country="  "), CONFIG)
+    assert "country" not in enrich(Lead(country="  "), config)
 
 
 @pytest.mark.parametrize(
     ("text", "code"), [("UK", "GB"), ("de", "DE"), (" Germany", "DE"), ("", None), (None, None), (" ", None)]
 )
-def test_country_codes_from_names_and_codes(text: str | None, code: str | None) -> None:
+def test_country_codes_from_names_and_codes(config: RoutingConfig, text: str | None, code: str | None) -> None:
     assert country_code(text) == code
 
 
@@ -84,13 +88,15 @@ def test_country_codes_from_names_and_codes(text: str | None, code: str | None) 
         ("notglobex.com", None),
     ],
 )
-def test_an_account_is_found_by_its_domain_or_any_parent_domain(domain: str, account: str | None) -> None:
-    found = find_account({"domain": domain}, CONFIG)
+def test_an_account_is_found_by_its_domain_or_any_parent_domain(
+    config: RoutingConfig, domain: str, account: str | None
+) -> None:
+    found = find_account({"domain": domain}, config)
     assert (found.name if found else None) == account
 
 
-def test_no_domain_or_no_accounts_finds_no_account() -> None:
-    assert find_account({}, CONFIG) is None
+def test_no_domain_or_no_accounts_finds_no_account(config: RoutingConfig) -> None:
+    assert find_account({}, config) is None
     raw = yaml.safe_load(SCENARIO_YAML)
     del raw["accounts"]
     assert find_account({"domain": "globex.com"}, compile_config(raw)) is None

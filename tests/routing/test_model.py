@@ -61,7 +61,7 @@ def test_a_window_is_half_open_and_must_end_after_it_starts() -> None:
     window = Window(NOON, NOON + timedelta(hours=1))
     assert window.contains(NOON) and window.contains(NOON + timedelta(minutes=59))
     assert not window.contains(NOON + timedelta(hours=1)) and not window.contains(NOON - timedelta(seconds=1))
-    with pytest.raises(ValueError, match="a window must end after it starts"):
+    with pytest.raises(ValueError, match=r"^a window must end after it starts$"):
         Window(NOON, NOON)
 
 

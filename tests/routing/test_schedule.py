@@ -178,3 +178,30 @@ def test_durations_with_fractions_long_units_and_bad_input_messages() -> None:
 def test_an_unknown_zone_is_a_value_error() -> None:
     with pytest.raises(ValueError, match="unknown time zone 'Mars/Olympus'"):
         zone("Mars/Olympus")
+
+
+def test_business_time_starting_just_before_the_shift_counts_from_the_shift() -> None:
+    hours = WeeklyHours.parse("mon-fri 09:00-17:00")
+    before = datetime(2026, 11, 23, 8, 55, tzinfo=BERLIN)
+    assert hours.add_business_time(before, timedelta(minutes=10), BERLIN) == datetime(
+        2026, 11, 23, 9, 10, tzinfo=BERLIN
+    )
+    # Two seconds from 16:59:59: one today, one from Tuesday 09:00.
+    late = datetime(2026, 11, 23, 16, 59, 59, tzinfo=BERLIN)
+    assert hours.add_business_time(late, timedelta(seconds=2), BERLIN) == datetime(2026, 11, 24, 9, 0, 1, tzinfo=BERLIN)
+
+
+def test_business_time_after_a_midnight_shift_waits_for_the_next_one() -> None:
+    hours = WeeklyHours.parse("mon 00:00-01:00")
+    ten = datetime(2026, 11, 23, 10, 0, tzinfo=BERLIN)
+    assert hours.add_business_time(ten, timedelta(minutes=5), BERLIN) == datetime(2026, 11, 30, 0, 5, tzinfo=BERLIN)
+
+
+def test_spans_are_found_from_the_local_day_west_of_utc() -> None:
+    new_york = zone("America/New_York")
+    hours = WeeklyHours.parse("mon 20:00-22:00")
+    monday_9pm = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)  # already Tuesday in UTC
+    assert hours.next_open(monday_9pm, new_york) == monday_9pm
+    assert hours.add_business_time(monday_9pm, timedelta(minutes=90), new_york) == datetime(
+        2026, 12, 1, 1, 30, tzinfo=UTC
+    )
