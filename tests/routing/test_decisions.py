@@ -573,12 +573,12 @@ fallback: {team: t}
 
 def test_a_newcomer_to_a_weighted_pool_ranks_with_its_joining_credit() -> None:
     engine = engine_for(WEIGHTED.replace("weight: 2", "weight: 1"))
-    # a had one lead and b three; c joins owed its share (2): a is furthest below par. Without the
+    # a had three leads and b one; c joins owed its share (2): b is furthest below par. Without the
     # joining credit c, with nothing, would rank first and take a burst.
-    stored = {"a": PoolMember(assigned=1, last_turn=3), "b": PoolMember(assigned=3, last_turn=4)}
+    stored = {"a": PoolMember(assigned=3, last_turn=4), "b": PoolMember(assigned=1, last_turn=3)}
     decision = engine.route(LEAD, RoutingState(pools={"pool": PoolState(turn=4, members=stored)}), MONDAY_10)
-    assert decision.rep == "a"
-    assert decision.rotation == RotationUpdate(pool="pool", rep="a", turn=5, credits={"c": 2.0})
+    assert decision.rep == "b"
+    assert decision.rotation == RotationUpdate(pool="pool", rep="b", turn=5, credits={"c": 2.0})
 
 
 def test_a_newcomer_away_on_joining_is_credited_its_joining_share_and_the_lead_it_missed() -> None:

@@ -58,6 +58,7 @@ def test_free_mail_gives_no_company_domain_but_an_explicit_domain_wins(config: R
     facts = enrich(Lead(email="x@gmail.com", domain="https://www.Shop.com/"), config)
     assert facts["domain"] == "shop.com"
     assert "email_domain" not in enrich(Lead(email="not-an-address"), config)
+    assert enrich(Lead(email='"a@b"@Shop.com'), config)["email_domain"] == "shop.com"  # the last @ counts
 
 
 def test_a_language_the_lead_states_is_kept_and_unknown_countries_have_no_region(config: RoutingConfig) -> None:

@@ -263,3 +263,13 @@ def test_the_key_plan_runs_primary_then_tie_breaks_then_round_robin_once_each() 
 def test_a_weighted_tie_break_under_round_robin_prefers_the_heavier_rep_on_an_equal_turn() -> None:
     engine = team_engine("round_robin", {"a": 1, "b": 2}, ", tie_breaks: [weighted]")
     assert engine.route(Lead(email="x@y.com"), RoutingState(), MONDAY_10_NY).rep == "b"
+
+
+def test_round_robin_names_the_rep_served_last_as_the_one_before() -> None:
+    engine = team_engine("round_robin", {"a": 1, "b": 1, "c": 1})
+    members = {"a": PoolMember(last_turn=1, assigned=1), "b": PoolMember(), "c": PoolMember()}
+    decision = engine.route(
+        Lead(email="x@y.com"), RoutingState(pools={"pool": PoolState(turn=1, members=members)}), MONDAY_10_NY
+    )
+    assert decision.rep == "b"
+    assert decision.summary.endswith("round robin: next after @a")
