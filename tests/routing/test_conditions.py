@@ -174,6 +174,8 @@ def test_an_unhashable_value_leaves_every_condition_to_evaluate_as_written() -> 
         ({"not": {"source": "partner"}}, {}, True),
         ({"country": "DE", "intent": {"in": ["demo"], "exists": True}}, {"country": "de", "intent": "DEMO"}, True),
         ({"country": "DE", "intent": {"in": ["demo"], "exists": True}}, {"country": "de", "intent": "call"}, False),
+        ({"title": {"contains": "vp", "regex": "sales$"}}, {"title": "VP Marketing"}, False),  # every operator holds
+        ({"title": {"contains": "vp", "regex": "sales$"}}, {"title": "VP Sales"}, True),
     ],
 )
 def test_matches_at_the_edges(spec: dict[str, Any], facts: dict[str, Any], expected: bool) -> None:
@@ -258,6 +260,7 @@ def test_each_condition_describes_itself_as_the_rule_reads(spec: dict[str, Any],
         ({"title": {"contains": ""}}, ("title",), "'contains' takes a non-empty string"),
         ({"title": {"contains": 5}}, ("title",), "'contains' takes a non-empty string"),
         ({"email": {"regex": 5}}, ("email",), "'regex' takes a string"),
+        ({"budget": {"exists": "yes"}}, ("budget",), "'exists' takes true or false"),
         (
             {"email": {"regex": "("}},
             ("email",),
