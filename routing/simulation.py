@@ -244,14 +244,14 @@ class Simulation:
             if reaches > item.created_at:
                 self.summary.off_hours += 1
         after = self.claim.claim_after
-        claim_at = reaches + after if after is not None else None
-        if decision.due_at is not None and (claim_at is None or claim_at > decision.due_at):
-            if claim_at is not None:  # nobody claims in time: the SLA expires it
-                self._push(decision.due_at, "expire", item, rep, tried, attempt)
-        elif claim_at is not None:
-            self._push(claim_at, "claim", item, rep, tried, attempt)
-        else:  # no claim model: the rep works the lead for `release_after`, then it leaves their load
+        if after is None:  # no claim model: the rep works the lead for `release_after`, then it leaves their load
             self._push(now + self.claim.release_after, "release", item, rep, tried, attempt)
+            return
+        claim_at = reaches + after
+        if decision.due_at is not None and claim_at > decision.due_at:  # nobody claims in time: it expires
+            self._push(decision.due_at, "expire", item, rep, tried, attempt)
+        else:
+            self._push(claim_at, "claim", item, rep, tried, attempt)
 
     def _new_day(self, now: datetime) -> None:
         """Reset `assigned_today` for the reps whose local day has turned (daily caps start over)."""
