@@ -122,3 +122,18 @@ async def test_hold_keeps_night_leads_visible_and_spreads_them_at_the_first_shif
         assert await stack.service.views.held_for_team("sales") == []
         await stack.advance(timedelta(0))  # a repeated tick releases nothing twice
         assert [len((await stack.service.views.lead_view(n)).offers) for n in (1, 2, 3, 4)] == [1, 1, 1, 1]
+
+
+async def test_a_held_lead_arms_the_wake_up_at_its_release(tmp_path: Path) -> None:
+    async with running_stack(tmp_path, config_yaml=config("hold")) as stack:
+        await at_night(stack)
+        timers = stack.service.timers
+        timers.scheduler.start(paused=True)  # jobs are kept, none runs
+        try:
+            await stack.intake(lead(1))
+            [job] = [job for job in timers.scheduler.get_jobs() if job.id.startswith("sla-wakeup-")]
+            wait = (job.next_run_time - datetime.now(UTC)).total_seconds()
+            expected = (BERLIN_STARTS - stack.clock.now()).total_seconds()
+            assert expected - 5 < wait <= expected
+        finally:
+            timers.scheduler.shutdown(wait=False)
