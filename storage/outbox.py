@@ -30,8 +30,8 @@ from sqlalchemy.sql.dml import ReturningUpdate
 
 from storage.db import Database
 from storage.errors import OutboxItemNotFound
-from storage.model import OutboxItem, OutboxKind, Transport
-from storage.rows import outbox_item
+from storage.model import DeadLetter, OutboxItem, OutboxKind, Transport
+from storage.rows import dead_letter, outbox_item
 from storage.tables import leads, offers, outbox
 
 _PENDING = (outbox.c.sent_at.is_(None), outbox.c.failed_at.is_(None))
@@ -46,9 +46,15 @@ class Outbox:
         self.db = db
 
     async def lease_due(
-        self, now: datetime, *, limit: int = 50, lease: timedelta = timedelta(seconds=30)
+        self,
+        now: datetime,
+        *,
+        limit: int = 50,
+        lease: timedelta = timedelta(seconds=30),
+        transports: Sequence[str] | None = None,
     ) -> list[OutboxItem]:
-        """Lease up to `limit` deliverable rows, oldest first, with the Slack refs they need.
+        """Lease up to `limit` deliverable rows, oldest first, with the Slack refs they need; only rows
+        of `transports`, if given (the others are held).
 
         Deliverable: pending, due (`next_attempt_at <= now`), and the oldest pending row of its address,
         so at most one row per address is out at a time. Each returned row's attempt count goes up by one
@@ -57,9 +63,16 @@ class Outbox:
 
         def work(conn: Connection, _locks: frozenset[str]) -> list[OutboxItem]:
             row = outbox.alias("row")
+            only = () if transports is None else (row.c.transport.in_(transports),)
             pick = (
                 select(row.c.id)
-                .where(row.c.sent_at.is_(None), row.c.failed_at.is_(None), row.c.next_attempt_at <= now, ~_waits(row))
+                .where(
+                    row.c.sent_at.is_(None),
+                    row.c.failed_at.is_(None),
+                    row.c.next_attempt_at <= now,
+                    *only,
+                    ~_waits(row),
+                )
                 .order_by(row.c.id)
                 .limit(limit)
                 .with_for_update(skip_locked=True, of=row)
@@ -207,6 +220,31 @@ class Outbox:
                 _must_exist(conn, item_id)
                 return False
             return _more_for(conn, finished.transport, finished.address)
+
+        return await self.db.transact(work)
+
+    async def dead_letters(self) -> list[DeadLetter]:
+        """Every row given up on (a permanent error, or a recipient gone), oldest first, with its error."""
+        async with self.db.read() as conn:
+            rows = await conn.execute(
+                select(outbox).where(outbox.c.failed_at.is_not(None), outbox.c.sent_at.is_(None)).order_by(outbox.c.id)
+            )
+            return [dead_letter(row) for row in rows]
+
+    async def retry_dead(self, item_ids: Sequence[int] | None, *, now: datetime) -> list[int]:
+        """Make dead-lettered rows pending again, due at `now` with their attempts reset: `item_ids`, or
+        every one (None). A row sent or pending meanwhile is left alone, so a row is resent at most once
+        however often this runs. Returns the ids made pending, oldest first. One transaction."""
+
+        def work(conn: Connection, _locks: frozenset[str]) -> list[int]:
+            chosen = () if item_ids is None else (outbox.c.id.in_(item_ids),)
+            revived = conn.execute(
+                update(outbox)
+                .where(outbox.c.failed_at.is_not(None), outbox.c.sent_at.is_(None), *chosen)
+                .values(failed_at=None, next_attempt_at=now, attempts=0)
+                .returning(outbox.c.id)
+            )
+            return sorted(revived.scalars())
 
         return await self.db.transact(work)
 
