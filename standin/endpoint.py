@@ -96,6 +96,8 @@ class WebApi:
             body = {"ok": False, "error": "ratelimited"}
             headers = {"Retry-After": str(fault.retry_after)}
             return self._answer(method, args, received_at, 429, body, fault="ratelimited", headers=headers)
+        if fault.kind == "error":
+            return self._answer(method, args, received_at, 200, {"ok": False, "error": fault.error}, fault="error")
         if fault.kind == "server_error":
             code = "internal_error" if fault.status == 500 else "service_unavailable"
             body = {"ok": False, "error": code}

@@ -25,9 +25,10 @@ AUTH_ERRORS: Final = frozenset(
 class CallFault:
     """A pending call fault: how the next ``remaining`` matching calls are answered."""
 
-    kind: Literal["ratelimited", "server_error", "timeout"]
+    kind: Literal["ratelimited", "server_error", "timeout", "error"]
     method: str
     remaining: int
+    error: str = ""
     retry_after: int = 0
     status: int = 500
     delay: float = 0.0
@@ -37,7 +38,7 @@ class CallFault:
 class Faults:
     """Failures to inject into the stand-in.
 
-    Call faults (``rate_limit``, ``server_error``, ``timeout``) apply to the next ``times`` calls of
+    Call faults (``rate_limit``, ``server_error``, ``error``, ``timeout``) apply to the next ``times`` calls of
     ``method`` (or of any method with ``ANY_METHOD``) and then disappear. They are consumed in the
     order they were added: a call takes the oldest pending fault that matches it, so
     ``rate_limit("chat.postMessage"); server_error("chat.postMessage")`` makes the first post
@@ -70,6 +71,14 @@ class Faults:
         if not 500 <= status <= 599:
             raise ValueError(f"status must be a 5xx code, got {status}")
         self._add(CallFault(kind="server_error", method=method, remaining=times, status=status))
+
+    def error(self, method: str, code: str, *, times: int = 1) -> None:
+        """Answer HTTP 200 ``{"ok": false, "error": code}`` without carrying the call out: any error
+        Slack documents for the method that the stand-in's state would not produce by itself (a
+        ``restricted_action`` posting preference, say)."""
+        if not code or not code.replace("_", "").isalnum():
+            raise ValueError(f"error must be a Slack error code, got {code!r}")
+        self._add(CallFault(kind="error", method=method, remaining=times, error=code))
 
     def timeout(self, method: str, *, times: int = 1, delay: float = 5.0, processed: bool = False) -> None:
         """Hold the answer for ``delay`` seconds (an ``asyncio.sleep``, so client timeouts trip).
