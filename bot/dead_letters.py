@@ -1,4 +1,5 @@
-"""`leadrelay outbox`: what is waiting to be delivered, what was given up on, and resending it.
+"""`leadrelay outbox`: what is waiting to be delivered (and the errors holding it back, as the last
+delivery attempt recorded them), what was given up on, and resending it.
 
 A row is dead-lettered when its transport said it can never be delivered as it stands (a permanent
 error, or a recipient who is gone); it keeps its error. `retry` makes such rows pending again, due at
@@ -20,6 +21,8 @@ async def print_outbox(outbox: Outbox, now: datetime, out: TextIO) -> int:
     pending, age = await outbox.backlog(), await outbox.oldest_unsent_age(now)
     oldest = f", the oldest {int(age.total_seconds())}s old" if age is not None else ""
     print(f"{pending} message(s) waiting to be delivered{oldest}", file=out)
+    for transport, error, rows in await outbox.waiting_by_error():
+        print(f"  {rows} ({transport}) last met: {error}", file=out)
     dead = await outbox.dead_letters()
     if not dead:
         print("no dead letters", file=out)

@@ -176,11 +176,12 @@ class Outbox:
         """
         await self._finish(item_id, next_attempt_at=at, last_error=error)
 
-    async def release(self, item_id: int, *, at: datetime) -> None:
+    async def release(self, item_id: int, *, at: datetime, error: str | None = None) -> None:
         """Hand a leased row back untried (the sender is holding delivery): due at `at`, and the lease
-        not counted as an attempt, so its next attempt is its first again. Does nothing to a row
-        already sent. Raises OutboxItemNotFound."""
-        await self._finish(item_id, next_attempt_at=at, attempts=outbox.c.attempts - 1)
+        not counted as an attempt, so its next attempt is its first again; `error`, if given, says why
+        it waits. Does nothing to a row already sent. Raises OutboxItemNotFound."""
+        why = {} if error is None else {"last_error": error}
+        await self._finish(item_id, next_attempt_at=at, attempts=outbox.c.attempts - 1, **why)
 
     async def resume(self, waiting: Mapping[int, datetime], *, now: datetime) -> int:
         """Make due at `now` each row of `waiting` (row id: the retry time its sender set) that still
@@ -247,6 +248,19 @@ class Outbox:
             return sorted(revived.scalars())
 
         return await self.db.transact(work)
+
+    async def waiting_by_error(self) -> list[tuple[str, str, int]]:
+        """Pending rows that met an error, counted per (transport, last error), most first: what holds
+        the backlog back, as `leadrelay outbox` shows it."""
+        async with self.db.read() as conn:
+            count = func.count().label("rows")
+            rows = await conn.execute(
+                select(outbox.c.transport, outbox.c.last_error, count)
+                .where(*_PENDING, outbox.c.last_error.is_not(None))
+                .group_by(outbox.c.transport, outbox.c.last_error)
+                .order_by(count.desc(), outbox.c.last_error)
+            )
+            return [(row.transport, row.last_error, row.rows) for row in rows]
 
     async def oldest_unsent_age(self, now: datetime) -> timedelta | None:
         """How long the oldest pending row has waited (None: nothing pending). The first thing to alert on."""

@@ -42,6 +42,7 @@ from bot.delivery.holds import Held, Holds
 from bot.delivery.outcome import (
     AddressFault,
     Delivered,
+    Fault,
     Outcome,
     Permanent,
     RecipientGone,
@@ -181,10 +182,11 @@ class Dispatcher:
             await self._settle_permanent(item, Permanent(error=f"no transport {item.transport!r}"), now)
             return
         if not lane.sending:
-            await self.outbox.release(item.id, at=now)
+            workspace = lane.holds.workspace
+            await self.outbox.release(item.id, at=now, error=_held(workspace.fault) if workspace else None)
             return
         if (held := lane.holds.address(item.address)) is not None:
-            await self.outbox.release(item.id, at=held.check_at)
+            await self.outbox.release(item.id, at=held.check_at, error=_held(held.fault))
             return
         lane.backing_off.pop(item.id, None)  # leased again: the backoff it waited out is over
         outcome = await lane.transport.deliver(item, view)
@@ -196,7 +198,7 @@ class Dispatcher:
             case Transient():
                 await self._retry(lane, item, outcome, now)
             case WorkspaceFault():
-                await self.outbox.release(item.id, at=now)
+                await self.outbox.release(item.id, at=now, error=_held(outcome))
                 if lane.holds.workspace is None:
                     log.error("%s: holding all delivery: %s (%s)", lane.name, outcome.error, outcome.fix)
                 lane.holds.hold(outcome, now)
@@ -204,7 +206,7 @@ class Dispatcher:
                 if lane.holds.address(item.address) is None:
                     log.error("%s %s: holding delivery: %s (%s)", lane.name, item.address, outcome.error, outcome.fix)
                 held = lane.holds.hold(outcome, now, address=item.address)
-                await self.outbox.release(item.id, at=held.check_at)
+                await self.outbox.release(item.id, at=held.check_at, error=_held(outcome))
             case RecipientGone():
                 await self._unblock(self.outbox.mark_failed(item.id, error=outcome.error, now=now))
                 await self._reroute(item, outcome.reason)
@@ -335,3 +337,8 @@ class Dispatcher:
             self.wake()
         if not task.cancelled() and task.exception() is not None:  # the row stays leased: redelivered later
             log.error("outbox row delivery failed; retrying after its lease", exc_info=task.exception())
+
+
+def _held(fault: Fault) -> str:
+    """What a row held by `fault` records as its last error, for `leadrelay outbox`."""
+    return f"held: {fault.error}: {fault.fix}"

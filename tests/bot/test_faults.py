@@ -61,6 +61,10 @@ async def test_a_revoked_token_holds_delivery_names_the_fix_and_resumes_after_re
     assert "reinstall the app" in held["fix"] and "SLACK_BOT_TOKEN" in held["fix"]
     assert any("token_revoked" in problem for problem in body["problems"])
     assert await pending_attempts(stack) == [0, 0, 0]  # held, not failing: no attempt is burnt
+    listing = io.StringIO()
+    await print_outbox(stack.service.outbox, stack.clock.now(), listing)
+    assert "3 message(s) waiting to be delivered" in listing.getvalue()
+    assert "3 (slack) last met: held: token_revoked: the token was revoked" in listing.getvalue()
     posts = len(stack.standin.calls_to("chat.postMessage"))  # the DMs already in flight when Slack said so
 
     stack.clock.advance(PROBE_EVERY)  # still revoked: the probe says so, nothing is sent
