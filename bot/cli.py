@@ -171,6 +171,26 @@ def cmd_report(args: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
+def cmd_outbox(args: argparse.Namespace) -> int:
+    from bot.dead_letters import print_outbox, retry
+    from bot.runtime import offline_service
+
+    config = _load(args)
+    if getattr(args, "outbox_command", None) == "retry" and not args.all and not args.ids:
+        print("outbox retry: name the messages to resend (IDs from `leadrelay outbox`) or --all", file=sys.stderr)
+        return 2
+
+    async def run() -> int:
+        async with offline_service(config, _database_url()) as service:
+            now = service.clock.now()
+            if getattr(args, "outbox_command", None) == "retry":
+                return await retry(service.outbox, None if args.all else args.ids, now, sys.stdout, sys.stderr)
+            await print_outbox(service.outbox, now, sys.stdout)
+            return 0
+
+    return asyncio.run(run())
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from bot.demo import run_demo
 
@@ -234,13 +254,21 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--json", action="store_true", help="machine-readable output")
     rep.set_defaults(func=cmd_report)
 
+    box = commands.add_parser("outbox", help="messages waiting or given up on; `outbox retry` resends")
+    box.set_defaults(func=cmd_outbox)
+    box_commands = box.add_subparsers(dest="outbox_command", metavar="ACTION")
+    box_retry = box_commands.add_parser("retry", help="resend dead-lettered messages, exactly once")
+    box_retry.add_argument("ids", nargs="*", type=int, metavar="ID", help="dead letters to resend")
+    box_retry.add_argument("--all", action="store_true", help="resend every dead letter")
+    box_retry.set_defaults(func=cmd_outbox)
+
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_commands.add_parser("upgrade", help="apply migrations (PostgreSQL; SQLite migrates itself)").set_defaults(
         func=cmd_db_upgrade
     )
 
-    for sub in (check, sim, demo, serve, imp, rep):
+    for sub in (check, sim, demo, serve, imp, rep, box, box_retry):
         sub.add_argument("--config", default=argparse.SUPPRESS, help="routing config file")
     return parser
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar
 
 from storage.model import LeadView, OutboxItem
@@ -24,10 +25,11 @@ _E = TypeVar("_E")
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MessageDelivered:
-    """The outbox sender delivered `item` (`view`: the lead it rendered, if it read one)."""
+    """The outbox dispatcher delivered `item` at `at` (`view`: the lead it rendered, if it read one)."""
 
     item: OutboxItem
     view: LeadView | None
+    at: datetime
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

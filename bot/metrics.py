@@ -6,9 +6,11 @@ from datetime import datetime
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from bot.events import MessageDelivered
 from routing import RoutingConfig
 from routing.conditions import values_named
 from storage.events import Event, LeadEscalated, LeadReceived, OfferClaimed, OfferExpired
+from storage.model import OutboxKind
 
 # The sources Leadrelay itself names: intake's default, Slack's New lead, `leadrelay import`.
 BUILT_IN_SOURCES = frozenset({"api", "slack", "import"})
@@ -88,6 +90,11 @@ class Metrics:
             self.expiry_lateness.observe(max(0.0, (event.at - event.due_at).total_seconds()))
         elif isinstance(event, LeadEscalated):
             self.escalations.labels(str(event.level)).inc()
+
+    def delivered(self, event: MessageDelivered) -> None:
+        """Time a new lead's DM from its queueing (in the routing transaction, right after intake) to delivery."""
+        if event.item.kind == OutboxKind.OFFER_DM:
+            self.intake_to_dm.observe(max(0.0, (event.at - event.item.created_at).total_seconds()))
 
 
 def source_labels(config: RoutingConfig) -> frozenset[str]:

@@ -80,7 +80,25 @@ _RESULT = {
 _HEALTH = {
     "type": "object",
     "required": ["ok", "problems"],
-    "properties": {"ok": {"type": "boolean"}, "problems": {"type": "array", "items": {"type": "string"}}},
+    "properties": {
+        "ok": {"type": "boolean"},
+        "problems": {"type": "array", "items": {"type": "string"}},
+        "held": {
+            "description": "delivery held until someone fixes a fault: a transport (`address` null) or one address",
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["transport", "address", "error", "fix", "since"],
+                "properties": {
+                    "transport": {"type": "string"},
+                    "address": {"type": ["string", "null"]},
+                    "error": {"type": "string"},
+                    "fix": {"type": "string"},
+                    "since": {"type": "string", "format": "date-time"},
+                },
+            },
+        },
+    },
 }
 
 
@@ -188,7 +206,7 @@ def openapi_document() -> dict[str, Any]:
             "/healthz": {
                 "get": {
                     "operationId": "health",
-                    "summary": "Whether the database answers and the outbox is moving",
+                    "summary": "Whether the database answers and the outbox is moving, and what holds delivery back",
                     "responses": {
                         "200": {"description": "healthy", "content": {"application/json": {"schema": _HEALTH}}},
                         "503": {

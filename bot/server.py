@@ -2,7 +2,7 @@
 
 POST /slack/events   events, interactivity and slash commands (verified, then Bolt; see bot.slack_events)
 POST /leads          intake (see bot.intake)
-GET  /healthz        the database answers, Slack is not out, and the outbox is not stuck
+GET  /healthz        the database answers, no transport is out or held, and the outbox is not stuck
 GET  /metrics        Prometheus text format
 GET  /openapi.json   the OpenAPI 3.1 document of the above but Slack's (bot.openapi)
 """
@@ -60,11 +60,12 @@ def build_web_app(
             age = await service.outbox.oldest_unsent_age(service.clock.now())
         except Exception as exc:  # any failure to read is the answer: unhealthy
             return web.json_response({"ok": False, "problems": [f"database: {exc}"]}, status=503)
-        if (outage := service.sender.circuit.outage) is not None:
-            problems.append(outage.describe())
+        problems.extend(service.sender.problems())
         if age is not None and age > OUTBOX_STUCK_AFTER:
             problems.append(f"outbox: oldest undelivered message is {int(age.total_seconds())}s old")
-        return web.json_response({"ok": not problems, "problems": problems}, status=503 if problems else 200)
+        held = [held.document() for held in service.sender.held()]
+        body = {"ok": not problems, "problems": problems, "held": held}
+        return web.json_response(body, status=503 if problems else 200)
 
     async def metrics(_request: web.Request) -> web.Response:
         body = generate_latest(service.metrics.registry)

@@ -1,32 +1,35 @@
 """The running service and its composition root: the store, the engine, Slack, the clock, the outbox
-sender and the SLA timers, wired once in `Service.build` and shared.
+dispatcher with its transports and the SLA timers, wired once in `Service.build` and shared.
 
 Every state change goes through `storage.Store` (one transaction, with the outbox rows it implies),
 which publishes the events it committed to the event hub (`bot.events`) right after the commit. Who
-reacts to what is declared in one place, `build`: the sender wakes for rows to deliver, the SLA timers
-re-arm, metrics count, and the Home refresher republishes the Homes a delivery changed. A new lead is
-stored and routed in one transaction, and its DM is handed to the sender ready to post.
+reacts to what is declared in one place, `build`: the dispatcher wakes for rows to deliver, the SLA
+timers re-arm, metrics count, and the Home refresher republishes the Homes a delivery changed. The
+outbox transports are registered there too, one line each. A new lead is stored and routed in one
+transaction, and its DM is handed to the dispatcher ready to post.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from bot.clock import Clock
+from bot.delivery.dispatcher import Dispatcher
+from bot.delivery.slack import CHANNEL_GAP, SlackTransport
 from bot.events import EventHub, MessageDelivered, SweepFinished, SweepStarted
 from bot.home_refresher import HomeRefresher
 from bot.lead_input import ParsedLead
 from bot.metrics import Metrics, source_labels
 from bot.people import People
-from bot.sender import OutboxSender
 from bot.slack import Slack
 from bot.timers import SlaTimers
 from routing import Engine, Reason, RoutingConfig
 from storage.db import Database
 from storage.events import Event
-from storage.model import LeadState, LeadView, Offer
+from storage.model import LeadState, LeadView, Offer, Transport
 from storage.outbox import Outbox
 from storage.store import Store
 from storage.views import Views
@@ -39,7 +42,7 @@ class Service:
     store: Store
     views: Views
     outbox: Outbox
-    sender: OutboxSender
+    sender: Dispatcher  # the outbox dispatcher: delivers every transport's rows
     timers: SlaTimers
     slack: Slack
     people: People
@@ -58,22 +61,28 @@ class Service:
         clock: Clock,
         metrics: Metrics,
         people: People | None = None,
+        channel_gap: timedelta = CHANNEL_GAP,
     ) -> Service:
+        """Wire the service. `channel_gap`: Slack's pacing between posts to one channel (real time, so
+        tests not about pacing pass zero)."""
         hub = EventHub()
         store = Store(db, Engine(config), publish=hub.publish)
         views = Views(db, config)
         people = people or People(config)
         homes = HomeRefresher(config)
-        sender = OutboxSender(
-            store=store,
-            views=views,
-            slack=slack,
-            config=config,
-            people=people,
-            clock=clock,
-            metrics=metrics,
-            publish=hub.publish,
-        )
+        # The outbox transports, one line each: rows name theirs in their `transport` column.
+        transports: Mapping[str, SlackTransport] = {
+            Transport.SLACK: SlackTransport(
+                slack=slack,
+                views=views,
+                outbox=store.outbox,
+                config=config,
+                people=people,
+                clock=clock,
+                channel_gap=channel_gap,
+            ),
+        }
+        sender = Dispatcher(store=store, transports=transports, clock=clock, publish=hub.publish)
         timers = SlaTimers(store=store, clock=clock, metrics=metrics, publish=hub.publish)
 
         # The subscribers, all of them. Events are published in process, right after each commit.
@@ -83,6 +92,7 @@ class Service:
         hub.subscribe(timers.committed, Event)
         sources = source_labels(config)
         hub.subscribe(lambda event: metrics.committed(event, clock.now(), named_sources=sources), Event)
+        hub.subscribe(metrics.delivered, MessageDelivered)
         hub.subscribe(lambda delivered: homes.delivered(delivered.item, delivered.view), MessageDelivered)
 
         return cls(

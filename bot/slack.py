@@ -4,9 +4,13 @@ The client gets no retry handlers: the outbox sender owns retries so that every 
 
     SlackProblem
     ├── RateLimited        429: try again after `retry_after` seconds
-    ├── SlackUnavailable   5xx, timeouts, connection failures: back off and try again
-    ├── RecipientGone      user_not_found, account_inactive, cannot_dm_bot, …: re-route the lead
-    └── SlackRejected      any other error code: permanent, retrying will not help
+    ├── SlackUnavailable   5xx, timeouts, connection failures, internal_error, …: back off and try again
+    ├── RecipientGone      user_not_found, user_disabled, cannot_dm_bot, …: re-route the lead
+    └── SlackRejected      any other error code (`needed`: the scope a missing_scope names); what it
+                           means for delivery (our token, a channel, or this one message) is the outbox
+                           transport's call (`bot.delivery.slack`)
+
+`account_inactive` is about our own token (a deleted bot user or workspace), never a recipient.
 """
 
 from __future__ import annotations
@@ -17,12 +21,12 @@ from typing import Any
 import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.metrics import Metrics
 
-RECIPIENT_GONE = frozenset(
-    {"user_not_found", "account_inactive", "cannot_dm_bot", "user_disabled", "users_not_found", "is_bot"}
-)
+RECIPIENT_GONE = frozenset({"user_not_found", "cannot_dm_bot", "user_disabled", "users_not_found", "is_bot"})
+TRANSIENT = frozenset({"internal_error", "fatal_error", "service_unavailable", "request_timeout", "ratelimited"})
 TIMEOUT = 10.0  # seconds per Web API call
 
 
@@ -48,7 +52,9 @@ class RecipientGone(SlackProblem):
 
 
 class SlackRejected(SlackProblem):
-    pass
+    def __init__(self, method: str, code: str, *, needed: str | None = None) -> None:
+        super().__init__(method, code)
+        self.needed = needed
 
 
 def make_client(token: str, base_url: str | None, *, timeout: float = TIMEOUT) -> AsyncWebClient:
@@ -79,16 +85,28 @@ class Slack:
             await self.client.session.close()
 
     async def call(self, method: str, **arguments: Any) -> dict[str, Any]:
+        response = await self._call(method, arguments)
+        return dict(response.data) if isinstance(response.data, dict) else {}
+
+    async def granted_scopes(self) -> frozenset[str] | None:
+        """`auth.test`, and the scopes our token holds as Slack lists them on every answer
+        (`X-OAuth-Scopes`); None if the answer lists none. Raises SlackProblem."""
+        response = await self._call("auth.test", {})
+        header = next((value for name, value in response.headers.items() if name.lower() == "x-oauth-scopes"), None)
+        if header is None:
+            return None
+        return frozenset(scope.strip() for scope in str(header).split(",") if scope.strip())
+
+    async def _call(self, method: str, arguments: dict[str, Any]) -> AsyncSlackResponse:
         started = time.perf_counter()
         try:
-            response = await self.client.api_call(method, json=arguments)
+            return await self.client.api_call(method, json=arguments)
         except SlackApiError as exc:
             raise self._narrow(method, exc) from exc
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise SlackUnavailable(method, type(exc).__name__) from exc
         finally:
             self.metrics.slack_call.labels(method).observe(time.perf_counter() - started)
-        return dict(response.data) if isinstance(response.data, dict) else {}
 
     def _narrow(self, method: str, exc: SlackApiError) -> SlackProblem:
         status = exc.response.status_code
@@ -101,6 +119,7 @@ class Slack:
             return SlackUnavailable(method, f"http_{status}")
         if code in RECIPIENT_GONE:
             return RecipientGone(method, code)
-        if code in ("internal_error", "fatal_error", "service_unavailable", "request_timeout"):
+        if code in TRANSIENT:
             return SlackUnavailable(method, code)
-        return SlackRejected(method, code)
+        needed = exc.response.get("needed")
+        return SlackRejected(method, code, needed=str(needed) if needed else None)

@@ -88,7 +88,7 @@ def delete(ws: Workspace, args: Args) -> JsonDict:
 def post_ephemeral(ws: Workspace, args: Args) -> JsonDict:
     target = args.required("channel", "channel_not_found")
     user_id = args.required("user", "user_not_found")
-    user = ws.recipient(user_id, inactive_error="account_inactive", direct=False)
+    user = ws.recipient(user_id, inactive_error="user_disabled", direct=False)
     content = _read_content(ws, args)
     if USER_ID.match(target):
         # A user id names the bot's DM with that user, which only that user can see.

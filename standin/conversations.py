@@ -53,6 +53,8 @@ def join(ws: Workspace, args: Args) -> JsonDict:
     channel = ws.conversation(args.required("channel", "channel_not_found"))
     if channel.is_im or channel.is_private:
         raise ApiError("method_not_supported_for_channel_type")
+    if channel.is_archived:
+        raise ApiError("is_archived")
     if ws.bot_user_id in channel.members:
         return {
             "channel": _channel_payload(ws, channel),
@@ -146,7 +148,7 @@ def _channel_payload(ws: Workspace, channel: Channel) -> JsonDict:
         "is_mpim": False,
         "is_private": channel.is_private,
         "created": channel.created,
-        "is_archived": False,
+        "is_archived": channel.is_archived,
         "is_general": False,
         "unlinked": 0,
         "name_normalized": channel.name,

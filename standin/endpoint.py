@@ -1,7 +1,8 @@
 """The stand-in's HTTP side: ``/api/{method}`` routed to the Web API families, as Slack answers it.
 
 ``WebApi`` reads the arguments, checks the token (``not_authed``, ``invalid_auth``,
-``not_allowed_token_type``; ``unknown_method`` first), applies the next injected call fault
+``not_allowed_token_type``; ``unknown_method`` first) and what the token may do (an injected token
+fault such as ``token_revoked``, or ``missing_scope`` for a revoked scope), applies the next injected call fault
 (a real 429 with ``Retry-After``, a 5xx, or an answer held back) and records every request as an
 ``ApiCall``. API errors are HTTP 200 with ``{"ok": false, "error": ...}``, as Slack sends them.
 """
@@ -85,6 +86,8 @@ class WebApi:
             handler = self._authorize(method, token)
         except ApiError as error:
             return self._answer(method, args, received_at, 200, error.body())
+        if self._tokens.get(token or "") == "bot" and (refused := self.faults.for_token(method)) is not None:
+            return self._answer(method, args, received_at, 200, refused)
 
         fault = self.faults.take(method)
         if fault is None:
@@ -93,6 +96,8 @@ class WebApi:
             body = {"ok": False, "error": "ratelimited"}
             headers = {"Retry-After": str(fault.retry_after)}
             return self._answer(method, args, received_at, 429, body, fault="ratelimited", headers=headers)
+        if fault.kind == "error":
+            return self._answer(method, args, received_at, 200, {"ok": False, "error": fault.error}, fault="error")
         if fault.kind == "server_error":
             code = "internal_error" if fault.status == 500 else "service_unavailable"
             body = {"ok": False, "error": code}
@@ -146,7 +151,9 @@ class WebApi:
         headers: Mapping[str, str] | None = None,
     ) -> web.Response:
         self.calls.append(ApiCall(method=method, args=args, at=received_at, status=status, response=body, fault=fault))
-        return web.json_response(body, status=status, headers=headers)
+        # Slack lists the token's scopes on every answer; `auth.test`'s is how a client reads them.
+        scopes = {"X-OAuth-Scopes": ",".join(self.faults.granted_scopes)}
+        return web.json_response(body, status=status, headers={**scopes, **(headers or {})})
 
     async def _pause(self, delay: float) -> None:
         # Waiting on the stop event rather than sleeping blindly lets stop() end a long delay at once

@@ -22,7 +22,7 @@ __all__ = [
 ]
 
 JsonDict = dict[str, Any]
-UserFault = Literal["user_not_found", "account_inactive", "cannot_dm_bot"]
+UserFault = Literal["user_not_found", "user_disabled", "cannot_dm_bot"]
 ViewType = Literal["modal", "home"]
 
 
@@ -44,7 +44,8 @@ class User:
 class Channel:
     """A conversation: a channel (``C…``, public or private) or the bot's DM with one user (``D…``).
 
-    ``name`` is None and ``user`` is the other party for a DM; ``members`` keeps joining order.
+    ``name`` is None and ``user`` is the other party for a DM; ``members`` keeps joining order. An
+    archived channel keeps its messages and refuses new ones (``is_archived``).
     """
 
     id: str
@@ -54,6 +55,7 @@ class Channel:
     user: str | None
     members: tuple[str, ...]
     created: int
+    is_archived: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

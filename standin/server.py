@@ -178,7 +178,7 @@ class SlackStandin:
         return user
 
     def deactivate_user(self, user_id: str) -> None:
-        """Deactivate a member (``deleted=True``): posts to them fail with ``account_inactive``."""
+        """Deactivate a member (``deleted=True``): posts to them fail with ``user_disabled``."""
         self._ws.users[user_id] = replace(self._ws.known_user(user_id), deleted=True)
 
     def add_channel(
@@ -212,6 +212,26 @@ class SlackStandin:
         self._ws.channels[channel.id] = channel
         self._ws.channel_by_name[name] = channel.id
         return channel.id
+
+    def archive_channel(self, channel_id: str) -> None:
+        """Archive a channel: posts and joins answer ``is_archived``, conversations.info says so."""
+        self._ws.channels[channel_id] = replace(self._known_channel(channel_id), is_archived=True)
+
+    def unarchive_channel(self, channel_id: str) -> None:
+        """Unarchive a channel: it takes posts again from its members."""
+        self._ws.channels[channel_id] = replace(self._known_channel(channel_id), is_archived=False)
+
+    def remove_bot_from_channel(self, channel_id: str) -> None:
+        """The bot leaves (or is removed from) a channel: posts to it answer ``not_in_channel``."""
+        channel = self._known_channel(channel_id)
+        members = tuple(member for member in channel.members if member != self.bot_user_id)
+        self._ws.channels[channel_id] = replace(channel, members=members)
+
+    def _known_channel(self, channel_id: str) -> Channel:
+        channel = self._ws.channels.get(channel_id)
+        if channel is None or channel.is_im:
+            raise ValueError(f"unknown channel {channel_id!r}")
+        return channel
 
     def _channel_id(self, wanted: str | None, is_private: bool) -> str:
         """A fresh ``C…`` id, or `wanted` (a config that names its channels by id) if it is free."""

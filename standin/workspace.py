@@ -95,15 +95,20 @@ class Workspace:
         ]
 
     def post_target(self, target: str) -> Channel:
-        """Where chat.postMessage goes: a user id opens (or reuses) the bot's DM with them."""
+        """Where chat.postMessage goes: a user id opens (or reuses) the bot's DM with them. A deactivated
+        user is ``user_disabled``, as conversations.open answers (``account_inactive`` is about the
+        caller's own token); an archived channel ``is_archived``; a channel the bot is not in
+        ``not_in_channel``."""
         if USER_ID.match(target):
-            user = self.recipient(target, inactive_error="account_inactive")
+            user = self.recipient(target, inactive_error="user_disabled")
             channel, _ = self.open_dm(user.id)
             return channel
         channel = self.find_channel(target, by_name=True)
         if channel.is_im:
             assert channel.user is not None
-            self.recipient(channel.user, inactive_error="account_inactive")
+            self.recipient(channel.user, inactive_error="user_disabled")
+        elif channel.is_archived:
+            raise ApiError("is_archived")
         elif self.bot_user_id not in channel.members:
             raise ApiError("not_in_channel")
         return channel

@@ -314,6 +314,22 @@ class Message:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class DeadLetter:
+    """An outbox row given up on at `failed_at` with `last_error`: listed by `leadrelay outbox`,
+    resent by `leadrelay outbox retry`."""
+
+    id: int
+    kind: str
+    lead_id: int | None
+    transport: str
+    address: str
+    attempts: int
+    created_at: datetime
+    failed_at: datetime
+    last_error: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class OutboxItem:
     """An outbox row handed to a sender, with the Slack refs it needs to update or thread.
 

@@ -269,7 +269,7 @@ class Offers:
         return await self.scope.db.transact(work)
 
     async def withdraw_unreachable(self, offer_id: int, *, code: str, now: datetime) -> AssignResult | None:
-        """Slack cannot deliver the offer's DM (`code`: user_not_found, account_inactive, cannot_dm_bot…).
+        """Slack cannot deliver the offer's DM (`code`: user_not_found, user_disabled, cannot_dm_bot…).
 
         In one transaction the offer ends `withdrawn` and the lead is routed again without that rep; the
         rep's managers hear about it in the team channel once a day, not once per lead. Returns the new

@@ -30,8 +30,8 @@ from sqlalchemy.sql.dml import ReturningUpdate
 
 from storage.db import Database
 from storage.errors import OutboxItemNotFound
-from storage.model import OutboxItem, OutboxKind, Transport
-from storage.rows import outbox_item
+from storage.model import DeadLetter, OutboxItem, OutboxKind, Transport
+from storage.rows import dead_letter, outbox_item
 from storage.tables import leads, offers, outbox
 
 _PENDING = (outbox.c.sent_at.is_(None), outbox.c.failed_at.is_(None))
@@ -46,9 +46,15 @@ class Outbox:
         self.db = db
 
     async def lease_due(
-        self, now: datetime, *, limit: int = 50, lease: timedelta = timedelta(seconds=30)
+        self,
+        now: datetime,
+        *,
+        limit: int = 50,
+        lease: timedelta = timedelta(seconds=30),
+        transports: Sequence[str] | None = None,
     ) -> list[OutboxItem]:
-        """Lease up to `limit` deliverable rows, oldest first, with the Slack refs they need.
+        """Lease up to `limit` deliverable rows, oldest first, with the Slack refs they need; only rows
+        of `transports`, if given (the others are held).
 
         Deliverable: pending, due (`next_attempt_at <= now`), and the oldest pending row of its address,
         so at most one row per address is out at a time. Each returned row's attempt count goes up by one
@@ -57,9 +63,16 @@ class Outbox:
 
         def work(conn: Connection, _locks: frozenset[str]) -> list[OutboxItem]:
             row = outbox.alias("row")
+            only = () if transports is None else (row.c.transport.in_(transports),)
             pick = (
                 select(row.c.id)
-                .where(row.c.sent_at.is_(None), row.c.failed_at.is_(None), row.c.next_attempt_at <= now, ~_waits(row))
+                .where(
+                    row.c.sent_at.is_(None),
+                    row.c.failed_at.is_(None),
+                    row.c.next_attempt_at <= now,
+                    *only,
+                    ~_waits(row),
+                )
                 .order_by(row.c.id)
                 .limit(limit)
                 .with_for_update(skip_locked=True, of=row)
@@ -163,11 +176,12 @@ class Outbox:
         """
         await self._finish(item_id, next_attempt_at=at, last_error=error)
 
-    async def release(self, item_id: int, *, at: datetime) -> None:
+    async def release(self, item_id: int, *, at: datetime, error: str | None = None) -> None:
         """Hand a leased row back untried (the sender is holding delivery): due at `at`, and the lease
-        not counted as an attempt, so its next attempt is its first again. Does nothing to a row
-        already sent. Raises OutboxItemNotFound."""
-        await self._finish(item_id, next_attempt_at=at, attempts=outbox.c.attempts - 1)
+        not counted as an attempt, so its next attempt is its first again; `error`, if given, says why
+        it waits. Does nothing to a row already sent. Raises OutboxItemNotFound."""
+        why = {} if error is None else {"last_error": error}
+        await self._finish(item_id, next_attempt_at=at, attempts=outbox.c.attempts - 1, **why)
 
     async def resume(self, waiting: Mapping[int, datetime], *, now: datetime) -> int:
         """Make due at `now` each row of `waiting` (row id: the retry time its sender set) that still
@@ -209,6 +223,44 @@ class Outbox:
             return _more_for(conn, finished.transport, finished.address)
 
         return await self.db.transact(work)
+
+    async def dead_letters(self) -> list[DeadLetter]:
+        """Every row given up on (a permanent error, or a recipient gone), oldest first, with its error."""
+        async with self.db.read() as conn:
+            rows = await conn.execute(
+                select(outbox).where(outbox.c.failed_at.is_not(None), outbox.c.sent_at.is_(None)).order_by(outbox.c.id)
+            )
+            return [dead_letter(row) for row in rows]
+
+    async def retry_dead(self, item_ids: Sequence[int] | None, *, now: datetime) -> list[int]:
+        """Make dead-lettered rows pending again, due at `now` with their attempts reset: `item_ids`, or
+        every one (None). A row sent or pending meanwhile is left alone, so a row is resent at most once
+        however often this runs. Returns the ids made pending, oldest first. One transaction."""
+
+        def work(conn: Connection, _locks: frozenset[str]) -> list[int]:
+            chosen = () if item_ids is None else (outbox.c.id.in_(item_ids),)
+            revived = conn.execute(
+                update(outbox)
+                .where(outbox.c.failed_at.is_not(None), outbox.c.sent_at.is_(None), *chosen)
+                .values(failed_at=None, next_attempt_at=now, attempts=0)
+                .returning(outbox.c.id)
+            )
+            return sorted(revived.scalars())
+
+        return await self.db.transact(work)
+
+    async def waiting_by_error(self) -> list[tuple[str, str, int]]:
+        """Pending rows that met an error, counted per (transport, last error), most first: what holds
+        the backlog back, as `leadrelay outbox` shows it."""
+        async with self.db.read() as conn:
+            count = func.count().label("rows")
+            rows = await conn.execute(
+                select(outbox.c.transport, outbox.c.last_error, count)
+                .where(*_PENDING, outbox.c.last_error.is_not(None))
+                .group_by(outbox.c.transport, outbox.c.last_error)
+                .order_by(count.desc(), outbox.c.last_error)
+            )
+            return [(row.transport, row.last_error, row.rows) for row in rows]
 
     async def oldest_unsent_age(self, now: datetime) -> timedelta | None:
         """How long the oldest pending row has waited (None: nothing pending). The first thing to alert on."""

@@ -16,6 +16,7 @@ from storage.model import (
     Actor,
     ActorKind,
     AuditEntry,
+    DeadLetter,
     EndReason,
     LeadRecord,
     LeadState,
@@ -64,3 +65,7 @@ def audit_entry(row: AnyRow) -> AuditEntry:
 
 def outbox_item(row: AnyRow) -> OutboxItem:
     return _build(OutboxItem, row)
+
+
+def dead_letter(row: AnyRow) -> DeadLetter:
+    return _build(DeadLetter, row)

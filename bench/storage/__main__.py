@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.databases import ScratchPostgres, sqlite_files
-from bot.sender import LEASE
+from bot.delivery.transport import LEASE
 from routing import Engine, Lead, parse_config
 from storage import Store, connect
 

@@ -1,7 +1,7 @@
-"""The message-kind registry: every kind of outbox row the Slack sender delivers, one module each.
+"""The message-kind registry: every kind of outbox row the Slack transport delivers, one module each.
 
 To add a kind: its row builder in `storage.messages` (and its `OutboxKind` value), a module here with
-`deliver` and `KIND`, and one line in `KINDS` below. `bot.sender` and `bot.home_refresher` read only this.
+`deliver` and `KIND`, and one line in `KINDS` below. `bot.delivery.slack` and `bot.home_refresher` read only this.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ Landed = tuple[str, str]  # (channel, ts) of the message a delivery posted or re
 
 
 class Outlet(Protocol):
-    """The Slack side of delivery, as the outbox sender offers it to every kind."""
+    """The Slack side of delivery, as the Slack transport (`bot.delivery.slack`) offers it to every kind."""
 
     @property
     def config(self) -> RoutingConfig: ...

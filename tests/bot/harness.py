@@ -127,8 +127,10 @@ async def running_stack(
         clock = ManualClock(MONDAY_10_NY)
         metrics = Metrics()
         slack = Slack(make_client(BOT_TOKEN, standin.url, timeout=client_timeout), metrics)
-        service = Service.build(config=config, db=db, slack=slack, clock=clock, metrics=metrics)
-        service.sender.channel_gap = timedelta(0)  # pacing is real time; the process tests cover it
+        # No channel pacing: it is real time, and the process tests cover it.
+        service = Service.build(
+            config=config, db=db, slack=slack, clock=clock, metrics=metrics, channel_gap=timedelta(0)
+        )
         bolt = build_bolt_app(service, SIGNING_SECRET, finish_before_reply=True)
         app = build_web_app(
             service, bolt, signing_secret=SIGNING_SECRET, intake_token=INTAKE_TOKEN, run_background=False

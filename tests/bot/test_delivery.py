@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.sender import BATCH, LEASE
+from bot.delivery.dispatcher import BATCH
+from bot.delivery.transport import LEASE
 from tests.bot.harness import CONFIG_YAML, PEOPLE, Stack, running_stack
 
 ALICE = PEOPLE["alice"][0]
@@ -66,7 +67,7 @@ async def test_a_rep_slack_cannot_reach_loses_the_offer_and_managers_hear_once(t
         "rules:\n", "rules:\n  - {name: alices-accounts, when: {source: referral}, route: {rep: alice}}\n"
     )
     async with running_stack(tmp_path, config_yaml=config) as stack:
-        stack.standin.deactivate_user(ALICE)  # Slack answers account_inactive for every DM to her
+        stack.standin.deactivate_user(ALICE)  # Slack answers user_disabled for every DM to her
         for i in range(3):
             await stack.intake({**LEAD, "external_id": f"gone-{i}", "company": f"Shop {i}", "source": "referral"})
             await stack.deliver()
@@ -77,7 +78,7 @@ async def test_a_rep_slack_cannot_reach_loses_the_offer_and_managers_hear_once(t
             assert (first.rep_id, first.end_reason.value if first.end_reason else None) == ("alice", "withdrawn")
             assert current.rep_id == "bob" and current.dm_ts is not None  # her backup, whom Slack can reach
         notes = [m for m in stack.standin.messages_in(stack.channel) if "can't deliver messages" in m.text]
-        assert len(notes) == 1 and "<@UALICE1>" in notes[0].text and "account_inactive" in notes[0].text
+        assert len(notes) == 1 and "<@UALICE1>" in notes[0].text and "user_disabled" in notes[0].text
 
 
 async def test_a_new_leads_dm_goes_out_on_commit_without_waiting_for_the_delivery_loop(stack: Stack) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.circuit import PROBE_EVERY
+from bot.delivery.circuit import PROBE_EVERY
 from standin import ANY_METHOD
 from storage.tables import outbox
 from tests.bot.harness import MONDAY_10_NY, Stack
@@ -74,7 +74,7 @@ async def test_an_outage_shows_on_healthz_slack_is_only_probed_and_every_dm_goes
     assert len(keys) == 6 and len(set(keys)) == 6  # every DM, once
     assert [call.status for call in stack.standin.calls_to("chat.postMessage")].count(200) == 6
     assert await stack.service.outbox.backlog() == 0
-    assert await health(stack) == (200, {"ok": True, "problems": []})
+    assert await health(stack) == (200, {"ok": True, "problems": [], "held": []})
 
 
 async def test_when_slack_is_back_waiting_dms_go_out_without_waiting_out_their_own_backoff(stack: Stack) -> None:

@@ -1,6 +1,6 @@
 """A rep whose Slack account is deactivated: their leads must not sit with them, and managers hear once.
 
-Alice is deactivated in Slack (the stand-in answers `account_inactive` to any post to her); a rule
+Alice is deactivated in Slack (the stand-in answers `user_disabled` to any post to her); a rule
 sends every German lead to her, and three arrive. Bob and Carol are her team-mates.
 """
 
@@ -75,7 +75,7 @@ async def test_a_deactivated_reps_leads_are_rerouted_at_once_and_managers_hear_o
     backend: str, tmp_path: Path
 ) -> None:
     """With a 1 h SLA, so expiry cannot be what moves them: each of Alice's three leads is re-routed to
-    Bob or Carol as soon as Slack answers `account_inactive` (her offers end `withdrawn`, theirs are
+    Bob or Carol as soon as Slack answers `user_disabled` (her offers end `withdrawn`, theirs are
     DMed), her failed DMs are given up rather than retried, and the managers' channel gets ONE note
     about Alice, not one per lead."""
     reason = skip_reason(backend)
@@ -99,7 +99,7 @@ async def test_a_deactivated_reps_leads_are_rerouted_at_once_and_managers_hear_o
             w.db,
             "SELECT last_error FROM outbox WHERE address = 'alice' AND kind = 'offer_dm' AND failed_at IS NOT NULL",
         )
-        assert len(failed) == len(LEADS) and all("account_inactive" in str(error) for (error,) in failed)
+        assert len(failed) == len(LEADS) and all("user_disabled" in str(error) for (error,) in failed)
         posts_to_alice = [c for c in w.standin.calls_to("chat.postMessage") if c.args.get("channel") == ALICE.slack_id]
         assert len(posts_to_alice) == len(LEADS)  # one try each: a gone user is not retried
         notes = [m for m in w.standin.messages_in(w.channel) if ALICE.slack_id in m.text + json.dumps(m.blocks)]

@@ -245,7 +245,7 @@ async def test_posting_to_deactivated_unknown_or_bot_users_fails(
     inactive = await slack_error(client.chat_postMessage(channel=alice.id, text="hi"))
     unknown = await slack_error(client.chat_postMessage(channel="U0NOBODY1", text="hi"))
     bot = await slack_error(client.chat_postMessage(channel=slack.bot_user_id, text="hi"))
-    assert inactive.response["error"] == "account_inactive"
+    assert inactive.response["error"] == "user_disabled"
     assert unknown.response["error"] == "user_not_found"
     assert bot.response["error"] == "cannot_dm_bot"
     assert slack.messages_in(alice.id) == []

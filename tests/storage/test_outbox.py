@@ -185,3 +185,31 @@ async def test_resume_makes_due_only_rows_still_waiting_for_the_time_their_sende
     await outbox.mark_sent(due.id, channel="D2", ts="2.2", now=T0 + timedelta(seconds=1))
     assert await outbox.lease_due(moved_on - timedelta(seconds=1), limit=10, lease=LEASE) == []
     assert [row.id for row in await outbox.lease_due(moved_on, limit=10, lease=LEASE)] == [leased.id]
+
+
+async def test_leasing_only_some_transports_leaves_the_others_rows_pending(store: Store, outbox: Outbox) -> None:
+    await offered(store)
+    assert await outbox.lease_due(T0, limit=10, lease=LEASE, transports=["webhook"]) == []  # slack is held
+    [item] = await outbox.lease_due(T0, limit=10, lease=LEASE, transports=["slack"])
+    assert (item.transport, item.attempts) == ("slack", 1)  # the held pass counted no attempt
+
+
+async def test_a_dead_letter_is_listed_and_revived_once_with_its_attempts_reset(store: Store, outbox: Outbox) -> None:
+    await offered(store)
+    [item] = await outbox.lease_due(T0, limit=10, lease=LEASE)
+    await outbox.mark_failed(item.id, error="chat.postMessage: restricted_action", now=T0)
+    [dead] = await outbox.dead_letters()
+    assert (dead.id, dead.attempts, dead.last_error, dead.failed_at) == (
+        item.id,
+        1,
+        "chat.postMessage: restricted_action",
+        T0,
+    )
+    later = T0 + timedelta(minutes=5)
+    assert await outbox.retry_dead(None, now=later) == [item.id]
+    assert await outbox.dead_letters() == []
+    assert await outbox.retry_dead([item.id], now=later) == []  # pending already: not revived twice
+    [again] = await outbox.lease_due(later, limit=10, lease=LEASE)
+    assert (again.id, again.attempts) == (item.id, 1)
+    await outbox.mark_sent(again.id, channel="D-ANA", ts="1.1", now=later)
+    assert await outbox.retry_dead(None, now=later) == []  # sent: never again
