@@ -14,7 +14,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot.features.common import STRANGER, open_modal, selected, tell, typed
+from bot.features.common import STRANGER, open_modal, selected, tell, typed, where
 from bot.ids import Field, Modal, Shortcut
 from bot.lead_input import LeadInvalid, ParsedLead, parse_lead
 from bot.render import modals
@@ -72,9 +72,9 @@ def register(app: AsyncApp, service: Service) -> None:
 async def _open(service: Service, body: dict[str, Any], view: dict[str, Any]) -> None:
     user = body["user"]["id"]
     if service.people.person(user) is None:
-        await tell(service, user, STRANGER)
+        await tell(service, user, STRANGER, at=where(body))
         return
-    await open_modal(service, user, body.get("trigger_id"), view)
+    await open_modal(service, user, body.get("trigger_id"), view, at=where(body))
 
 
 def _raw_lead(view: dict[str, Any], *, logged_by: str) -> dict[str, Any]:
