@@ -11,13 +11,18 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.settings import DEFAULT_DATABASE_URL, Settings, SettingsError
+from bot.identities import CHANNEL_ID
+from bot.settings import DEFAULT_DATABASE_URL, Settings, SettingsError, SlackAccess
 from routing import ConfigError, RoutingConfig, load_config
 from routing.lint import warnings
 from routing.schedule import parse_duration
 
 DEFAULT_CONFIG = "leadrelay.yml"
 EXAMPLE_CONFIG = str(Path(__file__).resolve().parents[1] / "examples" / "leadrelay.yml")
+_START_HERE = (
+    "Run `leadrelay init` to write a starter config, or `leadrelay init --from-slack CHANNEL` to fill in "
+    "that channel's members as reps; then `leadrelay check`."
+)
 
 
 def _config_path(args: argparse.Namespace) -> str:
@@ -44,15 +49,66 @@ def _load(args: argparse.Namespace) -> RoutingConfig:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    path = _config_path(args)
+    if not Path(path).exists():
+        print(f"{path}: no such file. {_START_HERE}", file=sys.stderr)
+        return 2
     config = _load(args)
     found = warnings(config)
     for warning in found:
         print(f"warning: {warning}")
+    if args.slack:
+        return _check_slack(config)
+    named = channel_names(config)
+    for problem in named:
+        print(f"error: {problem}", file=sys.stderr)
+    if named:
+        return 2
     print(
-        f"{_config_path(args)}: OK — {len(config.reps)} reps, {len(config.teams)} teams, "
+        f"{path}: OK — {len(config.reps)} reps, {len(config.teams)} teams, "
         f"{len(config.rules)} rules, {len(config.sla)} SLA policies" + (f", {len(found)} warning(s)" if found else "")
     )
     return 0
+
+
+def channel_names(config: RoutingConfig) -> list[str]:
+    """A problem for each team channel written as a name: Slack ids never change, names do, and the
+    sender addresses channels by id."""
+    return [
+        f"teams[{index}].channel: {team.channel!r} is not a channel id (C…); run `leadrelay check --slack` "
+        "to print the id to write, or copy it from the channel's details (About, at the bottom)"
+        for index, team in enumerate(config.teams.values())
+        if team.channel is not None and not CHANNEL_ID.match(team.channel)
+    ]
+
+
+def _check_slack(config: RoutingConfig) -> int:
+    """Every person and channel against the workspace (bot.identities); 1 if anything needs fixing."""
+    from bot.identities import lines, verify_identities
+    from bot.metrics import Metrics
+    from bot.slack import Slack, make_client
+
+    access = _slack_access()
+
+    async def run() -> bool:
+        slack = Slack(make_client(access.bot_token, access.api_url), Metrics())
+        try:
+            report = await verify_identities(config, slack)
+        finally:
+            await slack.close()
+        for line in lines(report):
+            print(line)
+        return report.ok
+
+    return 0 if asyncio.run(run()) else 1
+
+
+def _slack_access() -> SlackAccess:
+    try:
+        return SlackAccess.from_env(os.environ)
+    except SettingsError as exc:
+        print(str(exc), file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -163,6 +219,11 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     check = commands.add_parser("check", help="validate the config and warn about likely mistakes")
+    check.add_argument(
+        "--slack",
+        action="store_true",
+        help="also resolve every person and channel in the Slack workspace (SLACK_BOT_TOKEN)",
+    )
     check.set_defaults(func=cmd_check)
 
     sim = commands.add_parser("simulate", help="replay leads through the rules on a virtual clock")

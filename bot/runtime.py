@@ -13,35 +13,28 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from bot.clock import Clock, SystemClock
+from bot.identities import verify_identities
 from bot.metrics import Metrics
 from bot.people import People
 from bot.server import build_bolt_app, build_web_app
 from bot.service import Service
 from bot.settings import Settings
-from bot.slack import Slack, SlackProblem, make_client
+from bot.slack import Slack, make_client
 from routing import RoutingConfig, load_config
-from routing.config import Manager, Rep
 from storage.db import connect
 
 log = logging.getLogger(__name__)
 
 
-async def resolve_people(config: RoutingConfig, slack: Slack) -> People:
-    """People, with Slack ids looked up by email for anyone the config names only by email."""
-    found: dict[str, str] = {}
-    everyone: list[Rep | Manager] = [*config.reps.values(), *config.managers.values()]
-    for person in everyone:
-        if person.slack_id or not person.email:
-            continue
-        try:
-            user = (await slack.call("users.lookupByEmail", email=person.email))["user"]
-            found[person.id] = str(user["id"])
-        except SlackProblem as exc:
-            # The id only: the email is in the config for whoever fixes it, and stays out of logs.
-            log.warning(
-                "no Slack user for %s (by their configured email): %s; they cannot get DMs", person.id, exc.code
-            )
-    return People(config, found)
+async def verified_people(config: RoutingConfig, slack: Slack) -> People:
+    """People, with Slack ids looked up by email for anyone the config names only by email, after
+    checking every identity the config names (`bot.identities`); each problem is logged with its fix."""
+    report = await verify_identities(config, slack)
+    for problem in report.problems:
+        log.warning("identity check: %s", problem.line())
+    if report.ok:
+        log.info("identity check: every person and channel resolves in %s", report.workspace)
+    return People(config, dict(report.slack_ids))
 
 
 @dataclass
@@ -62,7 +55,7 @@ async def running(
         metrics = Metrics()
         slack = Slack(make_client(settings.bot_token, settings.api_url), metrics)
         started.push_async_callback(slack.close)
-        people = await resolve_people(config, slack)
+        people = await verified_people(config, slack)
         service = Service.build(
             config=config, db=db, slack=slack, clock=clock or SystemClock(), metrics=metrics, people=people
         )
