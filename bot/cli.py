@@ -10,12 +10,16 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.identities import CHANNEL_ID
 from bot.settings import DEFAULT_DATABASE_URL, Settings, SettingsError, SlackAccess
 from routing import ConfigError, RoutingConfig, load_config
 from routing.lint import warnings
 from routing.schedule import parse_duration
+
+if TYPE_CHECKING:
+    from bot.starter import StarterRep
 
 DEFAULT_CONFIG = "leadrelay.yml"
 EXAMPLE_CONFIG = str(Path(__file__).resolve().parents[1] / "examples" / "leadrelay.yml")
@@ -109,6 +113,50 @@ def _slack_access() -> SlackAccess:
     except SettingsError as exc:
         print(str(exc), file=sys.stderr)
         raise SystemExit(2) from None
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from bot.starter import PLACEHOLDER_REPS, starter_yaml
+
+    path = Path(_config_path(args))
+    if path.exists():
+        print(f"{path} exists already; init never overwrites it. Edit it, or pass --config NEW_FILE.", file=sys.stderr)
+        return 2
+    if args.from_slack:
+        found = _members_from_slack(args.from_slack)
+        if found is None:
+            return 2
+        channel, reps = found
+        text = starter_yaml(reps, channel=channel)
+        what = f"{len(reps)} rep(s) from {args.from_slack}"
+    else:
+        text, what = starter_yaml(PLACEHOLDER_REPS, channel=None), "two placeholder reps"
+    path.write_text(text)
+    print(f"wrote {path} with {what}. Review it, then run `leadrelay check` and `leadrelay check --slack`.")
+    return 0
+
+
+def _members_from_slack(channel: str) -> tuple[str, list[StarterRep]] | None:
+    """The channel's id and members as reps; None (after saying why) when Slack cannot give them."""
+    from bot.metrics import Metrics
+    from bot.slack import Slack, SlackProblem, make_client
+    from bot.starter import ChannelNotFound, channel_members
+
+    access = _slack_access()
+
+    async def run() -> tuple[str, list[StarterRep]] | None:
+        slack = Slack(make_client(access.bot_token, access.api_url), Metrics())
+        try:
+            return await channel_members(slack, channel)
+        except ChannelNotFound:
+            print(f"{channel}: no such channel the bot can see; if it is private, /invite @Leadrelay there first")
+        except SlackProblem as exc:
+            print(f"Slack refused to list {channel}: {exc.code}", file=sys.stderr)
+        finally:
+            await slack.close()
+        return None
+
+    return asyncio.run(run())
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -226,6 +274,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.set_defaults(func=cmd_check)
 
+    init = commands.add_parser("init", help="write a commented starter leadrelay.yml (never overwrites)")
+    init.add_argument(
+        "--from-slack",
+        metavar="CHANNEL",
+        help="make the channel's members (id or #name) the reps, with their names, emails and time zones",
+    )
+    init.set_defaults(func=cmd_init)
+
     sim = commands.add_parser("simulate", help="replay leads through the rules on a virtual clock")
     sim.add_argument("leads", help="a .csv or .jsonl file of leads (an 'owner' column is compared)")
     sim.add_argument("--json", action="store_true", help="one JSON object per decision")
@@ -262,7 +318,7 @@ def build_parser() -> argparse.ArgumentParser:
         func=cmd_db_upgrade
     )
 
-    for sub in (check, sim, demo, serve, imp, rep):
+    for sub in (check, init, sim, demo, serve, imp, rep):
         sub.add_argument("--config", default=argparse.SUPPRESS, help="routing config file")
     return parser
 

@@ -152,7 +152,7 @@ async def _check_channel(slack: Slack, configured: str, team_id: str) -> tuple[F
             return _failed(subject, exc.code, fix)
     else:
         try:
-            channel = await _channel_named(slack, configured.removeprefix("#"))
+            channel = await channel_named(slack, configured.removeprefix("#"))
         except SlackProblem as exc:
             fix = "write the channel's id instead (channel details → About, at the bottom)"
             return _failed(subject, f"is a name, and looking it up failed ({exc.code})", fix)
@@ -177,8 +177,9 @@ async def _check_channel(slack: Slack, configured: str, team_id: str) -> tuple[F
     return Finding(subject=subject, ok=True, detail=f"{name}, the bot is a member"), str(channel["id"])
 
 
-async def _channel_named(slack: Slack, name: str) -> dict[str, Any] | None:
-    """The channel called `name` that the bot can see (public ones, and private ones it is in)."""
+async def channel_named(slack: Slack, name: str) -> dict[str, Any] | None:
+    """The channel called `name` that the bot can see (public ones, and private ones it is in), as
+    conversations.list shows it; None if there is none. Raises SlackProblem when Slack fails."""
     for channel in await _all_channels(slack):
         if channel.get("name") == name:
             return channel

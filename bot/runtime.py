@@ -82,13 +82,30 @@ async def serve(settings: Settings, *, socket_mode: bool) -> None:
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
     async with running(settings, socket_mode=socket_mode) as live:
-        mode = "Socket Mode" if socket_mode else "HTTP mode"
-        log.info(
-            "leadrelay serving on port %s (%s); POST /leads, /slack/events, /healthz, /metrics",
-            live.port,
-            mode,
-        )
+        for line in where_to_point_slack(live.port, socket_mode=socket_mode):
+            print(line, flush=True)
         await stop.wait()
+
+
+def where_to_point_slack(port: int, *, socket_mode: bool) -> list[str]:
+    """What `serve` prints at start: the mode it runs in and what to paste into the Slack app's settings."""
+    local = f"http://localhost:{port}"
+    if socket_mode:
+        return [
+            f"leadrelay is running in Socket Mode (port {port}): Slack connects over SLACK_APP_TOKEN, no public URL.",
+            "  In api.slack.com/apps → your app: Socket Mode → Enable; Interactivity, Slash Commands and Event",
+            "  Subscriptions need no Request URL.",
+            f"  Form tools post leads to {local}/leads (or this host's address); health: {local}/healthz",
+        ]
+    events = "https://YOUR-HOST/slack/events"
+    return [
+        f"leadrelay is running in HTTP mode on port {port}. Where YOUR-HOST is this server's public address,",
+        "  paste into api.slack.com/apps → your app:",
+        f"    Event Subscriptions → Request URL:    {events}",
+        f"    Interactivity & Shortcuts → Request URL: {events}",
+        f"    Slash Commands /pto, /capacity, /leads → Request URL: {events}",
+        f"  Form tools post leads to https://YOUR-HOST/leads; health: {local}/healthz",
+    ]
 
 
 @asynccontextmanager
