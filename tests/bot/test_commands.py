@@ -139,7 +139,7 @@ async def test_homes_follow_the_leads_once_per_burst(stack: Stack) -> None:
     await stack.deliver()
     home, manager_home = stack.standin.home_view(ALICE), stack.standin.home_view(MARIA)
     assert home is not None and "Shop 1" in str(home.blocks)
-    assert manager_home is not None and "Waiting for an owner (3)" in str(manager_home.blocks)
+    assert manager_home is not None and "Offered, within their SLA (3)" in str(manager_home.blocks)
     published_to = [call.args["user_id"] for call in stack.standin.calls_to("views.publish")[publishes:]]
     assert sorted(published_to) == sorted([ALICE, MARIA])  # once each; bob, carol and hana never looked
 
@@ -148,4 +148,4 @@ async def test_homes_follow_the_leads_once_per_burst(stack: Stack) -> None:
     await stack.deliver()
     home, manager_home = stack.standin.home_view(ALICE), stack.standin.home_view(MARIA)
     assert home is not None and "lead_accept" not in str(home.blocks)  # nothing left to accept
-    assert manager_home is not None and "Waiting for an owner (2)" in str(manager_home.blocks)
+    assert manager_home is not None and "Offered, within their SLA (2)" in str(manager_home.blocks)
