@@ -71,6 +71,33 @@ async def test_a_message_becomes_a_lead_prefilled_with_its_email_and_text(stack:
     assert "wants a demo" in inputs[Field.LEAD_NOTE]["initial_value"]
 
 
+async def test_a_routed_message_loses_its_slack_markup_and_keeps_its_link(stack: Stack) -> None:
+    message = stack.standin.add_message(
+        stack.channel,
+        user=BOB,
+        text="<@UALICE1> met <mailto:jane@acme.io|jane@acme.io> of <https://acme.io|Acme> &amp; friends <!here>",
+    )
+    await stack.slack.shortcut(BOB, Shortcut.LEAD_FROM_MESSAGE, channel=stack.channel, ts=message.ts)
+    [modal] = stack.standin.open_views(BOB)
+    inputs = {block["block_id"]: block["element"] for block in modal.blocks if block["type"] == "input"}
+    assert inputs[Field.LEAD_NOTE]["initial_value"] == (
+        "@Alice Adams met jane@acme.io of Acme (https://acme.io) & friends @here"
+    )
+    await stack.slack.submit(
+        BOB,
+        {
+            Field.LEAD_EMAIL: {"type": "email_text_input", "value": "jane@acme.io"},
+            Field.LEAD_NOTE: text(inputs[Field.LEAD_NOTE]["initial_value"]),
+        },
+    )
+    view = await stack.service.views.lead_view(1)
+    link = f"https://leadrelay-standin.slack.com/archives/{stack.channel}/p{message.ts.replace('.', '')}"
+    assert view.lead.payload["slack_message"] == link
+    await stack.deliver()
+    [dm] = stack.dms("alice")
+    assert link in str(dm.blocks)  # the rep can open the conversation the lead came from
+
+
 async def test_strangers_cannot_log_leads(stack: Stack) -> None:
     await stack.slack.shortcut(STRANGER, Shortcut.NEW_LEAD)
     assert stack.standin.open_views(STRANGER) == []
