@@ -61,6 +61,7 @@ class OutboxKind(StrEnum):
     REMINDER = "reminder"  # nudge before the SLA runs out; address: rep id
     ESCALATION_RESOLVED = "escalation_resolved"  # rewrite a sent escalation post: who took it; address: channel
     REP_UNREACHABLE = "rep_unreachable"  # Slack says a rep is gone: tell their managers once; address: channel
+    REP_SETTINGS = "rep_settings"  # someone else changed a rep's PTO, capacity or pause: tell them; address: rep id
 
 
 class Transport(StrEnum):
