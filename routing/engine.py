@@ -16,8 +16,8 @@ from typing import Any
 
 from routing import strategies
 from routing.availability import LocalClock, Unavailable, unavailable
-from routing.conditions import Prefilter
-from routing.config import Rep, Requirement, RoutingConfig, Rule, SlaPolicy, Team
+from routing.conditions import Prefilter, fields_of
+from routing.config import Rep, Requirement, RoutingConfig, Rule, SlaPolicy, Strategy, Team
 from routing.enrich import enrich, find_account
 from routing.model import (
     Decision,
@@ -64,7 +64,16 @@ class Engine:
         self.config = config
         self._rankers = {team_id: strategies.PoolRanker(team, config.reps) for team_id, team in config.teams.items()}
         self._rule_filter = Prefilter([rule.when for rule in config.rules])
-        self._rule_reasons = [Reason("rule", f"rule {rule.name}: {rule.when.describe()}") for rule in config.rules]
+        self._rule_reasons = [
+            Reason(
+                "rule",
+                f"rule {rule.name}: {rule.when.describe()}",
+                None,
+                fields_of(rule.when),
+                _rule_sentence(rule, config),
+            )
+            for rule in config.rules
+        ]
         self._sla = [(policy, f"SLA {policy.name}: {_span(policy.within)}") for policy in config.sla]
 
     def route(self, lead: Lead, state: RoutingState, now: datetime) -> Decision:
@@ -465,6 +474,28 @@ def _lacks(rep: Rep, needs: Requirement) -> str | None:
 def _describe(needs: Requirement) -> str:
     parts = [f"skill {s}" for s in needs.skills] + [f"language {lang}" for lang in needs.languages]
     return ", ".join(parts)
+
+
+_STRATEGY_WORDS = {
+    Strategy.ROUND_ROBIN: "round robin",
+    Strategy.WEIGHTED: "weighted share",
+    Strategy.LEAST_LOADED: "fewest open leads",
+    Strategy.PERFORMANCE: "win-rate share",
+}
+
+
+def _rule_sentence(rule: Rule, config: RoutingConfig) -> str:
+    """ "{rule} rule ({}) → how it picks": the rep's "why you" for a lead this rule routed, with "{}"
+    for the lead's values of the fields the rule read (filled in by `Decision.summary`)."""
+    name = rule.name.replace("{", "{{").replace("}", "}}")
+    if rule.account_owner:
+        target = "the account owner"
+    elif rule.rep is not None:
+        target = f"@{rule.rep}"
+    else:
+        team = config.teams[rule.team] if rule.team is not None else None
+        target = f"{_STRATEGY_WORDS[team.strategy]} in {team.name}" if team is not None else "the fallback"
+    return f"{name} rule ({{}}) → {target}"
 
 
 def _span(duration: timedelta) -> str:

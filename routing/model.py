@@ -168,6 +168,10 @@ class Reason(NamedTuple):
     code: str
     text: str
     rep: str | None = None
+    # A rule's reason only (built once per rule, not per decision): the fields its condition reads and
+    # the sentence for the rep, with "{}" where the lead's values of those fields go.
+    fields: tuple[str, ...] = ()
+    plain: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -210,9 +214,31 @@ class Decision:
 
     @property
     def summary(self) -> str:
-        """The one line a rep sees: why this lead came to them."""
-        main = [r.text for r in self.reasons if r.code not in _DETAIL_CODES]
+        """The one sentence a rep sees: why this lead came to them, e.g. "dach rule (country DE,
+        employees 120) → round robin in DACH". Built when asked, never on the routing hot path; the
+        full trace stays in `reasons` (and the audit)."""
+        main: list[str] = []
+        ruled = False
+        for reason in self.reasons:
+            if reason.code in _DETAIL_CODES or (ruled and reason.code == "strategy"):
+                continue  # the rule's sentence already says how its team chose
+            if reason.plain is not None:
+                main.append(reason.plain.format(_values(reason.fields, self.facts)))
+                ruled = True
+            else:
+                main.append(reason.text)
         return "; ".join(main[:3]) if main else "routed"
+
+
+def _values(fields: tuple[str, ...], facts: Mapping[str, Any]) -> str:
+    """ "country DE, employees 120": the lead's values of the fields a rule read ("any lead" for none)."""
+    shown = [f"{field} {_shown(facts[field])}" for field in fields if facts.get(field) not in (None, "")]
+    return ", ".join(shown) if shown else "any lead"
+
+
+def _shown(value: Any) -> str:
+    text = f"{value:g}" if isinstance(value, float) else str(value)
+    return text if len(text) <= 40 else text[:39] + "…"
 
 
 # Reasons that belong in the full trace but would clutter the one-line summary.
