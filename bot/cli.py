@@ -182,11 +182,16 @@ def _settings(socket_mode: bool = False) -> Settings:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from bot.runtime import serve
+    from bot.socket_mode import SocketModeRefused
 
     settings = _settings(socket_mode=args.socket_mode)
     _load(args)  # fail at start-up, with paths, rather than at the first lead
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    asyncio.run(serve(settings, socket_mode=args.socket_mode))
+    try:
+        asyncio.run(serve(settings, socket_mode=args.socket_mode))
+    except SocketModeRefused as exc:
+        print(f"cannot start in Socket Mode: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

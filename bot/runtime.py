@@ -20,6 +20,7 @@ from bot.server import build_bolt_app, build_web_app
 from bot.service import Service
 from bot.settings import Settings
 from bot.slack import Slack, make_client
+from bot.socket_mode import SocketLink
 from routing import RoutingConfig, load_config
 from storage.db import connect
 
@@ -60,18 +61,17 @@ async def running(
             config=config, db=db, slack=slack, clock=clock or SystemClock(), metrics=metrics, people=people
         )
         bolt = build_bolt_app(service, settings.signing_secret)
-        runner = web.AppRunner(
-            build_web_app(service, bolt, signing_secret=settings.signing_secret, intake_token=settings.intake_token)
+        link = SocketLink(bolt, settings.app_token) if socket_mode and settings.app_token else None
+        web_app = build_web_app(
+            service, bolt, signing_secret=settings.signing_secret, intake_token=settings.intake_token, socket=link
         )
+        runner = web.AppRunner(web_app)
         await runner.setup()
         started.push_async_callback(runner.cleanup)
         await web.TCPSite(runner, host, settings.port).start()
-        if socket_mode:
-            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-
-            socket = AsyncSocketModeHandler(bolt, settings.app_token)
-            await socket.connect_async()  # type: ignore[no-untyped-call]
-            started.push_async_callback(socket.close_async)
+        if link is not None:
+            await link.open()  # SocketModeRefused: `serve` says why and exits
+            started.push_async_callback(link.close)
         yield Running(service, runner.addresses[0][1])
 
 

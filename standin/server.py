@@ -43,6 +43,8 @@ from standin.faults import Faults
 from standin.model import ApiCall, Channel, EphemeralMessage, JsonDict, Message, User, View
 from standin.payloads import app_home_opened_envelope
 from standin.responses import ResponseUrls
+from standin.socket import PATH as SOCKET_PATH
+from standin.socket import SocketEndpoint
 from standin.views import view_payload
 from standin.workspace import USER_ID, Trigger, Usergroup, Workspace
 
@@ -80,6 +82,8 @@ class SlackStandin:
         self._ws = Workspace(faults=self.faults, clock=clock, wall_clock=wall_clock)
         self._api = WebApi(self._ws, tokens=tokens, faults=self.faults, clock=clock)
         self._responses = ResponseUrls(self._ws)
+        self.socket = SocketEndpoint()
+        """Socket Mode's WebSocket endpoint: ``drop`` cuts every link, ``accepting`` refuses new ones."""
         self.calls: list[ApiCall] = self._api.calls
         """Every request received, in arrival order; a test may ``clear()`` it."""
         self._host = host
@@ -114,6 +118,7 @@ class SlackStandin:
         self._runner = runner
         host, port = runner.addresses[0][:2]
         self._url = f"http://{host}:{port}/api/"
+        self._ws.socket_url = f"ws://{host}:{port}{SOCKET_PATH}"
 
     async def stop(self) -> None:
         """Stop serving; delayed answers (timeout faults) are cut short. Safe to call twice."""
@@ -136,6 +141,7 @@ class SlackStandin:
         point plus ``api/``). Shutting the app down cuts delayed answers short, as ``stop`` does."""
         app = self._api.create_app()
         self._responses.add_routes(app)
+        self.socket.add_routes(app)
         return app
 
     # --------------------------------------------------------------------------------- setting the scene
