@@ -27,17 +27,6 @@ from storage.db import connect
 log = logging.getLogger(__name__)
 
 
-async def verified_people(config: RoutingConfig, slack: Slack) -> People:
-    """People, with Slack ids looked up by email for anyone the config names only by email, after
-    checking every identity the config names (`bot.identities`); each problem is logged with its fix."""
-    report = await verify_identities(config, slack)
-    for problem in report.problems:
-        log.warning("identity check: %s", problem.line())
-    if report.ok:
-        log.info("identity check: every person and channel resolves in %s", report.workspace)
-    return People(config, dict(report.slack_ids))
-
-
 @dataclass
 class Running:
     service: Service
@@ -56,10 +45,16 @@ async def running(
         metrics = Metrics()
         slack = Slack(make_client(settings.bot_token, settings.api_url), metrics)
         started.push_async_callback(slack.close)
-        people = await verified_people(config, slack)
+        # Every identity is checked before anything is sent: people configured by email get their
+        # Slack ids from it, and what is wrong is logged with its fix and kept on record.
+        report = await verify_identities(config, slack)
+        people = People(config, dict(report.slack_ids))
         service = Service.build(
             config=config, db=db, slack=slack, clock=clock or SystemClock(), metrics=metrics, people=people
         )
+        await service.identities.record(report)
+        watch = asyncio.create_task(service.identities.run(), name="identity-watch")
+        started.push_async_callback(_cancelled, watch)
         bolt = build_bolt_app(service, settings.signing_secret)
         link = SocketLink(bolt, settings.app_token) if socket_mode and settings.app_token else None
         web_app = build_web_app(
@@ -85,6 +80,12 @@ async def serve(settings: Settings, *, socket_mode: bool) -> None:
         for line in where_to_point_slack(live.port, socket_mode=socket_mode):
             print(line, flush=True)
         await stop.wait()
+
+
+async def _cancelled(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 def where_to_point_slack(port: int, *, socket_mode: bool) -> list[str]:

@@ -337,3 +337,15 @@ class OutboxItem:
     dm_ts: str | None
     thread_channel: str | None
     thread_ts: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IdentityCheck:
+    """The last check of one identity the config names against Slack: `subject` names it ("person
+    alice"), `detail` says what Slack has, `fix` (when not `ok`) what to do about it."""
+
+    subject: str
+    ok: bool
+    detail: str
+    fix: str | None
+    checked_at: datetime

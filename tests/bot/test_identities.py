@@ -12,7 +12,7 @@ import pytest
 
 from bot.cli import main
 from standin import SlackStandin
-from tests.bot.harness import BOT_TOKEN, CONFIG_YAML
+from tests.bot.harness import BOT_TOKEN, CONFIG_YAML, PEOPLE, Stack
 
 CONFIG = """
 timezone: America/New_York
@@ -110,3 +110,19 @@ def test_offline_check_rejects_a_channel_name_and_names_the_fix(
 def test_check_without_a_config_says_to_run_init(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--config", str(tmp_path / "leadrelay.yml"), "check"]) == 2
     assert "no such file. Run `leadrelay init`" in capsys.readouterr().err
+
+
+async def test_a_rep_slack_cannot_reach_gets_the_identities_checked_again_and_on_record(stack: Stack) -> None:
+    watch = stack.service.identities
+    await watch.check()
+    assert [check.subject for check in await watch.checks.latest() if not check.ok] == []
+    assert not await watch.recheck_if_asked()  # nothing went wrong: no extra check
+
+    stack.standin.deactivate_user(PEOPLE["alice"][0])
+    await stack.intake({"email": "a@shop.com", "external_id": "1"})  # round robin: alice first
+    await stack.deliver()  # her DM fails (account_inactive): the lead moves on, and a check is asked for
+
+    assert await watch.recheck_if_asked()
+    [failed] = [check for check in await watch.checks.latest() if not check.ok]
+    assert (failed.subject, failed.detail) == ("person alice", "slack_id UALICE1: deactivated in Slack")
+    assert failed.checked_at == stack.clock.now()
