@@ -9,7 +9,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo simulate test test-fast fuzz lint bench clean
+.PHONY: demo simulate test test-fast fuzz lint bench mutate clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,12 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.storage
 	$(BIN)/python -m bench.sla
 	$(BIN)/python -m bench.outage
+	$(BIN)/python -m bench.simulate
+
+# Mutation testing of routing/ (see TESTING.md); CPU-heavy, so two workers at most.
+mutate: $(STAMP)
+	$(BIN)/mutmut run --max-children 2
+	$(BIN)/python -m tests.mutation_report
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf mutants $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -42,7 +42,11 @@ def _leads_file(args: argparse.Namespace) -> Path:
 
 
 def _load(args: argparse.Namespace) -> RoutingConfig:
-    path = _config_path(args)
+    return _load_file(_config_path(args))
+
+
+def _load_file(path: str) -> RoutingConfig:
+    """The config at `path`; exits 2 listing every problem."""
     try:
         return load_config(path)
     except ConfigError as exc:
@@ -161,6 +165,7 @@ def _members_from_slack(channel: str) -> tuple[str, list[StarterRep]] | None:
 
 def cmd_simulate(args: argparse.Namespace) -> int:
     from bot import simulate
+    from routing.simulation import ClaimModel
 
     config = _load(args)
     path = _leads_file(args)
@@ -169,7 +174,28 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"--claim-after: {exc}", file=sys.stderr)
         return 2
-    return simulate.run(path, config, as_json=args.json, claim_after=claim_after, out=sys.stdout, err=sys.stderr)
+    try:
+        fidelity = simulate.Fidelity(
+            claim=ClaimModel(claim_after=claim_after),
+            pto=simulate.read_pto(Path(args.pto), config) if args.pto else {},
+            changes=simulate.read_capacity(Path(args.capacity), config) if args.capacity else (),
+        )
+    except (OSError, simulate.InputError) as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    proposed = _load_file(args.compare) if args.compare else None
+    return simulate.run(
+        path,
+        config,
+        as_json=args.json,
+        fidelity=fidelity,
+        policies=args.policies,
+        proposed=proposed,
+        proposed_name=args.compare or "",
+        show=args.show,
+        out=sys.stdout,
+        err=sys.stderr,
+    )
 
 
 def _settings(socket_mode: bool = False) -> Settings:
@@ -296,6 +322,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="reps claim each offer this long after it arrives (e.g. 3m); "
         "longer than the SLA means it expires and moves on",
     )
+    sim.add_argument("--pto", metavar="FILE", help="a PTO calendar: CSV with rep, start, end (dates, inclusive)")
+    sim.add_argument(
+        "--capacity",
+        metavar="FILE",
+        help="capacity changes as /capacity makes them: CSV with rep, at (ISO time), capacity (number, pause, resume)",
+    )
+    sim.add_argument("--policies", action="store_true", help="also replay under each off_hours policy and compare them")
+    sim.add_argument(
+        "--compare",
+        metavar="PROPOSED.yml",
+        help="replay under this config too and print what changes: per rep, per rule, rates, moved leads",
+    )
+    sim.add_argument("--show", type=int, default=20, metavar="N", help="with --compare: moved leads to list (20)")
     sim.set_defaults(func=cmd_simulate)
 
     demo = commands.add_parser("demo", help="everything on this machine against a Slack stand-in, with a transcript")

@@ -7,6 +7,7 @@ extra field, shown to the rep and available to rules. Every problem is reported 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -168,7 +169,10 @@ def field_schemas() -> dict[str, dict[str, Any]]:
     return properties
 
 
+@functools.lru_cache(maxsize=1024)
 def fold_key(key: str) -> str:
+    """A sender's key as the alias table spells it ("First Name" → "first_name"). Cached: a file
+    import or a replay folds the same few column names on every row."""
     return re.sub(r"[^a-z0-9]+", "_", key.strip().lower()).strip("_")
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any, TextIO
 
 from routing import RoutingConfig
+from routing.fairness import PoolFairness
 from storage.report import Percentiles, Report
 
 # The seeds' alert thresholds: investigate past these.
@@ -16,7 +18,8 @@ REASSIGNMENT_ALERT = 0.20
 ASSIGNMENT_ALERT = timedelta(minutes=2)
 
 
-def _span(delta: timedelta | None) -> str:
+def span(delta: timedelta | None) -> str:
+    """A duration as people read it in a summary: 4.2s, 12.5m, 9.5h; a dash for none."""
     if delta is None:
         return "–"
     seconds = delta.total_seconds()
@@ -25,6 +28,20 @@ def _span(delta: timedelta | None) -> str:
     if seconds < 7200:
         return f"{seconds / 60:.1f}m"
     return f"{seconds / 3600:.1f}h"
+
+
+def fairness_lines(pools: Sequence[PoolFairness], *, counted: str) -> list[str]:
+    """Per pool, the verdict line and each rep's actual against expected share (`counted`: what the
+    pool's numbers count, "leads" or "offers"). Shared by `report` and `simulate`."""
+    lines = []
+    for pool in pools:
+        lines.append(f"  {pool.pool}: {pool.leads} {counted}, {pool.off_hours} off hours — {pool.verdict}")
+        for rep in pool.reps:
+            lines.append(
+                f"    @{rep.rep:<16} {rep.actual:>5}  {rep.share:6.1%} of pool, expected {rep.expected_share:6.1%} "
+                f"({rep.expected:.1f})   weight {rep.weight_share:6.1%}"
+            )
+    return lines
 
 
 def _pct(rate: float | None) -> str:
@@ -46,7 +63,7 @@ def alerts(report: Report) -> list[str]:
         )
     p50 = report.speed_to_lead.p50
     if p50 is not None and p50 > ASSIGNMENT_ALERT:
-        found.append(f"assignment takes {_span(p50)} at the median, over {_span(ASSIGNMENT_ALERT)}")
+        found.append(f"assignment takes {span(p50)} at the median, over {span(ASSIGNMENT_ALERT)}")
     return found
 
 
@@ -85,6 +102,7 @@ def print_report(report: Report, config: RoutingConfig, *, as_json: bool, out: T
                         }
                         for s in report.distribution
                     ],
+                    "fairness": [pool.to_json() for pool in report.fairness],
                     "alerts": alerts(report),
                 }
             ),
@@ -94,19 +112,16 @@ def print_report(report: Report, config: RoutingConfig, *, as_json: bool, out: T
     lines = [
         f"Leadrelay report {report.since:%Y-%m-%d %H:%M} – {report.until:%Y-%m-%d %H:%M} UTC",
         f"  leads received     {report.received}   (nurture: {report.nurtured})",
-        f"  speed to lead      p50 {_span(report.speed_to_lead.p50)}   p90 {_span(report.speed_to_lead.p90)}",
-        f"  speed to claim     p50 {_span(report.speed_to_claim.p50)}   p90 {_span(report.speed_to_claim.p90)}"
+        f"  speed to lead      p50 {span(report.speed_to_lead.p50)}   p90 {span(report.speed_to_lead.p90)}",
+        f"  speed to claim     p50 {span(report.speed_to_claim.p50)}   p90 {span(report.speed_to_claim.p90)}"
         f"   ({report.speed_to_claim.count} claimed)",
         f"  SLA adherence      {_pct(report.sla_adherence)}   ({report.sla_met} met, {report.sla_breached} breached)",
         f"  fallback rate      {_pct(report.fallback_rate)}",
         f"  reassignment rate  {_pct(report.reassignment_rate)}",
         "",
-        "Distribution (offers in each pool against weight):",
+        "Distribution (offers in each pool against the share weights and working hours call for):",
     ]
-    for share in report.distribution:
-        lines.append(
-            f"  {share.pool:<16} @{share.rep_id:<16} {share.offers:>5}  {share.share:6.1%}  target {share.target:6.1%}"
-        )
+    lines += fairness_lines(report.fairness, counted="offers")
     found = alerts(report)
     lines += ["", "Alerts:" if found else "No alerts."] + [f"  ⚠ {alert}" for alert in found]
     print("\n".join(lines), file=out)

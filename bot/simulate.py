@@ -1,21 +1,32 @@
-"""`leadrelay simulate`: replay a CSV or JSONL of leads through the rules and report what would happen."""
+"""`leadrelay simulate`: replay a CSV or JSONL of leads through the rules and report what would happen.
+
+Beyond the leads, the replay takes a PTO calendar (`--pto`), capacity changes as `/capacity` would make
+them (`--capacity`) and a claim model (`--claim-after`), and says what it assumed. `--policies` replays
+under each `off_hours` policy; `--compare proposed.yml` replays under a second config (`bot.whatif`).
+"""
 
 from __future__ import annotations
 
 import csv
 import json
 import sys
-from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, timedelta
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
 from tqdm import tqdm
 
+from bot import whatif
+from bot.command_args import UsageError, parse_capacity
+from bot.features.commands import pto_window
 from bot.lead_input import LeadInvalid, parse_lead
-from routing import Engine, RoutingConfig
-from routing.simulation import SimEvent, SimLead, Simulation, Summary
+from bot.report import fairness_lines, span
+from routing import Engine, RoutingConfig, Window
+from routing.config import OffHours, Rep
+from routing.simulation import DIRECT, ClaimModel, RepChange, SimEvent, SimLead, Simulation, Summary
 
 PROGRESS_THRESHOLD = 2000  # rows; smaller files finish before a bar would be worth drawing
 
@@ -76,30 +87,161 @@ def load_leads(path: Path, *, progress: bool) -> tuple[list[SimLead], list[BadRo
     return leads, bad
 
 
+class InputError(ValueError):
+    """A PTO or capacity file could not be read; the message names the file, the row and the fault."""
+
+
+def read_pto(path: Path, config: RoutingConfig) -> dict[str, list[Window]]:
+    """A PTO calendar: CSV with columns `rep`, `start` and optional `end` (dates, inclusive, whole days
+    in the rep's zone, as `/pto` sets them). Raises InputError."""
+    windows: dict[str, list[Window]] = {}
+    for number, row in _csv_rows(path, ("rep", "start")):
+        rep = _rep(config, path, number, row)
+        try:
+            first = date.fromisoformat(row["start"].strip())
+            last = date.fromisoformat((row.get("end") or "").strip() or row["start"].strip())
+        except ValueError:
+            raise InputError(f"{path}: row {number}: expected dates like 2026-12-01") from None
+        if last < first:
+            raise InputError(f"{path}: row {number}: the end {last} is before the start {first}")
+        windows.setdefault(rep.id, []).append(pto_window(rep, first, last))
+    return windows
+
+
+def read_capacity(path: Path, config: RoutingConfig) -> list[RepChange]:
+    """Capacity changes as `/capacity` makes them: CSV with columns `rep`, `at` (ISO 8601, UTC if no
+    zone) and `capacity` (a number, `pause` or `resume`). Raises InputError."""
+    changes = []
+    for number, row in _csv_rows(path, ("rep", "at", "capacity")):
+        rep = _rep(config, path, number, row)
+        try:
+            at = datetime.fromisoformat(row["at"].strip())
+            request = parse_capacity(row["capacity"].strip())
+        except (ValueError, UsageError):
+            raise InputError(
+                f"{path}: row {number}: expected an ISO time and a capacity (a number, pause or resume)"
+            ) from None
+        if request.value is None and request.paused is None:
+            raise InputError(f"{path}: row {number}: capacity is empty")
+        at = at if at.tzinfo else at.replace(tzinfo=UTC)
+        changes.append(RepChange(at=at, rep=rep.id, capacity=request.value, paused=request.paused))
+    return changes
+
+
+def _csv_rows(path: Path, needed: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        missing = [column for column in needed if column not in (reader.fieldnames or ())]
+        if missing:
+            raise InputError(f"{path}: needs the columns {', '.join(needed)} (missing {', '.join(missing)})")
+        for number, row in enumerate(reader, start=2):
+            yield number, {key: value or "" for key, value in row.items() if key is not None}
+
+
+def _rep(config: RoutingConfig, path: Path, number: int, row: dict[str, str]) -> Rep:
+    rep = config.reps.get(row["rep"].strip().lstrip("@"))
+    if rep is None:
+        raise InputError(f"{path}: row {number}: unknown rep {row['rep']!r}")
+    return rep
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Fidelity:
+    """What the replay assumes beyond the leads: the claim model, PTO and capacity changes."""
+
+    claim: ClaimModel = field(default_factory=ClaimModel)
+    pto: Mapping[str, Sequence[Window]] = field(default_factory=dict)
+    changes: Sequence[RepChange] = ()
+
+
+def replay(
+    config: RoutingConfig, leads: Sequence[SimLead], fidelity: Fidelity, *, progress: bool, err: TextIO
+) -> tuple[Simulation, Iterator[SimEvent]]:
+    """A simulation of `leads` under `config` and its events as they come (exhaust them to finish),
+    with a progress bar on `err` counting arrivals when `progress`."""
+    simulation = Simulation(Engine(config), claim=fidelity.claim, pto=fidelity.pto, changes=fidelity.changes)
+
+    def events() -> Iterator[SimEvent]:
+        with tqdm(total=len(leads), unit=" leads", desc="replaying", file=err, disable=not progress) as bar:
+            for event in simulation.run(leads):
+                if event.attempt == 1:
+                    bar.update()
+                yield event
+        simulation.compare_owners(leads)
+
+    return simulation, events()
+
+
 def run(
     path: Path,
     config: RoutingConfig,
     *,
     as_json: bool,
-    claim_after: timedelta | None,
+    fidelity: Fidelity,
     out: TextIO,
     err: TextIO,
+    policies: bool = False,
+    proposed: RoutingConfig | None = None,
+    proposed_name: str = "proposed",
+    show: int = 20,
 ) -> int:
-    """Replay the file; print one line (or JSON object) per decision, then the summary. Returns 0."""
-    size = path.stat().st_size
-    progress = err.isatty() and size > PROGRESS_THRESHOLD * 100
+    """Replay the file; print one line (or JSON object) per decision, then the summary. With `proposed`,
+    replay it under both configs instead and print what changes. Returns 0."""
+    progress = err.isatty() and path.stat().st_size > PROGRESS_THRESHOLD * 100
     leads, bad = load_leads(path, progress=progress)
     for row in bad:
         print(f"row {row.row}: skipped: {row.problem}", file=err)
-    simulation = Simulation(Engine(config), claim_after=claim_after)
-    for event in simulation.run(leads):
+    if proposed is not None:
+        current = _finished(config, leads, fidelity, progress, err)
+        changed = _finished(proposed, leads, fidelity, progress, err)
+        whatif.report(current, changed, leads, name=proposed_name, as_json=as_json, show=show, out=out)
+        return 0
+    simulation, events = replay(config, leads, fidelity, progress=progress, err=err)
+    for event in events:
         print(_json(event) if as_json else _line(event), file=out)
-    simulation.compare_owners(leads)
+    claim = fidelity.claim.describe(_default_capacity(config))
+    variants = _policy_variants(config, leads, fidelity, progress, err) if policies else {}
     if as_json:
-        print(json.dumps({"summary": _summary_json(simulation.summary, config, len(bad))}), file=out)
+        summary = _summary_json(simulation.summary, config, len(bad))
+        summary["claim_model"] = claim
+        if variants:
+            summary["off_hours_policies"] = {
+                policy: _policy_json(variant.summary) for policy, variant in variants.items()
+            }
+        print(json.dumps({"summary": summary}), file=out)
     else:
-        print(_report(simulation.summary, config, len(bad)), file=out)
+        print(_report(simulation.summary, config, len(bad), claim), file=out)
+        if variants:
+            print(_policies_report(variants), file=out)
     return 0
+
+
+def _finished(
+    config: RoutingConfig, leads: Sequence[SimLead], fidelity: Fidelity, progress: bool, err: TextIO
+) -> Simulation:
+    simulation, events = replay(config, leads, fidelity, progress=progress, err=err)
+    for _event in events:
+        pass
+    return simulation
+
+
+def _policy_variants(
+    config: RoutingConfig, leads: Sequence[SimLead], fidelity: Fidelity, progress: bool, err: TextIO
+) -> dict[str, Simulation]:
+    """The same replay with every team (and the default) set to each `off_hours` policy in turn."""
+    variants = {}
+    for policy in OffHours:
+        teams = {team_id: replace(team, off_hours=policy) for team_id, team in config.teams.items()}
+        variant = replace(config, teams=teams, off_hours=policy)
+        variants[policy.value] = _finished(variant, leads, fidelity, progress, err)
+    return variants
+
+
+def _default_capacity(config: RoutingConfig) -> str:
+    capacities = Counter(rep.capacity for rep in config.reps.values())
+    common, count = capacities.most_common(1)[0]
+    others = len(config.reps) - count
+    return f"{common} open leads per rep" + (f" ({others} rep(s) set otherwise)" if others else "")
 
 
 def _line(event: SimEvent) -> str:
@@ -126,10 +268,25 @@ def _json(event: SimEvent) -> str:
             "fallback": d.fallback,
             "sla": d.sla,
             "due_at": d.due_at.isoformat() if d.due_at else None,
+            "starts_at": d.starts_at.isoformat() if d.starts_at else None,
             "reasons": [{"code": r.code, "text": r.text} for r in d.reasons],
             "owner": event.item.owner,
         }
     )
+
+
+def _seconds(delta: timedelta | None) -> float | None:
+    return None if delta is None else delta.total_seconds()
+
+
+def _policy_json(summary: Summary) -> dict[str, Any]:
+    touch = summary.first_touch_percentiles()
+    return {
+        "first_touch_p50_s": _seconds(touch[0]) if touch else None,
+        "first_touch_p90_s": _seconds(touch[1]) if touch else None,
+        "held": summary.held,
+        "per_pool": {f.pool: f.to_json() for f in summary.fairness},
+    }
 
 
 def _summary_json(summary: Summary, config: RoutingConfig, bad_rows: int) -> dict[str, Any]:
@@ -138,11 +295,16 @@ def _summary_json(summary: Summary, config: RoutingConfig, bad_rows: int) -> dic
         "bad_rows": bad_rows,
         "nurture": summary.nurture,
         "queued": summary.queued,
+        "offers": summary.offers,
         "expired": summary.expired,
+        "held": summary.held,
         "fallback_rate": round(summary.fallback_rate, 4),
+        "breach_rate": round(summary.breach_rate, 4),
         "per_rep": dict(summary.assigned.most_common()),
         "per_rule": dict(summary.by_rule.most_common()),
-        "per_pool": {pool: _pool_rows(config, pool, counts) for pool, counts in summary.by_pool.items()},
+        "direct": dict(summary.by_pool.get(DIRECT, {})),
+        **_policy_json(summary),
+        "off_hours_policy": {team.id: team.off_hours.value for team in config.teams.values()},
         "agreement": None if summary.agreement is None else round(summary.agreement, 4),
         "disagreements": [
             {"owner": o, "ours": ours, "leads": n} for (o, ours), n in summary.disagreements.most_common(10)
@@ -150,43 +312,32 @@ def _summary_json(summary: Summary, config: RoutingConfig, bad_rows: int) -> dic
     }
 
 
-def _pool_rows(config: RoutingConfig, pool: str, counts: dict[str, int]) -> list[dict[str, Any]]:
-    """Each rep's leads and share in a pool; for a team, the share its weights call for too."""
-    team = config.teams.get(pool)
-    members = team.members if team else tuple(sorted(counts, key=lambda rep: -counts[rep]))
-    total = sum(counts.values()) or 1
-    weight_total = sum(config.reps[m].weight for m in members) or 1
-    return [
-        {
-            "rep": m,
-            "leads": counts.get(m, 0),
-            "share": round(counts.get(m, 0) / total, 4),
-            "target": round(config.reps[m].weight / weight_total, 4) if team else None,
-        }
-        for m in members
-    ]
-
-
-def _report(summary: Summary, config: RoutingConfig, bad_rows: int) -> str:
+def _report(summary: Summary, config: RoutingConfig, bad_rows: int, claim: str) -> str:
     routed = summary.leads - summary.nurture
+    touch = summary.first_touch_percentiles()
+    policies = Counter(team.off_hours.value for team in config.teams.values())
     lines = [
         "",
         f"Leads: {summary.leads}   routed: {routed}   nurture: {summary.nurture}   "
         f"manager queue: {summary.queued}   expired offers: {summary.expired}   bad rows: {bad_rows}",
         f"Fallback rate: {summary.fallback_rate:.1%}"
-        + ("   (above the 10% alert threshold: rules miss too many leads)" if summary.fallback_rate > 0.10 else ""),
+        + ("   (above the 10% alert threshold: rules miss too many leads)" if summary.fallback_rate > 0.10 else "")
+        + f"   SLA breach rate: {summary.breach_rate:.1%} of {summary.offers} offers",
+        claim,
+        f"Off hours: {summary.off_hours} lead(s) reached a rep before their shift, {summary.held} held   "
+        f"first touch p50 {span(touch[0] if touch else None)}, p90 {span(touch[1] if touch else None)}   "
+        "(policy: " + ", ".join(f"{policy} ×{n} team(s)" for policy, n in policies.most_common()) + ")",
         "",
         "Distribution per rep:",
     ]
     total = sum(summary.assigned.values()) or 1
     for rep, count in summary.assigned.most_common():
         lines.append(f"  @{rep:<14} {count:>5}  {count / total:6.1%}")
-    lines += ["", "Per pool (share against weight):"]
-    for pool, counts in sorted(summary.by_pool.items()):
-        lines.append(f"  {pool}")
-        for row in _pool_rows(config, pool, counts):
-            target = "" if row["target"] is None else f", target {row['target']:6.1%}"
-            lines.append(f"    @{row['rep']:<14} {row['leads']:>5}  {row['share']:6.1%} of pool{target}")
+    lines += ["", "Per pool (actual against the share weights and working hours call for):"]
+    lines += fairness_lines(summary.fairness, counted="leads")
+    direct = summary.by_pool.get(DIRECT)
+    if direct:
+        lines.append(f"  {DIRECT}: " + ", ".join(f"@{rep} {n}" for rep, n in direct.most_common()))
     lines += ["", "Leads caught per rule:"]
     for rule, count in summary.by_rule.most_common():
         lines.append(f"  {rule:<24} {count:>5}")
@@ -198,4 +349,28 @@ def _report(summary: Summary, config: RoutingConfig, bad_rows: int) -> str:
         ]
         for (owner, ours), count in summary.disagreements.most_common(10):
             lines.append(f"  @{owner} → @{ours}: {count}")
+    return "\n".join(lines)
+
+
+def _policies_report(variants: Mapping[str, Simulation]) -> str:
+    """Each off-hours policy's first-touch time, verdicts and shares, side by side."""
+    names = list(variants)
+    lines = ["", "Off-hours policies on these leads (every team set to each in turn):"]
+    lines.append(f"  {'':<28}" + "".join(f"{name:>16}" for name in names))
+    touches = [variants[name].summary.first_touch_percentiles() for name in names]
+    for label, index in (("first touch p50", 0), ("first touch p90", 1)):
+        lines.append(f"  {label:<28}" + "".join(f"{span(t[index] if t else None):>16}" for t in touches))
+    lines.append(f"  {'held':<28}" + "".join(f"{variants[name].summary.held:>16}" for name in names))
+    pools = {f.pool: f for f in variants[names[0]].summary.fairness}
+    for pool in pools:
+        per_policy = [{f.pool: f for f in variants[name].summary.fairness}.get(pool) for name in names]
+        verdicts = "".join(f"{('fair' if f and f.fair else 'unfair'):>16}" for f in per_policy)
+        lines.append(f"  {pool:<28}{verdicts}")
+        for rep in pools[pool].reps:
+            shares = []
+            for fairness in per_policy:
+                match = next((r for r in fairness.reps if r.rep == rep.rep), None) if fairness else None
+                shares.append(f"{match.share:.1%} / {match.expected_share:.1%}" if match else "–")
+            lines.append(f"    @{rep.rep:<26}" + "".join(f"{share:>16}" for share in shares))
+    lines.append("  (per rep: share of the pool / expected share)")
     return "\n".join(lines)

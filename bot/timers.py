@@ -1,4 +1,5 @@
-"""SLA timers: expiries, reminders and manager re-pings, driven by deadlines stored in the database.
+"""SLA timers: expiries, reminders, manager re-pings and the release of leads held for the first shift,
+driven by deadlines stored in the database.
 
 APScheduler (3.x, in-memory store) runs two jobs, never one job per lead:
 
@@ -28,7 +29,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.clock import Clock
 from bot.events import SweepFinished, SweepStarted
 from bot.metrics import Metrics
-from storage.events import Event, LeadAssigned, LeadEscalated, LeadReceived, RepChanged
+from storage.events import Event, LeadAssigned, LeadEscalated, LeadHeld, LeadReceived, RepChanged
 from storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,7 @@ BATCH = 100
 
 
 # Commits that can only add deadlines (carried on the event) or change none.
-_NO_DEADLINE_GONE = (LeadAssigned, LeadEscalated, LeadReceived, RepChanged)
+_NO_DEADLINE_GONE = (LeadAssigned, LeadEscalated, LeadHeld, LeadReceived, RepChanged)
 
 
 class SlaTimers:
@@ -91,8 +92,9 @@ class SlaTimers:
             expired = await self.store.expire_due(now, limit=BATCH)
             reminded = await self.store.remind_due(now, limit=BATCH)
             repinged = await self.store.repings_due(now, limit=BATCH)
-            handled += len(expired) + len(reminded) + len(repinged)
-            if len(expired) < BATCH and len(reminded) < BATCH and len(repinged) < BATCH:
+            released = await self.store.release_held_due(now, limit=BATCH)
+            handled += len(expired) + len(reminded) + len(repinged) + len(released)
+            if max(len(expired), len(reminded), len(repinged), len(released)) < BATCH:
                 return handled
 
     def committed(self, event: Event) -> None:
@@ -108,6 +110,7 @@ class SlaTimers:
             dues = [
                 *((event.due_at, event.remind_at) if isinstance(event, LeadAssigned) else ()),
                 *((event.next_ping_at,) if isinstance(event, LeadEscalated) else ()),
+                *((event.release_at,) if isinstance(event, LeadHeld) else ()),
             ]
             soonest = min((due for due in dues if due is not None), default=None)
             if soonest is not None:

@@ -37,6 +37,20 @@ class Strategy(StrEnum):
     PERFORMANCE = "performance"
 
 
+class OffHours(StrEnum):
+    """What happens to a lead when nobody in its pool is at work.
+
+    * ``soonest``: the rep whose shift starts first gets it, the SLA counting from their shift;
+    * ``pool``: the team's strategy picks among everyone off hours, the SLA counting from that rep's shift;
+    * ``hold``: the lead waits, unassigned, until the first shift starts, and is then shared by the
+      strategy among the reps who start within the hold window.
+    """
+
+    SOONEST = "soonest"
+    POOL = "pool"
+    HOLD = "hold"
+
+
 class ConfigError(ValueError):
     """The configuration is invalid; `problems` holds one ``path: problem`` line per fault."""
 
@@ -98,6 +112,8 @@ class TeamSpec(_Model):
     tie_breaks: list[Strategy] = []
     escalation: EscalationSpec | None = None
     performance_floor: float = Field(default=0.1, gt=0, le=1)
+    off_hours: OffHours | None = None
+    hold_window: str | int | None = None
 
 
 class AccountSpec(_Model):
@@ -149,6 +165,8 @@ class ConfigSpec(_Model):
     free_mail_domains: list[str] = []
     qualification: QualificationSpec = QualificationSpec()
     escalation: EscalationSpec = EscalationSpec()
+    off_hours: OffHours = OffHours.SOONEST
+    hold_window: str | int = "2h"
     managers: list[ManagerSpec] = []
     reps: list[RepSpec] = Field(min_length=1)
     teams: list[TeamSpec] = Field(min_length=1)
@@ -208,6 +226,8 @@ class Team:
     tie_breaks: tuple[Strategy, ...]
     escalation: Escalation
     performance_floor: float
+    off_hours: OffHours = OffHours.SOONEST
+    hold_window: timedelta = timedelta(hours=2)  # under `hold`: who shares a backlog, by shift start
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -276,6 +296,8 @@ class RoutingConfig:
     teams_of: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # manager id: the reps they manage (whose `manager` they are, or members of a team they manage)
     managed: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    off_hours: OffHours = OffHours.SOONEST  # for leads outside any team (named reps, account owners)
+    hold_window: timedelta = timedelta(hours=2)
 
     def manages(self, person_id: str) -> frozenset[str]:
         """The reps `person_id` manages; empty for anyone who manages nobody."""
@@ -380,6 +402,7 @@ def _compile(spec: ConfigSpec, sink: list[str]) -> RoutingConfig:
     numeric = NUMERIC_FIELDS | frozenset(spec.numeric_fields)
     default_tz = _zone(spec.timezone, ("timezone",), problems)
     default_hours = _hours(spec.working_hours, ("working_hours",), problems)
+    default_window = _window(spec.hold_window, ("hold_window",), problems)
 
     managers = {
         m.id: Manager(id=m.id, name=m.name, slack_id=m.slack_id, email=m.email, reports_to=m.reports_to)
@@ -447,6 +470,10 @@ def _compile(spec: ConfigSpec, sink: list[str]) -> RoutingConfig:
             tie_breaks=tuple(s for s in t.tie_breaks if s != t.strategy),
             escalation=_escalation(t.escalation or spec.escalation, (*loc, "escalation"), problems),
             performance_floor=t.performance_floor,
+            off_hours=t.off_hours or spec.off_hours,
+            hold_window=default_window
+            if t.hold_window is None
+            else _window(t.hold_window, (*loc, "hold_window"), problems),
         )
 
     accounts: dict[str, Account] = {}
@@ -555,6 +582,8 @@ def _compile(spec: ConfigSpec, sink: list[str]) -> RoutingConfig:
         free_mail=FREE_MAIL_DOMAINS | frozenset(d.lower() for d in spec.free_mail_domains),
         teams_of={rep: tuple(ids) for rep, ids in teams_of.items()},
         managed=_managed(reps, teams),
+        off_hours=spec.off_hours,
+        hold_window=default_window,
     )
 
 
@@ -584,6 +613,14 @@ def _hours(lines: list[str] | str, loc: tuple[str | int, ...], problems: _Proble
     except ValueError as exc:
         problems.add(loc, str(exc))
         return WeeklyHours.always()
+
+
+def _window(text: str | int, loc: tuple[str | int, ...], problems: _Problems) -> timedelta:
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        problems.add(loc, str(exc))
+        return timedelta(hours=2)
 
 
 def _escalation(spec: EscalationSpec, loc: tuple[str | int, ...], problems: _Problems) -> Escalation:

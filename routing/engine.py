@@ -3,8 +3,10 @@
 `Engine.route(lead, state, now)` is pure and deterministic: the same input always gives the same
 `Decision`. The order of work is enrich → qualify → account owner → rules (first match wins) →
 availability → strategy → fallback → SLA. When nobody in the chosen pool can take the lead, the chain
-is: the preferred rep's backup, then the pool's rep whose shift starts soonest (their SLA starts at
-their shift), then the fallback team, then the manager queue, so a lead never falls into a black hole.
+is: the preferred rep's backup, then the pool's `off_hours` policy when only working hours stand in the
+way (`soonest`: the rep whose shift starts first; `pool`: the strategy's pick among everyone; both count
+the SLA from that rep's shift; `hold`: no rep until the first shift starts, a HELD decision), then the
+fallback team, then the manager queue, so a lead never falls into a black hole.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 from routing import strategies
 from routing.availability import LocalClock, Unavailable, unavailable
 from routing.conditions import Prefilter, fields_of
-from routing.config import Rep, Requirement, RoutingConfig, Rule, SlaPolicy, Strategy, Team
+from routing.config import OffHours, Rep, Requirement, RoutingConfig, Rule, SlaPolicy, Strategy, Team
 from routing.enrich import enrich, find_account
 from routing.model import (
     Decision,
@@ -28,6 +30,7 @@ from routing.model import (
     RepState,
     RotationUpdate,
     RoutingState,
+    RuleSentence,
 )
 from routing.strategies import Candidate, Ranking
 
@@ -44,6 +47,7 @@ class _Pick:
     fallback: bool
     starts_at: datetime | None = None  # for an off-hours pick: when the rep's shift starts
     rotation: RotationUpdate | None = None
+    hold: bool = False  # `off_hours: hold`: nobody gets it yet; `rep` starts first, at `starts_at`
 
 
 @dataclass(slots=True)
@@ -64,16 +68,11 @@ class Engine:
         self.config = config
         self._rankers = {team_id: strategies.PoolRanker(team, config.reps) for team_id, team in config.teams.items()}
         self._rule_filter = Prefilter([rule.when for rule in config.rules])
-        self._rule_reasons = [
-            Reason(
-                "rule",
-                f"rule {rule.name}: {rule.when.describe()}",
-                None,
-                fields_of(rule.when),
-                _rule_sentence(rule, config),
-            )
+        self._rule_reasons = [Reason("rule", f"rule {rule.name}: {rule.when.describe()}") for rule in config.rules]
+        self._sentences = {
+            rule.name: RuleSentence(rule=rule.name, template=_rule_sentence(rule, config), fields=fields_of(rule.when))
             for rule in config.rules
-        ]
+        }
         self._sla = [(policy, f"SLA {policy.name}: {_span(policy.within)}") for policy in config.sla]
 
     def route(self, lead: Lead, state: RoutingState, now: datetime) -> Decision:
@@ -115,8 +114,8 @@ class Engine:
         """A person's pick (a manager's Assign, a rep's suggested colleague): `rep_id` gets the lead if
         they can take it now, outside the rules and the rotation, so nobody loses a turn; otherwise the
         lead is routed as usual (nobody in `exclude` either) and the trace says first why the pick was
-        passed over. A pick may go back to a rep who had the lead before (`state.tried`): only `exclude`
-        rules them out. Raises KeyError for an unknown rep."""
+        passed over (and it is never held by `off_hours: hold`). A pick may go back to a rep who had the
+        lead before (`state.tried`): only `exclude` rules them out. Raises KeyError for an unknown rep."""
         rep = self.config.reps[rep_id]
         clock = LocalClock(now)
         why = unavailable(rep, state.rep(rep_id), clock, exclude)
@@ -124,7 +123,8 @@ class Engine:
             pick = _Pick(rep, "suggested", None, "suggested", fallback=False)
             trace = [Reason("suggested", f"suggested by @{chosen_by}", rep_id)]
             return self._decide(Outcome.ASSIGNED, pick, enrich(lead, self.config), trace, clock)
-        decision = self.route(lead, replace(state, tried=state.tried | exclude), now)
+        # Routed as usual, but never held off hours: a person chose to route it now.
+        decision = self.route(lead, replace(state, tried=state.tried | exclude, released=True), now)
         passed_over = Reason("suggestion", f"suggested @{rep_id} cannot take it: {why.text}", rep_id)
         return replace(decision, reasons=(passed_over, *decision.reasons))
 
@@ -232,7 +232,9 @@ class Engine:
         trace: list[Reason],
     ) -> _Pick | None:
         """The best available rep of the team (or the named reps); else the preferred rep's backup;
-        else the rep whose shift starts soonest. None if nobody at all."""
+        else, when only working hours stand in the way, what the `off_hours` policy says (a hold is a
+        pick with `hold` set). A lead released from a hold may go to a rep ranked ahead of anyone at
+        work who starts within the hold window. None if nobody at all."""
         cfg = self.config
         needs, wanted = _resolve(require, facts), _resolve(prefer, facts)
         pool = state.pool(team.id) if team else _NO_POOL
@@ -248,7 +250,12 @@ class Engine:
 
         if walk.winner is not None:
             winner = walk.winner
-            for candidate, why in walk.passed[: walk.passed_first]:
+            ahead = walk.passed[: walk.passed_first]
+            if state.released and team is not None:
+                early = self._release_pick(team, ahead, rule, ranking, walk, pool, joining, clock, trace)
+                if early is not None:
+                    return early
+            for candidate, why in ahead:
                 trace.append(Reason("skipped", f"skipped @{candidate.rep.id}: {why.text}", candidate.rep.id))
             if ranker:
                 trace.append(Reason("strategy", ranker.describe(winner, ranking, pool)))
@@ -261,6 +268,10 @@ class Engine:
                 rotation=self._rotation(team, winner, ranking, walk, pool, joining),
             )
 
+        if state.released and team is not None and walk.off_hours:
+            early = self._release_pick(team, walk.passed, rule, ranking, walk, pool, joining, clock, trace)
+            if early is not None:
+                return early
         for candidate, why in walk.passed:
             trace.append(Reason("skipped", f"skipped @{candidate.rep.id}: {why.text}", candidate.rep.id))
         if walk.best_qualified is not None:
@@ -270,21 +281,106 @@ class Engine:
             if backup is not None:
                 return backup
         if walk.off_hours:
-            winner, starts = self._soonest(walk.off_hours, wanted, clock)
+            return self._off_hours(team, rule, wanted, ranking, walk, pool, joining, state, clock, trace)
+        return None
+
+    def _off_hours(
+        self,
+        team: Team | None,
+        rule: str,
+        wanted: Requirement,
+        ranking: Ranking,
+        walk: _Walk,
+        pool: PoolState,
+        joining: dict[str, float],
+        state: RoutingState,
+        clock: LocalClock,
+        trace: list[Reason],
+    ) -> _Pick:
+        """Nobody who could take the lead is at work: apply the pool's `off_hours` policy.
+
+        `soonest` gives it to the rep who starts first; `pool` to the rep the strategy ranks first
+        (a preferred skill or language first); both count the SLA from that rep's shift. `hold` keeps it
+        for everyone until the first shift starts (a lead being released is never held again)."""
+        policy = team.off_hours if team else self.config.off_hours
+        strategy = team.strategy.value if team else "named_rep"
+        pool_id = team.id if team else None
+        soonest, starts = self._soonest(walk.off_hours, wanted, clock)
+        if policy is OffHours.HOLD and not state.released and starts is not None:
+            window = team.hold_window if team else self.config.hold_window
             trace.append(
                 Reason(
-                    "off_hours",
-                    f"nobody is at work: @{winner.rep.id} starts {_when(starts, winner.rep)}; the SLA counts from then",
+                    "held",
+                    f"nobody is at work (off_hours: hold): held until @{soonest.rep.id} starts "
+                    f"{_when(starts, soonest.rep)}, then shared among reps starting within {_span(window)}",
+                )
+            )
+            return _Pick(soonest.rep, rule, pool_id, strategy, fallback=False, starts_at=starts, hold=True)
+        if policy is OffHours.POOL:
+            winner = next((c for c in walk.off_hours if not (wanted and _lacks(c.rep, wanted))), walk.off_hours[0])
+            starts = winner.rep.hours.next_open(clock.now, winner.rep.tz)
+            how = f"the {strategy.replace('_', ' ')} pick @{winner.rep.id} starts"
+        else:
+            winner, policy = soonest, OffHours.SOONEST
+            how = f"@{winner.rep.id} starts"
+        trace.append(
+            Reason(
+                "off_hours",
+                f"nobody is at work (off_hours: {policy.value}): {how} {_when(starts, winner.rep)}; "
+                "the SLA counts from then",
+            )
+        )
+        passed = _ahead_of(winner, walk.passed) if policy is OffHours.POOL else walk.passed
+        return _Pick(
+            winner.rep,
+            rule,
+            pool_id,
+            strategy,
+            fallback=True,
+            starts_at=starts,
+            rotation=self._rotation(team, winner, ranking, walk, pool, joining, passed),
+        )
+
+    def _release_pick(
+        self,
+        team: Team,
+        passed: list[tuple[Candidate, Unavailable]],
+        rule: str,
+        ranking: Ranking,
+        walk: _Walk,
+        pool: PoolState,
+        joining: dict[str, float],
+        clock: LocalClock,
+        trace: list[Reason],
+    ) -> _Pick | None:
+        """For a held lead being released: the best-ranked rep in `passed` (ranked ahead of anyone at
+        work) who is off hours only and starts within the team's hold window, so a night's backlog is
+        shared by weight among the morning's first shifts. None if there is nobody such."""
+        horizon = clock.now + team.hold_window
+        for candidate, why in passed:
+            if why.code != "off_hours":
+                continue
+            starts = candidate.rep.hours.next_open(clock.now, candidate.rep.tz)
+            if starts is None or starts > horizon:
+                continue
+            trace.append(
+                Reason(
+                    "released",
+                    f"released from hold (off_hours: hold): the {team.strategy.value.replace('_', ' ')} pick "
+                    f"@{candidate.rep.id} starts {_when(starts, candidate.rep)}, within {_span(team.hold_window)}; "
+                    "the SLA counts from then",
                 )
             )
             return _Pick(
-                winner.rep,
+                candidate.rep,
                 rule,
-                pool_id,
-                strategy,
-                fallback=True,
+                team.id,
+                team.strategy.value,
+                fallback=False,
                 starts_at=starts,
-                rotation=self._rotation(team, winner, ranking, walk, pool, joining),
+                rotation=self._rotation(
+                    team, candidate, ranking, walk, pool, joining, _ahead_of(candidate, walk.passed)
+                ),
             )
         return None
 
@@ -374,16 +470,19 @@ class Engine:
         walk: _Walk,
         pool: PoolState,
         joining: dict[str, float],
+        passed: list[tuple[Candidate, Unavailable]] | None = None,
     ) -> RotationUpdate | None:
         """The pool's next turn goes to `winner`. Credits register newcomers (at their joining credit)
         and, under weighted distribution, give each absent rep ranked ahead of the winner their share
         of this lead. Those are the reps the pool owes leads, who would get a burst on return; a rep
-        ranked behind is above target, and earns credit once its absence lets it fall behind."""
+        ranked behind is above target, and earns credit once its absence lets it fall behind.
+        `passed` is who was passed over for `winner` (default: everyone the walk passed)."""
         if team is None:
             return None
         credits = dict(joining)
         if ranking.weights:  # a weighted pool
-            absent = [c for c, why in walk.passed if why.code != "tried" and c is not winner]
+            passed = walk.passed if passed is None else passed
+            absent = [c for c, why in passed if why.code != "tried" and c is not winner]
             present = ranking.total_weight - sum(ranking.weights[c.position] for c in absent)
             for candidate in absent:
                 rep_id = candidate.rep.id
@@ -401,6 +500,23 @@ class Engine:
         pool: str | None = None,
     ) -> Decision:
         now = clock.now
+        if pick is not None and pick.hold:
+            # Held: nobody has it, so no SLA runs yet; it starts when the lead is released and routed.
+            return Decision(
+                outcome=Outcome.HELD,
+                rep=None,
+                rule=pick.rule,
+                pool=pick.pool,
+                strategy=pick.strategy,
+                fallback=False,
+                sla=None,
+                due_at=None,
+                remind_at=None,
+                reasons=tuple(trace),
+                facts=facts,
+                starts_at=pick.starts_at,
+                because=self._sentences.get(pick.rule) if pick.rule else None,
+            )
         policy, headline = self._policy(facts) if outcome is not Outcome.NURTURE else (None, "")
         due_at = remind_at = None
         if policy is not None:
@@ -429,6 +545,8 @@ class Engine:
             reasons=tuple(trace),
             facts=facts,
             rotation=pick.rotation if pick else None,
+            starts_at=pick.starts_at if pick else None,
+            because=self._sentences.get(pick.rule) if pick and pick.rule else None,
         )
 
     def _policy(self, facts: dict[str, Any]) -> tuple[SlaPolicy, str]:
@@ -459,6 +577,14 @@ def _fill(values: tuple[str, ...], facts: dict[str, Any]) -> tuple[str, ...]:
             value = str(fact).casefold()
         out.append(value)
     return tuple(out)
+
+
+def _ahead_of(winner: Candidate, passed: list[tuple[Candidate, Unavailable]]) -> list[tuple[Candidate, Unavailable]]:
+    """The reps of `passed` ranked ahead of `winner` (`passed` is in rank order)."""
+    for i, (candidate, _why) in enumerate(passed):
+        if candidate is winner:
+            return passed[:i]
+    return passed
 
 
 def _lacks(rep: Rep, needs: Requirement) -> str | None:

@@ -113,6 +113,10 @@ class RoutingState:
     reps: Mapping[str, RepState] = field(default_factory=dict)
     pools: Mapping[str, PoolState] = field(default_factory=dict)
     tried: frozenset[str] = frozenset()
+    # The lead was held off hours (`off_hours: hold`) and is being released now: reps whose shift
+    # starts within the hold window count as available, and it is never held again. Like `tried`,
+    # it belongs to one lead.
+    released: bool = False
 
     def rep(self, rep_id: str) -> RepState:
         return self.reps.get(rep_id, _NO_REP_STATE)
@@ -124,7 +128,7 @@ class RoutingState:
         """This state with `decision`'s assignment applied, as storage would persist it.
 
         The rep's load, day count and last assignment move on; the pool takes the rotation update.
-        `tried` is left as it is: it belongs to one lead, not to the team.
+        `tried` and `released` are left as they are: they belong to one lead, not to the team.
         """
         if decision.rep is None:
             return self
@@ -157,6 +161,7 @@ class Outcome(StrEnum):
     ASSIGNED = "assigned"  # a rep has the offer
     NURTURE = "nurture"  # below the qualification gate: no rep
     QUEUED = "queued"  # nobody at all could take it: the manager queue
+    HELD = "held"  # nobody at work and `off_hours: hold`: no rep until `starts_at`, then routed again
 
 
 class Reason(NamedTuple):
@@ -168,10 +173,16 @@ class Reason(NamedTuple):
     code: str
     text: str
     rep: str | None = None
-    # A rule's reason only (built once per rule, not per decision): the fields its condition reads and
-    # the sentence for the rep, with "{}" where the lead's values of those fields go.
-    fields: tuple[str, ...] = ()
-    plain: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RuleSentence:
+    """How the rep's "why you" says that rule `rule` routed the lead, built once per rule (never per
+    decision): `template` has "{}" where the lead's values of `fields` (what the rule read) go."""
+
+    rule: str
+    template: str
+    fields: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -200,6 +211,10 @@ class Decision:
     reasons: tuple[Reason, ...]
     facts: Mapping[str, Any]
     rotation: RotationUpdate | None = None
+    # When the lead can first be worked, if not at once: an off-hours rep's shift start (their SLA
+    # counts from it), or for a HELD lead the moment it is released and routed again.
+    starts_at: datetime | None = None
+    because: RuleSentence | None = None  # the routing rule's sentence for `summary`, when a rule routed it
 
     def __post_init__(self) -> None:
         if (self.outcome is Outcome.ASSIGNED) != (self.rep is not None):
@@ -219,11 +234,12 @@ class Decision:
         full trace stays in `reasons` (and the audit)."""
         main: list[str] = []
         ruled = False
+        because = self.because
         for reason in self.reasons:
             if reason.code in _DETAIL_CODES or (ruled and reason.code == "strategy"):
                 continue  # the rule's sentence already says how its team chose
-            if reason.plain is not None:
-                main.append(reason.plain.format(_values(reason.fields, self.facts)))
+            if because is not None and reason.code == "rule" and reason.text.startswith(f"rule {because.rule}:"):
+                main.append(because.template.format(_values(because.fields, self.facts)))
                 ruled = True
             else:
                 main.append(reason.text)

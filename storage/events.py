@@ -57,6 +57,16 @@ class LeadNurtured(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class LeadHeld(Event):
+    """Nobody is at work and the team's `off_hours` is `hold`: the lead waits, unassigned, for `team_id`
+    until `release_at`, when the timers route it."""
+
+    lead_id: int
+    team_id: str
+    release_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class OfferClaimed(Event):
     """The lead has an owner: `owner` accepted offer `offer_id` (or `by` accepted it for them), or a
     manager took it (`offer_id` None). `due_at` is the claimed or withdrawn offer's SLA deadline."""

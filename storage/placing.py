@@ -3,8 +3,8 @@ assignment, reassignment and expiry.
 
 `route` reads the routing state (one statement), asks the engine, advances the pool cursor with a
 conditional upsert (the `Conflict` that makes a lost race retry with the pool locked first), and
-writes the offer, the lead's move, the audit row and the DM, or parks the lead in nurture or the
-manager queue.
+writes the offer, the lead's move, the audit row and the DM, or parks the lead in nurture, the
+manager queue or (off hours, `off_hours: hold`) a hold until the first shift (`storage.holds`).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from storage.db import Conflict
 from storage.errors import StorageError
 from storage.events import Events, LeadAssigned, LeadNurtured
 from storage.handoff import escalate
+from storage.holds import hold_lead
 from storage.model import (
     Actor,
     AssignResult,
@@ -64,6 +65,9 @@ def route(
         _rotate(conn, decision.rotation)
     if decision.outcome is Outcome.ASSIGNED:
         return _offer(scope, conn, lead, decision, now, actor, audit_from, extra)
+    if decision.outcome is Outcome.HELD:
+        team_id = scope.team_of(decision.pool, None)
+        return hold_lead(conn, scope.config, lead, decision, now, team_id=team_id, actor=actor, audit_from=audit_from)
     common = {"facts": dict(decision.facts), "sla": decision.sla}
     detail = {"reasons": reasons_to_json(decision.reasons)}
     if decision.outcome is Outcome.NURTURE:

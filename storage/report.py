@@ -9,7 +9,9 @@
 * **reassignment rate**: leads offered in the period that a rep or manager passed on by hand
   (reassigned, or released after accepting), over leads offered;
 * **nurtured**: leads received in the period that are in nurture;
-* **distribution**: offers per pool member against the member's share of the pool's weights.
+* **distribution**: offers per pool member against the share the member was due, by `routing.fairness`:
+  their weight against the weights of the members available (not on PTO, at work in their own zone)
+  when each offer was made, with a one-line verdict per pool. The same measure `simulate` reports.
 
 Alert thresholds in the seeds: fallback > 10 %, SLA breach > 15 %, manual reassignment > 20 %,
 assignment slower than 2 minutes.
@@ -18,17 +20,18 @@ assignment slower than 2 minutes.
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from routing import RoutingConfig
+from routing import RoutingConfig, Window
+from routing.fairness import Arrival, PoolFairness, measure
 from storage.model import EndReason, LeadState
-from storage.tables import leads, offers
+from storage.tables import leads, offers, rep_pto
 
 _BY_HAND = (EndReason.REASSIGNED.value, EndReason.RELEASED.value)
 
@@ -42,13 +45,13 @@ class Percentiles:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Share:
-    """One pool member's part of the pool's offers, against their weight's share."""
+    """One pool member's part of the pool's offers, against the share availability and weights call for."""
 
     pool: str
     rep_id: str
     offers: int
     share: float
-    target: float
+    target: float  # the expected share (`routing.fairness`)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -68,6 +71,7 @@ class Report:
     fallback_rate: float | None
     reassignment_rate: float | None
     distribution: tuple[Share, ...]
+    fairness: tuple[PoolFairness, ...] = ()  # per pool, with its verdict
 
 
 def percentiles(durations: Sequence[timedelta]) -> Percentiles:
@@ -101,6 +105,7 @@ async def build_report(conn: AsyncConnection, config: RoutingConfig, since: date
                 offers.c.pool,
                 offers.c.attempt,
                 offers.c.rule,
+                offers.c.assigned_at,
                 offers.c.due_at,
                 offers.c.claimed_at,
                 offers.c.end_reason,
@@ -113,6 +118,18 @@ async def build_report(conn: AsyncConnection, config: RoutingConfig, since: date
         1
         for o in offer_rows
         if o.end_reason == EndReason.EXPIRED or (o.claimed_at is not None and o.claimed_at > o.due_at)
+    )
+    pto_rows = (
+        await conn.execute(
+            select(rep_pto.c.rep_id, rep_pto.c.starts_at, rep_pto.c.ends_at, rep_pto.c.cleared_at).where(
+                rep_pto.c.ends_at > since, rep_pto.c.starts_at < until
+            )
+        )
+    ).all()
+    fairness = measure(
+        config,
+        [Arrival(pool=o.pool, at=o.assigned_at, rep=o.rep_id) for o in offer_rows if o.pool],
+        _absences(pto_rows),
     )
     first = [o for o in offer_rows if o.attempt == 1]
     offered = {o.lead_id for o in offer_rows}
@@ -130,26 +147,20 @@ async def build_report(conn: AsyncConnection, config: RoutingConfig, since: date
         sla_adherence=_rate(met, met + breached),
         fallback_rate=_rate(sum(1 for o in first if o.rule == "fallback"), len(first)),
         reassignment_rate=_rate(len(by_hand), len(offered)),
-        distribution=_distribution(config, Counter((o.pool, o.rep_id) for o in offer_rows if o.pool)),
+        distribution=tuple(
+            Share(pool=f.pool, rep_id=r.rep, offers=r.actual, share=r.share, target=r.expected_share)
+            for f in fairness
+            for r in f.reps
+        ),
+        fairness=fairness,
     )
 
 
-def _distribution(config: RoutingConfig, counts: Counter[tuple[str, str]]) -> tuple[Share, ...]:
-    shares: list[Share] = []
-    for pool in sorted({pool for pool, _ in counts}):
-        team = config.teams.get(pool)
-        weights = {rep: config.reps[rep].weight for rep in team.members} if team else {}
-        members = sorted(set(weights) | {rep for p, rep in counts if p == pool})
-        total = sum(counts[(pool, rep)] for rep in members)
-        total_weight = sum(weights.values())
-        shares.extend(
-            Share(
-                pool=pool,
-                rep_id=rep,
-                offers=counts[(pool, rep)],
-                share=counts[(pool, rep)] / total,
-                target=weights.get(rep, 0.0) / total_weight if total_weight else 0.0,
-            )
-            for rep in members
-        )
-    return tuple(shares)
+def _absences(rows: Sequence[Any]) -> dict[str, list[Window]]:
+    """PTO windows by rep, a cleared one ending when it was cleared."""
+    away: dict[str, list[Window]] = {}
+    for row in rows:
+        end = min(row.ends_at, row.cleared_at) if row.cleared_at else row.ends_at
+        if end > row.starts_at:
+            away.setdefault(row.rep_id, []).append(Window(row.starts_at, end))
+    return away

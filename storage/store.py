@@ -19,7 +19,7 @@ The repositories share one `storage.scope.Scope` (the database and its one write
 |---|---|---|
 | `Leads` | `storage.leads` | receive, intake, assign, nurture, escalate; load_routing_state |
 | `Offers` | `storage.offers` | claim, take, reassign, withdraw_unreachable |
-| `Timers` | `storage.timers` | expire_due, remind_due, repings_due; next_due_at |
+| `Timers` | `storage.timers` | expire_due, remind_due, repings_due, release_held_due; next_due_at |
 | `Reps` | `storage.reps` | set_pto, clear_pto, set_capacity, set_paused |
 | `Outbox` | `storage.outbox` | the sender's side: lease_due, lease_backlog, mark_sent, mark_retry, … |
 
@@ -119,6 +119,7 @@ class Store:
     expire_due = _via("timers", Timers.expire_due)
     remind_due = _via("timers", Timers.remind_due)
     repings_due = _via("timers", Timers.repings_due)
+    release_held_due = _via("timers", Timers.release_held_due)
     next_due_at = _via("timers", Timers.next_due_at)
     set_pto = _via("reps", Reps.set_pto)
     clear_pto = _via("reps", Reps.clear_pto)

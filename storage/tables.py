@@ -110,6 +110,19 @@ leads = Table(
     Index(None, "received_at"),
 )
 
+# Leads held off hours (`off_hours: hold`): the lead stays `received`, unrouted, until `release_at`,
+# when the timers route it. A table of its own rather than lead columns: the deadline is all it adds.
+held_leads = Table(
+    "held_leads",
+    metadata,
+    Column("lead_id", Id, ForeignKey("leads.id"), primary_key=True, autoincrement=False),
+    Column("team_id", String(64)),
+    Column("held_at", UtcDateTime, nullable=False),
+    Column("release_at", UtcDateTime, nullable=False),
+    Index(None, "release_at"),
+    Index(None, "team_id"),
+)
+
 offers = Table(
     "offers",
     metadata,

@@ -1,4 +1,5 @@
-"""Transitions the clock causes: expiry of unclaimed offers, reminders, and re-pings of managers.
+"""Transitions the clock causes: expiry of unclaimed offers, reminders, re-pings of managers, and the
+release of leads held for the first shift.
 
 Each claims its due rows with one conditional statement (``FOR UPDATE SKIP LOCKED`` on PostgreSQL),
 so replicas split the work and a late or repeated call finds nothing left to do.
@@ -13,12 +14,13 @@ from datetime import datetime
 from sqlalchemy import Connection, func, select, update
 
 from routing import RoutingState
-from storage import messages
+from storage import holds, messages
 from storage.errors import StorageError
 from storage.events import LeadEscalated, OfferExpired, OfferReminded
 from storage.handoff import IN_MANAGERS_HANDS, escalate
 from storage.model import (
     SYSTEM,
+    AssignResult,
     EndReason,
     Expired,
     LeadState,
@@ -169,6 +171,43 @@ class Timers:
             events=(expired, *result.events),
         )
 
+    async def release_held_due(self, now: datetime, *, limit: int = 100) -> list[AssignResult]:
+        """Route up to `limit` leads whose hold ended at or before `now`, in one transaction.
+
+        Leads are routed in the order they were held, each on the routing state the previous one left,
+        with the hold window open (`RoutingState.released`), so a night's backlog is spread by weight
+        over the reps who start within the window. A lead someone acted on meanwhile (no longer
+        `received`) is only let go. A late or repeated call finds nothing: returns []."""
+
+        def work(conn: Connection, locks: frozenset[str]) -> list[AssignResult]:
+            due = holds.take_due(conn, now, limit)
+            if not due:
+                return []
+            self.scope.lock_pools(conn, locks)
+            state = replace(self.scope.state.load(conn, now), released=True)
+            released = []
+            for lead_id in due:
+                lead = read_lead(conn, lead_id)
+                if lead.state != LeadState.RECEIVED:
+                    continue
+                result = route(
+                    self.scope,
+                    conn,
+                    frozenset(),
+                    lead,
+                    now,
+                    actor=SYSTEM,
+                    exclude=frozenset(),
+                    prefer_rep=None,
+                    audit_from=holds.HELD,
+                    state=state,
+                )
+                state = state.after(result.decision, now)
+                released.append(result)
+            return released
+
+        return await self.scope.db.transact(work)
+
     async def remind_due(self, now: datetime, *, limit: int = 100) -> list[Reminder]:
         """Queue one reminder DM for each open offer whose `remind_at` has passed (at most once each)."""
 
@@ -295,14 +334,16 @@ class Timers:
         )
 
     async def next_due_at(self) -> datetime | None:
-        """The earliest moment timer work is due: an offer's SLA, an unsent reminder, or an escalated or
-        queued lead's next ping. None when nothing is pending. For the scheduler's one-off wake-up."""
+        """The earliest moment timer work is due: an offer's SLA, an unsent reminder, an escalated or
+        queued lead's next ping, or the end of a hold. None when nothing is pending. For the scheduler's
+        one-off wake-up."""
         soonest = select(
             select(func.min(offers.c.due_at)).where(offers.c.state == "open").scalar_subquery(),
             select(func.min(offers.c.remind_at))
             .where(offers.c.state == "open", offers.c.reminded_at.is_(None))
             .scalar_subquery(),
             select(func.min(leads.c.next_ping_at)).where(leads.c.state.in_(IN_MANAGERS_HANDS)).scalar_subquery(),
+            holds.next_release().scalar_subquery(),
         )
         async with self.scope.db.read() as conn:
             row = (await conn.execute(soonest)).one()

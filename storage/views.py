@@ -17,7 +17,7 @@ from storage.errors import LeadNotFound, OfferNotFound
 from storage.model import AuditEntry, LeadRecord, LeadState, LeadView, Offer, PtoRecord, RepRuntime
 from storage.report import Report, build_report
 from storage.rows import audit_entry, lead_record, offer
-from storage.tables import audit, leads, offers, rep_pto, rep_settings
+from storage.tables import audit, held_leads, leads, offers, rep_pto, rep_settings
 
 _UNCLAIMED = (LeadState.ASSIGNED.value, LeadState.ESCALATED.value, LeadState.QUEUED.value)
 
@@ -110,6 +110,18 @@ class Views:
         )
         async with self.db.read() as conn:
             return [lead_record(r) for r in await conn.execute(stmt)]
+
+    async def held_for_team(self, team_id: str) -> list[tuple[LeadRecord, datetime]]:
+        """The team's leads held for the first shift (`off_hours: hold`), each with its release time,
+        earliest release first; a lead someone assigned meanwhile is no longer held."""
+        stmt = (
+            select(leads, held_leads.c.release_at)
+            .join(held_leads, held_leads.c.lead_id == leads.c.id)
+            .where(held_leads.c.team_id == team_id, leads.c.state == LeadState.RECEIVED.value)
+            .order_by(held_leads.c.release_at, leads.c.id)
+        )
+        async with self.db.read() as conn:
+            return [(lead_record(r), r.release_at) for r in await conn.execute(stmt)]
 
     async def rep_runtime(self, rep_id: str, now: datetime) -> RepRuntime:
         """The rep's PTO windows not over at `now` (cleared ones included) and settings overrides."""

@@ -1,6 +1,10 @@
 """Decisions per second of the routing engine: 500 reps, 100 rules, 20 teams, one core.
 
-    python -m bench.engine [--leads N]
+    python -m bench.engine [--leads N] [--record FILE | --compare FILE]
+
+`--record` writes every decision (at the benchmark's moment and at night, when nobody is at work) to
+FILE, one JSON line per decision; `--compare` checks the current engine gives exactly those decisions,
+field by field, so a change meant to leave routing alone can prove it did.
 
 The baseline, measured in the same run on the same leads, is a naive first-match router: enrich the
 lead, walk the rules, hand out round robin with a counter. No availability, no fairness across
@@ -10,6 +14,7 @@ restarts, no explanation. The ratio is what those cost.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import statistics
@@ -18,7 +23,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from routing import Engine, Lead, PoolMember, PoolState, RepState, RoutingConfig, RoutingState, Window
+from routing import Decision, Engine, Lead, PoolMember, PoolState, RepState, RoutingConfig, RoutingState, Window
 from routing.config import compile_config
 from routing.enrich import enrich
 
@@ -178,9 +183,69 @@ def summarise(samples: list[float]) -> tuple[float, float, float]:
     return per_second, statistics.median(ordered), ordered[int(len(ordered) * 0.99) - 1]
 
 
+RECORDED_FIELDS = ("outcome", "rep", "rule", "pool", "strategy", "fallback", "sla", "due_at", "remind_at")
+
+
+def recorded(decision: Decision) -> str:
+    """One decision as a JSON line: the fields every consumer reads, the reasons and the rotation."""
+    fields = {name: getattr(decision, name) for name in RECORDED_FIELDS}
+    rotation = decision.rotation
+    return json.dumps(
+        {
+            **{name: value.isoformat() if isinstance(value, datetime) else value for name, value in fields.items()},
+            "reasons": [list(reason) for reason in decision.reasons],
+            "rotation": None
+            if rotation is None
+            else [rotation.pool, rotation.rep, rotation.turn, sorted(rotation.credits.items())],
+        },
+        sort_keys=True,
+    )
+
+
+def record_or_compare(
+    engine: Engine, state: RoutingState, leads: list[Lead], *, record: str | None, compare: str | None
+) -> None:
+    """Route every lead at the benchmark's moment and on Saturday at 03:00 UTC (nobody at work) and write or check
+    the decisions. Exits non-zero naming the first lead that differs."""
+    moments = (datetime(2026, 11, 23, 14, 30, tzinfo=UTC), datetime(2026, 11, 28, 3, 0, tzinfo=UTC))
+    lines = [recorded(engine.route(lead, state, now)) for now in moments for lead in leads]
+    if record:
+        with open(record, "w", encoding="utf-8") as handle:
+            handle.write("\n".join(lines) + "\n")
+        print(f"recorded {len(lines):,} decisions in {record}")
+        return
+    assert compare is not None
+    with open(compare, encoding="utf-8") as handle:
+        expected = handle.read().splitlines()
+    if len(expected) != len(lines):
+        raise SystemExit(f"{compare}: {len(expected):,} decisions recorded, {len(lines):,} made now")
+    worded = 0
+    for i, (was, now_made) in enumerate(zip(expected, lines, strict=True)):
+        if was == now_made:
+            continue
+        if not _same_but_wording(json.loads(was), json.loads(now_made)):
+            raise SystemExit(f"decision {i} differs:\n  recorded {was}\n  now      {now_made}")
+        worded += 1
+    print(
+        f"all {len(lines):,} decisions equal to {compare}"
+        + (f" ({worded:,} only in the wording of their reasons, same codes and order)" if worded else "")
+    )
+
+
+def _same_but_wording(was: dict[str, Any], now: dict[str, Any]) -> bool:
+    """Every field equal, and the reasons equal in code, order and rep: only their sentences differ."""
+
+    def skeleton(decision: dict[str, Any]) -> dict[str, Any]:
+        return {**decision, "reasons": [(code, rep) for code, _text, rep in decision["reasons"]]}
+
+    return skeleton(was) == skeleton(now)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--leads", type=int, default=20_000)
+    parser.add_argument("--record", metavar="FILE", help="write every decision to FILE, then time as usual")
+    parser.add_argument("--compare", metavar="FILE", help="check the decisions equal FILE's, then time as usual")
     args = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core, as the target says
@@ -190,6 +255,8 @@ def main() -> None:
     now = datetime(2026, 11, 23, 14, 30, tzinfo=UTC)  # Monday: EMEA and NA at work, APAC off
     state = make_state(rng, now, config)
     leads = make_leads(rng, args.leads)
+    if args.record or args.compare:
+        record_or_compare(engine, state, leads, record=args.record, compare=args.compare)
 
     def full(lead: Lead) -> object:
         return engine.route(lead, state, now)

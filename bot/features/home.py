@@ -30,6 +30,7 @@ async def home_data(service: Service, person: str) -> HomeData:
     offers = await views.open_offers_for(person) if person in config.reps else []
     claimed = await views.recent_claims(person, limit=10) if person in config.reps else []
     unclaimed = [lead for team in teams for lead in await views.unclaimed_for_team(team.id)]
+    held = [entry for team in teams for entry in await views.held_for_team(team.id)]
     return HomeData(
         person_id=person,
         runtimes=runtimes,
@@ -37,6 +38,7 @@ async def home_data(service: Service, person: str) -> HomeData:
         offers=tuple([(offer, await views.lead_view(offer.lead_id)) for offer in offers]),
         claimed=tuple([(await views.lead_view(offer.lead_id)).lead for offer in claimed]),
         unclaimed=tuple(sorted(unclaimed, key=lambda lead: lead.received_at)),
+        held=tuple(sorted(held, key=lambda entry: entry[1])),
     )
 
 

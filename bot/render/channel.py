@@ -51,14 +51,24 @@ _TAKEABLE = frozenset({LeadState.ASSIGNED, LeadState.ESCALATED, LeadState.QUEUED
 
 
 def thread_note(
-    view: LeadView, config: RoutingConfig, event: str, now: datetime, *, offer_id: int | None = None
+    view: LeadView,
+    config: RoutingConfig,
+    event: str,
+    now: datetime,
+    *,
+    offer_id: int | None = None,
+    until: datetime | None = None,
 ) -> Rendered:
     """One line for the lead's thread in the team channel about `event`.
 
     Known events are those storage reports: ``assigned``, ``claimed``, ``taken``, ``expired``,
-    ``reassigned`` and ``released``; any other event is shown by name at `now`. `offer_id` names the
-    offer the event is about; by default it is the lead's latest offer that fits the event.
+    ``reassigned``, ``released`` and ``held`` (nobody at work, `off_hours: hold`, until `until`); any
+    other event is shown by name at `now`. `offer_id` names the offer the event is about; by default it
+    is the lead's latest offer that fits the event.
     """
+    if event == "held":
+        line = f"🌙 Nobody is at work: held until {slack_date(until or now)}, then routed (off_hours: hold)"
+        return rendered(line, [section(line)])
     line = _note(view, config, event, now, _event_offer(view, event, offer_id))
     return rendered(line, [section(line)])
 

@@ -43,7 +43,7 @@ class HomeData:
     manager, the reps of their teams; a missing rep has no runtime changes and no open leads.
     `offers` are the viewer's open offers with their leads, due first first; `claimed` the leads they
     claimed recently, newest first; `unclaimed` (managers) their teams' leads nobody owns yet, oldest
-    first.
+    first; `held` (managers) their teams' leads held for the first shift, with when each is released.
     """
 
     person_id: str
@@ -52,6 +52,7 @@ class HomeData:
     offers: tuple[tuple[Offer, LeadView], ...] = ()
     claimed: tuple[LeadRecord, ...] = ()
     unclaimed: tuple[LeadRecord, ...] = ()
+    held: tuple[tuple[LeadRecord, datetime], ...] = ()
 
 
 def rep_status(rep: Rep, runtime: RepRuntime | None, load: int, now: datetime) -> str:
@@ -165,6 +166,17 @@ def _manager_blocks(data: HomeData, config: RoutingConfig, teams: list[Team], no
         blocks += [section(_waiting_line(record, config, now)) for record in within[:_WITHIN_SLA_SHOWN]]
         if len(within) > _WITHIN_SLA_SHOWN:
             blocks.append(context(f"+{len(within) - _WITHIN_SLA_SHOWN} more"))
+    if data.held:
+        blocks += [DividerBlock(), section(f"*Held for the first shift ({len(data.held)})*")]
+        for record, release_at in data.held[:_UNCLAIMED_SHOWN]:
+            line = f"{lead_line(record)}\nnobody at work: held until {slack_date(release_at)}, then routed"
+            # Assign only: nobody can take a lead that was never offered (storage refuses it).
+            assign = ActionsBlock(
+                block_id=f"lead_{record.id}", elements=[button("Assign now…", Action.ASSIGN, str(record.id))]
+            )
+            blocks += [section(line), assign]
+        if len(data.held) > _UNCLAIMED_SHOWN:
+            blocks.append(context(f"+{len(data.held) - _UNCLAIMED_SHOWN} more"))
     return blocks
 
 

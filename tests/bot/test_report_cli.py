@@ -35,3 +35,11 @@ def test_report_counts_the_catch_all_as_fallback_and_flags_the_alert(
     report = json.loads(capsys.readouterr().out)
     assert (report["received"], report["offers"], report["fallback_rate"]) == (2, 2, 0.5)
     assert any("fallback rate 50.0% is above 10%" in alert for alert in report["alerts"])
+    # Distribution uses the same fairness measure as `simulate`: everyone at work, equal weights.
+    sales = next(pool for pool in report["fairness"] if pool["pool"] == "sales")
+    assert [(r["rep"], r["leads"], r["expected"]) for r in sales["reps"]] == [
+        ("alice", 1, 0.33),
+        ("bob", 0, 0.33),
+        ("carol", 0, 0.33),
+    ]
+    assert sales["verdict"].startswith("fair: every rep within 10%")

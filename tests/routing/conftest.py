@@ -8,7 +8,10 @@ from datetime import UTC, datetime
 import pytest
 
 from routing import Engine, Lead, RoutingConfig, RoutingState, parse_config
+from routing.availability import _last_day
+from routing.enrich import country_code
 from routing.model import Decision
+from routing.schedule import _parse_hours, zone
 
 SCENARIO_YAML = """
 timezone: America/New_York
@@ -75,6 +78,29 @@ fallback: {team: catch-all}
 # Monday 2026-11-23 15:00 UTC: 10:00 in New York, 16:00 in Berlin, 15:00 in London,
 # 02:00 Tuesday in Sydney and 00:00 Tuesday in Tokyo (night).
 MONDAY_10_NY = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
+
+
+# Every memo in `routing/`. Mutation testing forks each mutant's run from a process that has already
+# filled them, and a full memo would answer with the unmutated result, hiding the mutant; clearing
+# them at the start of each session and before each test makes every test compute what it checks.
+# (The memoised functions themselves are decorated, which mutmut leaves alone; what they call is not.)
+ROUTING_CACHES = (_parse_hours, zone, _last_day, country_code)
+
+
+def _clear_routing_caches() -> None:
+    for cached in ROUTING_CACHES:
+        cached.cache_clear()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fresh_caches_for_the_session() -> None:
+    """Runs before the session-scoped config below is parsed (autouse fixtures come first in a scope)."""
+    _clear_routing_caches()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches_for_each_test() -> None:
+    _clear_routing_caches()
 
 
 @pytest.fixture(scope="session")

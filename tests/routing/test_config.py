@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 import yaml
 
@@ -107,3 +109,298 @@ def test_check_warns_about_a_team_whose_escalations_reach_nobody() -> None:
         "teams[6] (orphans): no channel and no manager, so its escalations reach nobody; set one of them"
         in warnings(compile_config(raw))
     )
+
+
+BROKEN = """
+timezone: Mars/Base
+working_hours: "weekdays"
+segments: {tiny: "lots"}
+escalation: {repeat_every: sometimes}
+managers:
+  - {id: boss, name: Boss, reports_to: ghost}
+reps:
+  - {id: a, name: A, backup: a, manager: nobody}
+  - {id: a, name: A2, backup: zz}
+  - {id: boss, name: Clash}
+teams:
+  - {id: t, members: [a, a, nope], manager: ghost2}
+  - {id: t, members: [a], escalation: {repeat_every: never}}
+accounts:
+  - {name: Acme, domain: acme.com, owner: a}
+  - {name: Other, domain: other.com, aliases: [ACME.com], owner: a}
+rules:
+  - {name: r, route: {team: t, rep: a}}
+  - {name: r, route: {team: x}}
+  - {name: s, route: {rep: y}}
+  - {name: u, route: {}}
+sla:
+  - {name: only, when: {intent: demo}, within: 5m}
+fallback: {team: q, rep: a}
+"""
+
+
+def test_every_cross_reference_problem_is_named_with_its_path() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(BROKEN)
+    assert caught.value.problems == [
+        "timezone: unknown time zone 'Mars/Base' (use an IANA name such as 'Europe/Berlin')",
+        "working_hours: expected working hours like 'mon-fri 09:00-17:30', got 'weekdays'",
+        "reps[1].id: duplicate id 'a'",
+        "reps[2].id: duplicate id 'boss'",
+        "reps[0].backup: a rep cannot be their own backup",
+        "reps[0].manager: unknown manager 'nobody'",
+        "reps[1].backup: unknown rep 'zz'",
+        "managers[0].reports_to: unknown manager 'ghost'",
+        "teams[0].members[2]: unknown rep 'nope'",
+        "teams[0].members: a rep is listed twice",
+        "teams[0].manager: unknown manager 'ghost2'",
+        "teams[0].escalation.repeat_every: expected a duration like '30s', '5m' or '1h', got 'sometimes'",
+        "teams[1].id: duplicate team id 't'",
+        "teams[1].escalation.repeat_every: expected a duration like '30s', '5m' or '1h', got 'never'",
+        "accounts[1].aliases[0]: domain 'acme.com' already belongs to 'Acme'",
+        "rules[0].route: route to exactly one of team, rep or account_owner",
+        "rules[1].name: duplicate rule name 'r'",
+        "rules[1].route.team: unknown team 'x'",
+        "rules[2].route.rep: unknown rep 'y'",
+        "rules[3].route: route to exactly one of team, rep or account_owner",
+        "sla: add a catch-all policy without 'when', so every lead has an SLA",
+        "fallback: name exactly one of team or rep; every lead needs somewhere to go",
+        "fallback.team: unknown team 'q'",
+        "segments.tiny: expected a range like '>=200', '<20' or '20-199'",
+    ]
+    assert str(caught.value).startswith(
+        "invalid configuration:\n  timezone: unknown time zone 'Mars/Base' (use an IANA name such as 'Europe/Berlin')\n"
+        "  working_hours: expected"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("- just a list", "(top): expected a mapping with reps, teams, rules, sla and fallback"),
+        (
+            "reps: [{id: 'bad id', name: X}]\nteams: [{id: t, members: [x]}]\nsla: [{name: d, within: 1h}]\nfallback: {rep: x}",
+            "reps[0].id: 'bad id' is not a valid value here",
+        ),
+        (
+            "reps: []\nteams: [{id: t, members: [x]}]\nsla: [{name: d, within: 1h}]\nfallback: {rep: x}",
+            "reps: List should have at least 1 item",
+        ),
+        (
+            "reps: [{id: a, name: A}]\nteams: [{id: t, members: [a]}]\nsla: [{name: d, within: 1h}]",
+            "fallback: Field required",
+        ),
+    ],
+)
+def test_shape_problems_are_named_with_their_path(text: str, problem: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text)
+    assert problem in [p[: len(problem)] for p in caught.value.problems], caught.value.problems
+
+
+def test_an_unreadable_file_is_a_config_error_naming_it(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from routing import load_config
+
+    missing = Path(str(tmp_path)) / "nope.yml"
+    with pytest.raises(ConfigError) as caught:
+        load_config(str(missing))
+    assert caught.value.problems == [f"{missing}: cannot read the file (No such file or directory)"]
+    present = Path(str(tmp_path)) / "ok.yml"
+    present.write_text(SCENARIO_YAML, encoding="utf-8")
+    assert set(load_config(str(present)).teams) == {"emea", "enterprise", "mid-market", "inside", "apac", "catch-all"}
+
+
+def test_yaml_1_2_booleans_keep_norway_a_country() -> None:
+    config = parse_config(SCENARIO_YAML.replace("when: {source: partner}", "when: {country: [NO, yes], vip: true}"))
+    assert config.rules[0].when.describe() == "country in [NO, yes] and vip = True"
+
+
+def test_the_compiled_config_holds_what_the_file_says() -> None:
+    config = parse_config(
+        SCENARIO_YAML.replace(
+            "{id: mo, name: Mo,",
+            "{id: mo, name: Mo, slack_id: UMO1, email: mo@x.com, capacity: 3, daily_cap: 9, weight: 2.5, active: false,",
+        )
+        .replace(
+            "{id: inside, members: [ivy], manager: maria, strategy: least_loaded}",
+            "{id: inside, name: Inside Sales, members: [ivy], manager: maria, channel: C1, strategy: least_loaded, "
+            "tie_breaks: [least_loaded, weighted], performance_floor: 0.3, escalation: {after_expiries: 3, repeat_every: 10m, pings_per_level: 4}}",
+        )
+        .replace(
+            "  - {name: Initech, domain: initech.com, owner: mia}",
+            "  - {domain: Initech.com, aliases: ['https://www.Initech.de:443/about'], owner: mia}",
+        )
+        .replace(
+            "qualification: {min_score: 20}",
+            "qualification: {min_score: 20, field: fit, missing: nurture}\n"
+            "regions: {NORDICS: [no, se]}\nfree_mail_domains: [Mail.Example]\nnumeric_fields: [seats]\n"
+            "segments: {small: '<50', big: '>=50'}",
+        )
+        .replace("within: 5m}", "within: 5m, remind_at: 0.8}")
+        .replace(
+            'route: {team: enterprise}\n    prefer: {skills: ["{industry}"]}',
+            "route: {team: enterprise}\n    require: {skills: [FinTech], languages: [EN]}",
+        )
+    )
+    mo = config.reps["mo"]
+    assert (mo.slack_id, mo.email, mo.capacity, mo.daily_cap, mo.weight, mo.active) == (
+        "UMO1",
+        "mo@x.com",
+        3,
+        9,
+        2.5,
+        False,
+    )
+    assert (mo.manager, mo.backup, mo.tz.key) == ("maria", None, "America/New_York")
+    assert config.reps["mia"].backup == "max" and config.slack_id("mo") == "UMO1"
+    kenji, dieter = config.reps["kenji"], config.reps["dieter"]
+    assert (kenji.tz.key, kenji.languages, kenji.skills) == ("Asia/Tokyo", frozenset({"en", "ja"}), frozenset())
+    assert config.reps["ethan"].skills == frozenset({"fintech"})
+    assert kenji.hours.intervals[0] == ((540, 1080),) and dieter.hours.intervals[0] == ((540, 1020),)
+    assert mo.schedule_key == config.reps["ivy"].schedule_key != dieter.schedule_key != kenji.schedule_key
+    assert dieter.schedule_key != config.reps["emma"].schedule_key  # same hours, another zone
+    inside = config.teams["inside"]
+    assert (inside.name, inside.members, inside.member_set, inside.manager, inside.channel) == (
+        "Inside Sales",
+        ("ivy",),
+        frozenset({"ivy"}),
+        "maria",
+        "C1",
+    )
+    assert (inside.strategy.value, [s.value for s in inside.tie_breaks], inside.performance_floor) == (
+        "least_loaded",
+        ["weighted"],
+        0.3,
+    )
+    assert (inside.escalation.after_expiries, inside.escalation.repeat_every, inside.escalation.pings_per_level) == (
+        3,
+        timedelta(minutes=10),
+        4,
+    )
+    emea = config.teams["emea"]
+    assert (
+        emea.name,
+        emea.escalation.after_expiries,
+        emea.escalation.repeat_every,
+        emea.escalation.pings_per_level,
+    ) == ("emea", 2, None, 2)
+    initech = config.accounts["initech.com"]
+    assert (initech.name, initech.domain, initech.owner) == ("Initech.com", "initech.com", "mia")
+    assert config.accounts["initech.de"] is initech
+    assert config.accounts["globex.de"] is config.accounts["globex.com"]
+    assert (config.qualification.min_score, config.qualification.field, config.qualification.nurture_missing) == (
+        20,
+        "fit",
+        True,
+    )
+    assert (config.country_region["NO"], config.country_region["SE"], config.country_region["DE"]) == (
+        "NORDICS",
+        "NORDICS",
+        "EMEA",
+    )
+    assert "mail.example" in config.free_mail and "gmail.com" in config.free_mail
+    assert {"seats", "employees", "score"} <= config.numeric_fields
+    assert [(s.field, s.describe()) for s in config.segments] == [("small", "small <50"), ("big", "big >=50")]
+    demo = config.sla[0]
+    assert (demo.name, demo.within, demo.business_hours, demo.remind_at) == ("demo", timedelta(minutes=5), False, 0.8)
+    assert (config.sla[2].business_hours, config.sla[2].remind_at) == (True, None)
+    enterprise = config.rules[4]
+    assert (enterprise.name, enterprise.index, enterprise.team, enterprise.rep, enterprise.account_owner) == (
+        "enterprise",
+        4,
+        "enterprise",
+        None,
+        False,
+    )
+    assert (enterprise.require.skills, enterprise.require.languages, bool(enterprise.prefer)) == (
+        ("fintech",),
+        ("en",),
+        False,
+    )
+    assert config.rules[0].rep == "paul" and config.rules[1].prefer.languages == ("{language}",)
+    assert (config.fallback_team, config.fallback_rep) == ("catch-all", None)
+    assert config.teams_of["emma"] == ("emea",) and "paul" not in config.teams_of
+
+
+def test_people_names_slack_ids_and_escalation_chains() -> None:
+    config = parse_config(SCENARIO_YAML)
+    assert config.person_name("mia") == "Mia" and config.person_name("hana") == "Hana Head"
+    assert config.person_name("stranger") == "stranger"
+    assert config.slack_id("maria") == "UMARIA1" and config.slack_id("mia") is None and config.slack_id("x") is None
+    assert config.escalation_chain("emea") == ("maria", "hana")
+    raw = yaml.safe_load(SCENARIO_YAML)
+    raw["managers"][0]["reports_to"] = "maria"  # a cycle stops where it started
+    raw["teams"][0]["manager"] = "dieter"  # a rep as a team's manager escalates to their own manager
+    from routing.config import compile_config
+
+    cyclic = compile_config(raw)
+    assert cyclic.escalation_chain("emea") == ("dieter", "maria", "hana")
+    assert cyclic.escalation_chain("mid-market") == ("maria", "hana")
+    raw["teams"][0].pop("manager")
+    assert compile_config(raw).escalation_chain("emea") == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "domain"),
+    [
+        ("https://www.Acme.com/about", "acme.com"),
+        ("acme.com.", "acme.com"),
+        ("  ACME.com:8443/x ", "acme.com"),
+        ("git+ssh://shop.acme.co.uk", "shop.acme.co.uk"),
+        ("www2.acme.com", "www2.acme.com"),
+        ("acme.com/a/b", "acme.com"),
+        ("acme.com:8443:x", "acme.com"),
+    ],
+)
+def test_domains_are_normalised_to_a_bare_host(text: str, domain: str) -> None:
+    from routing.config import normalise_domain
+
+    assert normalise_domain(text) == domain
+
+
+def test_format_path_reads_like_the_file() -> None:
+    from routing.config import format_path
+
+    assert format_path(()) == "(top)"
+    assert format_path(("rules", 3, "when", "employees")) == "rules[3].when.employees"
+    assert format_path((0, "x")) == "[0].x"
+
+
+def test_check_finds_teams_nobody_can_staff_for_each_reason() -> None:
+    raw = yaml.safe_load(SCENARIO_YAML)
+    raw["reps"] += [
+        {"id": "full", "name": "Full", "capacity": 0},
+        {"id": "capped", "name": "Capped", "daily_cap": 0},
+        {"id": "never", "name": "Never", "working_hours": []},
+        {"id": "gone", "name": "Gone", "active": False},
+        {"id": "ok", "name": "Ok", "daily_cap": 1, "capacity": 1},
+    ]
+    raw["teams"] += [
+        {"id": f"only-{rep}", "members": [rep], "manager": "maria"} for rep in ("full", "capped", "never", "gone")
+    ]
+    raw["teams"].append({"id": "mixed", "members": ["full", "ok"], "channel": "C1"})
+    raw["teams"].append({"id": "just-ok", "members": ["ok"], "channel": "C2"})
+    from routing.config import compile_config
+
+    found = warnings(compile_config(raw))
+    unstaffable = [w.split(" ")[0] for w in found if "nobody could ever be available" in w]
+    assert unstaffable == ["teams[6]", "teams[7]", "teams[8]", "teams[9]"]
+    assert not any(w.startswith(("teams[10]", "teams[11]")) for w in found)
+
+
+def test_an_account_owner_rule_shadows_nothing_and_a_fallback_rep_is_reached() -> None:
+    raw = yaml.safe_load(SCENARIO_YAML)
+    raw["rules"].insert(0, {"name": "owners", "route": {"account_owner": True}})
+    raw["fallback"] = {"rep": "paul"}
+    raw["rules"] = [rule for rule in raw["rules"] if rule["name"] != "partner"]
+    from routing.config import compile_config
+
+    assert warnings(compile_config(raw)) == [
+        "reps[10] (paul): belongs to no team; only named rules, accounts or the fallback reach them"
+    ]
+    raw["fallback"] = {"team": "catch-all"}
+    assert warnings(compile_config(raw)) == [
+        "reps[10] (paul): belongs to no team; no team, rule or account reaches them, so they will never get a lead"
+    ]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -52,7 +51,6 @@ def states(draw: st.DrawFn) -> RoutingState:
     return RoutingState(reps=reps, tried=tried)
 
 
-@pytest.mark.slow  # 300 examples: seconds
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
 @given(lead=leads, state=states(), now=moments)
 def test_every_lead_gets_exactly_one_outcome_and_never_an_unavailable_rep_silently(
@@ -71,7 +69,6 @@ def test_every_lead_gets_exactly_one_outcome_and_never_an_unavailable_rep_silent
     assert engine.route(lead, state, now) == decision  # deterministic
 
 
-@pytest.mark.slow  # 25 runs of 1,000 leads each: seconds
 @settings(max_examples=25, deadline=None)
 @given(weights=st.lists(st.integers(1, 5), min_size=2, max_size=6))
 def test_weighted_shares_stay_within_5_percent_of_weights_over_1000_leads(weights: list[int]) -> None:

@@ -160,3 +160,116 @@ def test_float_noise_cannot_break_an_exact_weighted_tie() -> None:
     members = {"a": PoolMember(), "b": PoolMember(credit=0.6), "c": PoolMember(credit=0.3)}
     state = RoutingState(pools={"pool": PoolState(members=members)})
     assert engine.route(Lead(email="x@y.com"), state, MONDAY_10_NY).rep == "c"
+
+
+def test_win_rates_are_smoothed_toward_20_percent_and_never_below_the_floor() -> None:
+    from routing.strategies import win_rates
+
+    states = [RepState(), RepState(won=8, closed=10), RepState(won=0, closed=90), RepState(won=1, closed=10)]
+    assert win_rates(states, 0.1) == [0.2, 0.5, 0.1, 0.15]
+    assert win_rates(states, 0.15) == [0.2, 0.5, 0.15, 0.15]
+
+
+def test_performance_as_a_tie_break_picks_the_better_closer_among_equally_loaded_reps() -> None:
+    engine = team_engine("least_loaded", {"a": 1, "b": 1, "c": 1}, ", tie_breaks: [performance]")
+    state = RoutingState(
+        reps={
+            "a": RepState(won=1, closed=20),
+            "b": RepState(won=9, closed=20),
+            "c": RepState(open_load=1, won=20, closed=20),
+        }
+    )
+    assert engine.route(Lead(email="x@y.com"), state, MONDAY_10_NY).rep == "b"
+
+
+def test_a_performance_floor_lifts_a_poor_record_to_the_floor() -> None:
+    # With a 0.5 floor both records (a: 0.1, b: 0.2) count as 0.5: tied, so list order picks a.
+    engine = team_engine("least_loaded", {"a": 1, "b": 1}, ", tie_breaks: [performance], performance_floor: 0.5")
+    state = RoutingState(reps={"a": RepState(won=0, closed=10), "b": RepState()})
+    assert engine.route(Lead(email="x@y.com"), state, MONDAY_10_NY).rep == "a"
+    state = RoutingState(reps={"a": RepState(won=0, closed=10), "b": RepState(won=10, closed=10)})
+    assert engine.route(Lead(email="x@y.com"), state, MONDAY_10_NY).rep == "b"
+
+
+def test_performance_routing_ranks_by_shortfall_of_the_win_weighted_share() -> None:
+    engine = team_engine("performance", {"a": 1, "b": 1})
+    state = RoutingState(reps={"a": RepState(), "b": RepState(won=8, closed=10)})
+    first = engine.route(Lead(email="x@y.com"), state, MONDAY_10_NY)
+    # Fresh pool: equal shortfall, so the heavier effective weight (b: 1 x 0.5 over a: 1 x 0.2) wins.
+    assert first.rep == "b"
+    assert first.summary.endswith("performance-weighted: @b is furthest below a target share of 71% (short 0.0)")
+
+
+def test_least_loaded_picks_the_fewest_open_leads_and_says_so() -> None:
+    engine = team_engine("least_loaded", {"a": 1, "b": 1, "c": 1})
+    state = RoutingState(reps={"a": RepState(open_load=3), "b": RepState(open_load=1), "c": RepState(open_load=2)})
+    decision = engine.route(Lead(email="x@y.com"), state, MONDAY_10_NY)
+    assert decision.rep == "b"
+    assert decision.summary.endswith("least loaded: @b has 1 open")
+
+
+def test_each_strategy_explains_its_pick() -> None:
+    assert (
+        team_engine("round_robin", {"solo": 1})
+        .route(Lead(email="x@y.com"), RoutingState(), MONDAY_10_NY)
+        .summary.endswith("@solo is the team's only member")
+    )
+    rr = team_engine("round_robin", {"a": 1, "b": 1})
+    assert rr.route(Lead(email="x@y.com"), RoutingState(), MONDAY_10_NY).summary.endswith(
+        "round robin: @a is first in line"
+    )
+    weighted = team_engine("weighted", {"a": 1, "b": 3})
+    members = {"a": PoolMember(assigned=1), "b": PoolMember(assigned=1)}
+    decision = weighted.route(
+        Lead(email="x@y.com"), RoutingState(pools={"pool": PoolState(turn=2, members=members)}), MONDAY_10_NY
+    )
+    assert decision.rep == "b"
+    assert decision.summary.endswith("weighted: @b is furthest below a target share of 75% (short 0.5)")
+
+
+def test_a_newcomer_joins_a_weighted_pool_with_its_weights_share_of_what_was_handed_out() -> None:
+    from routing.strategies import joining_credits
+
+    engine = team_engine("weighted", {"a": 1, "b": 3, "n": 2})
+    team, reps = engine.config.teams["pool"], engine.config.reps
+    pool = PoolState(turn=8, members={"a": PoolMember(assigned=2, credit=1.0), "b": PoolMember(assigned=5)})
+    assert joining_credits(team, pool, reps) == {"n": 8 * 2 / 4}
+    assert joining_credits(team, PoolState(), reps) == {"a": 0.0, "b": 0.0, "n": 0.0}
+    full = PoolState(members={rep: PoolMember() for rep in ("a", "b", "n")})
+    assert joining_credits(team, full, reps) == {}
+    rr = team_engine("round_robin", {"a": 1, "b": 3, "n": 2})
+    assert joining_credits(rr.config.teams["pool"], pool, rr.config.reps) == {"n": 0.0}
+
+
+def test_tie_safe_rounds_only_values_close_enough_to_tie() -> None:
+    from routing.strategies import _tie_safe
+
+    apart = [0.5, 0.25, 0.5]
+    assert _tie_safe(apart) is apart
+    close = [0.15, 0.14999999999999997, 1.0]
+    assert _tie_safe(close) == [0.15, 0.15, 1.0]
+    assert _tie_safe([1.0, 1.0 + 3e-9]) == [1.0, 1.0 + 3e-9]
+    assert _tie_safe([0.1000000001, 0.1000000004, 2.0]) == [0.1, 0.1, 2.0]  # nine decimals
+
+
+def test_the_key_plan_runs_primary_then_tie_breaks_then_round_robin_once_each() -> None:
+    from routing.config import Strategy
+    from routing.strategies import _key_plan
+
+    engine = team_engine("least_loaded", {"a": 1}, ", tie_breaks: [weighted, round_robin, weighted]")
+    assert _key_plan(engine.config.teams["pool"]) == (Strategy.LEAST_LOADED, Strategy.WEIGHTED, Strategy.ROUND_ROBIN)
+
+
+def test_a_weighted_tie_break_under_round_robin_prefers_the_heavier_rep_on_an_equal_turn() -> None:
+    engine = team_engine("round_robin", {"a": 1, "b": 2}, ", tie_breaks: [weighted]")
+    assert engine.route(Lead(email="x@y.com"), RoutingState(), MONDAY_10_NY).rep == "b"
+
+
+def test_round_robin_names_the_rep_served_last_as_the_one_before() -> None:
+    engine = team_engine("round_robin", {"a": 1, "b": 1, "c": 1})
+    members = {"a": PoolMember(last_turn=1, assigned=1), "b": PoolMember(), "c": PoolMember()}
+    decision = engine.route(
+        Lead(email="x@y.com"), RoutingState(pools={"pool": PoolState(turn=1, members=members)}), MONDAY_10_NY
+    )
+    assert decision.rep == "b"
+    assert decision.summary.endswith("round robin: next after @a")

@@ -1,8 +1,8 @@
 """identity_checks: the last check of each person and channel the config names, against Slack
 (`serve` at start and periodically, `bot.identities`), so what is broken is on record, not only in a log.
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-04
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003"
-down_revision = "0002"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,1 @@
+"""Replay speed: `python -m bench.simulate`."""
