@@ -10,14 +10,23 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bot.settings import DEFAULT_DATABASE_URL, Settings, SettingsError
+from bot.identities import CHANNEL_ID
+from bot.settings import DEFAULT_DATABASE_URL, Settings, SettingsError, SlackAccess
 from routing import ConfigError, RoutingConfig, load_config
 from routing.lint import warnings
 from routing.schedule import parse_duration
 
+if TYPE_CHECKING:
+    from bot.starter import StarterRep
+
 DEFAULT_CONFIG = "leadrelay.yml"
 EXAMPLE_CONFIG = str(Path(__file__).resolve().parents[1] / "examples" / "leadrelay.yml")
+_START_HERE = (
+    "Run `leadrelay init` to write a starter config, or `leadrelay init --from-slack CHANNEL` to fill in "
+    "that channel's members as reps; then `leadrelay check`."
+)
 
 
 def _config_path(args: argparse.Namespace) -> str:
@@ -48,15 +57,110 @@ def _load_file(path: str) -> RoutingConfig:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    path = _config_path(args)
+    if not Path(path).exists():
+        print(f"{path}: no such file. {_START_HERE}", file=sys.stderr)
+        return 2
     config = _load(args)
     found = warnings(config)
     for warning in found:
         print(f"warning: {warning}")
+    if args.slack:
+        return _check_slack(config)
+    named = channel_names(config)
+    for problem in named:
+        print(f"error: {problem}", file=sys.stderr)
+    if named:
+        return 2
     print(
-        f"{_config_path(args)}: OK — {len(config.reps)} reps, {len(config.teams)} teams, "
+        f"{path}: OK — {len(config.reps)} reps, {len(config.teams)} teams, "
         f"{len(config.rules)} rules, {len(config.sla)} SLA policies" + (f", {len(found)} warning(s)" if found else "")
     )
     return 0
+
+
+def channel_names(config: RoutingConfig) -> list[str]:
+    """A problem for each team channel written as a name: Slack ids never change, names do, and the
+    sender addresses channels by id."""
+    return [
+        f"teams[{index}].channel: {team.channel!r} is not a channel id (C…); run `leadrelay check --slack` "
+        "to print the id to write, or copy it from the channel's details (About, at the bottom)"
+        for index, team in enumerate(config.teams.values())
+        if team.channel is not None and not CHANNEL_ID.match(team.channel)
+    ]
+
+
+def _check_slack(config: RoutingConfig) -> int:
+    """Every person and channel against the workspace (bot.identities); 1 if anything needs fixing."""
+    from bot.identities import lines, verify_identities
+    from bot.metrics import Metrics
+    from bot.slack import Slack, make_client
+
+    access = _slack_access()
+
+    async def run() -> bool:
+        slack = Slack(make_client(access.bot_token, access.api_url), Metrics())
+        try:
+            report = await verify_identities(config, slack)
+        finally:
+            await slack.close()
+        for line in lines(report):
+            print(line)
+        return report.ok
+
+    return 0 if asyncio.run(run()) else 1
+
+
+def _slack_access() -> SlackAccess:
+    try:
+        return SlackAccess.from_env(os.environ)
+    except SettingsError as exc:
+        print(str(exc), file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from bot.starter import PLACEHOLDER_REPS, starter_yaml
+
+    path = Path(_config_path(args))
+    if path.exists():
+        print(f"{path} exists already; init never overwrites it. Edit it, or pass --config NEW_FILE.", file=sys.stderr)
+        return 2
+    if args.from_slack:
+        found = _members_from_slack(args.from_slack)
+        if found is None:
+            return 2
+        channel, reps = found
+        text = starter_yaml(reps, channel=channel)
+        what = f"{len(reps)} rep(s) from {args.from_slack}"
+    else:
+        text, what = starter_yaml(PLACEHOLDER_REPS, channel=None), "two placeholder reps"
+    path.write_text(text)
+    print(f"wrote {path} with {what}. Review it, then run `leadrelay check` and `leadrelay check --slack`.")
+    return 0
+
+
+def _members_from_slack(channel: str) -> tuple[str, list[StarterRep]] | None:
+    """The channel's id and members as reps; None (after saying why) when Slack cannot give them."""
+    from bot.metrics import Metrics
+    from bot.slack import Slack, SlackProblem, make_client
+    from bot.starter import ChannelNotFound, channel_members
+
+    access = _slack_access()
+
+    async def run() -> tuple[str, list[StarterRep]] | None:
+        slack = Slack(make_client(access.bot_token, access.api_url), Metrics())
+        try:
+            return await channel_members(slack, channel)
+        except ChannelNotFound:
+            print(f"{channel}: no such channel the bot can see; if it is private, /invite @Leadrelay there first")
+        except SlackProblem as exc:
+            print(f"Slack refused to list {channel}: {exc.code}", file=sys.stderr)
+        finally:
+            await slack.close()
+        return None
+
+    return asyncio.run(run())
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -104,11 +208,16 @@ def _settings(socket_mode: bool = False) -> Settings:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from bot.runtime import serve
+    from bot.socket_mode import SocketModeRefused
 
     settings = _settings(socket_mode=args.socket_mode)
     _load(args)  # fail at start-up, with paths, rather than at the first lead
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    asyncio.run(serve(settings, socket_mode=args.socket_mode))
+    try:
+        asyncio.run(serve(settings, socket_mode=args.socket_mode))
+    except SocketModeRefused as exc:
+        print(f"cannot start in Socket Mode: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -209,7 +318,20 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     check = commands.add_parser("check", help="validate the config and warn about likely mistakes")
+    check.add_argument(
+        "--slack",
+        action="store_true",
+        help="also resolve every person and channel in the Slack workspace (SLACK_BOT_TOKEN)",
+    )
     check.set_defaults(func=cmd_check)
+
+    init = commands.add_parser("init", help="write a commented starter leadrelay.yml (never overwrites)")
+    init.add_argument(
+        "--from-slack",
+        metavar="CHANNEL",
+        help="make the channel's members (id or #name) the reps, with their names, emails and time zones",
+    )
+    init.set_defaults(func=cmd_init)
 
     sim = commands.add_parser("simulate", help="replay leads through the rules on a virtual clock")
     sim.add_argument("leads", help="a .csv or .jsonl file of leads (an 'owner' column is compared)")
@@ -268,7 +390,7 @@ def build_parser() -> argparse.ArgumentParser:
         func=cmd_db_upgrade
     )
 
-    for sub in (check, sim, demo, serve, imp, rep, box, box_retry):
+    for sub in (check, init, sim, demo, serve, imp, rep, box, box_retry):
         sub.add_argument("--config", default=argparse.SUPPRESS, help="routing config file")
     return parser
 

@@ -13,35 +13,18 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from bot.clock import Clock, SystemClock
+from bot.identities import verify_identities
 from bot.metrics import Metrics
 from bot.people import People
 from bot.server import build_bolt_app, build_web_app
 from bot.service import Service
 from bot.settings import Settings
-from bot.slack import Slack, SlackProblem, make_client
+from bot.slack import Slack, make_client
+from bot.socket_mode import SocketLink
 from routing import RoutingConfig, load_config
-from routing.config import Manager, Rep
 from storage.db import connect
 
 log = logging.getLogger(__name__)
-
-
-async def resolve_people(config: RoutingConfig, slack: Slack) -> People:
-    """People, with Slack ids looked up by email for anyone the config names only by email."""
-    found: dict[str, str] = {}
-    everyone: list[Rep | Manager] = [*config.reps.values(), *config.managers.values()]
-    for person in everyone:
-        if person.slack_id or not person.email:
-            continue
-        try:
-            user = (await slack.call("users.lookupByEmail", email=person.email))["user"]
-            found[person.id] = str(user["id"])
-        except SlackProblem as exc:
-            # The id only: the email is in the config for whoever fixes it, and stays out of logs.
-            log.warning(
-                "no Slack user for %s (by their configured email): %s; they cannot get DMs", person.id, exc.code
-            )
-    return People(config, found)
 
 
 @dataclass
@@ -62,23 +45,28 @@ async def running(
         metrics = Metrics()
         slack = Slack(make_client(settings.bot_token, settings.api_url), metrics)
         started.push_async_callback(slack.close)
-        people = await resolve_people(config, slack)
+        # Every identity is checked before anything is sent: people configured by email get their
+        # Slack ids from it, and what is wrong is logged with its fix and kept on record.
+        report = await verify_identities(config, slack)
+        people = People(config, dict(report.slack_ids))
         service = Service.build(
             config=config, db=db, slack=slack, clock=clock or SystemClock(), metrics=metrics, people=people
         )
+        await service.identities.record(report)
+        watch = asyncio.create_task(service.identities.run(), name="identity-watch")
+        started.push_async_callback(_cancelled, watch)
         bolt = build_bolt_app(service, settings.signing_secret)
-        runner = web.AppRunner(
-            build_web_app(service, bolt, signing_secret=settings.signing_secret, intake_token=settings.intake_token)
+        link = SocketLink(bolt, settings.app_token) if socket_mode and settings.app_token else None
+        web_app = build_web_app(
+            service, bolt, signing_secret=settings.signing_secret, intake_token=settings.intake_token, socket=link
         )
+        runner = web.AppRunner(web_app)
         await runner.setup()
         started.push_async_callback(runner.cleanup)
         await web.TCPSite(runner, host, settings.port).start()
-        if socket_mode:
-            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-
-            socket = AsyncSocketModeHandler(bolt, settings.app_token)
-            await socket.connect_async()  # type: ignore[no-untyped-call]
-            started.push_async_callback(socket.close_async)
+        if link is not None:
+            await link.open()  # SocketModeRefused: `serve` says why and exits
+            started.push_async_callback(link.close)
         yield Running(service, runner.addresses[0][1])
 
 
@@ -89,13 +77,36 @@ async def serve(settings: Settings, *, socket_mode: bool) -> None:
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
     async with running(settings, socket_mode=socket_mode) as live:
-        mode = "Socket Mode" if socket_mode else "HTTP mode"
-        log.info(
-            "leadrelay serving on port %s (%s); POST /leads, /slack/events, /healthz, /metrics",
-            live.port,
-            mode,
-        )
+        for line in where_to_point_slack(live.port, socket_mode=socket_mode):
+            print(line, flush=True)
         await stop.wait()
+
+
+async def _cancelled(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+def where_to_point_slack(port: int, *, socket_mode: bool) -> list[str]:
+    """What `serve` prints at start: the mode it runs in and what to paste into the Slack app's settings."""
+    local = f"http://localhost:{port}"
+    if socket_mode:
+        return [
+            f"leadrelay is running in Socket Mode (port {port}): Slack connects over SLACK_APP_TOKEN, no public URL.",
+            "  In api.slack.com/apps → your app: Socket Mode → Enable; Interactivity, Slash Commands and Event",
+            "  Subscriptions need no Request URL.",
+            f"  Form tools post leads to {local}/leads (or this host's address); health: {local}/healthz",
+        ]
+    events = "https://YOUR-HOST/slack/events"
+    return [
+        f"leadrelay is running in HTTP mode on port {port}. Where YOUR-HOST is this server's public address,",
+        "  paste into api.slack.com/apps → your app:",
+        f"    Event Subscriptions → Request URL:    {events}",
+        f"    Interactivity & Shortcuts → Request URL: {events}",
+        f"    Slash Commands /pto, /capacity, /leads → Request URL: {events}",
+        f"  Form tools post leads to https://YOUR-HOST/leads; health: {local}/healthz",
+    ]
 
 
 @asynccontextmanager

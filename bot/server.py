@@ -2,7 +2,8 @@
 
 POST /slack/events   events, interactivity and slash commands (verified, then Bolt; see bot.slack_events)
 POST /leads          intake (see bot.intake)
-GET  /healthz        the database answers, no transport is out or held, and the outbox is not stuck
+GET  /healthz        the database answers, no transport is out or held, Slack's Socket Mode link (if used)
+                     is up, and the outbox is not stuck
 GET  /metrics        Prometheus text format
 GET  /openapi.json   the OpenAPI 3.1 document of the above but Slack's (bot.openapi)
 """
@@ -25,6 +26,7 @@ from bot.intake import intake_handler
 from bot.openapi import openapi_document
 from bot.service import Service
 from bot.slack_events import slack_events_handler
+from bot.socket_mode import SocketLink
 
 OUTBOX_STUCK_AFTER = timedelta(minutes=5)  # an undelivered row this old means Slack or we are in trouble
 SHUTDOWN_GRACE = 5.0  # seconds a stopping server waits for Slack calls in flight; the rest are redelivered
@@ -49,10 +51,17 @@ def build_bolt_app(service: Service, signing_secret: str, *, finish_before_reply
 
 
 def build_web_app(
-    service: Service, bolt: AsyncApp, *, signing_secret: str, intake_token: str, run_background: bool = True
+    service: Service,
+    bolt: AsyncApp,
+    *,
+    signing_secret: str,
+    intake_token: str,
+    run_background: bool = True,
+    socket: SocketLink | None = None,
 ) -> web.Application:
     """The aiohttp application; `signing_secret` is the one `bolt` was built with. With `run_background`,
-    the outbox sender and the SLA timers run for as long as the app does; tests drive both by hand instead."""
+    the outbox sender and the SLA timers run for as long as the app does; tests drive both by hand instead.
+    With `socket` (Socket Mode), `/healthz` also says whether its link to Slack is up."""
 
     async def healthz(_request: web.Request) -> web.Response:
         problems = []
@@ -61,6 +70,8 @@ def build_web_app(
         except Exception as exc:  # any failure to read is the answer: unhealthy
             return web.json_response({"ok": False, "problems": [f"database: {exc}"]}, status=503)
         problems.extend(service.sender.problems())
+        if socket is not None and (down := await socket.problem()) is not None:
+            problems.append(down)
         if age is not None and age > OUTBOX_STUCK_AFTER:
             problems.append(f"outbox: oldest undelivered message is {int(age.total_seconds())}s old")
         held = [held.document() for held in service.sender.held()]

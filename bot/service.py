@@ -21,6 +21,7 @@ from bot.delivery.dispatcher import Dispatcher
 from bot.delivery.slack import CHANNEL_GAP, SlackTransport
 from bot.events import EventHub, MessageDelivered, SweepFinished, SweepStarted
 from bot.home_refresher import HomeRefresher
+from bot.identity_watch import IdentityWatch
 from bot.lead_input import ParsedLead
 from bot.metrics import Metrics, source_labels
 from bot.people import People
@@ -28,7 +29,8 @@ from bot.slack import Slack
 from bot.timers import SlaTimers
 from routing import Engine, Reason, RoutingConfig
 from storage.db import Database
-from storage.events import Event
+from storage.events import Event, LeadReassigned
+from storage.identities import IdentityChecks
 from storage.model import LeadState, LeadView, Offer, Transport
 from storage.outbox import Outbox
 from storage.store import Store
@@ -50,6 +52,7 @@ class Service:
     metrics: Metrics
     homes: HomeRefresher
     hub: EventHub
+    identities: IdentityWatch
 
     @classmethod
     def build(
@@ -84,6 +87,7 @@ class Service:
         }
         sender = Dispatcher(store=store, transports=transports, clock=clock, publish=hub.publish)
         timers = SlaTimers(store=store, clock=clock, metrics=metrics, publish=hub.publish)
+        identities = IdentityWatch(config=config, slack=slack, checks=IdentityChecks(db), clock=clock)
 
         # The subscribers, all of them. Events are published in process, right after each commit.
         hub.subscribe(lambda event: sender.wake() if event.queued else None, Event)
@@ -94,6 +98,7 @@ class Service:
         hub.subscribe(lambda event: metrics.committed(event, clock.now(), named_sources=sources), Event)
         hub.subscribe(metrics.delivered, MessageDelivered)
         hub.subscribe(lambda delivered: homes.delivered(delivered.item, delivered.view), MessageDelivered)
+        hub.subscribe(identities.committed, LeadReassigned)
 
         return cls(
             config=config,
@@ -109,6 +114,7 @@ class Service:
             metrics=metrics,
             homes=homes,
             hub=hub,
+            identities=identities,
         )
 
     async def accept_lead(self, parsed: ParsedLead, payload: Mapping[str, Any]) -> tuple[bool, dict[str, Any]]:

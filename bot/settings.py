@@ -47,12 +47,7 @@ class Settings:
         problems: list[str] = []
 
         def required(name: str, prefix: str | None = None) -> str:
-            value = env.get(name, "").strip()
-            if not value:
-                problems.append(f"{name} is not set: set it to {_WHERE[name]}")
-            elif prefix and not value.startswith(prefix):
-                problems.append(f"{name} should start with {prefix!r}: use {_WHERE[name]}")
-            return value
+            return _required(env, name, prefix, problems)
 
         bot_token = required("SLACK_BOT_TOKEN", "xoxb-")
         signing_secret = required("SLACK_SIGNING_SECRET")
@@ -60,17 +55,13 @@ class Settings:
         intake_token = required("LEADRELAY_INTAKE_TOKEN")
         if intake_token and len(intake_token) < MIN_INTAKE_TOKEN:
             problems.append(f"LEADRELAY_INTAKE_TOKEN is too short: use {_WHERE['LEADRELAY_INTAKE_TOKEN']}")
-        api_url = env.get("SLACK_API_URL") or None
-        if api_url and not api_url.startswith(("http://", "https://")):
-            problems.append("SLACK_API_URL must be an http(s) URL such as https://slack.com/api/")
+        api_url = _api_url(env, problems)
         port_text = env.get("PORT", str(DEFAULT_PORT))
         port = int(port_text) if port_text.isdigit() else -1
         if not 0 <= port <= 65535:
             problems.append(f"PORT must be a number from 0 to 65535, got {port_text!r}")
         if problems:
             raise SettingsError(problems)
-        if api_url and not api_url.endswith("/"):
-            api_url += "/"  # slack_sdk joins method names onto the base URL
         return cls(
             bot_token=bot_token,
             signing_secret=signing_secret,
@@ -81,3 +72,41 @@ class Settings:
             intake_token=intake_token,
             port=port,
         )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SlackAccess:
+    """Just what calling the Web API takes, for commands that only ask Slack (`check --slack`, `init
+    --from-slack`): the bot token and the API's base URL (None: Slack's own)."""
+
+    bot_token: str
+    api_url: str | None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> SlackAccess:
+        """Raise SettingsError naming what to set when the token is missing or malformed."""
+        problems: list[str] = []
+        bot_token = _required(env, "SLACK_BOT_TOKEN", "xoxb-", problems)
+        api_url = _api_url(env, problems)
+        if problems:
+            raise SettingsError(problems)
+        return cls(bot_token=bot_token, api_url=api_url)
+
+
+def _required(env: Mapping[str, str], name: str, prefix: str | None, problems: list[str]) -> str:
+    """The variable's value; a line in `problems` saying where to get it when it is unset or malformed."""
+    value = env.get(name, "").strip()
+    if not value:
+        problems.append(f"{name} is not set: set it to {_WHERE[name]}")
+    elif prefix and not value.startswith(prefix):
+        problems.append(f"{name} should start with {prefix!r}: use {_WHERE[name]}")
+    return value
+
+
+def _api_url(env: Mapping[str, str], problems: list[str]) -> str | None:
+    """SLACK_API_URL, ending in "/" (slack_sdk joins method names onto it); None when unset."""
+    api_url = env.get("SLACK_API_URL") or None
+    if api_url and not api_url.startswith(("http://", "https://")):
+        problems.append("SLACK_API_URL must be an http(s) URL such as https://slack.com/api/")
+        return None
+    return api_url if api_url is None or api_url.endswith("/") else api_url + "/"

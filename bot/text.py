@@ -9,7 +9,9 @@ unescaped. Everything here is pure: no clock, no I/O.
 
 from __future__ import annotations
 
+import re
 import unicodedata
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from routing import RoutingConfig
@@ -21,6 +23,33 @@ DEFAULT_DATE_FALLBACK = "%b %d %H:%M UTC"
 def escape(text: str) -> str:
     """`text` with ``&``, ``<`` and ``>`` replaced by ``&amp;``, ``&lt;`` and ``&gt;``, as Slack requires."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+_TOKEN = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
+_SPECIAL = {"here": "@here", "channel": "@channel", "everyone": "@everyone"}
+
+
+def plain(text: str, name_of: Callable[[str], str | None] = lambda _user: None) -> str:
+    """Slack message text as a person reads it, for reuse outside Slack (a lead's note): ``<@U123>``
+    becomes ``@Name`` (`name_of` the user id, else the label, else ``@someone``), ``<#C1|sales>``
+    ``#sales``, ``<mailto:a@b.c|a@b.c>`` the address, ``<https://x|label>`` ``label (https://x)``,
+    ``<!here>`` ``@here``, and ``&amp;``, ``&lt;``, ``&gt;`` their characters."""
+
+    def readable(match: re.Match[str]) -> str:
+        target, label = match.group(1), match.group(2)
+        if target.startswith("@"):
+            return "@" + (name_of(target[1:]) or label or "someone")
+        if target.startswith("#"):
+            return "#" + (label or target[1:])
+        if target.startswith("!"):
+            keyword = target[1:].split("^")[0]
+            return _SPECIAL.get(keyword, label or "")
+        if target.startswith("mailto:"):
+            return label or target.removeprefix("mailto:")
+        return f"{label} ({target})" if label and label != target else target
+
+    unwrapped = _TOKEN.sub(readable, text)
+    return unwrapped.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def truncate(text: str, limit: int) -> str:

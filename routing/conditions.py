@@ -465,3 +465,18 @@ def values_named(cond: Condition, field: str) -> frozenset[Any]:
     if isinstance(cond, Not):
         return values_named(cond.part, field)
     return frozenset()
+
+
+def fields_of(condition: Condition) -> tuple[str, ...]:
+    """The lead fields `condition` reads, in the order written, each once (none for `Always`)."""
+    found: list[str] = []
+    pending = [condition]
+    while pending:
+        part = pending.pop(0)
+        if isinstance(part, AllOf | AnyOf):
+            pending[:0] = part.parts
+        elif isinstance(part, Not):
+            pending.insert(0, part.part)
+        elif isinstance(part, OneOf | Range | Contains | Regex | Exists) and part.field not in found:
+            found.append(part.field)
+    return tuple(found)

@@ -18,8 +18,8 @@ from typing import Any
 
 from routing import strategies
 from routing.availability import LocalClock, Unavailable, unavailable
-from routing.conditions import Prefilter
-from routing.config import OffHours, Rep, Requirement, RoutingConfig, Rule, SlaPolicy, Team
+from routing.conditions import Prefilter, fields_of
+from routing.config import OffHours, Rep, Requirement, RoutingConfig, Rule, SlaPolicy, Strategy, Team
 from routing.enrich import enrich, find_account
 from routing.model import (
     Decision,
@@ -30,6 +30,7 @@ from routing.model import (
     RepState,
     RotationUpdate,
     RoutingState,
+    RuleSentence,
 )
 from routing.strategies import Candidate, Ranking
 
@@ -68,6 +69,10 @@ class Engine:
         self._rankers = {team_id: strategies.PoolRanker(team, config.reps) for team_id, team in config.teams.items()}
         self._rule_filter = Prefilter([rule.when for rule in config.rules])
         self._rule_reasons = [Reason("rule", f"rule {rule.name}: {rule.when.describe()}") for rule in config.rules]
+        self._sentences = {
+            rule.name: RuleSentence(rule=rule.name, template=_rule_sentence(rule, config), fields=fields_of(rule.when))
+            for rule in config.rules
+        }
         self._sla = [(policy, f"SLA {policy.name}: {_span(policy.within)}") for policy in config.sla]
 
     def route(self, lead: Lead, state: RoutingState, now: datetime) -> Decision:
@@ -510,6 +515,7 @@ class Engine:
                 reasons=tuple(trace),
                 facts=facts,
                 starts_at=pick.starts_at,
+                because=self._sentences.get(pick.rule) if pick.rule else None,
             )
         policy, headline = self._policy(facts) if outcome is not Outcome.NURTURE else (None, "")
         due_at = remind_at = None
@@ -540,6 +546,7 @@ class Engine:
             facts=facts,
             rotation=pick.rotation if pick else None,
             starts_at=pick.starts_at if pick else None,
+            because=self._sentences.get(pick.rule) if pick and pick.rule else None,
         )
 
     def _policy(self, facts: dict[str, Any]) -> tuple[SlaPolicy, str]:
@@ -593,6 +600,28 @@ def _lacks(rep: Rep, needs: Requirement) -> str | None:
 def _describe(needs: Requirement) -> str:
     parts = [f"skill {s}" for s in needs.skills] + [f"language {lang}" for lang in needs.languages]
     return ", ".join(parts)
+
+
+_STRATEGY_WORDS = {
+    Strategy.ROUND_ROBIN: "round robin",
+    Strategy.WEIGHTED: "weighted share",
+    Strategy.LEAST_LOADED: "fewest open leads",
+    Strategy.PERFORMANCE: "win-rate share",
+}
+
+
+def _rule_sentence(rule: Rule, config: RoutingConfig) -> str:
+    """ "{rule} rule ({}) → how it picks": the rep's "why you" for a lead this rule routed, with "{}"
+    for the lead's values of the fields the rule read (filled in by `Decision.summary`)."""
+    name = rule.name.replace("{", "{{").replace("}", "}}")
+    if rule.account_owner:
+        target = "the account owner"
+    elif rule.rep is not None:
+        target = f"@{rule.rep}"
+    else:
+        team = config.teams[rule.team] if rule.team is not None else None
+        target = f"{_STRATEGY_WORDS[team.strategy]} in {team.name}" if team is not None else "the fallback"
+    return f"{name} rule ({{}}) → {target}"
 
 
 def _span(duration: timedelta) -> str:

@@ -176,6 +176,16 @@ class Reason(NamedTuple):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class RuleSentence:
+    """How the rep's "why you" says that rule `rule` routed the lead, built once per rule (never per
+    decision): `template` has "{}" where the lead's values of `fields` (what the rule read) go."""
+
+    rule: str
+    template: str
+    fields: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RotationUpdate:
     """What storage applies to the pool after an assignment: the pick takes turn `turn`; credits add."""
 
@@ -204,6 +214,7 @@ class Decision:
     # When the lead can first be worked, if not at once: an off-hours rep's shift start (their SLA
     # counts from it), or for a HELD lead the moment it is released and routed again.
     starts_at: datetime | None = None
+    because: RuleSentence | None = None  # the routing rule's sentence for `summary`, when a rule routed it
 
     def __post_init__(self) -> None:
         if (self.outcome is Outcome.ASSIGNED) != (self.rep is not None):
@@ -218,9 +229,32 @@ class Decision:
 
     @property
     def summary(self) -> str:
-        """The one line a rep sees: why this lead came to them."""
-        main = [r.text for r in self.reasons if r.code not in _DETAIL_CODES]
+        """The one sentence a rep sees: why this lead came to them, e.g. "dach rule (country DE,
+        employees 120) → round robin in DACH". Built when asked, never on the routing hot path; the
+        full trace stays in `reasons` (and the audit)."""
+        main: list[str] = []
+        ruled = False
+        because = self.because
+        for reason in self.reasons:
+            if reason.code in _DETAIL_CODES or (ruled and reason.code == "strategy"):
+                continue  # the rule's sentence already says how its team chose
+            if because is not None and reason.code == "rule" and reason.text.startswith(f"rule {because.rule}:"):
+                main.append(because.template.format(_values(because.fields, self.facts)))
+                ruled = True
+            else:
+                main.append(reason.text)
         return "; ".join(main[:3]) if main else "routed"
+
+
+def _values(fields: tuple[str, ...], facts: Mapping[str, Any]) -> str:
+    """ "country DE, employees 120": the lead's values of the fields a rule read ("any lead" for none)."""
+    shown = [f"{field} {_shown(facts[field])}" for field in fields if facts.get(field) not in (None, "")]
+    return ", ".join(shown) if shown else "any lead"
+
+
+def _shown(value: Any) -> str:
+    text = f"{value:g}" if isinstance(value, float) else str(value)
+    return text if len(text) <= 40 else text[:39] + "…"
 
 
 # Reasons that belong in the full trace but would clutter the one-line summary.

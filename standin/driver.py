@@ -41,12 +41,19 @@ class SlackDriver:
         self.signing_secret = signing_secret
 
     async def post(
-        self, body: bytes, content_type: str, *, timestamp: int | None = None, signature: str | None = None
+        self,
+        body: bytes,
+        content_type: str,
+        *,
+        timestamp: int | None = None,
+        signature: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> Posted:
         stamp = int(time.time()) if timestamp is None else timestamp
         if signature is None:
             signature = slack_signature(body, stamp, self.signing_secret)
         headers = {
+            **(headers or {}),
             "Content-Type": content_type,
             "X-Slack-Request-Timestamp": str(stamp),
             "X-Slack-Signature": signature
@@ -65,7 +72,7 @@ class SlackDriver:
             "command": command,
             "text": text,
             "trigger_id": self.standin.issue_trigger_id(user),
-            "response_url": f"{self.base}/unused-response-url",
+            "response_url": self.standin.issue_response_url(user, channel or user),
         }
         return await self.post(urlencode(form).encode(), "application/x-www-form-urlencoded")
 
@@ -120,7 +127,7 @@ class SlackDriver:
                     "action_ts": str(time.time()),
                 }
             ],
-            "response_url": f"{self.base}/unused-response-url",
+            "response_url": self.standin.issue_response_url(user, container.get("channel_id") or user),
             **extra,
         }
         return await self._interact(user, payload)
@@ -142,7 +149,7 @@ class SlackDriver:
                 "channel": {"id": message.channel},
                 "message_ts": ts,
                 "message": {"ts": ts, "text": message.text, "user": message.user},
-                "response_url": f"{self.base}/unused-response-url",
+                "response_url": self.standin.issue_response_url(user, message.channel),
             }
         return await self._interact(user, payload)
 
@@ -179,14 +186,17 @@ class SlackDriver:
         form = {"payload": json.dumps(interaction)}
         return await self.post(urlencode(form).encode(), "application/x-www-form-urlencoded")
 
-    async def event(self, event: dict[str, Any]) -> Posted:
+    async def event(self, event: dict[str, Any], *, event_id: str | None = None, retry: int | None = None) -> Posted:
+        """Deliver an event; `event_id` and `retry` (its `X-Slack-Retry-Num`) replay a delivery as Slack
+        retries one it saw no acknowledgement for."""
         envelope = {
             "token": "legacy",
             "team_id": self.standin.team_id,
             "api_app_id": self.standin.app_id,
             "type": "event_callback",
-            "event_id": f"Ev{time.time_ns()}",
+            "event_id": event_id or f"Ev{time.time_ns()}",
             "event_time": int(time.time()),
             "event": event,
         }
-        return await self.post(json.dumps(envelope).encode(), "application/json")
+        retried = {} if retry is None else {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
+        return await self.post(json.dumps(envelope).encode(), "application/json", headers=retried)

@@ -17,7 +17,7 @@ from typing import Final
 
 from aiohttp import web
 
-from standin import chat, conversations, users, views
+from standin import chat, conversations, directory, users, views
 from standin.arguments import ApiError, Args, read_args, request_token
 from standin.faults import Faults
 from standin.model import ApiCall, JsonDict
@@ -30,6 +30,7 @@ METHODS: Final[Mapping[str, tuple[Handler, TokenKind]]] = {
     **chat.METHODS,
     **conversations.METHODS,
     **views.METHODS,
+    **directory.METHODS,
 }
 """Every Web API method the stand-in serves, with the token kind it takes."""
 

@@ -42,6 +42,9 @@ from standin.endpoint import METHODS, WebApi
 from standin.faults import Faults
 from standin.model import ApiCall, Channel, EphemeralMessage, JsonDict, Message, User, View
 from standin.payloads import app_home_opened_envelope
+from standin.responses import ResponseUrls
+from standin.socket import PATH as SOCKET_PATH
+from standin.socket import SocketEndpoint
 from standin.views import view_payload
 from standin.workspace import USER_ID, Trigger, Usergroup, Workspace
 
@@ -78,6 +81,9 @@ class SlackStandin:
         self.faults = Faults(METHODS)
         self._ws = Workspace(faults=self.faults, clock=clock, wall_clock=wall_clock)
         self._api = WebApi(self._ws, tokens=tokens, faults=self.faults, clock=clock)
+        self._responses = ResponseUrls(self._ws)
+        self.socket = SocketEndpoint()
+        """Socket Mode's WebSocket endpoint: ``drop`` cuts every link, ``accepting`` refuses new ones."""
         self.calls: list[ApiCall] = self._api.calls
         """Every request received, in arrival order; a test may ``clear()`` it."""
         self._host = host
@@ -112,6 +118,7 @@ class SlackStandin:
         self._runner = runner
         host, port = runner.addresses[0][:2]
         self._url = f"http://{host}:{port}/api/"
+        self._ws.socket_url = f"ws://{host}:{port}{SOCKET_PATH}"
 
     async def stop(self) -> None:
         """Stop serving; delayed answers (timeout faults) are cut short. Safe to call twice."""
@@ -132,7 +139,10 @@ class SlackStandin:
     def create_app(self) -> web.Application:
         """An aiohttp app serving ``/api/{method}``, to mount in-process (its base URL is the mount
         point plus ``api/``). Shutting the app down cuts delayed answers short, as ``stop`` does."""
-        return self._api.create_app()
+        app = self._api.create_app()
+        self._responses.add_routes(app)
+        self.socket.add_routes(app)
+        return app
 
     # --------------------------------------------------------------------------------- setting the scene
 
@@ -269,6 +279,15 @@ class SlackStandin:
         trigger_id = f"{self._ws.next_id_number()}.{int(self._ws.wall_clock())}.{secrets.token_hex(16)}"
         self._ws.triggers[trigger_id] = Trigger(user_id=user_id, issued_at=self._ws.clock())
         return trigger_id
+
+    def issue_response_url(self, user_id: str, channel: str) -> str:
+        """The ``response_url`` Slack would put in a request from ``user_id`` in ``channel`` (an id, or a
+        user id for the bot's DM with them): answers to it are ephemeral messages for the user there."""
+        channel_id = self._ws.observed_channel_id(channel, create_dm=True)
+        if channel_id is None:
+            raise ValueError(f"unknown channel {channel!r}")
+        key = self._responses.issue(self._ws.known_user(user_id).id, channel_id)
+        return self.url.removesuffix("api/") + f"response/{key}"
 
     def close_views(self, user_id: str) -> None:
         """The user dismissed their modals (or Slack closed them after a submission)."""

@@ -29,9 +29,12 @@ def auth_test(ws: Workspace, _args: Args) -> JsonDict:
 
 
 def apps_connections_open(ws: Workspace, _args: Args) -> JsonDict:
-    # Socket Mode is out of scope: the URL is well-formed but deliberately unresolvable (.invalid).
+    # The stand-in's own Socket Mode endpoint (standin.socket) when it serves one; otherwise a URL that
+    # is well-formed but deliberately unresolvable (.invalid). A bad app token never gets here: the
+    # endpoint answers invalid_auth first.
     ticket = secrets.token_hex(8)
-    return {"url": f"wss://wss-standin.invalid/link/?ticket={ticket}&app_id={ws.app_id}"}
+    base = ws.socket_url or "wss://wss-standin.invalid/link/"
+    return {"url": f"{base}?ticket={ticket}&app_id={ws.app_id}"}
 
 
 def info(ws: Workspace, args: Args) -> JsonDict:

@@ -71,6 +71,7 @@ class Workspace:
         self.modal_stacks: dict[str, list[str]] = {}
         self.triggers: dict[str, Trigger] = {}
         self.usergroups: dict[str, Usergroup] = {}
+        self.socket_url: str | None = None  # Socket Mode's endpoint, once the stand-in serves it
         self._ids = 0
         self._last_ts_us = 0
 

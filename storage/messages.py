@@ -96,6 +96,15 @@ def rep_unreachable(config: RoutingConfig, *, team_id: str | None, rep_id: str, 
     return [row(OutboxKind.REP_UNREACHABLE, team.channel, payload, key, None, None)]
 
 
+def rep_settings(*, rep_id: str, change: str, by: str, audit_id: int, **facts: Any) -> list[Row]:
+    """DM the rep that `by` changed their `change` (pto, pto_cleared, capacity, paused), with its
+    `facts`; none when they changed it themselves (they saw the answer)."""
+    if by == rep_id:
+        return []
+    payload = {"rep_id": rep_id, "change": change, "by": by, **facts}
+    return [row(OutboxKind.REP_SETTINGS, rep_id, payload, f"audit:{audit_id}:rep_settings", None, None)]
+
+
 def escalation_manager(config: RoutingConfig, team_id: str | None, level: int) -> str | None:
     """Who an escalation at `level` pings: that step of the team's chain, the top one past its end."""
     chain = config.escalation_chain(team_id) if team_id is not None and team_id in config.teams else ()

@@ -61,6 +61,7 @@ class OutboxKind(StrEnum):
     REMINDER = "reminder"  # nudge before the SLA runs out; address: rep id
     ESCALATION_RESOLVED = "escalation_resolved"  # rewrite a sent escalation post: who took it; address: channel
     REP_UNREACHABLE = "rep_unreachable"  # Slack says a rep is gone: tell their managers once; address: channel
+    REP_SETTINGS = "rep_settings"  # someone else changed a rep's PTO, capacity or pause: tell them; address: rep id
 
 
 class Transport(StrEnum):
@@ -352,3 +353,15 @@ class OutboxItem:
     dm_ts: str | None
     thread_channel: str | None
     thread_ts: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IdentityCheck:
+    """The last check of one identity the config names against Slack: `subject` names it ("person
+    alice"), `detail` says what Slack has, `fix` (when not `ok`) what to do about it."""
+
+    subject: str
+    ok: bool
+    detail: str
+    fix: str | None
+    checked_at: datetime

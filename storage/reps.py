@@ -1,4 +1,5 @@
-"""Rep runtime state people change from Slack: PTO windows, capacity overrides, pause; each audited."""
+"""Rep runtime state people change from Slack: PTO windows, capacity overrides, pause; each audited, and
+the rep told by DM (an outbox row in the same transaction) when someone else, their manager, made it."""
 
 from __future__ import annotations
 
@@ -9,12 +10,13 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from routing import Window
+from storage import messages
 from storage.events import RepChanged
 from storage.model import RepUpdate
 from storage.rows import AnyRow
 from storage.scope import Scope
 from storage.tables import rep_pto, rep_settings
-from storage.writes import upsert_insert, write_audit
+from storage.writes import queue, upsert_insert, write_audit
 
 
 class Reps:
@@ -31,7 +33,7 @@ class Reps:
         def work(conn: Connection, _locks: frozenset[str]) -> RepUpdate:
             pto = {"rep_id": rep_id, "starts_at": window.start, "ends_at": window.end, "set_by": by, "set_at": now}
             pto_id = conn.execute(insert(rep_pto).returning(rep_pto.c.id), pto).scalar_one()
-            write_audit(
+            audit_id = write_audit(
                 conn,
                 at=now,
                 actor=actor,
@@ -40,7 +42,16 @@ class Reps:
                 reason=f"PTO {window.start.isoformat()} to {window.end.isoformat()}",
                 detail={"pto_id": pto_id},
             )
-            changed = RepChanged(at=now, queued=False, rep_id=rep_id, change="pto", by=by)
+            told = messages.rep_settings(
+                rep_id=rep_id,
+                change="pto",
+                by=by,
+                audit_id=audit_id,
+                starts_at=window.start.isoformat(),
+                ends_at=window.end.isoformat(),
+            )
+            queued = queue(conn, told, now)
+            changed = RepChanged(at=now, queued=queued, rep_id=rep_id, change="pto", by=by)
             return RepUpdate(rep_id=rep_id, pto_id=int(pto_id), events=(changed,))
 
         return await self.scope.db.transact(work)
@@ -60,7 +71,7 @@ class Reps:
             )
             cleared = conn.execute(clear).scalars().all()
             if cleared:
-                write_audit(
+                audit_id = write_audit(
                     conn,
                     at=now,
                     actor=actor,
@@ -70,7 +81,11 @@ class Reps:
                     reason=f"PTO cleared ({len(cleared)} window(s))",
                     detail={"pto_ids": sorted(cleared)},
                 )
-                changed = RepChanged(at=now, queued=False, rep_id=rep_id, change="pto_cleared", by=by)
+                told = messages.rep_settings(
+                    rep_id=rep_id, change="pto_cleared", by=by, audit_id=audit_id, cleared=len(cleared)
+                )
+                queued = queue(conn, told, now)
+                changed = RepChanged(at=now, queued=queued, rep_id=rep_id, change="pto_cleared", by=by)
                 return RepUpdate(rep_id=rep_id, cleared=len(cleared), events=(changed,))
             return RepUpdate(rep_id=rep_id)
 
@@ -95,6 +110,7 @@ class Reps:
                 if row is None or row.capacity_override is None
                 else f"capacity {row.capacity_override}"
             ),
+            facts={"capacity": capacity if capacity is not None else configured},
         )
 
     async def set_paused(self, rep_id: str, paused: bool, *, by: str, now: datetime) -> RepUpdate:
@@ -106,6 +122,7 @@ class Reps:
             by=by,
             now=now,
             describe=lambda row: "paused" if row is not None and row.paused else "active",
+            facts={"paused": paused},
         )
 
     async def _set_rep(
@@ -117,8 +134,10 @@ class Reps:
         by: str,
         now: datetime,
         describe: Callable[[AnyRow | None], str],
+        facts: Mapping[str, Any],
     ) -> RepUpdate:
-        """Upsert the rep's settings row with `values` and audit the `change` as `describe` puts it."""
+        """Upsert the rep's settings row with `values`, audit the `change` as `describe` puts it, and DM
+        the rep the `facts` of it when someone else made it."""
         self.scope.rep(rep_id)
         actor = self.scope.actor(by)
 
@@ -128,7 +147,7 @@ class Reps:
             stmt = upsert_insert(conn.dialect.name)(rep_settings).values(rep_id=rep_id, **values)
             conn.execute(stmt.on_conflict_do_update(index_elements=[rep_settings.c.rep_id], set_=dict(values)))
             after = conn.execute(current).one()
-            write_audit(
+            audit_id = write_audit(
                 conn,
                 at=now,
                 actor=actor,
@@ -137,8 +156,10 @@ class Reps:
                 to_state=describe(after),
                 reason=f"{describe(after)}, set by @{by}",
             )
+            told = messages.rep_settings(rep_id=rep_id, change=change, by=by, audit_id=audit_id, **facts)
+            queued = queue(conn, told, now)
             return RepUpdate(
-                rep_id=rep_id, events=(RepChanged(at=now, queued=False, rep_id=rep_id, change=change, by=by),)
+                rep_id=rep_id, events=(RepChanged(at=now, queued=queued, rep_id=rep_id, change=change, by=by),)
             )
 
         return await self.scope.db.transact(work)

@@ -253,3 +253,13 @@ outbox = Table(
         postgresql_where=text("sent_at IS NULL AND failed_at IS NULL"),
     ),
 )
+
+identity_checks = Table(  # the last check of each person and channel the config names, against Slack
+    "identity_checks",
+    metadata,
+    Column("subject", String(200), primary_key=True),  # "person alice", "team sales's channel C0…", "token"
+    Column("ok", Boolean, nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("fix", Text),
+    Column("checked_at", UtcDateTime, nullable=False),
+)

@@ -20,7 +20,18 @@ from bot.command_args import (
     parse_capacity,
     parse_pto,
 )
-from bot.features.common import STRANGER, modal_rep, open_modal, picked_date, rep_of_modal, tell, typed
+from bot.features.common import (
+    NOWHERE,
+    STRANGER,
+    Where,
+    modal_rep,
+    open_modal,
+    picked_date,
+    rep_of_modal,
+    tell,
+    typed,
+    where,
+)
 from bot.features.home import publish_home
 from bot.ids import Command, Field, Modal
 from bot.render import lists, modals
@@ -77,7 +88,7 @@ def _subject(service: Service, actor: str, target_slack: str | None) -> Rep:
 def register(app: AsyncApp, service: Service) -> None:
     @app.command(Command.PTO)
     async def pto(ack: AsyncAck, command: dict[str, Any]) -> None:
-        user, channel = command["user_id"], command.get("channel_id")
+        user = command["user_id"]
         actor = service.people.person(user)
         if actor is None:
             await ack(STRANGER)
@@ -89,7 +100,7 @@ def register(app: AsyncApp, service: Service) -> None:
             await ack(str(problem))
             return
         await ack()
-        await _apply_pto(service, actor, rep, request, user, channel, command.get("trigger_id"))
+        await _apply_pto(service, actor, rep, request, user, where(command), command.get("trigger_id"))
 
     @app.view(Modal.PTO)
     async def submit_pto(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -107,7 +118,7 @@ def register(app: AsyncApp, service: Service) -> None:
         if subject is None:
             return
         user, actor, rep = subject
-        await _apply_pto(service, actor, rep, PtoRequest(None, first_day=first, last_day=last), user, None, None)
+        await _apply_pto(service, actor, rep, PtoRequest(None, first_day=first, last_day=last), user, NOWHERE, None)
 
     @app.command(Command.CAPACITY)
     async def capacity(ack: AsyncAck, command: dict[str, Any]) -> None:
@@ -123,7 +134,7 @@ def register(app: AsyncApp, service: Service) -> None:
             await ack(str(problem))
             return
         await ack()
-        await _apply_capacity(service, actor, rep, request, user, command.get("channel_id"))
+        await _apply_capacity(service, actor, rep, request, user, where(command))
 
     @app.view(Modal.CAPACITY)
     async def submit_capacity(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -137,7 +148,7 @@ def register(app: AsyncApp, service: Service) -> None:
         if subject is None:
             return
         user, actor, rep = subject
-        await _apply_capacity(service, actor, rep, CapacityRequest(None, value), user, None)
+        await _apply_capacity(service, actor, rep, CapacityRequest(None, value), user, NOWHERE)
 
     @app.command(Command.LEADS)
     async def leads(ack: AsyncAck, command: dict[str, Any]) -> None:
@@ -145,7 +156,7 @@ def register(app: AsyncApp, service: Service) -> None:
         user = command["user_id"]
         actor = service.people.person(user)
         if actor is None or actor not in service.config.reps:
-            await tell(service, user, STRANGER, channel=command.get("channel_id"))
+            await tell(service, user, STRANGER, at=where(command))
             return
         now = service.clock.now()
         open_offers = await service.views.open_offers_for(actor)
@@ -153,7 +164,7 @@ def register(app: AsyncApp, service: Service) -> None:
         with_views = [(offer, await service.views.lead_view(offer.lead_id)) for offer in open_offers]
         claimed_views = [await service.views.lead_view(offer.lead_id) for offer in claimed]
         rendered = lists.leads_list(with_views, claimed_views, service.config, now)
-        await tell(service, user, rendered.text, channel=command.get("channel_id"), blocks=rendered.blocks)
+        await tell(service, user, rendered.text, at=where(command), blocks=rendered.blocks)
 
 
 async def _apply_pto(
@@ -162,7 +173,7 @@ async def _apply_pto(
     rep: Rep,
     request: PtoRequest,
     user: str,
-    channel: str | None,
+    at: Where,
     trigger_id: str | None,
 ) -> None:
     now = service.clock.now()
@@ -175,7 +186,7 @@ async def _apply_pto(
         )
     elif request.first_day is None or request.last_day is None:
         view = modals.pto_modal(rep.id, service.config, _today(service, rep))
-        await open_modal(service, user, trigger_id, view, channel=channel)
+        await open_modal(service, user, trigger_id, view, at=at)
         return
     else:
         await service.store.set_pto(rep.id, pto_window(rep, request.first_day, request.last_day), by=actor, now=now)
@@ -184,12 +195,12 @@ async def _apply_pto(
         if request.last_day != request.first_day:
             days += f" to {request.last_day:%a %b} {request.last_day.day}"
         text = f"PTO set for {mention(service.config, rep.id)}: {days} ({rep.tz.key}).{backup}"
-    await tell(service, user, text, channel=channel)
+    await tell(service, user, text, at=at)
     await publish_home(service, rep.id)
 
 
 async def _apply_capacity(
-    service: Service, actor: str, rep: Rep, request: CapacityRequest, user: str, channel: str | None
+    service: Service, actor: str, rep: Rep, request: CapacityRequest, user: str, at: Where
 ) -> None:
     now = service.clock.now()
     if request.value is not None:
@@ -210,5 +221,5 @@ async def _apply_capacity(
         text += " Taking new leads again."
     elif request.value is not None and state.open_load > limit:
         text += " No new leads until some close."
-    await tell(service, user, text, channel=channel)
+    await tell(service, user, text, at=at)
     await publish_home(service, rep.id)

@@ -1,5 +1,9 @@
 """What every listener needs: who clicked, what on, and how to answer them privately.
 
+A private answer goes where Slack expects it: to the request's `response_url` when it has one (slash
+commands, buttons, message shortcuts: it works in DMs and private channels the bot is not in), else as
+an ephemeral message in the channel the person acted in, else in their DM with us.
+
 Every listener answers the person, whatever the payload: a stranger, a button or form whose object is
 gone or whose id is not one of ours, a modal Slack would not open. Ids are read by `bot.ids.parse_id`
 only, so no payload reaches the database as a number it cannot hold.
@@ -12,6 +16,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+import aiohttp
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
 from bot.ids import parse_id
 from bot.service import Service
 from bot.slack import SlackProblem, SlackRejected
@@ -20,6 +27,7 @@ from routing.config import Rep
 
 log = logging.getLogger(__name__)
 
+RESPONSE_URL_TIMEOUT = 5  # seconds: then the answer goes by the Web API instead
 _NOT_THERE = frozenset({"user_not_in_channel", "channel_not_found", "not_in_channel"})
 STRANGER = (
     "You're not set up in Leadrelay yet, so there is nothing here you can change. "
@@ -28,6 +36,27 @@ STRANGER = (
 OUT_OF_DATE = "This button is out of date: it names nothing Leadrelay knows. Use the latest message about the lead."
 FORM_OUT_OF_DATE = "This form is out of date: it names nothing Leadrelay knows. Open it again from the lead."
 LEAD_GONE = "This lead no longer exists."
+
+
+@dataclass(frozen=True, slots=True)
+class Where:
+    """Where a request came from, so its answer goes back there: the channel and Slack's `response_url`."""
+
+    channel: str | None = None
+    response_url: str | None = None
+
+
+NOWHERE = Where()  # a modal submission: no channel, no response_url; the answer goes to the DM
+
+
+def where(body: dict[str, Any]) -> Where:
+    """The channel and `response_url` of a slash command or an interaction payload."""
+    channel = body.get("channel_id") or channel_of(body)
+    response_url = body.get("response_url")
+    return Where(
+        channel if isinstance(channel, str) else None,
+        response_url if isinstance(response_url, str) and response_url.startswith(("https://", "http://")) else None,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +72,7 @@ async def who_clicked(service: Service, body: dict[str, Any]) -> Click | None:
     user = body["user"]["id"]
     person, target = service.people.person(user), clicked_value(body)
     if person is None or target is None:
-        await tell(service, user, STRANGER if person is None else OUT_OF_DATE, channel=channel_of(body))
+        await tell(service, user, STRANGER if person is None else OUT_OF_DATE, at=where(body))
         return None
     return Click(user, person, target)
 
@@ -94,15 +123,19 @@ async def tell(
     user: str,
     text: str,
     *,
-    channel: str | None = None,
+    at: Where = NOWHERE,
     blocks: list[dict[str, Any]] | None = None,
 ) -> None:
-    """An ephemeral answer only `user` sees: in the channel they acted in, else in their DM with us."""
+    """An answer only `user` sees: through the request's `response_url`, else ephemeral in the channel
+    they acted in, else in their DM with us. Never raises: the answer is a courtesy, the transition
+    already happened or didn't."""
     extra = {"blocks": blocks} if blocks else {}
+    if at.response_url is not None and await _respond(at.response_url, text, blocks):
+        return
     try:
-        if channel is not None:
+        if at.channel is not None:
             try:
-                await service.slack.call("chat.postEphemeral", channel=channel, user=user, text=text, **extra)
+                await service.slack.call("chat.postEphemeral", channel=at.channel, user=user, text=text, **extra)
                 return
             except SlackRejected as exc:
                 if exc.code not in _NOT_THERE:
@@ -110,19 +143,35 @@ async def tell(
         # Not clicked in a conversation they are part of (or not in one at all): answer in their DM.
         dm = str((await service.slack.call("conversations.open", users=user))["channel"]["id"])
         await service.slack.call("chat.postEphemeral", channel=dm, user=user, text=text, **extra)
-    except SlackProblem as exc:  # the answer is a courtesy; the transition already happened or didn't
+    except SlackProblem as exc:
         log.warning("could not answer %s: %s", user, exc)
 
 
+async def _respond(response_url: str, text: str, blocks: list[dict[str, Any]] | None) -> bool:
+    """Post an ephemeral answer to Slack's `response_url`; False if Slack would not take it (expired,
+    used up, unreachable), so the caller falls back to the Web API."""
+    try:
+        response = await AsyncWebhookClient(response_url, timeout=RESPONSE_URL_TIMEOUT).send(
+            text=text, blocks=blocks, response_type="ephemeral", replace_original=False
+        )
+    except (TimeoutError, aiohttp.ClientError) as exc:
+        log.warning("response_url unreachable: %s", type(exc).__name__)
+        return False
+    if response.status_code != 200:
+        log.warning("response_url refused the answer: %s %s", response.status_code, response.body)
+        return False
+    return True
+
+
 async def open_modal(
-    service: Service, user: str, trigger_id: object, view: dict[str, Any], *, channel: str | None = None
+    service: Service, user: str, trigger_id: object, view: dict[str, Any], *, at: Where = NOWHERE
 ) -> None:
     """Open `view` for `user`; if Slack will not (an expired trigger, an outage), tell them to try again."""
     try:
         await service.slack.call("views.open", trigger_id=trigger_id, view=view)
     except SlackProblem as exc:
         log.warning("could not open a modal for %s: %s", user, exc)
-        await tell(service, user, "Slack wouldn't open that form just now; please try again.", channel=channel)
+        await tell(service, user, "Slack wouldn't open that form just now; please try again.", at=at)
 
 
 def submitted(view: dict[str, Any], field: str) -> dict[str, Any]:

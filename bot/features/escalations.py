@@ -11,11 +11,11 @@ from bot.features.common import (
     FORM_OUT_OF_DATE,
     LEAD_GONE,
     STRANGER,
-    channel_of,
     modal_target,
     open_modal,
     selected,
     tell,
+    where,
     who_clicked,
 )
 from bot.features.offers import refusal_text, tell_lost_click
@@ -37,7 +37,7 @@ def register(app: AsyncApp, service: Service) -> None:
         try:
             await service.store.take(lead_id, by=person, now=service.clock.now())
         except (Refused, NotFound) as error:
-            await tell_lost_click(service, error, user, channel_of(body))
+            await tell_lost_click(service, error, user, where(body))
             return
 
     @app.action(Action.ASSIGN)
@@ -52,16 +52,16 @@ def register(app: AsyncApp, service: Service) -> None:
                 service,
                 user,
                 "Only a manager can assign a lead to someone else; use Take to take it yourself.",
-                channel=channel_of(body),
+                at=where(body),
             )
             return
         try:
             view = await service.views.lead_view(lead_id)
         except NotFound:
-            await tell(service, user, LEAD_GONE, channel=channel_of(body))
+            await tell(service, user, LEAD_GONE, at=where(body))
             return
         modal = modals.assign_modal(view, service.config)
-        await open_modal(service, user, body.get("trigger_id"), modal, channel=channel_of(body))
+        await open_modal(service, user, body.get("trigger_id"), modal, at=where(body))
 
     @app.view(Modal.ASSIGN)
     async def submit_assign(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:

@@ -8,20 +8,25 @@ may log a lead; a problem is shown on the field it concerns, in the modal.
 
 from __future__ import annotations
 
+import logging
 import re
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot.features.common import STRANGER, open_modal, selected, tell, typed
+from bot.features.common import STRANGER, open_modal, selected, tell, typed, where
 from bot.ids import Field, Modal, Shortcut
 from bot.lead_input import LeadInvalid, ParsedLead, parse_lead
 from bot.render import modals
 from bot.render.kit import lead_title
 from bot.service import Service
-from bot.text import escape, mention, slack_date
+from bot.slack import SlackProblem
+from bot.text import escape, mention, plain, slack_date
 from storage.model import LeadState
+
+log = logging.getLogger(__name__)
 
 SOURCE = "slack"
 _EMAIL_IN_TEXT = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -46,9 +51,11 @@ def register(app: AsyncApp, service: Service) -> None:
     @app.shortcut(Shortcut.LEAD_FROM_MESSAGE)
     async def lead_from_message(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
-        text = str((body.get("message") or {}).get("text") or "")
+        text = plain(str((body.get("message") or {}).get("text") or ""), _name_of(service))
         email = _EMAIL_IN_TEXT.search(text)
-        await _open(service, body, modals.new_lead_modal(email=email.group(0) if email else None, note=text or None))
+        origin = await _permalink(service, body)
+        modal = modals.new_lead_modal(email=email.group(0) if email else None, note=text or None, origin=origin)
+        await _open(service, body, modal)
 
     @app.view(Modal.NEW_LEAD)
     async def submit(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -69,17 +76,42 @@ def register(app: AsyncApp, service: Service) -> None:
         await tell(service, user, _outcome(service, parsed, created, document))
 
 
+def _name_of(service: Service) -> Callable[[str], str | None]:
+    """A mentioned Slack user's name, for the people in the config."""
+
+    def name(slack_user: str) -> str | None:
+        person = service.people.person(slack_user)
+        return service.config.person_name(person) if person else None
+
+    return name
+
+
+async def _permalink(service: Service, body: dict[str, Any]) -> str:
+    """A link to the message the lead came from ("" if Slack will not give one: the lead is logged
+    anyway, without it)."""
+    channel, ts = (body.get("channel") or {}).get("id"), body.get("message_ts")
+    if not isinstance(channel, str) or not isinstance(ts, str):
+        return ""
+    try:
+        answer = await service.slack.call("chat.getPermalink", channel=channel, message_ts=ts)
+    except SlackProblem as exc:
+        log.warning("no permalink for a message routed as a lead: %s", exc)
+        return ""
+    link = answer.get("permalink")
+    return link if isinstance(link, str) and link.startswith("https://") else ""
+
+
 async def _open(service: Service, body: dict[str, Any], view: dict[str, Any]) -> None:
     user = body["user"]["id"]
     if service.people.person(user) is None:
-        await tell(service, user, STRANGER)
+        await tell(service, user, STRANGER, at=where(body))
         return
-    await open_modal(service, user, body.get("trigger_id"), view)
+    await open_modal(service, user, body.get("trigger_id"), view, at=where(body))
 
 
 def _raw_lead(view: dict[str, Any], *, logged_by: str) -> dict[str, Any]:
-    """The submission as intake fields, plus who logged it; the view id makes it one lead however often
-    Slack delivers it."""
+    """The submission as intake fields, plus who logged it and the link to the message it came from;
+    the view id makes it one lead however often Slack delivers it."""
     raw: dict[str, Any] = {
         "company": typed(view, Field.LEAD_COMPANY),
         "full_name": typed(view, Field.LEAD_NAME),
@@ -91,6 +123,9 @@ def _raw_lead(view: dict[str, Any], *, logged_by: str) -> dict[str, Any]:
         "note": typed(view, Field.LEAD_NOTE),
         "logged_by": logged_by,
     }
+    origin = view.get("private_metadata")
+    if isinstance(origin, str) and origin.startswith("https://"):
+        raw["slack_message"] = origin
     return {"source": SOURCE, "external_id": f"slack-{view['id']}", **{k: v for k, v in raw.items() if v}}
 
 

@@ -14,12 +14,13 @@ from bot.features.common import (
     FORM_OUT_OF_DATE,
     LEAD_GONE,
     STRANGER,
-    channel_of,
+    Where,
     modal_target,
     open_modal,
     selected,
     tell,
     typed,
+    where,
     who_clicked,
 )
 from bot.ids import REASSIGN_REASONS, Action, Field, Modal
@@ -42,20 +43,20 @@ async def refusal_text(service: Service, error: Refused | NotFound) -> str:
         offer = await service.views.offer(error.offer_id)
         lead = (await service.views.lead_view(offer.lead_id)).lead
         if lead.claimed_by:
-            where = f"It was accepted by {mention(config, lead.claimed_by)}."
+            now_at = f"It was accepted by {mention(config, lead.claimed_by)}."
         elif lead.offer_id is not None and lead.offer_id != offer.id:
             current = await service.views.offer(lead.offer_id)
-            where = f"It is now with {mention(config, current.rep_id)}."
+            now_at = f"It is now with {mention(config, current.rep_id)}."
         else:
-            where = f"It is {lead.state.value}."
-        return f"This offer closed {slack_date(error.at, '%H:%M UTC')} ({error.reason}). {where}"
+            now_at = f"It is {lead.state.value}."
+        return f"This offer closed {slack_date(error.at, '%H:%M UTC')} ({error.reason}). {now_at}"
     return "That can't be done right now: " + str(error)
 
 
-async def tell_lost_click(service: Service, error: Refused | NotFound, user: str, channel: str | None) -> None:
+async def tell_lost_click(service: Service, error: Refused | NotFound, user: str, at: Where) -> None:
     """Answer a click that lost a race (or came too late) privately, and count it."""
     service.metrics.claim_conflicts.inc()
-    await tell(service, user, await refusal_text(service, error), channel=channel)
+    await tell(service, user, await refusal_text(service, error), at=at)
 
 
 def register(app: AsyncApp, service: Service) -> None:
@@ -73,14 +74,14 @@ def register(app: AsyncApp, service: Service) -> None:
                 raise NotYourOffer(offer_id, offer.rep_id, person)
             claimed = await service.store.claim(offer_id, by=person, now=service.clock.now(), on_behalf=on_behalf)
         except (Refused, NotFound) as error:
-            await tell_lost_click(service, error, user, channel_of(body))
+            await tell_lost_click(service, error, user, where(body))
             return
         if on_behalf:
             await tell(
                 service,
                 user,
                 f"You accepted this lead for {mention(service.config, claimed.owner)}.",
-                channel=channel_of(body),
+                at=where(body),
             )
 
     @app.action(Action.REASSIGN)
@@ -94,18 +95,18 @@ def register(app: AsyncApp, service: Service) -> None:
             offer = await service.views.offer(offer_id)
             view = await service.views.lead_view(offer.lead_id)
         except NotFound:
-            await tell(service, user, LEAD_GONE, channel=channel_of(body))
+            await tell(service, user, LEAD_GONE, at=where(body))
             return
         if not service.people.may_act_for(person, offer.rep_id):
             await tell(
                 service,
                 user,
                 f"Only {mention(service.config, offer.rep_id)} or their manager can reassign this lead.",
-                channel=channel_of(body),
+                at=where(body),
             )
             return
         modal = modals.reassign_modal(offer, view, service.config)
-        await open_modal(service, user, body.get("trigger_id"), modal, channel=channel_of(body))
+        await open_modal(service, user, body.get("trigger_id"), modal, at=where(body))
 
     @app.view(Modal.REASSIGN)
     async def submit_reassign(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:

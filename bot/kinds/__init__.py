@@ -14,6 +14,7 @@ from bot.kinds import (
     offer_dm,
     offer_update,
     reminder,
+    rep_settings,
     rep_unreachable,
     thread_note,
 )
@@ -31,6 +32,7 @@ KINDS: Mapping[str, MessageKind] = {
         escalation,
         escalation_resolved,
         rep_unreachable,
+        rep_settings,
     )
 }
 

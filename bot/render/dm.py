@@ -1,9 +1,12 @@
 """The rep's direct messages: the offer with **Accept** and **Reassign**, the same card once the offer is
-over (for ``chat.update``), and the reminder in its thread before the SLA runs out."""
+over (for ``chat.update``), the reminder in its thread before the SLA runs out, and the note that a
+manager changed their PTO, capacity or pause."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -107,6 +110,28 @@ def reminder(offer: Offer, view: LeadView, config: RoutingConfig, now: datetime)
     line = f"⏳ *{left} left* to accept *{title}* — accept by {slack_date(offer.due_at)}"
     accept = ActionsBlock(block_id=f"offer_{offer.id}", elements=[accept_button(offer)])
     return rendered(f"⏳ {left} left to accept {title}", [section(line), accept])
+
+
+def settings_changed(config: RoutingConfig, facts: Mapping[str, Any]) -> Rendered:
+    """Tell a rep that someone else (`facts["by"]`, their manager) changed their PTO, capacity or pause:
+    what it is now, with PTO days in the rep's own zone."""
+    rep = config.reps[str(facts["rep_id"])]
+    by, change = mention(config, str(facts["by"])), facts["change"]
+    if change == "pto":
+        first = datetime.fromisoformat(str(facts["starts_at"])).astimezone(rep.tz)
+        last = (datetime.fromisoformat(str(facts["ends_at"])) - timedelta(days=1)).astimezone(rep.tz)
+        days = f"{first:%a %b} {first.day}" + ("" if last.date() == first.date() else f" to {last:%a %b} {last.day}")
+        backup = f" Your new leads go to {mention(config, rep.backup)} meanwhile." if rep.backup else ""
+        text = f"🌴 {by} set PTO for you: {days} ({rep.tz.key}).{backup}"
+    elif change == "pto_cleared":
+        text = f"🌴 {by} cleared your PTO; new leads come to you again."
+    elif change == "capacity":
+        text = f"📥 {by} set your capacity to {facts['capacity']} open leads."
+    elif facts.get("paused"):
+        text = f"⏸️ {by} paused your new leads; your open offers stay with you. `/capacity resume` to take leads again."
+    else:
+        text = f"▶️ {by} resumed your leads; new ones come to you again."
+    return rendered(text, [section(text)])
 
 
 def _why(offer: Offer, config: RoutingConfig) -> str:

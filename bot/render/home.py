@@ -23,7 +23,7 @@ from bot.text import duration, escape, mention, slack_date, truncate
 from routing import RepState, RoutingConfig
 from routing.availability import LocalClock, capacity_of, unavailable
 from routing.config import Rep, Team
-from storage.model import LeadRecord, LeadView, Offer, RepRuntime
+from storage.model import LeadRecord, LeadState, LeadView, Offer, RepRuntime
 
 __all__ = ["HomeData", "home_view", "rep_status"]
 
@@ -31,6 +31,7 @@ _OFFERS_SHOWN = 10  # two blocks each
 _CLAIMED_SHOWN = 10
 _TEAM_SECTIONS = 25
 _UNCLAIMED_SHOWN = 10  # two blocks each
+_WITHIN_SLA_SHOWN = 5  # one block each: they are with a rep, nothing to press yet
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -100,8 +101,9 @@ def home_view(data: HomeData, config: RoutingConfig, now: datetime) -> dict[str,
 
     A rep sees their status, buttons to set PTO and capacity, their open offers (at most 10, each
     with working Accept / Reassign buttons) and what they claimed recently. A manager also sees the
-    availability of every rep in the teams whose escalation chain includes them, and the leads
-    waiting for an owner (at most 10) with **Take** and **Assign…**. Anyone else is told they are not
+    availability of every rep in the teams whose escalation chain includes them, then the leads
+    nobody owns in two lists: escalated or queued ones (at most 10) with **Take** and **Assign…**, and
+    those still offered within their SLA (at most 5), for watching. Anyone else is told they are not
     set up yet. Every list says how many it left out.
     """
     person = data.person_id
@@ -149,15 +151,21 @@ def _manager_blocks(data: HomeData, config: RoutingConfig, teams: list[Team], no
     if len(sections) > _TEAM_SECTIONS:
         blocks.append(context("More reps than fit here."))
     waiting = list({record.id: record for record in data.unclaimed}.values())
-    title = f"*Waiting for an owner ({len(waiting)})*" if waiting else "Every lead has an owner."
+    # What needs a manager now (escalated: offers ran out; queued: nobody could take it) apart from what
+    # is still with a rep inside its SLA, which only needs watching.
+    late = [record for record in waiting if record.state is not LeadState.ASSIGNED]
+    within = [record for record in waiting if record.state is LeadState.ASSIGNED]
+    title = f"*Needs you: escalated or past its SLA ({len(late)})*" if late else "Nothing is past its SLA."
     blocks += [DividerBlock(), section(title)]
-    for record in waiting[:_UNCLAIMED_SHOWN]:
-        lead_team = config.teams.get(record.team_id) if record.team_id else None
-        where = f" · {escape(lead_team.name)}" if lead_team else ""
-        line = f"{lead_line(record)}{where}\n{state_phrase(record.state)}, waiting {duration(now - record.received_at)}"
-        blocks += [section(line), lead_actions(record.id)]
-    if len(waiting) > _UNCLAIMED_SHOWN:
-        blocks.append(context(f"+{len(waiting) - _UNCLAIMED_SHOWN} more"))
+    for record in late[:_UNCLAIMED_SHOWN]:
+        blocks += [section(_waiting_line(record, config, now)), lead_actions(record.id)]
+    if len(late) > _UNCLAIMED_SHOWN:
+        blocks.append(context(f"+{len(late) - _UNCLAIMED_SHOWN} more"))
+    if within:
+        blocks += [DividerBlock(), section(f"*Offered, within their SLA ({len(within)})*")]
+        blocks += [section(_waiting_line(record, config, now)) for record in within[:_WITHIN_SLA_SHOWN]]
+        if len(within) > _WITHIN_SLA_SHOWN:
+            blocks.append(context(f"+{len(within) - _WITHIN_SLA_SHOWN} more"))
     if data.held:
         blocks += [DividerBlock(), section(f"*Held for the first shift ({len(data.held)})*")]
         for record, release_at in data.held[:_UNCLAIMED_SHOWN]:
@@ -170,3 +178,9 @@ def _manager_blocks(data: HomeData, config: RoutingConfig, teams: list[Team], no
         if len(data.held) > _UNCLAIMED_SHOWN:
             blocks.append(context(f"+{len(data.held) - _UNCLAIMED_SHOWN} more"))
     return blocks
+
+
+def _waiting_line(record: LeadRecord, config: RoutingConfig, now: datetime) -> str:
+    lead_team = config.teams.get(record.team_id) if record.team_id else None
+    where = f" · {escape(lead_team.name)}" if lead_team else ""
+    return f"{lead_line(record)}{where}\n{state_phrase(record.state)}, waiting {duration(now - record.received_at)}"

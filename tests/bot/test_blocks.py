@@ -753,12 +753,28 @@ def test_manager_home_shows_team_availability_and_waiting_leads_with_take() -> N
     # Hana heads Maria, so both teams are hers; she is not a rep, so only Refresh up top.
     assert "*EMEA* · <@UMARIA1>" in body and "*Inside* · <@UHANA01>" in body
     assert "• <@UERIN01> — ⛔ at capacity · 5/5 open" in body and "• <@UDAVE01> — ⚪ inactive" in body
-    assert "*Waiting for an owner (14)*" in body and "+4 more" in body
+    assert "*Needs you: escalated or past its SLA (14)*" in body and "+4 more" in body
+    assert "within their SLA" not in body
     assert "waiting for a manager, waiting 10 minutes" in body
     ids = [(e["action_id"], e.get("value")) for e in buttons(home["blocks"])]
     assert ids[0] == (Action.HOME_REFRESH, None)
     assert ids[1:3] == [(Action.TAKE, "500"), (Action.ASSIGN, "500")]
     assert "Your status" not in body
+
+
+def test_manager_home_puts_late_leads_apart_from_those_within_their_sla() -> None:
+    late = tuple(make_record(id=500 + i, state=LeadState.ESCALATED, offer_id=None) for i in range(2))
+    queued = (make_record(id=510, state=LeadState.QUEUED, offer_id=None),)
+    offered = tuple(make_record(id=600 + i, state=LeadState.ASSIGNED) for i in range(7))
+    home = home_view(HomeData(person_id="hana", unclaimed=late + offered + queued), CONFIG, NOW)
+    assert_safe_view(home)
+    body = joined(home["blocks"])
+    assert "*Needs you: escalated or past its SLA (3)*" in body
+    assert "*Offered, within their SLA (7)*" in body and "+2 more" in body
+    assert body.index("Needs you") < body.index("within their SLA")
+    # Only the late ones carry Take and Assign: the rest are still with their rep.
+    values = {e.get("value") for e in buttons(home["blocks"]) if e["action_id"] == Action.TAKE}
+    assert values == {"500", "501", "510"}
 
 
 def test_home_for_someone_not_in_the_config_says_so() -> None:

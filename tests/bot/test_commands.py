@@ -62,6 +62,30 @@ async def test_managers_may_set_pto_for_their_reps_and_others_may_not(stack: Sta
     assert [record.set_by for record in runtime.pto] == ["maria"]
 
 
+async def test_a_rep_hears_by_dm_when_their_manager_changes_their_pto_or_capacity(stack: Stack) -> None:
+    await stack.slack.command(MARIA, "/pto", f"<@{ALICE}|alice> 2026-11-24 2026-11-25")
+    await stack.slack.command(MARIA, "/capacity", f"<@{ALICE}> 3")
+    await stack.slack.command(MARIA, "/capacity", f"<@{ALICE}> pause")
+    await stack.slack.command(MARIA, "/pto", f"<@{ALICE}> clear")
+    await stack.deliver()
+    told = [message.text for message in stack.dms("alice")]
+    assert told == [
+        "🌴 <@UMARIA1> set PTO for you: Tue Nov 24 to Wed Nov 25 (America/New_York). "
+        "Your new leads go to <@UBOB001> meanwhile.",
+        "📥 <@UMARIA1> set your capacity to 3 open leads.",
+        "⏸️ <@UMARIA1> paused your new leads; your open offers stay with you. `/capacity resume` to take leads again.",
+        "🌴 <@UMARIA1> cleared your PTO; new leads come to you again.",
+    ]
+
+
+async def test_a_rep_changing_their_own_settings_gets_no_dm_about_it(stack: Stack) -> None:
+    await stack.slack.command(ALICE, "/pto", "today")
+    await stack.slack.command(ALICE, "/capacity", "2")
+    await stack.deliver()
+    assert stack.dms("alice") == []
+    assert await stack.service.outbox.backlog() == 0
+
+
 async def test_capacity_shows_and_sets_with_the_load(stack: Stack) -> None:
     await stack.intake({"email": "a@shop.com", "external_id": "1"})
     await stack.slack.command(ALICE, "/capacity")
@@ -139,7 +163,7 @@ async def test_homes_follow_the_leads_once_per_burst(stack: Stack) -> None:
     await stack.deliver()
     home, manager_home = stack.standin.home_view(ALICE), stack.standin.home_view(MARIA)
     assert home is not None and "Shop 1" in str(home.blocks)
-    assert manager_home is not None and "Waiting for an owner (3)" in str(manager_home.blocks)
+    assert manager_home is not None and "Offered, within their SLA (3)" in str(manager_home.blocks)
     published_to = [call.args["user_id"] for call in stack.standin.calls_to("views.publish")[publishes:]]
     assert sorted(published_to) == sorted([ALICE, MARIA])  # once each; bob, carol and hana never looked
 
@@ -148,4 +172,4 @@ async def test_homes_follow_the_leads_once_per_burst(stack: Stack) -> None:
     await stack.deliver()
     home, manager_home = stack.standin.home_view(ALICE), stack.standin.home_view(MARIA)
     assert home is not None and "lead_accept" not in str(home.blocks)  # nothing left to accept
-    assert manager_home is not None and "Waiting for an owner (2)" in str(manager_home.blocks)
+    assert manager_home is not None and "Offered, within their SLA (2)" in str(manager_home.blocks)

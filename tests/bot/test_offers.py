@@ -102,3 +102,12 @@ async def test_a_manager_may_accept_for_their_rep_and_the_audit_says_so(stack: S
     assert view.lead.claimed_by == "alice"
     assert view.history[-1].actor.id == "maria" and "accepted for @alice by @maria" in view.history[-1].reason
     assert "You accepted this lead for <@UALICE1>" in stack.standin.ephemerals_for(MARIA)[-1].text
+
+
+async def test_the_dm_says_why_you_in_one_sentence_and_the_offer_keeps_the_trace(stack: Stack) -> None:
+    await stack.intake({"email": "cto@firma.de", "country": "DE", "employees": 120, "external_id": "de-1"})
+    await stack.deliver()
+    [dm] = stack.dms("dieter")
+    assert "*Why you:* dach rule (country DE) → round robin in DACH" in str(dm.blocks)
+    [offer] = (await stack.service.views.lead_view(1)).offers
+    assert "rule dach: country in [DE, AT, CH]" in [reason.text for reason in offer.reasons]  # the full trace

@@ -470,7 +470,8 @@ async def test_authentication(slack: SlackStandin, client: AsyncWebClient) -> No
     assert forged.response["error"] == "invalid_auth"
     assert bot_socket.response["error"] == "not_allowed_token_type"
     assert identity["user_id"] == slack.bot_user_id and identity["bot_id"] == slack.bot_id
-    assert socket["url"].startswith("wss://")
+    served = slack.url.replace("http://", "ws://").removesuffix("api/") + "link/?ticket="
+    assert socket["url"].startswith(served)  # the stand-in's own Socket Mode endpoint
 
 
 # --------------------------------------------------------------------------------------------- faults
