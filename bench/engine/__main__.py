@@ -1,6 +1,7 @@
 """Decisions per second of the routing engine: 500 reps, 100 rules, 20 teams, one core.
 
     python -m bench.engine [--leads N]
+    python -m bench.engine --record FILE | --compare FILE   (see `bench.engine.recorded`)
 
 The baseline, measured in the same run on the same leads, is a naive first-match router: enrich the
 lead, walk the rules, hand out round robin with a counter. No availability, no fairness across
@@ -181,7 +182,14 @@ def summarise(samples: list[float]) -> tuple[float, float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--leads", type=int, default=20_000)
+    parser.add_argument("--record", metavar="FILE", help="write the recorded-decision scenario to FILE")
+    parser.add_argument("--compare", metavar="FILE", help="run the scenario again and compare with FILE")
     args = parser.parse_args()
+    if args.record or args.compare:
+        # Imported here: `recorded` builds its team with this module's builders.
+        from bench.engine import recorded
+
+        raise SystemExit(recorded.record(args.record) if args.record else recorded.compare(args.compare))
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core, as the target says
     rng = random.Random(42)
