@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, bindparam, case, select, update
 
-from storage import messages
+from storage import load, messages
 from storage.db import Conflict
 from storage.errors import AlreadyClaimed, NotYourOffer, OfferClosed, OfferNotFound, Refused
 from storage.events import LeadReassigned, OfferClaimed
@@ -35,7 +35,7 @@ _CLAIM = (
         ended_at=bindparam("at"),
         end_reason=EndReason.CLAIMED.value,
     )
-    .returning(offers.c.lead_id, offers.c.rep_id, offers.c.due_at, offers.c.attempt)
+    .returning(offers.c.lead_id, offers.c.rep_id, offers.c.due_at, offers.c.attempt, offers.c.assigned_at)
 )
 
 
@@ -59,6 +59,7 @@ class Offers:
             won = conn.execute(_CLAIM, {"offer": offer_id, "by": by, "at": now}).one_or_none()
             if won is None or won.rep_id not in allowed:  # raising rolls the claim back
                 raise _refusal(conn, offer_id, allowed, by)
+            load.claimed(conn, offer_id, won.rep_id, won.assigned_at)
             lead = move_lead(
                 conn,
                 won.lead_id,
@@ -224,6 +225,10 @@ class Offers:
             ended = conn.execute(stmt).one_or_none()
             if ended is None:
                 raise _refusal(conn, offer_id, allowed, by)
+            if ended.end_reason == EndReason.RELEASED.value:
+                load.released(conn, offer_id)
+            else:
+                load.closed(conn, [ended.rep_id])
             lead = read_lead(conn, ended.lead_id)
             if lead.offer_id != offer_id:
                 raise Conflict(f"lead {lead.id} no longer holds offer {offer_id}")
@@ -286,6 +291,7 @@ class Offers:
             ended = conn.execute(stmt).one_or_none()
             if ended is None:
                 return None
+            load.closed(conn, [ended.rep_id])
             lead = read_lead(conn, ended.lead_id)
             if lead.offer_id != offer_id:
                 raise Conflict(f"lead {lead.id} no longer holds offer {offer_id}")

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, Executable, case, insert
 
 from routing import Decision, Lead, Outcome, RotationUpdate, RoutingState
-from storage import messages
+from storage import load, messages
 from storage.codec import lead_from_json, reasons_to_json
 from storage.db import Conflict
 from storage.errors import StorageError
@@ -176,6 +176,7 @@ def _offer(
     }
     values = {**fields, "reasons": reasons_to_json(decision.reasons), "state": OfferState.OPEN.value}
     offer_id = conn.execute(_INSERT_OFFER, values).scalar_one()
+    load.offered(conn, decision.rep, now, load.day_start(now, scope.rep(decision.rep).tz))
     made = Offer(
         id=offer_id,
         **fields,

@@ -22,6 +22,7 @@ The repositories share one `storage.scope.Scope` (the database and its one write
 | `Timers` | `storage.timers` | expire_due, remind_due, repings_due; next_due_at |
 | `Reps` | `storage.reps` | set_pto, clear_pto, set_capacity, set_paused |
 | `Outbox` | `storage.outbox` | the sender's side: lease_due, lease_backlog, mark_sent, mark_retry, … |
+| `LoadChecks` | `storage.load_check` | check_load: the load counters against the offers (`db check`) |
 
 `Store` offers each repository's transitions under its own name (`store.claim` is
 `store.offers.claim`), so callers need not know which repository holds one. A store built with
@@ -40,6 +41,7 @@ from routing import Engine
 from storage.db import Database
 from storage.events import Events
 from storage.leads import Leads
+from storage.load_check import LoadChecks
 from storage.offers import Offers
 from storage.outbox import Outbox
 from storage.reps import Reps
@@ -105,6 +107,7 @@ class Store:
         self.timers = Timers(scope)
         self.reps = Reps(scope)
         self.outbox = Outbox(db)
+        self.load = LoadChecks(scope)
 
     receive = _via("leads", Leads.receive)
     intake = _via("leads", Leads.intake)
@@ -124,3 +127,4 @@ class Store:
     clear_pto = _via("reps", Reps.clear_pto)
     set_capacity = _via("reps", Reps.set_capacity)
     set_paused = _via("reps", Reps.set_paused)
+    check_load = _via("load", LoadChecks.check_load)

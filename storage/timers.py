@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import Connection, func, select, update
 
 from routing import RoutingState
-from storage import messages
+from storage import load, messages
 from storage.errors import StorageError
 from storage.events import LeadEscalated, OfferExpired, OfferReminded
 from storage.handoff import IN_MANAGERS_HANDS, escalate
@@ -44,10 +44,12 @@ class Timers:
         The lead goes to the next eligible rep (everyone who had it excluded), with a note in the team
         thread; after the team's `escalation.after_expiries` expiries, or when nobody can take it, it is
         escalated. Due offers are claimed by one conditional statement (``SKIP LOCKED`` on PostgreSQL),
-        so concurrent or repeated calls never expire an offer twice: a late call returns [].
+        so concurrent or repeated calls never expire an offer twice: a late call returns []. Each call
+        first settles the claimed leads the load window has let go (`storage.load.settle`).
         """
 
         def work(conn: Connection, locks: frozenset[str]) -> list[Expired]:
+            load.settle(conn, now - self.scope.load_window)  # claimed leads the load window let go
             due = offers.alias("due")
             pick = (
                 select(due.c.id)
@@ -65,6 +67,7 @@ class Timers:
             ended = sorted(conn.execute(stmt).all(), key=lambda r: (r.due_at, r.id))
             if not ended:
                 return []
+            load.closed(conn, (row.rep_id for row in ended))
             # One state read for the batch (every offer in it has ended by now), carried forward in
             # memory: a restart's backlog of expiries would otherwise re-read the state once per offer.
             self.scope.lock_pools(conn, locks)
