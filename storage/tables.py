@@ -143,6 +143,7 @@ offers = Table(
     Index(None, "state", "due_at"),
     Index(None, "state", "remind_at"),  # reminders due, and the earliest one for the wake-up
     Index(None, "rep_id", "state"),
+    Index(None, "rep_id", "claimed_at"),  # a rep's latest claims (Home, /leads), newest first
     Index(None, "assigned_at", "rep_id", "state"),
     Index(None, "lead_id"),
     # Open offers only: a rep's open offers, and the latest still open from before the load window.

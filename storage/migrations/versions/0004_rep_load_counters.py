@@ -1,6 +1,7 @@
 """Routing load as counters: `rep_load` (per rep: open offers, claimed offers held in the load,
 assignments of the current local day, latest assignment) and `load_holds` (claimed offers still
-counted), kept by the transitions from now on; plus a partial index of open offers per rep.
+counted), kept by the transitions from now on; plus a partial index of open offers per rep and an
+index of each rep's claims by time (Home and /leads show the latest).
 
 The counters are filled here from the offers with the default seven-day window and each day counted
 in UTC; `leadrelay db check --repair` recomputes them with the configured reps' time zones.
@@ -25,6 +26,7 @@ OPEN = sa.text("state = 'open'")
 
 def upgrade() -> None:
     op.create_index("ix_offers_open_rep", "offers", ["rep_id", "assigned_at"], sqlite_where=OPEN, postgresql_where=OPEN)
+    op.create_index("ix_offers_rep_id_claimed_at", "offers", ["rep_id", "claimed_at"])
     op.create_table(
         "rep_load",
         sa.Column("rep_id", sa.String(64), nullable=False),
@@ -78,3 +80,4 @@ def downgrade() -> None:
     op.drop_table("load_holds")
     op.drop_table("rep_load")
     op.drop_index("ix_offers_open_rep", table_name="offers")
+    op.drop_index("ix_offers_rep_id_claimed_at", table_name="offers")
