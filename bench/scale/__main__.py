@@ -62,9 +62,10 @@ def _series(dialect: str, n: int) -> str:
     return f"generate_series(1, {n}) AS s(n)"
 
 
-def _at(dialect: str, seconds: str) -> str:
-    """The time `seconds` (an SQL expression) after the start of the quarter, as each engine stores it."""
-    start = NOW - QUARTER
+def _at(dialect: str, seconds: str, until: datetime) -> str:
+    """The time `seconds` (an SQL expression) after the start of the quarter ending at `until`, as each
+    engine stores it."""
+    start = until - QUARTER
     if dialect == "sqlite":  # naive UTC text, as `UtcDateTime` writes it
         return (
             f"strftime('%Y-%m-%d %H:%M:%S', '{start:%Y-%m-%d %H:%M:%S}', '+' || ({seconds}) || ' seconds') || '.000000'"
@@ -72,15 +73,20 @@ def _at(dialect: str, seconds: str) -> str:
     return f"(TIMESTAMPTZ '{start.isoformat()}' + ({seconds}) * INTERVAL '1 second')"
 
 
-def seed(conn: Connection, leads: int) -> None:
-    """`leads` claimed leads, their offers, audit and outbox rows, by bulk SQL."""
+def seed(conn: Connection, leads: int, until: datetime = NOW) -> None:
+    """`leads` claimed leads over the quarter before `until`, their offers, audit and outbox rows, by bulk
+    SQL, for the ten reps `rep0`…`rep9` of team `inbound`."""
     if leads == 0:
         return
     d = conn.dialect.name
+
+    def moment(seconds: str) -> str:
+        return _at(d, seconds, until)
+
     step = QUARTER.total_seconds() / leads
-    received = _at(d, f"CAST(s.n * {step} AS INTEGER)")
-    assigned = _at(d, f"CAST(s.n * {step} AS INTEGER) + 30")
-    claimed = _at(d, f"CAST(s.n * {step} AS INTEGER) + 300")
+    received = moment(f"CAST(s.n * {step} AS INTEGER)")
+    assigned = moment(f"CAST(s.n * {step} AS INTEGER) + 30")
+    claimed = moment(f"CAST(s.n * {step} AS INTEGER) + 300")
     rep = "'rep' || CAST(s.n % 10 AS TEXT)"
     rep2 = "'rep' || CAST((s.n + 1) % 10 AS TEXT)"
     final_rep = f"CASE WHEN s.n % 4 = 0 THEN {rep2} ELSE {rep} END"
@@ -103,9 +109,9 @@ def seed(conn: Connection, leads: int) -> None:
     conn.execute(
         text(
             f"{offer_columns} SELECT 2 * s.n - 1, s.n, {rep}, 1, 'everyone', 'inbound', 'round_robin', {false},"
-            f" 'standard', 'seeded', '[]', 'system', {assigned}, {_at(d, f'CAST(s.n * {step} AS INTEGER) + 930')},"
+            f" 'standard', 'seeded', '[]', 'system', {assigned}, {moment(f'CAST(s.n * {step} AS INTEGER) + 930')},"
             f" CASE WHEN s.n % 4 = 0 THEN NULL ELSE {claimed} END, CASE WHEN s.n % 4 = 0 THEN NULL ELSE {rep} END,"
-            f" CASE WHEN s.n % 4 = 0 THEN {_at(d, f'CAST(s.n * {step} AS INTEGER) + 930')} END,"
+            f" CASE WHEN s.n % 4 = 0 THEN {moment(f'CAST(s.n * {step} AS INTEGER) + 930')} END,"
             f" CASE WHEN s.n % 4 = 0 THEN 'expired' END, CASE WHEN s.n % 4 = 0 THEN 'ended' ELSE 'claimed' END"
             f" FROM {series}"
         )
@@ -113,7 +119,7 @@ def seed(conn: Connection, leads: int) -> None:
     conn.execute(
         text(
             f"{offer_columns} SELECT 2 * s.n, s.n, {rep2}, 2, 'everyone', 'inbound', 'round_robin', {false},"
-            f" 'standard', 'seeded', '[]', 'system', {assigned}, {_at(d, f'CAST(s.n * {step} AS INTEGER) + 1830')},"
+            f" 'standard', 'seeded', '[]', 'system', {assigned}, {moment(f'CAST(s.n * {step} AS INTEGER) + 1830')},"
             f" {claimed}, {rep2}, NULL, NULL, 'claimed' FROM {series} WHERE s.n % 4 = 0"
         )
     )
