@@ -31,6 +31,7 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, text
@@ -39,8 +40,10 @@ from bench.databases import ScratchPostgres, sqlite_files
 from bench.storage.__main__ import CONFIG, _lead
 from bot.clock import ManualClock
 from bot.features.home import home_data
+from bot.importer import import_file
 from bot.metrics import Metrics
 from bot.render.home import home_view
+from bot.runtime import offline_service
 from bot.sender import LEASE
 from bot.service import Service
 from bot.slack import Slack, make_client
@@ -62,10 +65,8 @@ def _series(dialect: str, n: int) -> str:
     return f"generate_series(1, {n}) AS s(n)"
 
 
-def _at(dialect: str, seconds: str, until: datetime) -> str:
-    """The time `seconds` (an SQL expression) after the start of the quarter ending at `until`, as each
-    engine stores it."""
-    start = until - QUARTER
+def _at(dialect: str, seconds: str, start: datetime) -> str:
+    """The time `seconds` (an SQL expression) after `start`, as each engine stores it."""
     if dialect == "sqlite":  # naive UTC text, as `UtcDateTime` writes it
         return (
             f"strftime('%Y-%m-%d %H:%M:%S', '{start:%Y-%m-%d %H:%M:%S}', '+' || ({seconds}) || ' seconds') || '.000000'"
@@ -73,17 +74,17 @@ def _at(dialect: str, seconds: str, until: datetime) -> str:
     return f"(TIMESTAMPTZ '{start.isoformat()}' + ({seconds}) * INTERVAL '1 second')"
 
 
-def seed(conn: Connection, leads: int, until: datetime = NOW) -> None:
-    """`leads` claimed leads over the quarter before `until`, their offers, audit and outbox rows, by bulk
-    SQL, for the ten reps `rep0`…`rep9` of team `inbound`."""
+def seed(conn: Connection, leads: int, until: datetime = NOW, span: timedelta = QUARTER) -> None:
+    """`leads` claimed leads spread over the `span` before `until`, their offers, audit and outbox rows,
+    by bulk SQL, for the ten reps `rep0`…`rep9` of team `inbound`."""
     if leads == 0:
         return
     d = conn.dialect.name
 
     def moment(seconds: str) -> str:
-        return _at(d, seconds, until)
+        return _at(d, seconds, until - span)
 
-    step = QUARTER.total_seconds() / leads
+    step = span.total_seconds() / leads
     received = moment(f"CAST(s.n * {step} AS INTEGER)")
     assigned = moment(f"CAST(s.n * {step} AS INTEGER) + 30")
     claimed = moment(f"CAST(s.n * {step} AS INTEGER) + 300")
@@ -292,13 +293,49 @@ async def run(make_url: Callable[[], Awaitable[str]], sizes: list[int], engine: 
     show(engine, results)
 
 
+async def import_ratio(directory: Path) -> None:
+    """`leadrelay import` of 2,000 leads (as the CLI runs it) into an empty database and into one that
+    holds 10,000 leads of the current week; prints both times and their ratio."""
+    rows = "".join(f"buyer{i}@example{i % 50}.com,Example {i % 50},DE,{50 + i % 500},i{i}\n" for i in range(2000))
+    (directory / "leads.csv").write_text("email,company,country,employees,external_id\n" + rows)
+    took = {}
+    for history in (0, 10_000):
+        url = f"sqlite+aiosqlite:///{directory / f'import{history}.db'}"
+        async with offline_service(CONFIG, url) as service:
+            now = service.clock.now()
+
+            def this_week(
+                conn: Connection, _locks: frozenset[str], leads: int = history, until: datetime = now
+            ) -> None:
+                seed(conn, leads, until, timedelta(days=6))
+
+            await service.db.transact(this_week)
+            await service.store.check_load(now, repair=True)
+            started = time.perf_counter()
+            result = await import_file(service, directory / "leads.csv", source="csv", progress=False)
+            took[history] = time.perf_counter() - started
+            assert result.created == 2000, result
+    print(
+        f"leadrelay import of 2,000 leads: empty database {took[0]:.1f} s, 10,000 leads this week {took[10_000]:.1f} s"
+    )
+    ratio = took[10_000] / took[0]
+    print(f"ratio {ratio:.2f}x; target ≤ 1.3x: " + ("meets" if ratio <= 1.3 else "MISSES"))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="0,10000,100000,1000000", help="SQLite sizes, in leads")
     parser.add_argument("--postgres", metavar="URL", help="also PostgreSQL, in scratch databases next to URL")
     parser.add_argument("--pg-sizes", default="0,10000,100000", help="PostgreSQL sizes, in leads")
+    parser.add_argument(
+        "--import-ratio", action="store_true", help="only: import 2,000 leads into an empty database and into 10k"
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
+    if args.import_ratio:
+        with tempfile.TemporaryDirectory() as directory:
+            asyncio.run(import_ratio(Path(directory)))
+        return
     print(f"bench.scale: {INTAKES} intakes, {CLAIMS} claims per size; 10 reps, round robin; now = {NOW:%Y-%m-%d %H:%M}")
     with tempfile.TemporaryDirectory() as directory:
         asyncio.run(run(sqlite_files(directory, "scale"), sizes, "SQLite"))
