@@ -75,6 +75,9 @@ def _one_of(column: str, values: tuple[str, ...]) -> str:
 
 
 LEAD_STATES = ("received", "nurture", "assigned", "claimed", "escalated", "queued")
+# A lead nobody owns yet (offered, escalated or queued): the condition of a partial index, and the very
+# text a query must repeat for SQLite to use that index (it matches the terms, not their meaning).
+UNCLAIMED = text("state IN ('assigned', 'escalated', 'queued')")
 OFFER_STATES = ("open", "claimed", "ended")
 END_REASONS = ("claimed", "expired", "reassigned", "taken", "released", "withdrawn")
 ACTOR_KINDS = ("rep", "manager", "system")
@@ -109,6 +112,7 @@ leads = Table(
     Index(None, "state", "next_ping_at"),
     Index(None, "team_id", "state"),
     Index(None, "received_at"),
+    Index("ix_leads_unclaimed", "team_id", "received_at", sqlite_where=UNCLAIMED, postgresql_where=UNCLAIMED),
 )
 
 offers = Table(

@@ -4,8 +4,7 @@ The database holds a quarter of claimed leads (seeded by `bench.scale`'s bulk SQ
 so the planner decides with real statistics. Each hot path then runs for real while its statements
 are captured, and each captured statement's plan is read: none may scan a table that grows with
 history (leads, offers, audit, outbox, load holds) in full. `rep_load`, pools, PTO and settings grow
-with the team, not with the leads, and may be scanned. (`Views.unclaimed_for_team` is not here yet:
-on such statistics SQLite walks every lead for it.)
+with the team, not with the leads, and may be scanned.
 """
 
 from __future__ import annotations
@@ -83,6 +82,7 @@ async def test_hot_paths_search_indexes_on_a_quarter_of_history(tmp_path: Path) 
             await store.load_routing_state(T0)
             await views.open_offers_for("rep2")
             await views.recent_claims("rep2", limit=10)
+            await views.unclaimed_for_team("inbound")
             await views.lead_views([offer.lead_id for offer in offers])
         assert len(hot) > 40
         scans = full_scans(path, hot)

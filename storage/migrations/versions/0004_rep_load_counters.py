@@ -1,7 +1,8 @@
 """Routing load as counters: `rep_load` (per rep: open offers, claimed offers held in the load,
 assignments of the current local day, latest assignment) and `load_holds` (claimed offers still
 counted), kept by the transitions from now on; plus a partial index of open offers per rep and an
-index of each rep's claims by time (Home and /leads show the latest).
+index of each rep's claims by time (Home and /leads show the latest), and a partial index of each
+team's unclaimed leads (a manager's Home).
 
 The counters are filled here from the offers with the default seven-day window and each day counted
 in UTC; `leadrelay db check --repair` recomputes them with the configured reps' time zones.
@@ -22,11 +23,15 @@ branch_labels = None
 depends_on = None
 
 OPEN = sa.text("state = 'open'")
+UNCLAIMED = sa.text("state IN ('assigned', 'escalated', 'queued')")
 
 
 def upgrade() -> None:
     op.create_index("ix_offers_open_rep", "offers", ["rep_id", "assigned_at"], sqlite_where=OPEN, postgresql_where=OPEN)
     op.create_index("ix_offers_rep_id_claimed_at", "offers", ["rep_id", "claimed_at"])
+    op.create_index(
+        "ix_leads_unclaimed", "leads", ["team_id", "received_at"], sqlite_where=UNCLAIMED, postgresql_where=UNCLAIMED
+    )
     op.create_table(
         "rep_load",
         sa.Column("rep_id", sa.String(64), nullable=False),
@@ -81,3 +86,4 @@ def downgrade() -> None:
     op.drop_table("rep_load")
     op.drop_index("ix_offers_open_rep", table_name="offers")
     op.drop_index("ix_offers_rep_id_claimed_at", table_name="offers")
+    op.drop_index("ix_leads_unclaimed", table_name="leads")
