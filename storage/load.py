@@ -17,24 +17,43 @@ these counters make the read O(reps):
 
 `recompute` derives all of it from the offers (what `leadrelay db check` compares and repairs).
 The load window is at least a day, so the day count never reaches back past it.
+
+Lock order (PostgreSQL): `rep_load` rows are written after the pool rows a transition locks, as
+intake does (pool turn, then the new offer's counters). A transition that ends an offer and routes the
+lead again (reassign, withdrawal, expiry) therefore routes first, on a state read less the load that
+is leaving (`less_load`), and writes the decrement last; otherwise two such transactions lock a
+rep's row and a pool in opposite orders and deadlock.
 """
 
 from __future__ import annotations
 
 import functools
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Executable, bindparam, case, delete, func, insert, select, text, update
 
+from routing import RoutingState
 from storage.tables import UtcDateTime, load_holds, offers, rep_load
 
 MIN_LOAD_WINDOW = timedelta(days=1)
 SETTLE_BATCH = 1000  # holds settled per sweep transaction: a long outage catches up over a few sweeps
+
+
+def less_load(state: RoutingState, leaving: Mapping[str, int]) -> RoutingState:
+    """`state` with each rep's open load lowered by `leaving[rep]`: the offers this transaction ends
+    but whose counters it writes only after routing (see the lock order above)."""
+    if not any(leaving.values()):
+        return state
+    reps = dict(state.reps)
+    for rep_id, n in leaving.items():
+        if n and rep_id in reps:
+            reps[rep_id] = replace(reps[rep_id], open_load=reps[rep_id].open_load - n)
+    return replace(state, reps=reps)
 
 
 def day_start(now: datetime, tz: ZoneInfo) -> datetime:

@@ -220,15 +220,11 @@ class Offers:
                     ),
                     ended_at=now,
                 )
-                .returning(offers.c.lead_id, offers.c.rep_id, offers.c.end_reason)
+                .returning(offers.c.lead_id, offers.c.rep_id, offers.c.end_reason, offers.c.assigned_at)
             )
             ended = conn.execute(stmt).one_or_none()
             if ended is None:
                 raise _refusal(conn, offer_id, allowed, by)
-            if ended.end_reason == EndReason.RELEASED.value:
-                load.released(conn, offer_id)
-            else:
-                load.closed(conn, [ended.rep_id])
             lead = read_lead(conn, ended.lead_id)
             if lead.offer_id != offer_id:
                 raise Conflict(f"lead {lead.id} no longer holds offer {offer_id}")
@@ -252,9 +248,16 @@ class Offers:
                 at=now,
             )
             queue(conn, [update_dm], now)
+            released = ended.end_reason == EndReason.RELEASED.value
+            # A released lead leaves its rep's load if it still counted (assigned within the window).
+            counted = not released or ended.assigned_at >= now - self.scope.load_window
             result, reassigned = _route_again(
-                self.scope, conn, locks, lead, now, actor=actor, ended=ended, prefer_rep=suggested_rep
+                self.scope, conn, locks, lead, now, actor=actor, ended=ended, prefer_rep=suggested_rep, leaving=counted
             )
+            if released:  # counters last: after the pool rows routing locked (`storage.load`)
+                load.released(conn, offer_id)
+            else:
+                load.closed(conn, [ended.rep_id])
             thread = messages.thread_note(
                 self.scope.config,
                 team_id=lead.team_id,
@@ -291,7 +294,6 @@ class Offers:
             ended = conn.execute(stmt).one_or_none()
             if ended is None:
                 return None
-            load.closed(conn, [ended.rep_id])
             lead = read_lead(conn, ended.lead_id)
             if lead.offer_id != offer_id:
                 raise Conflict(f"lead {lead.id} no longer holds offer {offer_id}")
@@ -308,8 +310,9 @@ class Offers:
                 reason=reason,
             )
             result, withdrawn = _route_again(
-                self.scope, conn, locks, lead, now, actor=SYSTEM, ended=ended, prefer_rep=None
+                self.scope, conn, locks, lead, now, actor=SYSTEM, ended=ended, prefer_rep=None, leaving=True
             )
+            load.closed(conn, [ended.rep_id])  # counters last: after the pool rows routing locked
             team_id = self.scope.team_of(lead.team_id, ended.rep_id)
             note = messages.rep_unreachable(self.scope.config, team_id=team_id, rep_id=ended.rep_id, code=code, now=now)
             noted = False
@@ -330,9 +333,11 @@ def _route_again(
     actor: Actor,
     ended: AnyRow,
     prefer_rep: str | None,
+    leaving: bool,
 ) -> tuple[AssignResult, LeadReassigned]:
     """Route `lead` again after its offer `ended` (rep_id, end_reason), without that rep; the result, and
-    the event of the hand-off (which queued the old DM's update)."""
+    the event of the hand-off (which queued the old DM's update). `leaving`: the ended offer still
+    counts in its rep's stored load, which the caller lowers after routing."""
     result = route(
         scope,
         conn,
@@ -343,6 +348,7 @@ def _route_again(
         exclude=frozenset({ended.rep_id}),
         prefer_rep=prefer_rep,
         audit_from=ended.end_reason,
+        leaving={ended.rep_id: 1} if leaving else {},
     )
     reassigned = LeadReassigned(
         at=now,

@@ -10,7 +10,7 @@ manager queue.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -36,6 +36,8 @@ from storage.scope import Scope
 from storage.tables import offers, pool_members, pools
 from storage.writes import move_lead, queue, upsert_insert, write_audit
 
+_NOTHING: Mapping[str, int] = {}
+
 
 def route(
     scope: Scope,
@@ -51,14 +53,16 @@ def route(
     queued_state: LeadState = LeadState.QUEUED,
     extra: Sequence[Message] = (),
     state: RoutingState | None = None,
+    leaving: Mapping[str, int] = _NOTHING,
 ) -> AssignResult:
     """Decide for `lead` (columns `ROUTE_COLUMNS`, still in the state it was read in) and persist.
 
-    `state` is the routing state to decide on, `tried` included; by default it is read here.
+    `state` is the routing state to decide on, `tried` included; by default it is read here, less the
+    open load `leaving` (offers the caller ended and records after routing: `storage.load.less_load`).
     """
     if state is None:
         scope.lock_pools(conn, locks)
-        state = scope.state.load(conn, now, lead_id=lead.id, exclude=exclude)
+        state = load.less_load(scope.state.load(conn, now, lead_id=lead.id, exclude=exclude), leaving)
     decision = _decide(scope, lead_from_json(lead.contact), state, now, prefer_rep, exclude, actor)
     if decision.rotation is not None:
         _rotate(conn, decision.rotation)

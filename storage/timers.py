@@ -6,7 +6,7 @@ so replicas split the work and a late or repeated call finds nothing left to do.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import replace
 from datetime import datetime
 
@@ -67,11 +67,11 @@ class Timers:
             ended = sorted(conn.execute(stmt).all(), key=lambda r: (r.due_at, r.id))
             if not ended:
                 return []
-            load.closed(conn, (row.rep_id for row in ended))
             # One state read for the batch (every offer in it has ended by now), carried forward in
             # memory: a restart's backlog of expiries would otherwise re-read the state once per offer.
             self.scope.lock_pools(conn, locks)
-            state = self.scope.state.load(conn, now)
+            leaving = Counter(row.rep_id for row in ended)  # their counters are written last, below
+            state = load.less_load(self.scope.state.load(conn, now), leaving)
             tried: dict[int, set[str]] = defaultdict(set)
             had_it = select(offers.c.lead_id, offers.c.rep_id).where(offers.c.lead_id.in_({r.lead_id for r in ended}))
             for lead_id, rep_id in conn.execute(had_it):
@@ -82,6 +82,7 @@ class Timers:
                 if result.next is not None:
                     state = state.after(result.next.decision, now)
                 expired.append(result)
+            load.closed(conn, leaving.elements())  # counters last: after the pool rows routing locked
             return expired
 
         return await self.scope.db.transact(work)
