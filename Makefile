@@ -47,6 +47,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.sla
 	$(BIN)/python -m bench.outage
 	$(BIN)/python -m bench.simulate
+	$(BIN)/python -m bench.scale
 
 # Mutation testing of routing/ (see TESTING.md); CPU-heavy, so two workers at most.
 mutate: $(STAMP)

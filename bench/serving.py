@@ -10,7 +10,9 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from aiohttp import web
+from sqlalchemy import text
 
+from bench.scale.__main__ import seed
 from bench.team import inbound_team_yaml
 from bot.clock import SystemClock
 from bot.metrics import Metrics
@@ -25,9 +27,10 @@ TOKEN, INTAKE = "xoxb-bench", "bench-intake-token-0123456789"
 
 
 @asynccontextmanager
-async def serving(reps: int, standin: SlackStandin) -> AsyncIterator[str]:
+async def serving(reps: int, standin: SlackStandin, *, history: int = 0) -> AsyncIterator[str]:
     """Run Leadrelay routing to `reps` reps (each added to `standin`) until exit; yields its base URL.
-    `POST /leads` takes `Authorization: Bearer INTAKE`."""
+    `POST /leads` takes `Authorization: Bearer INTAKE`. With `history`, the database first holds that
+    many claimed leads of the last quarter (`bench.scale.seed`), its load counters built."""
     config = parse_config(inbound_team_yaml(reps))
     for person in config.reps.values():
         standin.add_user(person.id, id=person.slack_id)
@@ -41,6 +44,12 @@ async def serving(reps: int, standin: SlackStandin) -> AsyncIterator[str]:
             clock=SystemClock(),
             metrics=metrics,
         )
+        if history:
+            now = service.clock.now()
+            await db.transact(lambda conn, _locks: seed(conn, history, until=now))
+            await service.store.check_load(now, repair=True)
+            async with db.engine.connect() as conn:
+                await conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
         runner = web.AppRunner(
             build_web_app(service, build_bolt_app(service, "secret"), signing_secret="secret", intake_token=INTAKE)
         )

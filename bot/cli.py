@@ -233,6 +233,28 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_db_check(args: argparse.Namespace) -> int:
+    """Recompute the routing load counters from the offers; report drift (exit 1), repair with --repair."""
+    from bot.runtime import offline_service
+
+    config = _load(args)
+
+    async def run() -> int:
+        async with offline_service(config, _database_url()) as service:
+            result = await service.store.check_load(service.clock.now(), repair=args.repair)
+        for line in result.drift:
+            print(f"drift: {line}")
+        counted = f"load counters: {result.reps} rep(s), {result.holds} claimed lead(s) held"
+        if not result.drift:
+            print(f"{counted}; no drift")
+        else:
+            outcome = "repaired" if result.repaired else "run with --repair to store what the offers say"
+            print(f"{counted}; {len(result.drift)} drift(s), {outcome}")
+        return 1 if result.drift and not result.repaired else 0
+
+    return asyncio.run(run())
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     from bot.importer import import_file
     from bot.runtime import offline_service
@@ -389,8 +411,13 @@ def build_parser() -> argparse.ArgumentParser:
     db_commands.add_parser("upgrade", help="apply migrations (PostgreSQL; SQLite migrates itself)").set_defaults(
         func=cmd_db_upgrade
     )
+    db_check = db_commands.add_parser(
+        "check", help="recompute the routing load counters from the offers and report drift"
+    )
+    db_check.add_argument("--repair", action="store_true", help="store the recomputed counters")
+    db_check.set_defaults(func=cmd_db_check)
 
-    for sub in (check, init, sim, demo, serve, imp, rep, box, box_retry):
+    for sub in (check, init, sim, demo, serve, imp, rep, box, box_retry, db_check):
         sub.add_argument("--config", default=argparse.SUPPRESS, help="routing config file")
     return parser
 

@@ -1,10 +1,11 @@
 """SLA timers: expiries, reminders, manager re-pings and the release of leads held for the first shift,
 driven by deadlines stored in the database.
 
-APScheduler (3.x, in-memory store) runs two jobs, never one job per lead:
+APScheduler (3.x, in-memory store) runs these jobs, never one job per lead:
 
 * a safety sweep every `SWEEP_EVERY` (first run at start-up, `misfire_grace_time=None`, `coalesce`),
   which also picks up everything that fell due while the service was down;
+* every `PRUNE_EVERY`, retention: operational rows older than `retain` are deleted (`storage.retention`);
 * a one-off wake-up at the next due moment, re-armed with a fresh job id after every commit that may
   have moved it, so a deadline is acted on within milliseconds rather than at the next sweep.
 
@@ -30,11 +31,13 @@ from bot.clock import Clock
 from bot.events import SweepFinished, SweepStarted
 from bot.metrics import Metrics
 from storage.events import Event, LeadAssigned, LeadEscalated, LeadHeld, LeadReceived, RepChanged
+from storage.retention import DEFAULT_KEEP
 from storage.store import Store
 
 log = logging.getLogger(__name__)
 
 SWEEP_EVERY = timedelta(seconds=20)
+PRUNE_EVERY = timedelta(hours=1)
 BATCH = 100
 
 
@@ -44,9 +47,16 @@ _NO_DEADLINE_GONE = (LeadAssigned, LeadEscalated, LeadHeld, LeadReceived, RepCha
 
 class SlaTimers:
     def __init__(
-        self, *, store: Store, clock: Clock, metrics: Metrics, publish: Callable[[Iterable[object]], None]
+        self,
+        *,
+        store: Store,
+        clock: Clock,
+        metrics: Metrics,
+        publish: Callable[[Iterable[object]], None],
+        retain: timedelta = DEFAULT_KEEP,
     ) -> None:
         self.store, self.clock, self.metrics, self.publish = store, clock, metrics, publish
+        self.retain = retain  # how long delivered outbox rows and ended PTO are kept (`storage.retention`)
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self._ids = itertools.count()
         self._wakeup_id: str | None = None
@@ -65,10 +75,26 @@ class SlaTimers:
             coalesce=True,
             max_instances=1,
         )
+        self.scheduler.add_job(
+            self.prune,
+            "interval",
+            seconds=PRUNE_EVERY.total_seconds(),
+            id="retention",
+            misfire_grace_time=None,
+            coalesce=True,
+            max_instances=1,
+        )
         self.scheduler.start()
 
     def stop(self) -> None:
         self.scheduler.shutdown(wait=False)
+
+    async def prune(self) -> int:
+        """Delete operational rows older than `retain` (never the audit trail); returns how many."""
+        pruned = await self.store.prune(self.clock.now(), keep=self.retain)
+        if pruned.outbox or pruned.pto:
+            log.info("pruned %d outbox row(s) and %d ended PTO window(s)", pruned.outbox, pruned.pto)
+        return pruned.outbox + pruned.pto
 
     async def tick(self) -> int:
         """Do all timer work due now, then re-arm the wake-up. Returns how many items it handled."""

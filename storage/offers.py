@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, bindparam, case, select, update
 
-from storage import messages
+from storage import load, messages
 from storage.db import Conflict
 from storage.errors import AlreadyClaimed, NotYourOffer, OfferClosed, OfferNotFound, Refused
 from storage.events import LeadReassigned, OfferClaimed
@@ -35,7 +35,7 @@ _CLAIM = (
         ended_at=bindparam("at"),
         end_reason=EndReason.CLAIMED.value,
     )
-    .returning(offers.c.lead_id, offers.c.rep_id, offers.c.due_at, offers.c.attempt)
+    .returning(offers.c.lead_id, offers.c.rep_id, offers.c.due_at, offers.c.attempt, offers.c.assigned_at)
 )
 
 
@@ -59,6 +59,7 @@ class Offers:
             won = conn.execute(_CLAIM, {"offer": offer_id, "by": by, "at": now}).one_or_none()
             if won is None or won.rep_id not in allowed:  # raising rolls the claim back
                 raise _refusal(conn, offer_id, allowed, by)
+            load.claimed(conn, offer_id, won.rep_id, won.assigned_at)
             lead = move_lead(
                 conn,
                 won.lead_id,
@@ -219,7 +220,7 @@ class Offers:
                     ),
                     ended_at=now,
                 )
-                .returning(offers.c.lead_id, offers.c.rep_id, offers.c.end_reason)
+                .returning(offers.c.lead_id, offers.c.rep_id, offers.c.end_reason, offers.c.assigned_at)
             )
             ended = conn.execute(stmt).one_or_none()
             if ended is None:
@@ -247,9 +248,16 @@ class Offers:
                 at=now,
             )
             queue(conn, [update_dm], now)
+            released = ended.end_reason == EndReason.RELEASED.value
+            # A released lead leaves its rep's load if it still counted (assigned within the window).
+            counted = not released or ended.assigned_at >= now - self.scope.load_window
             result, reassigned = _route_again(
-                self.scope, conn, locks, lead, now, actor=actor, ended=ended, prefer_rep=suggested_rep
+                self.scope, conn, locks, lead, now, actor=actor, ended=ended, prefer_rep=suggested_rep, leaving=counted
             )
+            if released:  # counters last: after the pool rows routing locked (`storage.load`)
+                load.released(conn, offer_id)
+            else:
+                load.closed(conn, [ended.rep_id])
             thread = messages.thread_note(
                 self.scope.config,
                 team_id=lead.team_id,
@@ -302,8 +310,9 @@ class Offers:
                 reason=reason,
             )
             result, withdrawn = _route_again(
-                self.scope, conn, locks, lead, now, actor=SYSTEM, ended=ended, prefer_rep=None
+                self.scope, conn, locks, lead, now, actor=SYSTEM, ended=ended, prefer_rep=None, leaving=True
             )
+            load.closed(conn, [ended.rep_id])  # counters last: after the pool rows routing locked
             team_id = self.scope.team_of(lead.team_id, ended.rep_id)
             note = messages.rep_unreachable(self.scope.config, team_id=team_id, rep_id=ended.rep_id, code=code, now=now)
             noted = False
@@ -324,9 +333,11 @@ def _route_again(
     actor: Actor,
     ended: AnyRow,
     prefer_rep: str | None,
+    leaving: bool,
 ) -> tuple[AssignResult, LeadReassigned]:
     """Route `lead` again after its offer `ended` (rep_id, end_reason), without that rep; the result, and
-    the event of the hand-off (which queued the old DM's update)."""
+    the event of the hand-off (which queued the old DM's update). `leaving`: the ended offer still
+    counts in its rep's stored load, which the caller lowers after routing."""
     result = route(
         scope,
         conn,
@@ -337,6 +348,7 @@ def _route_again(
         exclude=frozenset({ended.rep_id}),
         prefer_rep=prefer_rep,
         audit_from=ended.end_reason,
+        leaving={ended.rep_id: 1} if leaving else {},
     )
     reassigned = LeadReassigned(
         at=now,

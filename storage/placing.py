@@ -10,14 +10,14 @@ manager queue or (off hours, `off_hours: hold`) a hold until the first shift (`s
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Executable, case, insert
 
 from routing import Decision, Lead, Outcome, RotationUpdate, RoutingState
-from storage import messages
+from storage import load, messages
 from storage.codec import lead_from_json, reasons_to_json
 from storage.db import Conflict
 from storage.errors import StorageError
@@ -37,6 +37,8 @@ from storage.scope import Scope
 from storage.tables import offers, pool_members, pools
 from storage.writes import move_lead, queue, upsert_insert, write_audit
 
+_NOTHING: Mapping[str, int] = {}
+
 
 def route(
     scope: Scope,
@@ -52,14 +54,16 @@ def route(
     queued_state: LeadState = LeadState.QUEUED,
     extra: Sequence[Message] = (),
     state: RoutingState | None = None,
+    leaving: Mapping[str, int] = _NOTHING,
 ) -> AssignResult:
     """Decide for `lead` (columns `ROUTE_COLUMNS`, still in the state it was read in) and persist.
 
-    `state` is the routing state to decide on, `tried` included; by default it is read here.
+    `state` is the routing state to decide on, `tried` included; by default it is read here, less the
+    open load `leaving` (offers the caller ended and records after routing: `storage.load.less_load`).
     """
     if state is None:
         scope.lock_pools(conn, locks)
-        state = scope.state.load(conn, now, lead_id=lead.id, exclude=exclude)
+        state = load.less_load(scope.state.load(conn, now, lead_id=lead.id, exclude=exclude), leaving)
     decision = _decide(scope, lead_from_json(lead.contact), state, now, prefer_rep, exclude, actor)
     if decision.rotation is not None:
         _rotate(conn, decision.rotation)
@@ -180,6 +184,7 @@ def _offer(
     }
     values = {**fields, "reasons": reasons_to_json(decision.reasons), "state": OfferState.OPEN.value}
     offer_id = conn.execute(_INSERT_OFFER, values).scalar_one()
+    load.offered(conn, decision.rep, now, load.day_start(now, scope.rep(decision.rep).tz))
     made = Offer(
         id=offer_id,
         **fields,

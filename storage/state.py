@@ -2,10 +2,11 @@
 
 One ``UNION ALL`` returns tagged rows:
 
-* ``load``    per rep with recent offers: open load, offers since the start of the rep's local day,
-              and the latest assignment, from the offers assigned within the load window (read from
-              the covering index ``offers (assigned_at, rep_id, state)``), plus any offer still open
-              from before the window (``offers (state, due_at)``);
+* ``load``    per rep who had offers: open load, offers since the start of the rep's local day and
+              the latest assignment within the load window, from the counters of `storage.load`
+              (one row per rep), less the claimed offers the window has passed that the sweep has
+              not settled yet (``load_holds (assigned_at)``), plus the latest offer still open from
+              before the window (``offers (rep_id, assigned_at) WHERE state = 'open'``);
 * ``setting`` per rep with runtime settings: capacity override and paused flag;
 * ``pto``     every PTO window not cleared and not yet over (active or future);
 * ``pool``    every pool's turn with each member's standing;
@@ -17,6 +18,7 @@ tells storage when the rep is done with it. A released lead stops counting at on
 **Assigned today** counts offers since midnight in the rep's time zone; **last assigned at** is the
 latest assignment within the load window (None before that).
 
+The read is O(reps + pools + PTO windows), whatever the number of offers stored or in the window.
 The statement is built once per config and runs with bound times, so SQLAlchemy compiles it once.
 """
 
@@ -24,7 +26,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -45,7 +47,8 @@ from sqlalchemy import (
 )
 
 from routing import PoolMember, PoolState, RepState, RoutingConfig, RoutingState, Window
-from storage.tables import UtcDateTime, offers, pool_members, pools, rep_pto, rep_settings
+from storage.load import MIN_LOAD_WINDOW, day_start
+from storage.tables import UtcDateTime, load_holds, offers, pool_members, pools, rep_load, rep_pto, rep_settings
 
 _COLUMNS = ("kind", "rep_id", "pool_id", "n1", "n2", "n3", "t1", "t2", "x")
 _TYPES: Mapping[str, Any] = {
@@ -60,6 +63,9 @@ _TYPES: Mapping[str, Any] = {
 }
 
 
+_NO_HISTORY = RepState()
+
+
 def _arm(kind: str, **cols: Any) -> Any:
     """One SELECT of the union with every column present, typed, in `_COLUMNS` order."""
     out = [literal(kind, String).label("kind")]
@@ -69,15 +75,12 @@ def _arm(kind: str, **cols: Any) -> Any:
     return select(*out)
 
 
-def day_start(now: datetime, tz: ZoneInfo) -> datetime:
-    """Midnight of `now`'s date in `tz`, as an aware datetime."""
-    return datetime.combine(now.astimezone(tz).date(), time(), tzinfo=tz)
-
-
 class StateReader:
     """Reads `RoutingState` snapshots for one routing config."""
 
     def __init__(self, config: RoutingConfig, load_window: timedelta) -> None:
+        if load_window < MIN_LOAD_WINDOW:
+            raise ValueError(f"the load window must be at least {MIN_LOAD_WINDOW}, not {load_window}")
         self.config = config
         self.load_window = load_window
         zones: dict[ZoneInfo, list[str]] = defaultdict(list)
@@ -88,32 +91,37 @@ class StateReader:
         self._statement_tried = self._build(with_tried=True)
 
     def _build(self, *, with_tried: bool) -> CompoundSelect[Any]:
-        o = offers
+        c, o, h = rep_load.c, offers, load_holds
         # Each rep's local midnight, bound per time zone (`day0`, `day1`, …) at every read.
         midnight: Any = bindparam("day0", type_=UtcDateTime)
         if len(self._zones) > 1:
             midnight = case(
                 *(
-                    (o.c.rep_id.in_(reps), bindparam(f"day{i}", type_=UtcDateTime))
+                    (c.rep_id.in_(reps), bindparam(f"day{i}", type_=UtcDateTime))
                     for i, (_tz, reps) in enumerate(self._zones)
                 )
             )
         since = bindparam("since", type_=UtcDateTime)
-        # Offers assigned within the window, read from the covering index (assigned_at, rep_id, state).
-        recent = (
-            _arm(
-                "load",
-                rep_id=o.c.rep_id,
-                n1=func.sum(case((o.c.state.in_(("open", "claimed")), 1), else_=0)),
-                n2=func.sum(case((o.c.assigned_at >= midnight, 1), else_=0)),
-                t1=func.max(o.c.assigned_at),
-            )
-            .where(o.c.assigned_at >= since)
-            .group_by(o.c.rep_id)
+        # The counters: one row per rep who ever had an offer.
+        counters = _arm(
+            "load",
+            rep_id=c.rep_id,
+            n1=c.open_offers + c.held_offers,
+            n2=case((c.day_start == midnight, c.assigned_today), else_=0),
+            t1=case((c.last_assigned_at >= since, c.last_assigned_at)),
         )
-        # Offers still open from before the window (an SLA longer than the window): few, if any.
+        # Holds the window has passed that the sweep has not settled yet: few, read by `assigned_at`.
+        passed = (
+            _arm("load", rep_id=h.c.rep_id, n1=-func.count(), n2=literal(0, Integer))
+            .where(h.c.assigned_at < since)
+            .group_by(h.c.rep_id)
+        )
+        # The latest offer still open from before the window (an SLA longer than it): few, if any,
+        # read from the partial index of open offers.
         older_open = (
-            _arm("load", rep_id=o.c.rep_id, n1=func.count(), n2=literal(0, Integer), t1=func.max(o.c.assigned_at))
+            _arm(
+                "load", rep_id=o.c.rep_id, n1=literal(0, Integer), n2=literal(0, Integer), t1=func.max(o.c.assigned_at)
+            )
             .where(o.c.state == "open", o.c.assigned_at < since)
             .group_by(o.c.rep_id)
         )
@@ -135,7 +143,7 @@ class StateReader:
             n3=pool_members.c.assigned,
             x=pool_members.c.credit,
         ).select_from(pools.outerjoin(pool_members, pool_members.c.pool_id == pools.c.pool_id))
-        arms = [recent, older_open, settings, pto, pool]
+        arms = [counters, passed, older_open, settings, pto, pool]
         if with_tried:
             arms.append(_arm("tried", rep_id=o.c.rep_id).where(o.c.lead_id == bindparam("lead_id")).distinct())
         return union_all(*arms)
@@ -173,7 +181,7 @@ class StateReader:
                 rep = reps[rep_id]
                 rep["open_load"] = rep.get("open_load", 0) + n1
                 rep["assigned_today"] = rep.get("assigned_today", 0) + n2
-                if rep.get("last_assigned_at") is None or t1 > rep["last_assigned_at"]:
+                if t1 is not None and (rep.get("last_assigned_at") is None or t1 > rep["last_assigned_at"]):
                     rep["last_assigned_at"] = t1
             elif kind == "setting":
                 reps[rep_id].update(capacity_override=n1, paused=bool(n2))
@@ -187,8 +195,10 @@ class StateReader:
                 tried.add(rep_id)
         for rep_id, windows in pto.items():
             reps[rep_id]["pto"] = tuple(sorted(windows, key=lambda w: w.start))
+        states = {rep_id: RepState(**fields) for rep_id, fields in reps.items() if rep_id in self.config.reps}
         return RoutingState(
-            reps={rep_id: RepState(**fields) for rep_id, fields in reps.items() if rep_id in self.config.reps},
+            # A rep whose counters are all back to nothing reads as one with no history, as before.
+            reps={rep_id: rep for rep_id, rep in states.items() if rep != _NO_HISTORY},
             pools={pool_id: PoolState(turn=turn, members=members[pool_id]) for pool_id, turn in turns.items()},
             tried=frozenset(tried),
         )

@@ -22,6 +22,8 @@ The repositories share one `storage.scope.Scope` (the database and its one write
 | `Timers` | `storage.timers` | expire_due, remind_due, repings_due, release_held_due; next_due_at |
 | `Reps` | `storage.reps` | set_pto, clear_pto, set_capacity, set_paused |
 | `Outbox` | `storage.outbox` | the sender's side: lease_due, lease_backlog, mark_sent, mark_retry, … |
+| `LoadChecks` | `storage.load_check` | check_load: the load counters against the offers (`db check`) |
+| `Retention` | `storage.retention` | prune: delivered outbox rows and ended PTO past their age |
 
 `Store` offers each repository's transitions under its own name (`store.claim` is
 `store.offers.claim`), so callers need not know which repository holds one. A store built with
@@ -40,9 +42,11 @@ from routing import Engine
 from storage.db import Database
 from storage.events import Events
 from storage.leads import Leads
+from storage.load_check import LoadChecks
 from storage.offers import Offers
 from storage.outbox import Outbox
 from storage.reps import Reps
+from storage.retention import Retention
 from storage.scope import DEFAULT_LOAD_WINDOW, Scope
 from storage.timers import Timers
 
@@ -105,6 +109,8 @@ class Store:
         self.timers = Timers(scope)
         self.reps = Reps(scope)
         self.outbox = Outbox(db)
+        self.load = LoadChecks(scope)
+        self.retention = Retention(db)
 
     receive = _via("leads", Leads.receive)
     intake = _via("leads", Leads.intake)
@@ -125,3 +131,5 @@ class Store:
     clear_pto = _via("reps", Reps.clear_pto)
     set_capacity = _via("reps", Reps.set_capacity)
     set_paused = _via("reps", Reps.set_paused)
+    check_load = _via("load", LoadChecks.check_load)
+    prune = _via("retention", Retention.prune)

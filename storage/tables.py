@@ -1,10 +1,11 @@
 """The schema, as SQLAlchemy Core tables. Migrations in `storage/migrations` create exactly this.
 
 Times are `UtcDateTime`: aware UTC in and out on both engines (SQLite keeps fixed-width UTC text, so
-comparisons stay correct). Indexes serve the hot paths: open and due offers `(state, due_at)`, recent
-offers for the routing state `(assigned_at, rep_id, state)` (covering), a rep's offers
-`(rep_id, state)`, a lead's offers `(lead_id)`, the sender's queue `(sent_at, next_attempt_at)` plus
-pending rows per (transport, address), and escalated leads `(state, next_ping_at)`.
+comparisons stay correct). Indexes serve the hot paths: open and due offers `(state, due_at)`,
+recent offers `(assigned_at, rep_id, state)` (covering), a rep's offers `(rep_id, state)` and open
+ones `(rep_id, assigned_at) WHERE state = 'open'`, load holds by `assigned_at`, a lead's offers
+`(lead_id)`, the sender's queue `(sent_at, next_attempt_at)` plus pending rows per (transport,
+address), and escalated leads `(state, next_ping_at)`.
 """
 
 from __future__ import annotations
@@ -74,6 +75,9 @@ def _one_of(column: str, values: tuple[str, ...]) -> str:
 
 
 LEAD_STATES = ("received", "nurture", "assigned", "claimed", "escalated", "queued")
+# A lead nobody owns yet (offered, escalated or queued): the condition of a partial index, and the very
+# text a query must repeat for SQLite to use that index (it matches the terms, not their meaning).
+UNCLAIMED = text("state IN ('assigned', 'escalated', 'queued')")
 OFFER_STATES = ("open", "claimed", "ended")
 END_REASONS = ("claimed", "expired", "reassigned", "taken", "released", "withdrawn")
 ACTOR_KINDS = ("rep", "manager", "system")
@@ -108,6 +112,7 @@ leads = Table(
     Index(None, "state", "next_ping_at"),
     Index(None, "team_id", "state"),
     Index(None, "received_at"),
+    Index("ix_leads_unclaimed", "team_id", "received_at", sqlite_where=UNCLAIMED, postgresql_where=UNCLAIMED),
 )
 
 # Leads held off hours (`off_hours: hold`): the lead stays `received`, unrouted, until `release_at`,
@@ -155,8 +160,39 @@ offers = Table(
     Index(None, "state", "due_at"),
     Index(None, "state", "remind_at"),  # reminders due, and the earliest one for the wake-up
     Index(None, "rep_id", "state"),
+    Index(None, "rep_id", "claimed_at"),  # a rep's latest claims (Home, /leads), newest first
     Index(None, "assigned_at", "rep_id", "state"),
     Index(None, "lead_id"),
+    # Open offers only: a rep's open offers, and the latest still open from before the load window.
+    Index(
+        "ix_offers_open_rep",
+        "rep_id",
+        "assigned_at",
+        sqlite_where=text("state = 'open'"),
+        postgresql_where=text("state = 'open'"),
+    ),
+)
+
+# Each rep's routing load as counters, kept by the transitions that change them (see `storage.load`).
+rep_load = Table(
+    "rep_load",
+    metadata,
+    Column("rep_id", String(64), primary_key=True),
+    Column("open_offers", Integer, nullable=False),
+    Column("held_offers", Integer, nullable=False),  # claimed offers with a row in `load_holds`
+    Column("day_start", UtcDateTime),  # the rep's local midnight of their latest assignment
+    Column("assigned_today", Integer, nullable=False),  # offers since `day_start`
+    Column("last_assigned_at", UtcDateTime),
+)
+
+# Claimed offers still counted in their rep's load: each leaves when the load window passes it.
+load_holds = Table(
+    "load_holds",
+    metadata,
+    Column("offer_id", Id, ForeignKey("offers.id"), primary_key=True),
+    Column("rep_id", String(64), nullable=False),
+    Column("assigned_at", UtcDateTime, nullable=False),
+    Index(None, "assigned_at"),
 )
 
 rep_pto = Table(

@@ -7,14 +7,14 @@ so replicas split the work and a late or repeated call finds nothing left to do.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import Connection, func, select, update
 
 from routing import RoutingState
-from storage import holds, messages
+from storage import holds, load, messages
 from storage.errors import StorageError
 from storage.events import LeadEscalated, OfferExpired, OfferReminded
 from storage.handoff import IN_MANAGERS_HANDS, escalate
@@ -46,10 +46,12 @@ class Timers:
         The lead goes to the next eligible rep (everyone who had it excluded), with a note in the team
         thread; after the team's `escalation.after_expiries` expiries, or when nobody can take it, it is
         escalated. Due offers are claimed by one conditional statement (``SKIP LOCKED`` on PostgreSQL),
-        so concurrent or repeated calls never expire an offer twice: a late call returns [].
+        so concurrent or repeated calls never expire an offer twice: a late call returns []. Each call
+        first settles the claimed leads the load window has let go (`storage.load.settle`).
         """
 
         def work(conn: Connection, locks: frozenset[str]) -> list[Expired]:
+            load.settle(conn, now - self.scope.load_window)  # claimed leads the load window let go
             due = offers.alias("due")
             pick = (
                 select(due.c.id)
@@ -70,7 +72,8 @@ class Timers:
             # One state read for the batch (every offer in it has ended by now), carried forward in
             # memory: a restart's backlog of expiries would otherwise re-read the state once per offer.
             self.scope.lock_pools(conn, locks)
-            state = self.scope.state.load(conn, now)
+            leaving = Counter(row.rep_id for row in ended)  # their counters are written last, below
+            state = load.less_load(self.scope.state.load(conn, now), leaving)
             tried: dict[int, set[str]] = defaultdict(set)
             had_it = select(offers.c.lead_id, offers.c.rep_id).where(offers.c.lead_id.in_({r.lead_id for r in ended}))
             for lead_id, rep_id in conn.execute(had_it):
@@ -81,6 +84,7 @@ class Timers:
                 if result.next is not None:
                     state = state.after(result.next.decision, now)
                 expired.append(result)
+            load.closed(conn, leaving.elements())  # counters last: after the pool rows routing locked
             return expired
 
         return await self.scope.db.transact(work)

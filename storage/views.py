@@ -17,9 +17,7 @@ from storage.errors import LeadNotFound, OfferNotFound
 from storage.model import AuditEntry, LeadRecord, LeadState, LeadView, Offer, PtoRecord, RepRuntime
 from storage.report import Report, build_report
 from storage.rows import audit_entry, lead_record, offer
-from storage.tables import audit, held_leads, leads, offers, rep_pto, rep_settings
-
-_UNCLAIMED = (LeadState.ASSIGNED.value, LeadState.ESCALATED.value, LeadState.QUEUED.value)
+from storage.tables import UNCLAIMED, audit, held_leads, leads, offers, rep_pto, rep_settings
 
 
 def _read_lead_view(conn: Connection, lead_id: int) -> LeadView:
@@ -105,7 +103,7 @@ class Views:
         """The team's leads that nobody owns yet (offered, escalated or queued), oldest first."""
         stmt = (
             select(leads)
-            .where(leads.c.team_id == team_id, leads.c.state.in_(_UNCLAIMED))
+            .where(leads.c.team_id == team_id, UNCLAIMED)  # the partial index's own condition
             .order_by(leads.c.received_at, leads.c.id)
         )
         async with self.db.read() as conn:

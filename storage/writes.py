@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, Select, Table, Update, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from storage import messages
+from storage import load, messages
 from storage.db import Conflict
 from storage.errors import AlreadyClaimed, LeadNotFound, WrongState
 from storage.model import Actor, LeadState, OutboxKind
@@ -183,7 +183,10 @@ def _move_statement(names: tuple[str, ...], returning: tuple[str, ...]) -> Updat
 
 def end_offer(conn: Connection, offer_id: int, *, reason: str, now: datetime) -> AnyRow | None:
     """End the offer with `reason` if it is still open; returns its (lead_id, rep_id, due_at), else None."""
-    return conn.execute(_END_OFFER, {"offer": offer_id, "reason": reason, "at": now}).one_or_none()
+    ended = conn.execute(_END_OFFER, {"offer": offer_id, "reason": reason, "at": now}).one_or_none()
+    if ended is not None:
+        load.closed(conn, [ended.rep_id])
+    return ended
 
 
 def check_state(lead: AnyRow, allowed: frozenset[LeadState], action: str) -> None:
