@@ -30,7 +30,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -42,7 +42,16 @@ from bot.metrics import Metrics
 from bot.people import People
 from bot.render import channel as channel_posts
 from bot.render.kit import Rendered
-from bot.slack import TIMEOUT, RateLimited, RecipientGone, Slack, SlackProblem, SlackRejected, SlackUnavailable
+from bot.slack import (
+    TIMEOUT,
+    RateLimited,
+    RecipientGone,
+    Slack,
+    SlackProblem,
+    SlackRejected,
+    SlackUnavailable,
+    Upload,
+)
 from routing import RoutingConfig
 from storage.model import Handover, LeadView, OutboxItem, OutboxKind
 from storage.store import Store
@@ -255,6 +264,9 @@ class OutboxSender:
             self.publish((MessageDelivered(item=item, view=view),))
             if item.kind == OutboxKind.OFFER_DM:  # queued in the routing transaction, right after intake
                 self.metrics.intake_to_dm.observe(max(0.0, (sent_at - item.created_at).total_seconds()))
+                if view is not None and item.payload.get("attempt") == 1:  # the lead's first DM: system time
+                    since_intake = (sent_at - view.lead.received_at).total_seconds()
+                    self.metrics.speed_to_lead_system.observe(max(0.0, since_intake))
 
     async def _reroute(self, item: OutboxItem, code: str) -> None:
         """Slack says the recipient of `item` is gone: withdraw an offer's DM's offer and route the lead
@@ -332,6 +344,17 @@ class OutboxSender:
             arguments["reply_broadcast"] = broadcast
         response = await self.slack.call("chat.postMessage", **arguments)
         return str(response["channel"]), str(response["ts"])
+
+    async def upload(self, item: OutboxItem, channel: str, files: Sequence[Upload], *, thread_ts: str) -> None:
+        """Share `files` in the thread of `thread_ts` (`Outlet.upload`), unless an earlier attempt of `item`
+        already did: a retry first looks in the thread for a message with the same file names."""
+        if item.attempts > 1:
+            replies = await self.slack.call("conversations.replies", channel=channel, ts=thread_ts, limit=200)
+            names = {f.filename for f in files}
+            for message in replies.get("messages", []):
+                if names <= {str(shared.get("name")) for shared in message.get("files", [])}:
+                    return
+        await self.slack.upload(channel, files, thread_ts=thread_ts)
 
     async def _already_posted(self, key: str, channel: str, thread_ts: str | None) -> tuple[str, str] | None:
         """The (channel, ts) of a message carrying dedup `key`, if Slack already has one."""

@@ -1,5 +1,5 @@
 """The running service and its composition root: the store, the engine, Slack, the clock, the outbox
-sender and the SLA timers, wired once in `Service.build` and shared.
+sender, the SLA timers and the report schedules (digests, alerts), wired once in `Service.build` and shared.
 
 Every state change goes through `storage.Store` (one transaction, with the outbox rows it implies),
 which publishes the events it committed to the event hub (`bot.events`) right after the commit. Who
@@ -20,6 +20,7 @@ from bot.home_refresher import HomeRefresher
 from bot.lead_input import ParsedLead
 from bot.metrics import Metrics, source_labels
 from bot.people import People
+from bot.reporting import Reporting
 from bot.sender import OutboxSender
 from bot.slack import Slack
 from bot.timers import SlaTimers
@@ -47,6 +48,7 @@ class Service:
     metrics: Metrics
     homes: HomeRefresher
     hub: EventHub
+    reporting: Reporting
 
     @classmethod
     def build(
@@ -75,6 +77,7 @@ class Service:
             publish=hub.publish,
         )
         timers = SlaTimers(store=store, clock=clock, metrics=metrics, publish=hub.publish)
+        reporting = Reporting(db=db, config=config, outbox=store.outbox, clock=clock, metrics=metrics, wake=sender.wake)
 
         # The subscribers, all of them. Events are published in process, right after each commit.
         hub.subscribe(lambda event: sender.wake() if event.queued else None, Event)
@@ -99,6 +102,7 @@ class Service:
             metrics=metrics,
             homes=homes,
             hub=hub,
+            reporting=reporting,
         )
 
     async def accept_lead(self, parsed: ParsedLead, payload: Mapping[str, Any]) -> tuple[bool, dict[str, Any]]:

@@ -12,11 +12,14 @@ The client gets no retry handlers: the outbox sender owns retries so that every 
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.metrics import Metrics
 
@@ -66,6 +69,15 @@ def make_client(token: str, base_url: str | None, *, timeout: float = TIMEOUT) -
     return client
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Upload:
+    """One file to share: its bytes, its file name and the title Slack shows."""
+
+    content: bytes
+    filename: str
+    title: str
+
+
 class Slack:
     """Web API calls, timed and with their errors narrowed. `call` raises only SlackProblem."""
 
@@ -79,9 +91,22 @@ class Slack:
             await self.client.session.close()
 
     async def call(self, method: str, **arguments: Any) -> dict[str, Any]:
+        return await self._timed(method, self.client.api_call(method, json=arguments))
+
+    async def upload(self, channel: str, files: Sequence[Upload], *, thread_ts: str | None = None) -> dict[str, Any]:
+        """Share `files` in `channel` (in the thread of `thread_ts`) as one message, through slack_sdk's
+        `files_upload_v2` (files.getUploadURLExternal, the upload URLs, files.completeUploadExternal)."""
+        uploads = [{"content": f.content, "filename": f.filename, "title": f.title} for f in files]
+        return await self._timed(
+            "files.completeUploadExternal",
+            self.client.files_upload_v2(file_uploads=uploads, channel=channel, thread_ts=thread_ts),
+        )
+
+    async def _timed(self, method: str, calling: Awaitable[AsyncSlackResponse]) -> dict[str, Any]:
+        """Await `calling`, timed under `method`, with its errors narrowed (raises only SlackProblem)."""
         started = time.perf_counter()
         try:
-            response = await self.client.api_call(method, json=arguments)
+            response = await calling
         except SlackApiError as exc:
             raise self._narrow(method, exc) from exc
         except (TimeoutError, aiohttp.ClientError) as exc:

@@ -8,6 +8,7 @@ keeps what is active (`bot.reporting`, from the alert messages already queued).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -89,8 +90,9 @@ def transition(reading: Reading, *, active: bool, thresholds: Thresholds) -> boo
     """The alert's new state if `reading` changes it (True: raise, False: clear), else None."""
     if not active:
         return True if _above(reading, thresholds) else None
-    if reading.value is None or reading.value < reading.threshold * thresholds.clear_below:
-        return False
+    line = reading.threshold * thresholds.clear_below
+    if reading.value is None or (reading.value < line and not math.isclose(reading.value, line)):
+        return False  # (isclose: 2/25 is not below 0.1 × 0.8, whatever the floats say)
     return None
 
 

@@ -61,6 +61,8 @@ class OutboxKind(StrEnum):
     REMINDER = "reminder"  # nudge before the SLA runs out; address: rep id
     ESCALATION_RESOLVED = "escalation_resolved"  # rewrite a sent escalation post: who took it; address: channel
     REP_UNREACHABLE = "rep_unreachable"  # Slack says a rep is gone: tell their managers once; address: channel
+    DIGEST = "digest"  # a team's weekly numbers and charts, once per week; address: the team channel
+    THRESHOLD_ALERT = "threshold_alert"  # a live threshold crossed or back to normal; address: the team channel
 
 
 class Transport(StrEnum):

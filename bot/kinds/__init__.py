@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from bot.kinds import (
+    digest,
     escalation,
     escalation_resolved,
     offer_dm,
@@ -16,6 +17,7 @@ from bot.kinds import (
     reminder,
     rep_unreachable,
     thread_note,
+    threshold_alert,
 )
 from bot.kinds.base import Landed, MessageKind, NotDeliverable, Outlet
 
@@ -31,6 +33,8 @@ KINDS: Mapping[str, MessageKind] = {
         escalation,
         escalation_resolved,
         rep_unreachable,
+        digest,
+        threshold_alert,
     )
 }
 
