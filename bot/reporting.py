@@ -18,7 +18,7 @@ Nothing here calls Slack: the sender delivers the rows (`bot.kinds.digest`, `bot
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -28,8 +28,9 @@ from bot.metrics import Metrics
 from reports.alerts import Reading, readings, transition
 from reports.culprits import culprits
 from reports.export import document
-from reports.numbers import build_numbers, read_report
+from reports.numbers import Report, build_numbers, read_report
 from reports.periods import latest_week
+from reports.periods import this_week as week_so_far
 from routing import RoutingConfig
 from routing.config import Team, Thresholds
 from storage import messages
@@ -41,6 +42,18 @@ log = logging.getLogger(__name__)
 
 EVERY = timedelta(minutes=1)
 SEND_WINDOW = timedelta(hours=12)  # a digest not queued within this of its moment waits for next week
+
+
+async def this_week(
+    db: Database, config: RoutingConfig, team_ids: Iterable[str], now: datetime
+) -> list[tuple[str, Report]]:
+    """Each team's numbers from the start of its week (Monday 00:00 in its zone) to `now`, against the
+    same stretch of the week before: a manager's Home and `/leads report`."""
+    found = []
+    for team_id in team_ids:
+        since, until = week_so_far(now, config.teams[team_id].tz)
+        found.append((team_id, await read_report(db, config, since=since, until=until, team_id=team_id)))
+    return found
 
 
 class Reporting:
