@@ -164,7 +164,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"--sla: {exc}", file=sys.stderr)
         return 2
-    return asyncio.run(run_demo(path, out=sys.stdout, quick_sla=quick))
+    return asyncio.run(run_demo(path, out=sys.stdout, quick_sla=quick, directory=Path(args.dir)))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -188,6 +188,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="everything on this machine against a Slack stand-in, with a transcript")
     demo.add_argument("--sla", default="15s", metavar="DURATION", help="the short SLA of the lead that expires")
+    demo.add_argument(
+        "--dir", default="leadrelay-demo", help="where the demo keeps its database and charts (default leadrelay-demo)"
+    )
     demo.set_defaults(func=cmd_demo)
 
     serve = commands.add_parser("serve", help="run the bot: Slack endpoint, intake, health and metrics")
