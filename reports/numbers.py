@@ -28,7 +28,7 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, FromClause, and_, case, distinct, func, select
@@ -356,17 +356,22 @@ def _distribution(
 
 
 def _expected_weight(config: RoutingConfig, rep_id: str, since: datetime, until: datetime) -> float:
-    """The rep's weight times their working hours in [since, until) (sampled at most 2,000 times), the
-    share routing should give them when everyone is as available as their hours say."""
+    """The rep's weight times their working hours in [since, until) (read in their own zone, DST
+    included): the share routing should give them when everyone is as available as their hours say."""
     rep = config.reps.get(rep_id)
     if rep is None or not rep.active:
         return 0.0
-    step = max(timedelta(minutes=15), (until - since) / 2000)
-    moment, open_steps = since, 0
-    while moment < until:
-        open_steps += rep.hours.is_open(moment.astimezone(rep.tz))
-        moment += step
-    return rep.weight * open_steps * step.total_seconds() / 3600
+    day, last = since.astimezone(rep.tz).date(), until.astimezone(rep.tz).date()
+    open_seconds = 0.0
+    while day <= last:
+        midnight = datetime.combine(day, time(), tzinfo=rep.tz)
+        for start, end in rep.hours.intervals[day.weekday()]:
+            # Wall-clock minutes after local midnight, then to UTC: 09:00 stays 09:00 across a DST change.
+            opens = (midnight + timedelta(minutes=start)).astimezone(UTC)
+            closes = (midnight + timedelta(minutes=end)).astimezone(UTC)
+            open_seconds += max(0.0, (min(closes, until) - max(opens, since)).total_seconds())
+        day += timedelta(days=1)
+    return rep.weight * open_seconds / 3600
 
 
 async def read_report(

@@ -117,3 +117,37 @@ async def test_fair_share_follows_working_hours(hours: int) -> None:
     until = T0 + timedelta(hours=hours)
     assert _expected_weight(CONFIG, "kai", T0, until) == pytest.approx(hours)
     assert _expected_weight(CONFIG, "nobody", T0, until) == 0.0
+
+
+def test_fair_share_counts_working_hours_in_the_reps_own_zone_across_dst() -> None:
+    from reports.numbers import _expected_weight
+    from routing import parse_config
+
+    config = parse_config(
+        """
+timezone: America/New_York
+working_hours: ["mon-fri 09:00-17:00"]
+reps:
+  - {id: ny, name: NY, weight: 2}
+  - {id: tokyo, name: Tokyo, timezone: Asia/Tokyo}
+teams:
+  - {id: t, members: [ny, tokyo]}
+rules: []
+sla:
+  - {name: s, within: 1h}
+fallback: {team: t}
+"""
+    )
+    # The week of the spring-forward Sunday in New York, local midnight to midnight: five 8-hour days.
+    since, until = (
+        datetime.fromisoformat("2026-03-09T04:00:00+00:00"),
+        datetime.fromisoformat("2026-03-16T04:00:00+00:00"),
+    )
+    assert _expected_weight(config, "ny", since, until) == pytest.approx(2 * 40)
+    # Tokyo's days straddle New York's midnight: four hours of its first Monday and four of the next
+    # fall inside, with Tuesday to Friday whole: 40 hours.
+    assert _expected_weight(config, "tokyo", since, until) == pytest.approx(40)
+    # Half a day: Monday 09:00–13:00 in New York only.
+    assert _expected_weight(config, "ny", since, datetime.fromisoformat("2026-03-09T17:00:00+00:00")) == pytest.approx(
+        2 * 4
+    )
