@@ -25,6 +25,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.clock import Clock
 from bot.metrics import Metrics
+from bot.timers import every
 from reports.alerts import Reading, readings, transition
 from reports.culprits import culprits
 from reports.export import document
@@ -78,16 +79,7 @@ class Reporting:
         self.scheduler = AsyncIOScheduler(timezone=UTC)
 
     def start(self) -> None:
-        self.scheduler.add_job(
-            self.tick,
-            "interval",
-            seconds=EVERY.total_seconds(),
-            id="reports",
-            next_run_time=datetime.now(UTC),  # at start-up: a digest due while we were down goes out now
-            misfire_grace_time=None,
-            coalesce=True,
-            max_instances=1,
-        )
+        every(self.scheduler, self.tick, EVERY, job_id="reports")  # at once: a digest due while we were down
         self.scheduler.start()
 
     def stop(self) -> None:

@@ -52,33 +52,19 @@ class Reading:
 
 
 def readings(numbers: Numbers, thresholds: Thresholds) -> list[Reading]:
-    """Every metric the thresholds watch, read from `numbers`."""
-    return [
-        Reading(
-            metric=Metric.FALLBACK,
-            value=numbers.fallback.value,
-            sample=numbers.fallback.whole,
-            threshold=thresholds.fallback,
-        ),
-        Reading(
-            metric=Metric.SLA_BREACH,
-            value=numbers.sla_breach.value,
-            sample=numbers.sla_breach.whole,
-            threshold=thresholds.sla_breach,
-        ),
-        Reading(
-            metric=Metric.REASSIGNMENT,
-            value=numbers.reassignment.value,
-            sample=numbers.reassignment.whole,
-            threshold=thresholds.reassignment,
-        ),
-        Reading(
-            metric=Metric.ASSIGNMENT,
-            value=numbers.assignment.p50,
-            sample=numbers.assignment.count,
-            threshold=thresholds.assignment.total_seconds(),
-        ),
+    """Every metric the thresholds watch, read from `numbers`: three rates, then assignment time."""
+    rates = (
+        (Metric.FALLBACK, numbers.fallback, thresholds.fallback),
+        (Metric.SLA_BREACH, numbers.sla_breach, thresholds.sla_breach),
+        (Metric.REASSIGNMENT, numbers.reassignment, thresholds.reassignment),
+    )
+    found = [
+        Reading(metric=metric, value=rate.value, sample=rate.whole, threshold=limit) for metric, rate, limit in rates
     ]
+    assignment = numbers.assignment
+    limit = thresholds.assignment.total_seconds()
+    found.append(Reading(metric=Metric.ASSIGNMENT, value=assignment.p50, sample=assignment.count, threshold=limit))
+    return found
 
 
 def crossed(numbers: Numbers, thresholds: Thresholds) -> list[Reading]:

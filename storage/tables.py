@@ -4,7 +4,8 @@ Times are `UtcDateTime`: aware UTC in and out on both engines (SQLite keeps fixe
 comparisons stay correct). Indexes serve the hot paths: open and due offers `(state, due_at)`, recent
 offers for the routing state `(assigned_at, rep_id, state)` (covering), a rep's offers
 `(rep_id, state)`, a lead's offers `(lead_id)`, the sender's queue `(sent_at, next_attempt_at)` plus
-pending rows per (transport, address), and escalated leads `(state, next_ping_at)`.
+pending rows per (transport, address), escalated leads `(state, next_ping_at)`, and the reports' ranges:
+leads by `(received_at)` and `(team_id, received_at)`, offers by `(assigned_at, …)`.
 """
 
 from __future__ import annotations
@@ -107,6 +108,7 @@ leads = Table(
     CheckConstraint(_one_of("state", LEAD_STATES), name="state"),
     Index(None, "state", "next_ping_at"),
     Index(None, "team_id", "state"),
+    Index(None, "team_id", "received_at"),  # a team's report: one range per team
     Index(None, "received_at"),
 )
 

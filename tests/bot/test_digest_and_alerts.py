@@ -36,6 +36,9 @@ async def test_the_weekly_digest_goes_out_once_across_a_restart_in_the_send_wind
             ).status == 202
         await stack.intake({"email": "k@haus.de", "country": "DE", "external_id": "de"})  # one for dach
         await stack.deliver()
+        sample = stack.service.metrics.registry.get_sample_value
+        assert sample("leadrelay_speed_to_lead_system_seconds_count") == 4  # each lead's first DM went out
+        assert sample("leadrelay_first_offers_total", {"fallback": "false"}) == 4
 
         stack.clock.set(MONDAY_0930_NY)  # half an hour into the send window
         stack.standin.faults.server_error("files.getUploadURLExternal", times=1, status=500)
@@ -131,7 +134,6 @@ async def test_a_fallback_rate_hovering_at_its_threshold_raises_once_and_clears_
         stack.clock.advance(timedelta(hours=2))  # the window empties: nothing more to say
         await tick()
         assert len(alerts()) == 2
-        metrics = stack.service.metrics.registry.get_sample_value(
-            "leadrelay_alert_active", {"team": "sales", "metric": "fallback"}
-        )
-        assert metrics == 0.0
+        sample = stack.service.metrics.registry.get_sample_value
+        assert sample("leadrelay_alert_active", {"team": "sales", "metric": "fallback"}) == 0.0
+        assert sample("leadrelay_first_offers_total", {"fallback": "true"}) == 2

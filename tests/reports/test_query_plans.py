@@ -57,6 +57,7 @@ async def test_every_report_query_searches_an_index(tmp_path: Path) -> None:
         searched = {step.split()[1] for plan in plans for step in plan if step.startswith("SEARCH")}
         assert {"leads", "offers", "outbox"} <= searched
         assert any("USING INDEX ix_leads_received_at" in step for plan in plans for step in plan)
+        assert any("ix_leads_team_id_received_at" in step for plan in plans for step in plan)
         assert any("ix_offers_assigned_at_rep_id_state" in step for plan in plans for step in plan)
     finally:
         await db.close()
