@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, Select, and_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from reports.alerts import Metric
+from reports.numbers import team_of_offer
 from reports.sql import seconds_between
 from storage.model import EndReason
 from storage.tables import leads, offers
@@ -51,7 +52,7 @@ async def culprits(
             .where(
                 offers.c.assigned_at >= since,
                 offers.c.assigned_at < until,
-                leads.c.team_id == team_id,
+                team_of_offer(team_id),
                 _counts_against(metric),
             )
             .order_by(offers.c.assigned_at.desc(), offers.c.id.desc())

@@ -54,6 +54,10 @@ async def test_every_report_query_searches_an_index(tmp_path: Path) -> None:
                     if step.startswith("SCAN") and step.split()[1] in TABLES and "INDEX" not in step
                 ]
                 assert full_scans == [], (statement, plans[-1])
+                tables = [step.split()[1] for step in plans[-1] if step.startswith(("SEARCH", "SCAN"))]
+                if "offers" in tables and "leads" in tables and "assigned_at >=" in statement:
+                    # Offers in the period drive the join, never a walk over a team's whole history of leads.
+                    assert tables.index("offers") < tables.index("leads"), (statement, plans[-1])
         searched = {step.split()[1] for plan in plans for step in plan if step.startswith("SEARCH")}
         assert {"leads", "offers", "outbox"} <= searched
         assert any("USING INDEX ix_leads_received_at" in step for plan in plans for step in plan)
