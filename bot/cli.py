@@ -274,32 +274,42 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from bot.report import print_report
-    from bot.runtime import offline_service
+    from bot import report
 
     config = _load(args)
     try:
-        period = parse_duration(args.since)
-    except ValueError as exc:
-        print(f"--since: {exc}", file=sys.stderr)
-        return 2
-
-    try:
-        until = datetime.fromisoformat(args.until) if args.until else None
+        until = _moment(args.until) if args.until else datetime.now(UTC)
     except ValueError:
         print(f"--until: expected a date or time like 2026-11-30, got {args.until!r}", file=sys.stderr)
         return 2
-    if until is not None and until.tzinfo is None:
-        until = until.replace(tzinfo=UTC)
+    try:
+        since = until - parse_duration(args.since)
+    except ValueError:
+        try:
+            since = _moment(args.since)
+        except ValueError:
+            print(
+                f"--since: expected a duration like 7d or a date like 2026-11-01, got {args.since!r}", file=sys.stderr
+            )
+            return 2
+    if since >= until:
+        print("--since: the period must start before it ends", file=sys.stderr)
+        return 2
+    request = report.Request(
+        since=since,
+        until=until,
+        team_id=args.team,
+        as_json=args.json,
+        csv_file=Path(args.csv) if args.csv else None,
+        png_dir=Path(args.png) if args.png else None,
+    )
+    return asyncio.run(report.run(config, _database_url(), request))
 
-    async def run() -> int:
-        async with offline_service(config, _database_url()) as service:
-            end = until or service.clock.now()
-            report = await service.views.report(end - period, end)
-        print_report(report, config, as_json=args.json, out=sys.stdout)
-        return 0
 
-    return asyncio.run(run())
+def _moment(text: str) -> datetime:
+    """An ISO 8601 date or time; UTC when it names no zone. Raises ValueError."""
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def cmd_outbox(args: argparse.Namespace) -> int:
@@ -331,7 +341,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"--sla: {exc}", file=sys.stderr)
         return 2
-    return asyncio.run(run_demo(path, out=sys.stdout, quick_sla=quick))
+    return asyncio.run(run_demo(path, out=sys.stdout, quick_sla=quick, directory=Path(args.dir)))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -381,6 +391,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="everything on this machine against a Slack stand-in, with a transcript")
     demo.add_argument("--sla", default="15s", metavar="DURATION", help="the short SLA of the lead that expires")
+    demo.add_argument(
+        "--dir", default="leadrelay-demo", help="where the demo keeps its database and charts (default leadrelay-demo)"
+    )
     demo.set_defaults(func=cmd_demo)
 
     serve = commands.add_parser("serve", help="run the bot: Slack endpoint, intake, health and metrics")
@@ -392,10 +405,18 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--source", default="import", help="source name for rows without one (default: import)")
     imp.set_defaults(func=cmd_import)
 
-    rep = commands.add_parser("report", help="routing metrics from the database")
-    rep.add_argument("--since", default="7d", metavar="DURATION", help="the period to report on (default 7d)")
+    rep = commands.add_parser("report", help="routing numbers from the database, against the previous period")
+    rep.add_argument(
+        "--since",
+        default="7d",
+        metavar="WHEN",
+        help="a duration back from --until (7d) or a date, ISO 8601 (default 7d)",
+    )
     rep.add_argument("--until", metavar="DATE", help="end of the period, ISO 8601, UTC if no zone (default: now)")
-    rep.add_argument("--json", action="store_true", help="machine-readable output")
+    rep.add_argument("--team", help="one team's leads only")
+    rep.add_argument("--json", action="store_true", help="the numbers as one JSON document")
+    rep.add_argument("--csv", metavar="FILE", help="write one CSV row per number to FILE")
+    rep.add_argument("--png", metavar="DIR", help="write the two charts as PNG files into DIR")
     rep.set_defaults(func=cmd_report)
 
     box = commands.add_parser("outbox", help="messages waiting or given up on; `outbox retry` resends")

@@ -1,10 +1,12 @@
 """`leadrelay demo`: the whole product on one machine, no Slack account needed.
 
-It starts the Slack stand-in, a temporary SQLite database and the real server (intake, Bolt, outbox
-sender, SLA timers) with the example team, feeds it leads over `POST /leads`, and prints what each rep
-and manager sees in Slack as it happens. Scripted reps accept one lead and reassign another; one lead
-has a short SLA and nobody touches it, so it expires, moves to the next rep, escalates to the
-managers' channel, and a manager takes it.
+It starts the Slack stand-in, a SQLite database in the demo's own directory (`leadrelay-demo/` by
+default, started afresh each run and kept afterwards) and the real server (intake, Bolt, outbox sender,
+SLA timers) with the example team, feeds it leads over `POST /leads`, and prints what each rep and
+manager sees in Slack as it happens. Scripted reps accept one lead and reassign another; one lead has a
+short SLA and nobody touches it, so it expires, moves to the next rep, escalates to the managers'
+channel, and a manager takes it. It ends with the report of what happened and its two charts, and says
+where the database is, so `leadrelay report` can read it again.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import tempfile
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,17 +27,21 @@ from bot.clock import OffsetClock
 from bot.ids import Action, Field, Shortcut
 from bot.metrics import Metrics
 from bot.people import People
+from bot.report import write_charts
 from bot.server import build_bolt_app, build_web_app
 from bot.service import Service
 from bot.slack import Slack, make_client
+from reports.export import write_text
+from reports.numbers import read_report
 from routing import RoutingConfig
 from routing.config import compile_config
 from standin import SlackStandin
 from standin.driver import SlackDriver
-from storage.db import connect
+from storage.db import Database, connect
 
 TOKEN, SECRET, INTAKE = "xoxb-demo", "demo-signing-secret", "demo-intake-token-0123456789"
 MONDAY_10_NEW_YORK = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
+DEMO_DIR = Path("leadrelay-demo")  # the demo's database and charts, kept after it ends
 QUICK_SOURCE = "webinar"  # the demo's leads from this source get the short SLA
 
 LEADS: list[dict[str, Any]] = [
@@ -190,45 +195,72 @@ async def _until(check: Callable[[], Awaitable[bool] | bool], transcript: Transc
     return False
 
 
-async def run_demo(config_path: str, *, out: TextIO, quick_sla: timedelta = timedelta(seconds=15)) -> int:
+async def run_demo(
+    config_path: str, *, out: TextIO, quick_sla: timedelta = timedelta(seconds=15), directory: Path = DEMO_DIR
+) -> int:
     config = demo_config(config_path, quick_sla)
-    with tempfile.TemporaryDirectory(prefix="leadrelay-demo-") as tmp:
-        async with SlackStandin(tokens={TOKEN}) as standin:
-            for rep in config.reps.values():
-                if rep.slack_id:
-                    standin.add_user(rep.id, id=rep.slack_id, real_name=rep.name, tz=rep.tz.key)
-            for manager in config.managers.values():
-                if manager.slack_id:
-                    standin.add_user(manager.id, id=manager.slack_id, real_name=manager.name)
-            for team in config.teams.values():
-                if team.channel and standin.channel(team.channel) is None:
-                    standin.add_channel(f"sales-{team.id}", id=team.channel)
-            db = await connect(f"sqlite+aiosqlite:///{Path(tmp) / 'demo.db'}")
-            metrics = Metrics()
-            service = Service.build(
-                config=config,
-                db=db,
-                slack=Slack(make_client(TOKEN, standin.url), metrics),
-                clock=OffsetClock(MONDAY_10_NEW_YORK),
-                metrics=metrics,
-            )
-            runner = web.AppRunner(
-                build_web_app(service, build_bolt_app(service, SECRET), signing_secret=SECRET, intake_token=INTAKE)
-            )
-            await runner.setup()
-            await web.TCPSite(runner, "127.0.0.1", 0).start()
-            base = f"http://127.0.0.1:{runner.addresses[0][1]}"
-            transcript = Transcript(standin, config, service.people, out)
-            try:
-                async with aiohttp.ClientSession() as http:
-                    driver = SlackDriver(base, standin, http, SECRET)
-                    await _story(service, standin, driver, http, base, transcript, quick_sla, out)
-            finally:
-                transcript.flush()
-                await runner.cleanup()
-                await service.slack.close()
-                await db.close()
+    database = _fresh_database(directory)
+    url = f"sqlite+aiosqlite:///{database}"
+    async with SlackStandin(tokens={TOKEN}) as standin:
+        for rep in config.reps.values():
+            if rep.slack_id:
+                standin.add_user(rep.id, id=rep.slack_id, real_name=rep.name, tz=rep.tz.key)
+        for manager in config.managers.values():
+            if manager.slack_id:
+                standin.add_user(manager.id, id=manager.slack_id, real_name=manager.name)
+        for team in config.teams.values():
+            if team.channel and standin.channel(team.channel) is None:
+                standin.add_channel(f"sales-{team.id}", id=team.channel)
+        db = await connect(url)
+        metrics = Metrics()
+        clock = OffsetClock(MONDAY_10_NEW_YORK)
+        service = Service.build(
+            config=config, db=db, slack=Slack(make_client(TOKEN, standin.url), metrics), clock=clock, metrics=metrics
+        )
+        runner = web.AppRunner(
+            build_web_app(service, build_bolt_app(service, SECRET), signing_secret=SECRET, intake_token=INTAKE)
+        )
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        base = f"http://127.0.0.1:{runner.addresses[0][1]}"
+        transcript = Transcript(standin, config, service.people, out)
+        try:
+            async with aiohttp.ClientSession() as http:
+                driver = SlackDriver(base, standin, http, SECRET)
+                await _story(service, standin, driver, http, base, transcript, quick_sla, out)
+        finally:
+            transcript.flush()
+            await runner.cleanup()
+            await service.slack.close()
+        try:
+            since = MONDAY_10_NEW_YORK - timedelta(hours=1)
+            await _report(db, config, since=since, until=clock.now(), charts=database.parent / "charts", out=out)
+        finally:
+            await db.close()
+    print(f"\nThe demo's database is kept at {database}. Read it again with:", file=out)
+    until = (clock.now() + timedelta(seconds=1)).isoformat(timespec="seconds")
+    print(f"  DATABASE_URL={url} leadrelay --config {config_path} report --until {until} --since 1d", file=out)
     return 0
+
+
+def _fresh_database(directory: Path) -> Path:
+    """The demo's database file in `directory` (created if needed), emptied of any earlier run's."""
+    directory.mkdir(parents=True, exist_ok=True)
+    database = (directory / "demo.db").resolve()
+    for leftover in (database, database.with_name("demo.db-wal"), database.with_name("demo.db-shm")):
+        leftover.unlink(missing_ok=True)
+    return database
+
+
+async def _report(
+    db: Database, config: RoutingConfig, *, since: datetime, until: datetime, charts: Path, out: TextIO
+) -> None:
+    """The report of [since, until), and its two charts written into `charts`."""
+    report = await read_report(db, config, since=since, until=until)
+    print("\n── The numbers, as `leadrelay report` shows them:\n", file=out)
+    write_text(report, config.thresholds, out)
+    for path in write_charts(report, charts):
+        print(f"chart: {path}", file=out)
 
 
 async def _story(

@@ -1,4 +1,5 @@
-"""Prometheus metrics: one `leadrelay_` prefix, base units, no per-lead or per-rep labels."""
+"""Prometheus metrics: one `leadrelay_` prefix, base units, no per-lead or per-rep labels (a team label
+only where a team's alert is the point)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,15 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from bot.events import MessageDelivered
 from routing import RoutingConfig
 from routing.conditions import values_named
-from storage.events import Event, LeadEscalated, LeadReceived, OfferClaimed, OfferExpired
+from storage.events import (
+    Event,
+    LeadAssigned,
+    LeadEscalated,
+    LeadReassigned,
+    LeadReceived,
+    OfferClaimed,
+    OfferExpired,
+)
 from storage.model import OutboxKind
 
 # The sources Leadrelay itself names: intake's default, Slack's New lead, `leadrelay import`.
@@ -73,6 +82,27 @@ class Metrics:
         self.outbox_oldest_age = Gauge(
             "leadrelay_outbox_oldest_age_seconds", "Age of the oldest undelivered outbox row", registry=r
         )
+        self.speed_to_lead_system = Histogram(
+            "leadrelay_speed_to_lead_system_seconds",
+            "From a lead's arrival to its first DM delivered (system time)",
+            buckets=(1, 5, 15, 30, 60, 120, 300, 900, 3600),
+            registry=r,
+        )
+        self.reassignments = Counter(
+            "leadrelay_reassignments",
+            "Offers passed on by a person or withdrawn, by reason (reassigned, released, withdrawn)",
+            ["reason"],
+            registry=r,
+        )
+        self.first_offers = Counter(
+            "leadrelay_first_offers",
+            "First offers of a lead; fallback=true when no rule could place it",
+            ["fallback"],
+            registry=r,
+        )
+        self.alert_active = Gauge(
+            "leadrelay_alert_active", "1 while a live threshold alert is raised", ["team", "metric"], registry=r
+        )
         self.last_sweep = Gauge(
             "leadrelay_last_sweep_timestamp_seconds", "When the SLA sweep last completed", registry=r
         )
@@ -90,11 +120,19 @@ class Metrics:
             self.expiry_lateness.observe(max(0.0, (event.at - event.due_at).total_seconds()))
         elif isinstance(event, LeadEscalated):
             self.escalations.labels(str(event.level)).inc()
+        elif isinstance(event, LeadReassigned):
+            self.reassignments.labels(event.end_reason).inc()
+        elif isinstance(event, LeadAssigned) and event.attempt == 1:
+            self.first_offers.labels("true" if event.fallback else "false").inc()
 
     def delivered(self, event: MessageDelivered) -> None:
-        """Time a new lead's DM from its queueing (in the routing transaction, right after intake) to delivery."""
-        if event.item.kind == OutboxKind.OFFER_DM:
-            self.intake_to_dm.observe(max(0.0, (event.at - event.item.created_at).total_seconds()))
+        """Time a new lead's DM from its queueing (in the routing transaction, right after intake) to delivery,
+        and the lead's first DM from its arrival (speed to lead, the system's part)."""
+        if event.item.kind != OutboxKind.OFFER_DM:
+            return
+        self.intake_to_dm.observe(max(0.0, (event.at - event.item.created_at).total_seconds()))
+        if event.view is not None and event.item.payload.get("attempt") == 1:
+            self.speed_to_lead_system.observe(max(0.0, (event.at - event.view.lead.received_at).total_seconds()))
 
 
 def source_labels(config: RoutingConfig) -> frozenset[str]:

@@ -1,21 +1,92 @@
-"""`leadrelay report`: routing metrics for a period, flagged against the seeds' alert thresholds."""
+"""`leadrelay report`: the numbers for a period, to the terminal, as JSON, as CSV, or as the charts.
+
+Reads an existing database only: a SQLite file that is not there is named, never created empty.
+"""
 
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Sequence
-from datetime import timedelta
-from typing import Any, TextIO
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TextIO
 
+from reports.charts import charts, render
+from reports.export import document, write_csv, write_text
+from reports.numbers import Report, read_report
 from routing import RoutingConfig
 from routing.fairness import PoolFairness
-from storage.report import Percentiles, Report
+from storage.db import open_existing
+from storage.errors import DatabaseMissing, StorageError
 
-# The seeds' alert thresholds: investigate past these.
-FALLBACK_ALERT = 0.10
-SLA_BREACH_ALERT = 0.15
-REASSIGNMENT_ALERT = 0.20
-ASSIGNMENT_ALERT = timedelta(minutes=2)
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Request:
+    """What to report on and where to put it."""
+
+    since: datetime
+    until: datetime
+    team_id: str | None = None
+    as_json: bool = False
+    csv_file: Path | None = None
+    png_dir: Path | None = None
+
+
+async def run(config: RoutingConfig, database_url: str, request: Request, *, out: TextIO | None = None) -> int:
+    """Read the report and write it as `request` says (to `out`, default stdout); 2 when there is no
+    database to read."""
+    if request.team_id is not None and request.team_id not in config.teams:
+        print(f"--team: no team {request.team_id!r} (teams: {', '.join(sorted(config.teams))})", file=sys.stderr)
+        return 2
+    try:
+        db = await open_existing(database_url)
+    except DatabaseMissing as exc:
+        print(
+            f"{exc}: nothing to report yet (set DATABASE_URL, or run `leadrelay serve` or `leadrelay demo`)",
+            file=sys.stderr,
+        )
+        return 2
+    except StorageError as exc:
+        print(f"cannot read the database: {exc}", file=sys.stderr)
+        return 2
+    try:
+        report = await read_report(db, config, since=request.since, until=request.until, team_id=request.team_id)
+    finally:
+        await db.close()
+    write(report, config, request, out=out or sys.stdout)
+    return 0
+
+
+def write(report: Report, config: RoutingConfig, request: Request, *, out: TextIO) -> None:
+    """Every output `request` asks for; the text report when it asks for no other."""
+    if request.as_json:
+        print(json.dumps(document(report), indent=2), file=out)
+    if request.csv_file is not None:
+        with request.csv_file.open("w", newline="", encoding="utf-8") as handle:
+            write_csv(report, handle)
+        print(f"wrote {request.csv_file}", file=sys.stderr if request.as_json else out)
+    if request.png_dir is not None:
+        for path in write_charts(report, request.png_dir):
+            print(f"wrote {path}", file=sys.stderr if request.as_json else out)
+    if not (request.as_json or request.csv_file or request.png_dir):
+        write_text(report, config.thresholds, out)
+
+
+def write_charts(report: Report, directory: Path) -> list[Path]:
+    """The two charts of the report's current period as PNG files in `directory` (created if needed)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    scope = report.current.team_id or "all"
+    written = []
+    for chart in charts(report.current):
+        path = directory / f"{scope}-{chart.name}.png"
+        path.write_bytes(render(chart))
+        written.append(path)
+    return written
+
+
+# Shared with `leadrelay simulate`, which reports the same fairness figures for a replay.
 
 
 def span(delta: timedelta | None) -> str:
@@ -42,86 +113,3 @@ def fairness_lines(pools: Sequence[PoolFairness], *, counted: str) -> list[str]:
                 f"({rep.expected:.1f})   weight {rep.weight_share:6.1%}"
             )
     return lines
-
-
-def _pct(rate: float | None) -> str:
-    return "–" if rate is None else f"{rate:.1%}"
-
-
-def alerts(report: Report) -> list[str]:
-    found = []
-    if report.fallback_rate is not None and report.fallback_rate > FALLBACK_ALERT:
-        found.append(
-            f"fallback rate {report.fallback_rate:.1%} is above {FALLBACK_ALERT:.0%}: rules miss too many leads"
-        )
-    if report.sla_adherence is not None and 1 - report.sla_adherence > SLA_BREACH_ALERT:
-        found.append(f"SLA breaches {1 - report.sla_adherence:.1%} are above {SLA_BREACH_ALERT:.0%}")
-    if report.reassignment_rate is not None and report.reassignment_rate > REASSIGNMENT_ALERT:
-        found.append(
-            f"manual reassignment {report.reassignment_rate:.1%} is above {REASSIGNMENT_ALERT:.0%}: "
-            "check the rules against the reasons reps give"
-        )
-    p50 = report.speed_to_lead.p50
-    if p50 is not None and p50 > ASSIGNMENT_ALERT:
-        found.append(f"assignment takes {span(p50)} at the median, over {span(ASSIGNMENT_ALERT)}")
-    return found
-
-
-def _percentiles(p: Percentiles) -> dict[str, Any]:
-    return {
-        "count": p.count,
-        "p50_seconds": p.p50.total_seconds() if p.p50 else None,
-        "p90_seconds": p.p90.total_seconds() if p.p90 else None,
-    }
-
-
-def print_report(report: Report, config: RoutingConfig, *, as_json: bool, out: TextIO) -> None:
-    if as_json:
-        print(
-            json.dumps(
-                {
-                    "since": report.since.isoformat(),
-                    "until": report.until.isoformat(),
-                    "received": report.received,
-                    "nurtured": report.nurtured,
-                    "speed_to_lead": _percentiles(report.speed_to_lead),
-                    "speed_to_claim": _percentiles(report.speed_to_claim),
-                    "offers": report.offers,
-                    "sla_met": report.sla_met,
-                    "sla_breached": report.sla_breached,
-                    "sla_adherence": report.sla_adherence,
-                    "fallback_rate": report.fallback_rate,
-                    "reassignment_rate": report.reassignment_rate,
-                    "distribution": [
-                        {
-                            "pool": s.pool,
-                            "rep": s.rep_id,
-                            "offers": s.offers,
-                            "share": s.share,
-                            "target": s.target,
-                        }
-                        for s in report.distribution
-                    ],
-                    "fairness": [pool.to_json() for pool in report.fairness],
-                    "alerts": alerts(report),
-                }
-            ),
-            file=out,
-        )
-        return
-    lines = [
-        f"Leadrelay report {report.since:%Y-%m-%d %H:%M} – {report.until:%Y-%m-%d %H:%M} UTC",
-        f"  leads received     {report.received}   (nurture: {report.nurtured})",
-        f"  speed to lead      p50 {span(report.speed_to_lead.p50)}   p90 {span(report.speed_to_lead.p90)}",
-        f"  speed to claim     p50 {span(report.speed_to_claim.p50)}   p90 {span(report.speed_to_claim.p90)}"
-        f"   ({report.speed_to_claim.count} claimed)",
-        f"  SLA adherence      {_pct(report.sla_adherence)}   ({report.sla_met} met, {report.sla_breached} breached)",
-        f"  fallback rate      {_pct(report.fallback_rate)}",
-        f"  reassignment rate  {_pct(report.reassignment_rate)}",
-        "",
-        "Distribution (offers in each pool against the share weights and working hours call for):",
-    ]
-    lines += fairness_lines(report.fairness, counted="offers")
-    found = alerts(report)
-    lines += ["", "Alerts:" if found else "No alerts."] + [f"  ⚠ {alert}" for alert in found]
-    print("\n".join(lines), file=out)

@@ -101,7 +101,9 @@ def build_web_app(
             task = asyncio.create_task(service.sender.run(), name="outbox-sender")
             service.sender.wake()  # rows left over from before a restart go out first
             service.timers.start()  # the first sweep runs at once: deadlines that passed while we were down
+            service.reporting.start()  # likewise: a digest due while we were down is queued at once
             yield
+            service.reporting.stop()
             service.timers.stop()
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

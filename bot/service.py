@@ -1,5 +1,6 @@
 """The running service and its composition root: the store, the engine, Slack, the clock, the outbox
-dispatcher with its transports and the SLA timers, wired once in `Service.build` and shared.
+dispatcher with its transports, the SLA timers and the report schedules (digests, alerts), wired once in
+`Service.build` and shared.
 
 Every state change goes through `storage.Store` (one transaction, with the outbox rows it implies),
 which publishes the events it committed to the event hub (`bot.events`) right after the commit. Who
@@ -25,6 +26,7 @@ from bot.identity_watch import IdentityWatch
 from bot.lead_input import ParsedLead
 from bot.metrics import Metrics, source_labels
 from bot.people import People
+from bot.reporting import Reporting
 from bot.slack import Slack
 from bot.timers import SlaTimers
 from routing import Engine, Reason, RoutingConfig
@@ -53,6 +55,7 @@ class Service:
     homes: HomeRefresher
     hub: EventHub
     identities: IdentityWatch
+    reporting: Reporting
 
     @classmethod
     def build(
@@ -88,6 +91,7 @@ class Service:
         sender = Dispatcher(store=store, transports=transports, clock=clock, publish=hub.publish)
         timers = SlaTimers(store=store, clock=clock, metrics=metrics, publish=hub.publish)
         identities = IdentityWatch(config=config, slack=slack, checks=IdentityChecks(db), clock=clock)
+        reporting = Reporting(db=db, config=config, outbox=store.outbox, clock=clock, metrics=metrics, wake=sender.wake)
 
         # The subscribers, all of them. Events are published in process, right after each commit.
         hub.subscribe(lambda event: sender.wake() if event.queued else None, Event)
@@ -115,6 +119,7 @@ class Service:
             homes=homes,
             hub=hub,
             identities=identities,
+            reporting=reporting,
         )
 
     async def accept_lead(self, parsed: ParsedLead, payload: Mapping[str, Any]) -> tuple[bool, dict[str, Any]]:

@@ -16,6 +16,8 @@ The client gets no retry handlers: the outbox sender owns retries so that every 
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -72,6 +74,15 @@ def make_client(token: str, base_url: str | None, *, timeout: float = TIMEOUT) -
     return client
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Upload:
+    """One file to share: its bytes, its file name and the title Slack shows."""
+
+    content: bytes
+    filename: str
+    title: str
+
+
 class Slack:
     """Web API calls, timed and with their errors narrowed. `call` raises only SlackProblem."""
 
@@ -85,22 +96,29 @@ class Slack:
             await self.client.session.close()
 
     async def call(self, method: str, **arguments: Any) -> dict[str, Any]:
-        response = await self._call(method, arguments)
-        return dict(response.data) if isinstance(response.data, dict) else {}
+        return _data(await self._timed(method, self.client.api_call(method, json=arguments)))
 
     async def granted_scopes(self) -> frozenset[str] | None:
         """`auth.test`, and the scopes our token holds as Slack lists them on every answer
         (`X-OAuth-Scopes`); None if the answer lists none. Raises SlackProblem."""
-        response = await self._call("auth.test", {})
+        response = await self._timed("auth.test", self.client.api_call("auth.test", json={}))
         header = next((value for name, value in response.headers.items() if name.lower() == "x-oauth-scopes"), None)
         if header is None:
             return None
         return frozenset(scope.strip() for scope in str(header).split(",") if scope.strip())
 
-    async def _call(self, method: str, arguments: dict[str, Any]) -> AsyncSlackResponse:
+    async def upload(self, channel: str, files: Sequence[Upload], *, thread_ts: str | None = None) -> dict[str, Any]:
+        """Share `files` in `channel` (in the thread of `thread_ts`) as one message, through slack_sdk's
+        `files_upload_v2` (files.getUploadURLExternal, the upload URLs, files.completeUploadExternal)."""
+        uploads = [{"content": f.content, "filename": f.filename, "title": f.title} for f in files]
+        calling = self.client.files_upload_v2(file_uploads=uploads, channel=channel, thread_ts=thread_ts)
+        return _data(await self._timed("files.completeUploadExternal", calling))
+
+    async def _timed(self, method: str, calling: Awaitable[AsyncSlackResponse]) -> AsyncSlackResponse:
+        """Await `calling`, timed under `method`, with its errors narrowed (raises only SlackProblem)."""
         started = time.perf_counter()
         try:
-            return await self.client.api_call(method, json=arguments)
+            return await calling
         except SlackApiError as exc:
             raise self._narrow(method, exc) from exc
         except (TimeoutError, aiohttp.ClientError) as exc:
@@ -123,3 +141,7 @@ class Slack:
             return SlackUnavailable(method, code)
         needed = exc.response.get("needed")
         return SlackRejected(method, code, needed=str(needed) if needed else None)
+
+
+def _data(response: AsyncSlackResponse) -> dict[str, Any]:
+    return dict(response.data) if isinstance(response.data, dict) else {}

@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -45,6 +45,21 @@ BATCH = 100
 _NO_DEADLINE_GONE = (LeadAssigned, LeadEscalated, LeadHeld, LeadReceived, RepChanged)
 
 
+def every(scheduler: AsyncIOScheduler, job: Callable[[], Awaitable[object]], period: timedelta, *, job_id: str) -> None:
+    """Run `job` every `period`, the first time at once (work that fell due while we were down), never
+    two at a time, a missed run made up once however late (`misfire_grace_time=None`, `coalesce`)."""
+    scheduler.add_job(
+        job,
+        "interval",
+        seconds=period.total_seconds(),
+        id=job_id,
+        next_run_time=datetime.now(UTC),
+        misfire_grace_time=None,
+        coalesce=True,
+        max_instances=1,
+    )
+
+
 class SlaTimers:
     def __init__(
         self,
@@ -65,16 +80,7 @@ class SlaTimers:
         self._rearming: asyncio.Task[None] | None = None
 
     def start(self) -> None:
-        self.scheduler.add_job(
-            self.tick,
-            "interval",
-            seconds=SWEEP_EVERY.total_seconds(),
-            id="sla-sweep",
-            next_run_time=datetime.now(UTC),
-            misfire_grace_time=None,
-            coalesce=True,
-            max_instances=1,
-        )
+        every(self.scheduler, self.tick, SWEEP_EVERY, job_id="sla-sweep")
         self.scheduler.add_job(
             self.prune,
             "interval",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import time, timedelta
 from enum import StrEnum
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -108,6 +108,7 @@ class TeamSpec(_Model):
     members: list[str] = Field(min_length=1)
     manager: str | None = None
     channel: str | None = None
+    timezone: str | None = None  # the team's weekly digest and weeks: default the top-level timezone
     strategy: Strategy = Strategy.ROUND_ROBIN
     tie_breaks: list[Strategy] = []
     escalation: EscalationSpec | None = None
@@ -151,6 +152,26 @@ class SlaSpec(_Model):
     remind_at: float | None = Field(default=None, gt=0, lt=1)
 
 
+class DigestSpec(_Model):
+    weekday: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
+    at: str = Field(default="09:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+
+
+class AlertsSpec(_Model):
+    window: str | int = "1h"
+    min_leads: int = Field(default=5, ge=1)
+    fallback: float = Field(default=0.10, gt=0, lt=1)
+    sla_breach: float = Field(default=0.15, gt=0, lt=1)
+    reassignment: float = Field(default=0.20, gt=0, lt=1)
+    assignment: str | int = "2m"
+    clear_below: float = Field(default=0.8, gt=0, lt=1)
+
+
+class ReportsSpec(_Model):
+    digest: DigestSpec | None = DigestSpec()
+    alerts: AlertsSpec | None = AlertsSpec()
+
+
 class FallbackSpec(_Model):
     team: str | None = None
     rep: str | None = None
@@ -174,6 +195,7 @@ class ConfigSpec(_Model):
     rules: list[RuleSpec] = []
     sla: list[SlaSpec] = Field(min_length=1)
     fallback: FallbackSpec
+    reports: ReportsSpec = ReportsSpec()
 
 
 # --- the compiled, immutable runtime objects --------------------------------------------------------
@@ -222,12 +244,36 @@ class Team:
     member_set: frozenset[str]
     manager: str | None
     channel: str | None
+    tz: ZoneInfo  # where the team's weeks start and its digest goes out
     strategy: Strategy
     tie_breaks: tuple[Strategy, ...]
     escalation: Escalation
     performance_floor: float
     off_hours: OffHours = OffHours.SOONEST
     hold_window: timedelta = timedelta(hours=2)  # under `hold`: who shares a backlog, by shift start
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Digest:
+    """When each team's weekly digest goes out, in the team's own time zone."""
+
+    weekday: int  # Monday is 0
+    at: time
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Thresholds:
+    """Live alert thresholds over a rolling `window` per team (the seeds' values by default). An alert is
+    raised when a rate goes above its threshold over at least `min_leads` leads, and cleared only once it
+    falls below `clear_below` times the threshold, so a value hovering at the line does not flap."""
+
+    window: timedelta = timedelta(hours=1)
+    min_leads: int = 5
+    fallback: float = 0.10
+    sla_breach: float = 0.15
+    reassignment: float = 0.20
+    assignment: timedelta = timedelta(minutes=2)
+    clear_below: float = 0.8
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -293,6 +339,8 @@ class RoutingConfig:
     segments: tuple[Range, ...]
     numeric_fields: frozenset[str]
     free_mail: frozenset[str]
+    digest: Digest | None = None  # None: no weekly digests
+    thresholds: Thresholds | None = field(default_factory=Thresholds)  # None: no live alerts
     teams_of: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # manager id: the reps they manage (whose `manager` they are, or members of a team they manage)
     managed: Mapping[str, frozenset[str]] = field(default_factory=dict)
@@ -466,6 +514,7 @@ def _compile(spec: ConfigSpec, sink: list[str]) -> RoutingConfig:
             member_set=frozenset(t.members),
             manager=t.manager,
             channel=t.channel,
+            tz=_zone(t.timezone, (*loc, "timezone"), problems) if t.timezone else default_tz,
             strategy=t.strategy,
             tie_breaks=tuple(s for s in t.tie_breaks if s != t.strategy),
             escalation=_escalation(t.escalation or spec.escalation, (*loc, "escalation"), problems),
@@ -580,10 +629,43 @@ def _compile(spec: ConfigSpec, sink: list[str]) -> RoutingConfig:
         segments=tuple(segments),
         numeric_fields=numeric,
         free_mail=FREE_MAIL_DOMAINS | frozenset(d.lower() for d in spec.free_mail_domains),
+        digest=_digest(spec.reports.digest),
+        thresholds=_thresholds(spec.reports.alerts, ("reports", "alerts"), problems),
         teams_of={rep: tuple(ids) for rep, ids in teams_of.items()},
         managed=_managed(reps, teams),
         off_hours=spec.off_hours,
         hold_window=default_window,
+    )
+
+
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _digest(spec: DigestSpec | None) -> Digest | None:
+    if spec is None:
+        return None
+    hour, minute = spec.at.split(":")
+    return Digest(weekday=_WEEKDAYS.index(spec.weekday), at=time(int(hour), int(minute)))
+
+
+def _thresholds(spec: AlertsSpec | None, loc: tuple[str | int, ...], problems: _Problems) -> Thresholds | None:
+    if spec is None:
+        return None
+    spans: dict[str, timedelta] = {}
+    for name in ("window", "assignment"):
+        try:
+            spans[name] = parse_duration(getattr(spec, name))
+        except ValueError as exc:
+            problems.add((*loc, name), str(exc))
+            spans[name] = getattr(Thresholds(), name)
+    return Thresholds(
+        window=spans["window"],
+        min_leads=spec.min_leads,
+        fallback=spec.fallback,
+        sla_breach=spec.sla_breach,
+        reassignment=spec.reassignment,
+        assignment=spans["assignment"],
+        clear_below=spec.clear_below,
     )
 
 

@@ -4,7 +4,8 @@ It is not the bot: the product never imports it, except the demo entry point (``
 
 ``standin.server`` holds ``SlackStandin``, its scene-setting and observation API; ``standin.endpoint``
 serves ``/api/{method}`` (tokens, call faults, recorded calls) over the Web API families
-``standin.chat``, ``standin.conversations``, ``standin.users`` and ``standin.views``, which share the
+``standin.chat``, ``standin.conversations``, ``standin.users``, ``standin.views`` and ``standin.files``
+(the external upload that ``files_upload_v2`` uses), which share the
 state in ``standin.workspace`` and read requests with ``standin.arguments``. ``standin.faults`` is
 what a test can inject, ``standin.model`` the values it observes, ``standin.blockkit`` the Block Kit
 limit checks, ``standin.payloads`` the Events API payload builders and ``standin.driver`` the signed

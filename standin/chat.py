@@ -208,6 +208,8 @@ def message_payload(ws: Workspace, message: Message) -> JsonDict:
         payload["blocks"] = message.blocks
     if message.attachments:
         payload["attachments"] = message.attachments
+    if message.files:
+        payload["files"] = message.files
     if message.metadata is not None:
         payload["metadata"] = message.metadata
     if message.thread_ts is not None:

@@ -17,7 +17,7 @@ from typing import Final
 
 from aiohttp import web
 
-from standin import chat, conversations, directory, users, views
+from standin import chat, conversations, directory, files, users, views
 from standin.arguments import ApiError, Args, read_args, request_token
 from standin.faults import Faults
 from standin.model import ApiCall, JsonDict
@@ -31,6 +31,7 @@ METHODS: Final[Mapping[str, tuple[Handler, TokenKind]]] = {
     **conversations.METHODS,
     **views.METHODS,
     **directory.METHODS,
+    **files.METHODS,
 }
 """Every Web API method the stand-in serves, with the token kind it takes."""
 
@@ -66,6 +67,7 @@ class WebApi:
         """An aiohttp app serving ``/api/{method}``. Shutting it down cuts delayed answers short."""
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._handle)
+        app.router.add_post(files.UPLOAD_PATH, files.upload(self._workspace))
         app.on_shutdown.append(self._on_shutdown)
         return app
 

@@ -79,6 +79,7 @@ class Message:
     reply_broadcast: bool = False
     bot_id: str | None = None
     edited_ts: str | None = None
+    files: list[JsonDict] = field(default_factory=list)  # files shared by files.completeUploadExternal
 
     @property
     def event_type(self) -> str | None:

@@ -119,6 +119,7 @@ class SlackStandin:
         host, port = runner.addresses[0][:2]
         self._url = f"http://{host}:{port}/api/"
         self._ws.socket_url = f"ws://{host}:{port}{SOCKET_PATH}"
+        self._ws.upload_base = f"http://{host}:{port}"
 
     async def stop(self) -> None:
         """Stop serving; delayed answers (timeout faults) are cut short. Safe to call twice."""
@@ -351,6 +352,11 @@ class SlackStandin:
             return []
         replies = [m for m in self.messages_in(parent.channel) if m.thread_ts == ts and m.ts != ts]
         return [parent, *replies]
+
+    def uploaded(self, file_id: str) -> bytes | None:
+        """The bytes uploaded for ``file_id`` (files_upload_v2), or None if none arrived."""
+        stored = self._ws.files.get(file_id)
+        return None if stored is None else stored.content
 
     def ephemerals_for(self, user_id: str) -> list[EphemeralMessage]:
         """Ephemeral messages shown to the user, oldest first."""

@@ -13,11 +13,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
 from standin.arguments import ApiError, Args
 from standin.faults import Faults
 from standin.model import Channel, EphemeralMessage, JsonDict, Message, User, View
+
+if TYPE_CHECKING:
+    from standin.files import StoredFile
 
 __all__ = ["USER_ID", "Handler", "TokenKind", "Trigger", "Usergroup", "Workspace", "ts_key"]
 
@@ -72,6 +75,8 @@ class Workspace:
         self.triggers: dict[str, Trigger] = {}
         self.usergroups: dict[str, Usergroup] = {}
         self.socket_url: str | None = None  # Socket Mode's endpoint, once the stand-in serves it
+        self.files: dict[str, StoredFile] = {}  # by file id: what files.* announced and received
+        self.upload_base = ""  # scheme://host:port the upload URLs point at, set when the server starts
         self._ids = 0
         self._last_ts_us = 0
 

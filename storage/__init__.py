@@ -6,16 +6,17 @@ Wiring::
     db = await storage.connect(url)          # SQLite: migrated on connect; PostgreSQL: `upgrade` first
     store = storage.Store(db, routing.Engine(config))   # transitions (a facade over repositories)
     outbox = store.outbox                    # the Slack sender's side (or storage.Outbox(db))
-    views = storage.Views(db, config)        # read models and the report
+    views = storage.Views(db, config)        # read models (the report's numbers: `reports`)
 
 Every transition's result carries the events it committed (`storage.events`). Every method returns
 domain objects from `storage.model` and raises errors from `storage.errors`
 (rooted in `StorageError`; look-ups also in `LookupError`), never rows or driver exceptions.
 """
 
-from storage.db import DEFAULT_URL, Database, connect, upgrade
+from storage.db import DEFAULT_URL, Database, connect, open_existing, upgrade
 from storage.errors import (
     AlreadyClaimed,
+    DatabaseMissing,
     LeadNotFound,
     NotFound,
     NotYourOffer,
@@ -70,7 +71,6 @@ from storage.model import (
     RepUpdate,
 )
 from storage.outbox import Outbox
-from storage.report import Percentiles, Report, Share
 from storage.store import Store
 from storage.views import Views
 
@@ -84,6 +84,7 @@ __all__ = [
     "AuditEntry",
     "Claimed",
     "Database",
+    "DatabaseMissing",
     "DeadLetter",
     "EndReason",
     "Event",
@@ -114,7 +115,6 @@ __all__ = [
     "OutboxItemNotFound",
     "OutboxKind",
     "OutcomeRecorded",
-    "Percentiles",
     "PtoRecord",
     "Received",
     "Refused",
@@ -123,9 +123,7 @@ __all__ = [
     "RepRuntime",
     "RepUpdate",
     "Reping",
-    "Report",
     "SchemaMissing",
-    "Share",
     "StorageBusy",
     "StorageError",
     "Store",
@@ -133,5 +131,6 @@ __all__ = [
     "Views",
     "WrongState",
     "connect",
+    "open_existing",
     "upgrade",
 ]

@@ -35,7 +35,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from storage.errors import SchemaMissing, StorageBusy, StorageError
+from storage.errors import DatabaseMissing, SchemaMissing, StorageBusy, StorageError
 
 DEFAULT_URL = "sqlite+aiosqlite:///leadrelay.db"
 _T = TypeVar("_T")
@@ -273,6 +273,24 @@ async def connect(url: str = DEFAULT_URL, *, migrate: bool | None = None) -> Dat
         await engine.dispose()
         raise
     return Database(engine)
+
+
+async def open_existing(url: str) -> Database:
+    """`connect` to a database that must already exist, for commands that only read (`leadrelay report`):
+    a SQLite file that is not there raises DatabaseMissing instead of being created empty."""
+    missing = _missing_sqlite_file(url)
+    if missing is not None:
+        raise DatabaseMissing(f"no database at {missing}")
+    return await connect(url)
+
+
+def _missing_sqlite_file(url: str) -> Path | None:
+    """The absolute path of the SQLite file `url` names, if that file does not exist; else None."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return None
+    path = Path(parsed.database)
+    return None if path.is_file() else path.resolve()
 
 
 async def upgrade(url: str) -> None:

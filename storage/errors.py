@@ -33,6 +33,10 @@ class SchemaMissing(StorageError):
     """The database has no Leadrelay schema, or not the current revision: run `leadrelay db upgrade`."""
 
 
+class DatabaseMissing(StorageError, LookupError):
+    """There is no database where the URL points (a SQLite file that does not exist): nothing to read."""
+
+
 class StorageBusy(StorageError):
     """A write kept conflicting with concurrent writers (or SQLite stayed locked) after every retry."""
 

@@ -46,6 +46,7 @@ class LeadAssigned(Event):
     remind_at: datetime | None
     by: str
     handed_over: bool = False
+    fallback: bool = False  # no rule could place it: the fallback team or rep took it
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -5,7 +5,9 @@ Addresses are what the sender needs to deliver the message: a rep or manager id 
 maps it to a Slack user), a channel id for the team channel. Dedup keys name the event, so a
 transition retried after a conflict, or replayed, cannot queue the same message twice:
 ``offer:{id}:dm``, ``offer:{id}:{end reason}``, ``offer:{id}:reminder``, and ``audit:{id}:{kind}`` for
-channel posts, which each belong to exactly one audit row.
+channel posts, which each belong to exactly one audit row. Reports name their period or their turn:
+``digest:{team}:{week}`` and ``alert:{team}:{metric}:{n}`` (the n-th change of that alert), so two
+replicas, or a restart in the send window, queue each once (`Outbox.queue_once`).
 """
 
 from __future__ import annotations
@@ -143,3 +145,35 @@ def escalation(
         "reason": reason,
     }
     return [row(OutboxKind.ESCALATION, address, payload, f"audit:{audit_id}:escalation", lead_id, None)]
+
+
+def digest_key(team_id: str, week: str) -> str:
+    return f"digest:{team_id}:{week}"
+
+
+def digest(*, team_id: str, channel: str, week: str, report: dict[str, Any]) -> Row:
+    """The team's weekly digest: `report` is the numbers as `reports.export.document` wrote them when
+    the week was queued (facts, not markup), so what is posted is what was computed for that week."""
+    payload = {"team_id": team_id, "week": week, "report": report}
+    return row(OutboxKind.DIGEST, channel, payload, digest_key(team_id, week), None, None)
+
+
+def alert_key_prefix(team_id: str, metric: str) -> str:
+    return f"alert:{team_id}:{metric}:"
+
+
+def threshold_alert(
+    *, team_id: str, channel: str, metric: str, turn: int, raised: bool, reading: dict[str, Any], lead_ids: list[int]
+) -> Row:
+    """The `turn`-th change of a team's alert on `metric`: raised (crossed) or cleared (back to normal),
+    with the reading and the leads that caused it."""
+    payload = {
+        "team_id": team_id,
+        "metric": metric,
+        "turn": turn,
+        "raised": raised,
+        "reading": reading,
+        "lead_ids": lead_ids,
+    }
+    key = f"{alert_key_prefix(team_id, metric)}{turn}"
+    return row(OutboxKind.THRESHOLD_ALERT, channel, payload, key, None, None)

@@ -62,6 +62,8 @@ class OutboxKind(StrEnum):
     ESCALATION_RESOLVED = "escalation_resolved"  # rewrite a sent escalation post: who took it; address: channel
     REP_UNREACHABLE = "rep_unreachable"  # Slack says a rep is gone: tell their managers once; address: channel
     REP_SETTINGS = "rep_settings"  # someone else changed a rep's PTO, capacity or pause: tell them; address: rep id
+    DIGEST = "digest"  # a team's weekly numbers and charts, once per week; address: the team channel
+    THRESHOLD_ALERT = "threshold_alert"  # a live threshold crossed or back to normal; address: the team channel
 
 
 class Transport(StrEnum):

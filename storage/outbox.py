@@ -26,6 +26,8 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.sql.dml import ReturningUpdate
 
 from storage.db import Database
@@ -261,6 +263,43 @@ class Outbox:
                 .order_by(count.desc(), outbox.c.last_error)
             )
             return [(row.transport, row.last_error, row.rows) for row in rows]
+
+    async def queue_once(self, message: Mapping[str, Any], *, now: datetime) -> bool:
+        """Add one outbox row (a `storage.messages` row), due now, unless a row with its dedup key exists
+        already, queued by this process, another replica or before a restart. Returns whether this call
+        added it: of any number of callers racing with one key, exactly one gets True."""
+
+        def work(conn: Connection, _locks: frozenset[str]) -> bool:
+            values = {**message, "created_at": now, "next_attempt_at": now}
+            dialect_insert = postgresql_insert if conn.dialect.name == "postgresql" else sqlite_insert
+            added = conn.execute(
+                dialect_insert(outbox)
+                .values(values)
+                .on_conflict_do_nothing(index_elements=["dedup_key"])
+                .returning(outbox.c.id)
+            ).first()
+            return added is not None
+
+        return await self.db.transact(work)
+
+    async def has(self, dedup_key: str) -> bool:
+        """Whether a row with `dedup_key` was ever queued (sent, failed or pending)."""
+        async with self.db.read() as conn:
+            return (await conn.execute(select(exists().where(outbox.c.dedup_key == dedup_key)))).scalar_one()
+
+    async def latest(self, kind: str, key_prefix: str) -> tuple[str, Mapping[str, Any]] | None:
+        """The dedup key and payload of the newest row of `kind` (about no lead) whose key starts with
+        `key_prefix`; None if there is none. Reads the (lead_id, kind) index: such rows are few."""
+        async with self.db.read() as conn:
+            found = (
+                await conn.execute(
+                    select(outbox.c.dedup_key, outbox.c.payload)
+                    .where(outbox.c.lead_id.is_(None), outbox.c.kind == kind, outbox.c.dedup_key.startswith(key_prefix))
+                    .order_by(outbox.c.id.desc())
+                    .limit(1)
+                )
+            ).first()
+        return None if found is None else (str(found.dedup_key), dict(found.payload))
 
     async def oldest_unsent_age(self, now: datetime) -> timedelta | None:
         """How long the oldest pending row has waited (None: nothing pending). The first thing to alert on."""

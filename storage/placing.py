@@ -252,6 +252,7 @@ def _offer(
         due_at=made.due_at,
         remind_at=made.remind_at,
         by=made.offered_by,
+        fallback=made.fallback,
     )
     return AssignResult(lead_id=lead.id, state=LeadState.ASSIGNED, decision=decision, offer=made, events=(assigned,))
 

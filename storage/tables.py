@@ -5,7 +5,8 @@ comparisons stay correct). Indexes serve the hot paths: open and due offers `(st
 recent offers `(assigned_at, rep_id, state)` (covering), a rep's offers `(rep_id, state)` and open
 ones `(rep_id, assigned_at) WHERE state = 'open'`, load holds by `assigned_at`, a lead's offers
 `(lead_id)`, the sender's queue `(sent_at, next_attempt_at)` plus pending rows per (transport,
-address), and escalated leads `(state, next_ping_at)`.
+address), escalated leads `(state, next_ping_at)`, and the reports' ranges:
+leads by `(received_at)` and `(team_id, received_at)`, offers by `(assigned_at, …)`.
 """
 
 from __future__ import annotations
@@ -111,6 +112,7 @@ leads = Table(
     CheckConstraint(_one_of("state", LEAD_STATES), name="state"),
     Index(None, "state", "next_ping_at"),
     Index(None, "team_id", "state"),
+    Index(None, "team_id", "received_at"),  # a team's report: one range per team
     Index(None, "received_at"),
     Index("ix_leads_unclaimed", "team_id", "received_at", sqlite_where=UNCLAIMED, postgresql_where=UNCLAIMED),
 )

@@ -1,4 +1,4 @@
-"""Read models for the UI (App Home, the lead card, the channel) and the routing report.
+"""Read models for the UI (App Home, the lead card, the channel); the report's numbers are in `reports`.
 
 Reads never take the write lock: on SQLite they see one consistent WAL snapshot, on PostgreSQL the
 latest committed state.
@@ -15,7 +15,6 @@ from routing import RoutingConfig, Window
 from storage.db import Database
 from storage.errors import LeadNotFound, OfferNotFound
 from storage.model import AuditEntry, LeadRecord, LeadState, LeadView, Offer, PtoRecord, RepRuntime
-from storage.report import Report, build_report
 from storage.rows import audit_entry, lead_record, offer
 from storage.tables import UNCLAIMED, audit, held_leads, leads, offers, rep_pto, rep_settings
 
@@ -152,8 +151,3 @@ class Views:
             paused_set_by=settings.paused_set_by if settings else None,
             paused_set_at=settings.paused_set_at if settings else None,
         )
-
-    async def report(self, since: datetime, until: datetime) -> Report:
-        """Routing metrics for [since, until) (see `storage.report`)."""
-        async with self.db.read() as conn:
-            return await build_report(conn, self.config, since, until)

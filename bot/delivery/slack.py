@@ -24,7 +24,7 @@ Slack's errors, as `deliver` reports them (`bot.delivery.outcome`):
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -43,7 +43,7 @@ from bot.kinds import DIGESTIBLE, KINDS, Landed, NotDeliverable
 from bot.people import People
 from bot.render import channel as channel_posts
 from bot.render.kit import Rendered
-from bot.slack import RateLimited, Slack, SlackProblem, SlackRejected, SlackUnavailable
+from bot.slack import RateLimited, Slack, SlackProblem, SlackRejected, SlackUnavailable, Upload
 from bot.slack import RecipientGone as SlackRecipientGone
 from routing import RoutingConfig
 from storage.model import LeadView, OutboxItem
@@ -187,6 +187,17 @@ class SlackTransport:
         """Rewrite the message at (`channel`, `ts`)."""
         await self.slack.call("chat.update", channel=channel, ts=ts, text=rendered.text, blocks=rendered.blocks)
         return channel, ts
+
+    async def upload(self, item: OutboxItem, channel: str, files: Sequence[Upload], *, thread_ts: str) -> None:
+        """Share `files` in the thread of `thread_ts` (`Outlet.upload`), unless an earlier attempt of `item`
+        already did: a retry first looks in the thread for a message with the same file names."""
+        if item.attempts > 1:
+            replies = await self.slack.call("conversations.replies", channel=channel, ts=thread_ts, limit=200)
+            names = {f.filename for f in files}
+            for message in replies.get("messages", []):
+                if names <= {str(shared.get("name")) for shared in message.get("files", [])}:
+                    return
+        await self.slack.upload(channel, files, thread_ts=thread_ts)
 
     async def post(
         self,

@@ -1,4 +1,5 @@
-"""Slash commands: `/pto`, `/capacity` (pause and resume too) and `/leads`, plus the PTO and capacity modals.
+"""Slash commands: `/pto`, `/capacity` (pause and resume too) and `/leads` (`/leads report` for managers),
+plus the PTO and capacity modals.
 
 Reps change their own settings; a manager may change those of the reps they manage. Bad arguments
 get the usage line, privately, never a stack trace. Dates are read in the rep's own time zone.
@@ -35,8 +36,10 @@ from bot.features.common import (
 from bot.features.home import publish_home
 from bot.ids import Command, Field, Modal
 from bot.render import lists, modals
+from bot.render.numbers import summary_text, teams_this_week
+from bot.reporting import this_week
 from bot.service import Service
-from bot.text import mention
+from bot.text import mention, truncate
 from routing import Window
 from routing.availability import capacity_of
 from routing.config import Rep
@@ -155,6 +158,9 @@ def register(app: AsyncApp, service: Service) -> None:
         await ack()
         user = command["user_id"]
         actor = service.people.person(user)
+        if actor is not None and (command.get("text") or "").strip().lower() == "report":
+            await _report(service, user, actor, where(command))
+            return
         if actor is None or actor not in service.config.reps:
             await tell(service, user, STRANGER, at=where(command))
             return
@@ -165,6 +171,19 @@ def register(app: AsyncApp, service: Service) -> None:
         claimed_views = [await service.views.lead_view(offer.lead_id) for offer in claimed]
         rendered = lists.leads_list(with_views, claimed_views, service.config, now)
         await tell(service, user, rendered.text, at=where(command), blocks=rendered.blocks)
+
+
+async def _report(service: Service, user: str, actor: str, at: Where) -> None:
+    """`/leads report`: this week's numbers for every team the actor manages, privately."""
+    config = service.config
+    teams = [team.id for team in config.teams.values() if actor in config.escalation_chain(team.id)]
+    if not teams:
+        await tell(service, user, "`/leads report` is for managers: you manage no team.", at=at)
+        return
+    reports = await this_week(service.db, config, teams, service.clock.now())
+    blocks = [block.to_dict() for block in teams_this_week(reports, config)]
+    text = "; ".join(f"{config.teams[team_id].name}: {summary_text(report)}" for team_id, report in reports)
+    await tell(service, user, truncate(text, 500), at=at, blocks=blocks)
 
 
 async def _apply_pto(

@@ -12,6 +12,7 @@ from bot.features.common import STRANGER, open_modal, tell
 from bot.ids import Action
 from bot.render import modals
 from bot.render.home import HomeData, home_view
+from bot.reporting import this_week
 from bot.service import Service
 from bot.slack import SlackProblem
 from routing.availability import capacity_of
@@ -41,6 +42,7 @@ async def home_data(service: Service, person: str) -> HomeData:
         claimed=tuple(shown[offer.lead_id].lead for offer in claimed),
         unclaimed=tuple(sorted(unclaimed, key=lambda lead: lead.received_at)),
         held=tuple(sorted(held, key=lambda entry: entry[1])),
+        this_week=tuple(await this_week(service.db, config, [team.id for team in teams], now)),
     )
 
 

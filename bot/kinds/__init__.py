@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from bot.kinds import (
+    digest,
     escalation,
     escalation_resolved,
     offer_dm,
@@ -17,6 +18,7 @@ from bot.kinds import (
     rep_settings,
     rep_unreachable,
     thread_note,
+    threshold_alert,
 )
 from bot.kinds.base import Landed, MessageKind, NotDeliverable, Outlet
 
@@ -33,6 +35,8 @@ KINDS: Mapping[str, MessageKind] = {
         escalation_resolved,
         rep_unreachable,
         rep_settings,
+        digest,
+        threshold_alert,
     )
 }
 

@@ -9,12 +9,13 @@ the change they report.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 from bot.render.kit import Rendered
+from bot.slack import Upload
 from routing import RoutingConfig
 from storage.model import LeadView, Offer, OutboxItem, OutboxKind
 
@@ -45,6 +46,10 @@ class Outlet(Protocol):
 
     async def update(self, channel: str, ts: str, rendered: Rendered) -> Landed:
         """Rewrite the message at (`channel`, `ts`)."""
+        ...
+
+    async def upload(self, item: OutboxItem, channel: str, files: Sequence[Upload], *, thread_ts: str) -> None:
+        """Share `files` in the thread of `thread_ts`, exactly once across retries of `item`."""
         ...
 
 

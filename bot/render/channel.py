@@ -1,12 +1,12 @@
 """The team channel: one thread per lead with a line for each thing that happened to it, the escalation that
 asks a manager to act (and its rewrite once someone did), and the digest that replaces a stream of posts
-after an outage."""
+after an outage; a team's weekly digest and its live threshold alerts."""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from slack_sdk.models.blocks import (
     Block,
@@ -34,8 +34,10 @@ from bot.render.kit import (
     state_phrase,
     team_name,
 )
+from bot.render.numbers import summary_blocks, summary_text
 from bot.render.story import accepted, audit_entry, fate_line, next_offer, reason_label
 from bot.text import duration, escape, inline, mention, slack_date, truncate
+from reports.numbers import Report
 from routing import RoutingConfig
 from storage.model import SYSTEM, EndReason, LeadState, LeadView, Offer, OfferState
 
@@ -262,3 +264,27 @@ def rep_unreachable(config: RoutingConfig, rep_id: str, code: str) -> Rendered:
         "to others until that is fixed; check their Slack account, or their slack_id in the routing config."
     )
     return Rendered(text=text, blocks=[])
+
+
+def weekly_digest(report: Report, config: RoutingConfig, team_id: str) -> Rendered:
+    """A team's week in numbers, each against the week before; the charts follow in its thread."""
+    n = report.current
+    tz = config.teams[team_id].tz if team_id in config.teams else None
+    last_day = n.until - timedelta(seconds=1)
+    days = f"{n.since.astimezone(tz):%a %d %b} – {last_day.astimezone(tz):%a %d %b %Y}"
+    title = f"📊 {team_name(team_id, config)}: the week of {days}"
+    blocks: list[Block] = [section(f"*{escape(title)}*"), *summary_blocks(report)]
+    blocks.append(context("Changes are against the week before. Charts in the thread."))
+    return rendered(f"{title}: {summary_text(report)}", blocks)
+
+
+def threshold_alert(
+    config: RoutingConfig, *, team_id: str, raised: bool, reading: str, lead_ids: Sequence[int]
+) -> Rendered:
+    """A live threshold crossed (`raised`) or back to normal, with the leads behind it."""
+    team = team_name(team_id, config)
+    text = f"🚨 {team}: {escape(reading)}" if raised else f"✅ {team}: back to normal, {escape(reading)}"
+    blocks: list[Block] = [section(f"*{text}*")]
+    if raised and lead_ids:
+        blocks.append(context("Leads behind it: " + ", ".join(f"#{lead_id}" for lead_id in lead_ids)))
+    return rendered(text, blocks)

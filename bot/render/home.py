@@ -19,7 +19,9 @@ from slack_sdk.models.views import View
 from bot.ids import Action
 from bot.render.kit import button, context, lead_actions, lead_line, packed, section, state_phrase
 from bot.render.lists import claimed_blocks, offer_row
+from bot.render.numbers import teams_this_week
 from bot.text import duration, escape, mention, slack_date, truncate
+from reports.numbers import Report
 from routing import RepState, RoutingConfig
 from routing.availability import LocalClock, capacity_of, unavailable
 from routing.config import Rep, Team
@@ -32,6 +34,7 @@ _CLAIMED_SHOWN = 10
 _TEAM_SECTIONS = 25
 _UNCLAIMED_SHOWN = 10  # two blocks each
 _WITHIN_SLA_SHOWN = 5  # one block each: they are with a rep, nothing to press yet
+_WEEK_TEAMS = 3  # up to four blocks each
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -43,7 +46,8 @@ class HomeData:
     manager, the reps of their teams; a missing rep has no runtime changes and no open leads.
     `offers` are the viewer's open offers with their leads, due first first; `claimed` the leads they
     claimed recently, newest first; `unclaimed` (managers) their teams' leads nobody owns yet, oldest
-    first; `held` (managers) their teams' leads held for the first shift, with when each is released.
+    first; `held` (managers) their teams' leads held for the first shift, with when each is released. `this_week`
+    (managers) their teams' numbers since the start of the week.
     """
 
     person_id: str
@@ -53,6 +57,7 @@ class HomeData:
     claimed: tuple[LeadRecord, ...] = ()
     unclaimed: tuple[LeadRecord, ...] = ()
     held: tuple[tuple[LeadRecord, datetime], ...] = ()
+    this_week: tuple[tuple[str, Report], ...] = ()  # (team id, its numbers this week so far), managers only
 
 
 def rep_status(rep: Rep, runtime: RepRuntime | None, load: int, now: datetime) -> str:
@@ -103,7 +108,8 @@ def home_view(data: HomeData, config: RoutingConfig, now: datetime) -> dict[str,
     with working Accept / Reassign buttons) and what they claimed recently. A manager also sees the
     availability of every rep in the teams whose escalation chain includes them, then the leads
     nobody owns in two lists: escalated or queued ones (at most 10) with **Take** and **Assign…**, and
-    those still offered within their SLA (at most 5), for watching. Anyone else is told they are not
+    those still offered within their SLA (at most 5), for watching, then this week's numbers for up to three of
+    their teams. Anyone else is told they are not
     set up yet. Every list says how many it left out.
     """
     person = data.person_id
@@ -124,6 +130,8 @@ def home_view(data: HomeData, config: RoutingConfig, now: datetime) -> dict[str,
         blocks += _rep_blocks(data, now)
     if teams:
         blocks += _manager_blocks(data, config, teams, now)
+    if data.this_week:
+        blocks += [DividerBlock(), *teams_this_week(data.this_week[:_WEEK_TEAMS], config)]
     return View(type="home", blocks=blocks).to_dict()
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from tests.bot.harness import PEOPLE, STRANGER, Stack
 
@@ -173,3 +173,32 @@ async def test_homes_follow_the_leads_once_per_burst(stack: Stack) -> None:
     home, manager_home = stack.standin.home_view(ALICE), stack.standin.home_view(MARIA)
     assert home is not None and "lead_accept" not in str(home.blocks)  # nothing left to accept
     assert manager_home is not None and "Offered, within their SLA (2)" in str(manager_home.blocks)
+
+
+async def test_leads_report_gives_a_manager_this_weeks_numbers_and_a_rep_a_no(stack: Stack) -> None:
+    await stack.intake({"email": "a@shop.com", "company": "Shop One", "external_id": "1"})
+    await stack.intake({"email": "b@shop.com", "company": "Shop Two", "external_id": "2"})
+    stack.clock.advance(timedelta(minutes=1))
+    await stack.slack.command(ALICE, "/leads", "report")
+    assert "you manage no team" in last_ephemeral(stack, ALICE)
+
+    await stack.slack.command(MARIA, "/leads", "report")
+    answer = stack.standin.ephemerals_for(MARIA)[-1]
+    text = str(answer.blocks)
+    # The harness's Monday is the first day of the week in New York: both leads count for Sales.
+    assert "*Sales: this week* (since Mon 23 Nov, against last week)" in text
+    assert "*leads received*\\n2 (nurture 0)" in text and "*DACH: this week*" in text
+    assert answer.text.startswith("Sales: leads received 2 (nurture 0)")
+
+
+async def test_the_manager_home_ends_with_this_weeks_numbers(stack: Stack) -> None:
+    await stack.intake({"email": "a@shop.com", "company": "Shop One", "external_id": "1"})
+    stack.clock.advance(timedelta(minutes=1))
+    await stack.slack.event(stack.standin.app_home_opened_event(MARIA)["event"])
+    home = stack.standin.home_view(MARIA)
+    assert home is not None
+    text = str(home.blocks)
+    assert text.index("Nothing is past its SLA") < text.index("*Sales: this week*")
+    assert "*leads received*\\n1 (nurture 0)" in text
+    alice_home = stack.standin.home_view(ALICE)
+    assert alice_home is None or "this week*" not in str(alice_home.blocks)

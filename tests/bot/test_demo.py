@@ -12,8 +12,10 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "leadrelay.yml"
 
 
 @pytest.mark.slow  # the whole demo: a server, the stand-in and a 1-second SLA that must run out
-def test_the_demo_routes_claims_reassigns_logs_expires_and_escalates(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--config", str(EXAMPLE), "demo", "--sla", "1s"]) == 0
+def test_the_demo_routes_claims_reassigns_logs_expires_and_escalates(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert main(["--config", str(EXAMPLE), "demo", "--sla", "1s", "--dir", str(tmp_path / "demo")]) == 0
     story = capsys.readouterr().out
     for happening in (
         "POST /leads demo-1 → 202",
@@ -27,3 +29,17 @@ def test_the_demo_routes_claims_reassigns_logs_expires_and_escalates(capsys: pyt
         "Every lead has an owner.",
     ):
         assert happening in story, happening
+    # It ends with the report and its charts, and keeps its database for `leadrelay report`.
+    assert "The numbers, as `leadrelay report` shows them" in story and "SLA breach rate" in story
+    database = tmp_path / "demo" / "demo.db"
+    assert f"The demo's database is kept at {database}" in story
+    assert sorted(p.name for p in (tmp_path / "demo" / "charts").iterdir()) == [
+        "all-claims-vs-fair-share.png",
+        "all-speed-to-lead.png",
+    ]
+    again = story.rsplit("  DATABASE_URL=", 1)[1].split()
+    monkeypatch.setenv("DATABASE_URL", again[0])
+    assert main(["--config", str(EXAMPLE), *again[4:]]) == 0
+    received = next(line for line in story.splitlines() if line.startswith("  leads received"))
+    assert received.split()[2] != "0"
+    assert any(line.split()[:3] == received.split()[:3] for line in capsys.readouterr().out.splitlines())

@@ -28,6 +28,7 @@ SCOPES: dict[str, frozenset[str]] = {  # bot token scopes, from each method's pa
     "chat.postEphemeral": frozenset({"chat:write"}),
     "chat.postMessage": frozenset({"chat:write"}),
     "chat.update": frozenset({"chat:write"}),
+    "files.completeUploadExternal": frozenset({"files:write"}),  # files_upload_v2: also files.getUploadURLExternal
     # DMs with reps, and the teams' public and private channels (no group DMs)
     "conversations.history": frozenset({"im:history", "channels:history", "groups:history"}),
     "conversations.replies": frozenset({"im:history", "channels:history", "groups:history"}),

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from storage import Database, LeadState, Outbox, OutboxItemNotFound, Store, Views, connect
-from tests.storage.conftest import SLA, T0, lead, offered
+from storage import Database, LeadState, Outbox, OutboxItemNotFound, Store, Views, connect, messages
+from tests.storage.conftest import SLA, T0, lead, offered, queued
 
 LEASE = timedelta(seconds=30)
 
@@ -213,3 +213,26 @@ async def test_a_dead_letter_is_listed_and_revived_once_with_its_attempts_reset(
     assert (again.id, again.attempts) == (item.id, 1)
     await outbox.mark_sent(again.id, channel="D-ANA", ts="1.1", now=later)
     assert await outbox.retry_dead(None, now=later) == []  # sent: never again
+
+
+async def test_queue_once_takes_one_row_per_key_however_many_race(outbox: Outbox, db: Database) -> None:
+    row = messages.digest(team_id="sales", channel="CSALES", week="2026-03-02", report={"n": 1})
+    added = await asyncio.gather(*(outbox.queue_once(row, now=T0) for _ in range(5)))
+    assert sorted(added) == [False, False, False, False, True]
+    assert await outbox.has("digest:sales:2026-03-02") and not await outbox.has("digest:sales:2026-03-09")
+    assert [(kind, key) for kind, _, key, _ in await queued(db)] == [("digest", "digest:sales:2026-03-02")]
+
+
+async def test_latest_finds_the_newest_turn_of_an_alert(outbox: Outbox) -> None:
+    assert await outbox.latest("threshold_alert", messages.alert_key_prefix("sales", "fallback")) is None
+    for turn, raised in ((1, True), (2, False)):
+        row = messages.threshold_alert(
+            team_id="sales", channel="CSALES", metric="fallback", turn=turn, raised=raised, reading={}, lead_ids=[]
+        )
+        assert await outbox.queue_once(row, now=T0)
+    other = messages.threshold_alert(
+        team_id="sales", channel="CSALES", metric="sla_breach", turn=1, raised=True, reading={}, lead_ids=[]
+    )
+    await outbox.queue_once(other, now=T0)
+    key, payload = await outbox.latest("threshold_alert", messages.alert_key_prefix("sales", "fallback")) or ("", {})
+    assert key == "alert:sales:fallback:2" and payload["raised"] is False
