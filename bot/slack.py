@@ -26,10 +26,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.metrics import Metrics
+from connectors.delivery import CALL_TIMEOUT
 
 RECIPIENT_GONE = frozenset({"user_not_found", "cannot_dm_bot", "user_disabled", "users_not_found", "is_bot"})
 TRANSIENT = frozenset({"internal_error", "fatal_error", "service_unavailable", "request_timeout", "ratelimited"})
-TIMEOUT = 10.0  # seconds per Web API call
+TIMEOUT = CALL_TIMEOUT  # seconds per Web API call
 
 
 class SlackProblem(Exception):

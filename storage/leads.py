@@ -80,7 +80,7 @@ class Leads:
         Idempotent: a retry with the same key, sequential or concurrent, writes nothing and returns the
         first call's id with `created=False`. `external_id=None` never deduplicates.
         """
-        return await self.scope.db.transact(
+        return await self.scope.transact(
             lambda conn, _locks: _receive(conn, lead, source=source, external_id=external_id, payload=payload, now=now)
         )
 
@@ -111,7 +111,7 @@ class Leads:
                 conn, locks, lead_id, now, actor=actor, exclude=exclude, prefer_rep=prefer_rep, extra=outbox
             )
 
-        return await self.scope.db.transact(work)
+        return await self.scope.transact(work)
 
     async def intake(
         self,
@@ -145,7 +145,7 @@ class Leads:
             events = received.events + assigned.events
             return Intake(received=received, assigned=assigned, handover=handover, events=events)
 
-        return await self.scope.db.transact(work)
+        return await self.scope.transact(work)
 
     def _routed_record(
         self,
@@ -248,7 +248,7 @@ class Leads:
             nurtured = LeadNurtured(at=now, queued=withdrawn is not None, lead_id=lead_id, by=by)
             return LeadMoved(lead=lead_record(moved), events=(nurtured,))
 
-        return await self.scope.db.transact(work)
+        return await self.scope.transact(work)
 
     async def escalate(self, lead_id: int, *, by: str | None, reason: str, now: datetime) -> LeadMoved:
         """Hand the lead to the managers now: an open offer ends `withdrawn`, the chain's first manager
@@ -278,7 +278,7 @@ class Leads:
             escalated = replace(escalated, queued=escalated.queued or ended is not None)  # the DM's update
             return LeadMoved(lead=lead_record(moved), events=(escalated,))
 
-        return await self.scope.db.transact(work)
+        return await self.scope.transact(work)
 
 
 def _receive(

@@ -46,4 +46,4 @@ class LoadChecks:
                 drift=drift, repaired=bool(drift) and repair, reps=len(wanted.reps), holds=len(wanted.holds)
             )
 
-        return await self.scope.db.transact(work)
+        return await self.scope.transact(work)

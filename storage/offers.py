@@ -119,7 +119,7 @@ class Offers:
                 events=(claimed,),
             )
 
-        return await self.scope.db.transact(work)
+        return await self.scope.transact(work)
 
     async def take(self, lead_id: int, *, by: str, now: datetime) -> Claimed:
         """`by` (a manager or channel member in the config) takes the lead for themselves.
@@ -181,7 +181,7 @@ class Offers:
             )
             return Claimed(lead_id=lead_id, offer_id=None, owner=by, by=by, at=now, due_at=due_at, events=(taken,))
 
-        return await self.scope.db.transact(work)
+        return await self.scope.transact(work)
 
     async def reassign(
         self,
@@ -274,7 +274,7 @@ class Offers:
             queue(conn, thread, now)
             return replace(result, events=(reassigned, *result.events))
 
-        return await self.scope.db.transact(work)
+        return await self.scope.transact(work)
 
     async def withdraw_unreachable(self, offer_id: int, *, code: str, now: datetime) -> AssignResult | None:
         """Slack cannot deliver the offer's DM (`code`: user_not_found, user_disabled, cannot_dm_bot…).
@@ -320,7 +320,7 @@ class Offers:
                 noted = queue(conn, note, now)
             return replace(result, events=(replace(withdrawn, queued=noted), *result.events))
 
-        return await self.scope.db.transact(work)
+        return await self.scope.transact(work)
 
 
 def _route_again(

@@ -54,7 +54,7 @@ class Reps:
             changed = RepChanged(at=now, queued=queued, rep_id=rep_id, change="pto", by=by)
             return RepUpdate(rep_id=rep_id, pto_id=int(pto_id), events=(changed,))
 
-        return await self.scope.db.transact(work)
+        return await self.scope.transact(work)
 
     async def clear_pto(self, rep_id: str, *, by: str, now: datetime) -> RepUpdate:
         """Clear the rep's PTO windows that are not over yet (how many: `cleared` of the result; none
@@ -89,7 +89,7 @@ class Reps:
                 return RepUpdate(rep_id=rep_id, cleared=len(cleared), events=(changed,))
             return RepUpdate(rep_id=rep_id)
 
-        return await self.scope.db.transact(work)
+        return await self.scope.transact(work)
 
     async def set_capacity(self, rep_id: str, capacity: int | None, *, by: str, now: datetime) -> RepUpdate:
         """Override the rep's configured capacity (None: back to the config).
@@ -162,4 +162,4 @@ class Reps:
                 rep_id=rep_id, events=(RepChanged(at=now, queued=queued, rep_id=rep_id, change=change, by=by),)
             )
 
-        return await self.scope.db.transact(work)
+        return await self.scope.transact(work)

@@ -7,33 +7,53 @@ A config reload means a new `Scope` and so a new store (both are cheap).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
+from typing import TypeVar
 
 from sqlalchemy import Connection, select
 
 from routing import Engine
 from routing.config import Rep
-from storage.db import Database
+from storage.db import Database, Work
 from storage.errors import UnknownPerson
 from storage.model import SYSTEM, Actor, ActorKind
+from storage.relays import Relay, relay
 from storage.state import StateReader
 from storage.tables import pools
 
 DEFAULT_LOAD_WINDOW = timedelta(days=7)
 _DEFAULT_PING = timedelta(hours=1)  # re-ping period when neither the team nor the SLA names one
+_T = TypeVar("_T")
 
 
 class Scope:
-    """`Scope(db, engine, load_window=...)`: `load_window` is how long a claimed lead counts toward its
-    rep's open load (see `storage.state`)."""
+    """`Scope(db, engine, load_window=..., relays=...)`: `load_window` is how long a claimed lead counts
+    toward its rep's open load (see `storage.state`); `relays` add the outbox rows for webhooks and CRMs
+    that each transition's events imply (see `storage.relays`)."""
 
-    def __init__(self, db: Database, engine: Engine, *, load_window: timedelta = DEFAULT_LOAD_WINDOW) -> None:
+    def __init__(
+        self,
+        db: Database,
+        engine: Engine,
+        *,
+        load_window: timedelta = DEFAULT_LOAD_WINDOW,
+        relays: Sequence[Relay] = (),
+    ) -> None:
         self.db = db
+        self.relays = tuple(relays)
         self.engine = engine
         self.config = engine.config
         self.load_window = load_window
         self.state = StateReader(self.config, load_window)
         self._sla_within = {policy.name: policy.within for policy in self.config.sla}
+
+    async def transact(self, work: Work[_T]) -> _T:
+        """Run a transition's `work` in one transaction (`Database.transact`), with the rows the relays
+        derive from the events it returns written in that same transaction."""
+        if not self.relays:
+            return await self.db.transact(work)
+        return await self.db.transact(lambda conn, locks: relay(conn, self.relays, work(conn, locks)))
 
     def actor(self, person_id: str | None) -> Actor:
         """The audit actor for a config person id (None: the system). Raises UnknownPerson."""

@@ -34,7 +34,7 @@ hub), so no caller has to remember to announce a change; the result still carrie
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -45,6 +45,7 @@ from storage.leads import Leads
 from storage.load_check import LoadChecks
 from storage.offers import Offers
 from storage.outbox import Outbox
+from storage.relays import Relay
 from storage.reps import Reps
 from storage.retention import Retention
 from storage.scope import DEFAULT_LOAD_WINDOW, Scope
@@ -87,10 +88,11 @@ def committed(result: object) -> Events:
 
 
 class Store:
-    """Every write to the lead's life: `Store(db, engine, load_window=..., publish=...)`.
+    """Every write to the lead's life: `Store(db, engine, load_window=..., publish=..., relays=...)`.
 
     `load_window` is how long a claimed lead counts toward its rep's open load (see `storage.state`);
-    `publish` receives each committed transition's events (in order, right after its commit).
+    `publish` receives each committed transition's events (in order, right after its commit); `relays`
+    write, inside each transition, the webhook and CRM rows its events imply (see `storage.relays`).
     """
 
     def __init__(
@@ -100,9 +102,10 @@ class Store:
         *,
         load_window: timedelta = DEFAULT_LOAD_WINDOW,
         publish: Publish | None = None,
+        relays: Sequence[Relay] = (),
     ) -> None:
         self.publish = publish
-        self.scope = scope = Scope(db, engine, load_window=load_window)
+        self.scope = scope = Scope(db, engine, load_window=load_window, relays=relays)
         self.db, self.engine, self.config = db, engine, engine.config
         self.leads = Leads(scope)
         self.offers = Offers(scope)

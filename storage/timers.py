@@ -87,7 +87,7 @@ class Timers:
             load.closed(conn, leaving.elements())  # counters last: after the pool rows routing locked
             return expired
 
-        return await self.scope.db.transact(work)
+        return await self.scope.transact(work)
 
     def _after_expiry(self, conn: Connection, gone: AnyRow, now: datetime, state: RoutingState) -> Expired:
         """Move the lead of expired offer `gone` on: escalate it, or route it on `state`."""
@@ -210,7 +210,7 @@ class Timers:
                 released.append(result)
             return released
 
-        return await self.scope.db.transact(work)
+        return await self.scope.transact(work)
 
     async def remind_due(self, now: datetime, *, limit: int = 100) -> list[Reminder]:
         """Queue one reminder DM for each open offer whose `remind_at` has passed (at most once each)."""
@@ -251,7 +251,7 @@ class Timers:
                 for r in rows
             ]
 
-        return await self.scope.db.transact(work)
+        return await self.scope.transact(work)
 
     async def repings_due(self, now: datetime, *, limit: int = 100) -> list[Reping]:
         """Ping the managers again about escalated or queued leads whose `next_ping_at` has passed.
@@ -279,7 +279,7 @@ class Timers:
             )
             return [self._reping(conn, lead, now) for lead in conn.execute(stmt).all()]
 
-        return await self.scope.db.transact(work)
+        return await self.scope.transact(work)
 
     def _reping(self, conn: Connection, lead: AnyRow, now: datetime) -> Reping:
         team = self.scope.config.teams.get(lead.team_id or "")

@@ -39,7 +39,6 @@ from sqlalchemy import Connection, text
 from bench.databases import ScratchPostgres, sqlite_files
 from bench.storage.__main__ import CONFIG, _lead
 from bot.clock import ManualClock
-from bot.delivery.transport import LEASE
 from bot.features.home import home_data
 from bot.importer import import_file
 from bot.metrics import Metrics
@@ -47,6 +46,7 @@ from bot.render.home import home_view
 from bot.runtime import offline_service
 from bot.service import Service
 from bot.slack import Slack, make_client
+from connectors.delivery import LEASE
 from routing import Engine
 from storage import Database, Store, connect
 from storage.codec import lead_to_json

@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.databases import ScratchPostgres, sqlite_files
-from bot.delivery.transport import LEASE
+from connectors.delivery import LEASE
 from routing import Engine, Lead, parse_config
 from storage import Store, connect
 

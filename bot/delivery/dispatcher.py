@@ -1,8 +1,8 @@
 """The outbox dispatcher: delivers what transitions wrote, right after they commit, through each row's
 transport, and owns every retry, hold and give-up, the same way for every transport.
 
-Each row goes to the transport its `transport` column names (`bot.delivery.transport`), which says how
-the attempt went as an `Outcome` (`bot.delivery.outcome`). The dispatcher acts on it:
+Each row goes to the transport its `transport` column names (`connectors.delivery`), which says how
+the attempt went as an `Outcome` (`connectors.delivery`). The dispatcher acts on it:
 
     Delivered       recorded as sent (`MessageDelivered` is published; the Home refresher listens)
     Transient       retried after the transport's Retry-After, else exponential backoff with jitter;
@@ -39,17 +39,18 @@ from typing import Any
 from bot.clock import Clock
 from bot.delivery.circuit import Circuit
 from bot.delivery.holds import Held, Holds
-from bot.delivery.outcome import (
+from bot.events import MessageDelivered
+from connectors.delivery import (
+    LEASE,
     AddressFault,
     Delivered,
     Fault,
     Permanent,
     RecipientGone,
     Transient,
+    Transport,
     WorkspaceFault,
 )
-from bot.delivery.transport import LEASE, Transport
-from bot.events import MessageDelivered
 from storage.model import Handover, LeadView, OutboxItem, OutboxKind
 from storage.store import Store
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.delivery.outcome import Fault
+from connectors.delivery import Fault
 
 PROBE_EVERY = timedelta(seconds=30)  # a held transport: someone is reinstalling the app, not a blip
 RECHECK_EVERY = timedelta(seconds=60)  # a held address: someone is unarchiving or inviting

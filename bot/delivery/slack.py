@@ -7,7 +7,7 @@ first, so a lost answer never posts twice), pacing to Slack's ~1 message per sec
 joining a public channel the bot is not in. Rows of transport `slack` have as address a config person
 id (their DM) or a channel id.
 
-Slack's errors, as `deliver` reports them (`bot.delivery.outcome`):
+Slack's errors, as `deliver` reports them (`connectors.delivery`):
 
     429 (with Retry-After), 5xx, timeouts, ratelimited, internal_error, …     Transient
     invalid_auth, not_authed, token_revoked, token_expired, account_inactive,
@@ -29,7 +29,14 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from bot.clock import Clock
-from bot.delivery.outcome import (
+from bot.kinds import DIGESTIBLE, KINDS, Landed, NotDeliverable
+from bot.people import People
+from bot.render import channel as channel_posts
+from bot.render.kit import Rendered
+from bot.slack import RateLimited, Slack, SlackProblem, SlackRejected, SlackUnavailable, Upload
+from bot.slack import RecipientGone as SlackRecipientGone
+from connectors.delivery import (
+    LEASE,
     AddressFault,
     Delivered,
     Outcome,
@@ -38,13 +45,6 @@ from bot.delivery.outcome import (
     Transient,
     WorkspaceFault,
 )
-from bot.delivery.transport import LEASE
-from bot.kinds import DIGESTIBLE, KINDS, Landed, NotDeliverable
-from bot.people import People
-from bot.render import channel as channel_posts
-from bot.render.kit import Rendered
-from bot.slack import RateLimited, Slack, SlackProblem, SlackRejected, SlackUnavailable, Upload
-from bot.slack import RecipientGone as SlackRecipientGone
 from routing import RoutingConfig
 from storage.model import LeadView, OutboxItem
 from storage.outbox import Outbox

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.delivery.dispatcher import BATCH
-from bot.delivery.transport import LEASE
+from connectors.delivery import LEASE
 from tests.bot.harness import CONFIG_YAML, PEOPLE, Stack, running_stack
 
 ALICE = PEOPLE["alice"][0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from bot.delivery.holds import PROBE_EVERY, RECHECK_EVERY, Holds
-from bot.delivery.outcome import AddressFault, WorkspaceFault
+from connectors.delivery import AddressFault, WorkspaceFault
 
 T0 = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 REVOKED = WorkspaceFault(error="token_revoked", fix="reinstall")

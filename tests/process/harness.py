@@ -367,7 +367,7 @@ class World:
     tmp_path: Path
 
     async def expire_leases(self) -> int:
-        """Let the outbox leases a killed process held run out now instead of `bot.delivery.transport.LEASE` after
+        """Let the outbox leases a killed process held run out now instead of `connectors.delivery.LEASE` after
         its claim: what waiting the lease out would do, without the wait. Returns the rows released."""
         from datetime import UTC, datetime
 

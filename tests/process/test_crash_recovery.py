@@ -9,7 +9,7 @@ Three leads are sent. Each lead's DM is leased in the transaction that routes th
 after it, so at the moment of the crash all three rows are in flight, leased by the dying process.
 All three must arrive exactly once.
 
-The dead process's lease on the row (`bot.delivery.transport.LEASE`: one Slack call's timeout plus 5 s) keeps it
+The dead process's lease on the row (`connectors.delivery.LEASE`: one Slack call's timeout plus 5 s) keeps it
 from being delivered again until it runs out. The exactly-once tests let it run out at once
 (`World.expire_leases` moves the rows' `next_attempt_at` to now) instead of waiting; the last test
 waits it out, with nobody touching the database.
@@ -25,7 +25,7 @@ from typing import TypeVar
 
 import pytest
 
-from bot.delivery.transport import LEASE
+from connectors.delivery import LEASE
 from standin import ApiCall
 from standin.driver import SlackDriver
 from tests.process.harness import (
@@ -173,7 +173,7 @@ async def test_a_crash_after_slack_posted_but_before_we_recorded_it_does_not_pos
 
 async def test_after_a_crash_in_flight_messages_go_out_within_one_lease_of_the_restart(tmp_path: Path) -> None:
     """Messages that were in flight when the server was killed go out, exactly once, within one outbox
-    lease (`bot.delivery.transport.LEASE`, which outlasts one Slack call) of the restart, with nobody touching the
+    lease (`connectors.delivery.LEASE`, which outlasts one Slack call) of the restart, with nobody touching the
     database. Runs on SQLite only: the mechanism is not backend-specific."""
     async with _world("sqlite", tmp_path) as w:
         w.standin.faults.timeout("chat.postMessage", times=len(LEADS), delay=HOLD, processed=False)

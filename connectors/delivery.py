@@ -1,4 +1,5 @@
-"""What one delivery attempt came to: the fault taxonomy every transport reads its own errors into.
+"""What every outbox transport shares: the `Transport` protocol, the per-call timeout and lease, and what
+one delivery attempt came to: the fault taxonomy every transport reads its own errors into.
 
     Outcome
     ├── Delivered       it landed (`landed`: where, for later updates; `digested`: other rows it carried)
@@ -11,7 +12,7 @@
     ├── RecipientGone   the person at this address is gone: the lead goes to someone else
     └── Permanent       this row cannot be delivered: dead-letter it with its error
 
-A transport returns one of these for every row (`bot.delivery.transport.Transport.deliver`); the
+A transport returns one of these for every row (`Transport.deliver`); the
 dispatcher (`bot.delivery.dispatcher`) decides what happens next, the same way for every transport.
 `fix` is the sentence an operator reads on `/healthz` and in `leadrelay outbox`.
 """
@@ -19,8 +20,13 @@ dispatcher (`bot.delivery.dispatcher`) decides what happens next, the same way f
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
+from typing import Protocol
 
 from storage.model import LeadView, OutboxItem
+
+CALL_TIMEOUT = 10.0  # seconds: the longest one transport call may take (Slack's Web API, a webhook, a CRM)
+LEASE = timedelta(seconds=CALL_TIMEOUT + 5)  # outlasts any one call, so no second sender claims a row in flight
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -78,3 +84,27 @@ class Permanent:
 
 Outcome = Delivered | Transient | WorkspaceFault | AddressFault | RecipientGone | Permanent
 Fault = WorkspaceFault | AddressFault
+
+
+class Transport(Protocol):
+    """Delivers outbox rows of one `storage.model.Transport` value.
+
+    A transport is one module (`bot.delivery.slack` is the first) with a class that satisfies this,
+    registered by its `storage.model.Transport` value where the app is built (`bot.service.Service.build`).
+    It knows its own protocol and errors and nothing about leasing, retries or holds: it reads every
+    failure into an `Outcome` and the dispatcher (`bot.delivery.dispatcher`) does the rest.
+    """
+
+    async def deliver(self, item: OutboxItem, view: LeadView | None) -> Outcome:
+        """Deliver one leased row (`view`: its lead, if the caller has it at hand) and say how it went.
+        Raises nothing it can classify; an exception leaves the row leased, to be redelivered."""
+        ...
+
+    async def probe(self, fault: WorkspaceFault | None) -> Outcome:
+        """One cheap call: is the other side answering, and (with `fault`, the one holding delivery) is
+        that fault fixed? `Delivered` means go ahead."""
+        ...
+
+    async def recheck(self, address: str, fault: AddressFault) -> Outcome:
+        """Whether `address`, held for `fault`, can take deliveries again. `Delivered` means it can."""
+        ...
