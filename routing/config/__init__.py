@@ -1,0 +1,126 @@
+"""The routing configuration: YAML in, a validated and compiled `RoutingConfig` out.
+
+Loading happens in two passes. Pydantic checks the shape and types of the file (`spec`); `compile`
+then checks what pydantic cannot (references between reps, teams and rules, conditions, time zones,
+working hours) and builds the immutable runtime objects the engine reads on every decision (`compiled`).
+Every problem from either pass is reported together as ``path: problem`` lines, e.g.
+``rules[3].when.employees: expected a range like '>=200', '<20' or '20-199'``.
+Reading the file is here; everything callers use is importable from `routing.config`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from routing.config.compile import NUMERIC_FIELDS, compile_spec, format_path, normalise_domain
+from routing.config.compiled import (
+    Account,
+    Digest,
+    Escalation,
+    Manager,
+    OffHours,
+    Qualification,
+    Rep,
+    Requirement,
+    RoutingConfig,
+    Rule,
+    SlaPolicy,
+    Strategy,
+    Team,
+    Thresholds,
+)
+from routing.config.spec import ConfigSpec
+
+__all__ = [
+    "NUMERIC_FIELDS",
+    "Account",
+    "ConfigError",
+    "Digest",
+    "Escalation",
+    "Manager",
+    "OffHours",
+    "Qualification",
+    "Rep",
+    "Requirement",
+    "RoutingConfig",
+    "Rule",
+    "SlaPolicy",
+    "Strategy",
+    "Team",
+    "Thresholds",
+    "compile_config",
+    "format_path",
+    "load_config",
+    "normalise_domain",
+    "parse_config",
+]
+
+
+class ConfigError(ValueError):
+    """The configuration is invalid; `problems` holds one ``path: problem`` line per fault."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("invalid configuration:\n  " + "\n  ".join(problems))
+        self.problems = problems
+
+
+def load_config(path: str) -> RoutingConfig:
+    """Read and compile a YAML config file. Raises ConfigError (also for unreadable YAML)."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except OSError as exc:
+        raise ConfigError([f"{path}: cannot read the file ({exc.strerror})"]) from exc
+    return parse_config(text)
+
+
+class _Yaml12Loader(yaml.SafeLoader):
+    """SafeLoader with YAML 1.2 booleans: only true/false, so `country: [NO]` stays Norway."""
+
+
+_Yaml12Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Yaml12Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+def parse_config(text: str) -> RoutingConfig:
+    """Parse and compile YAML text. Raises ConfigError listing every problem found."""
+    try:
+        raw = yaml.load(text, Loader=_Yaml12Loader)
+    except yaml.YAMLError as exc:
+        raise ConfigError([f"YAML: {exc}".replace("\n", " ")]) from exc
+    return compile_config(raw)
+
+
+def compile_config(raw: Any) -> RoutingConfig:
+    """Validate a config mapping and compile it. Raises ConfigError."""
+    if not isinstance(raw, Mapping):
+        raise ConfigError(["(top): expected a mapping with reps, teams, rules, sla and fallback"])
+    try:
+        spec = ConfigSpec.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError([_pydantic_problem(error) for error in exc.errors()]) from None
+    problems: list[str] = []
+    config = compile_spec(spec, problems)
+    if problems:
+        raise ConfigError(problems)
+    return config
+
+
+def _pydantic_problem(error: Any) -> str:
+    loc = tuple(part for part in error["loc"] if not (isinstance(part, str) and part.startswith("function")))
+    message = error["msg"]
+    if error["type"] == "string_pattern_mismatch":
+        message = f"{error['input']!r} is not a valid value here"
+    elif error["type"] == "extra_forbidden":
+        message = "unknown key (check its spelling)"
+    return f"{format_path(loc)}: {message}"
