@@ -12,15 +12,16 @@ fallback team, then the manager queue, so a lead never falls into a black hole.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from routing import strategies
 from routing.availability import LocalClock, Unavailable, unavailable
 from routing.conditions import Prefilter, fields_of
-from routing.config import OffHours, Rep, Requirement, RoutingConfig, Rule, SlaPolicy, Strategy, Team
+from routing.config import OffHours, Rep, Requirement, RoutingConfig, Rule, SlaPolicy, Team
 from routing.enrich import enrich, find_account
+from routing.explain import rule_sentence, span, when
 from routing.model import (
     Decision,
     Lead,
@@ -33,6 +34,7 @@ from routing.model import (
     RuleSentence,
 )
 from routing.strategies import Candidate, Ranking
+from routing.walk import Walk, ahead_of, first_to_start, lacks, resolve, walk_ranking
 
 _FRESH = RepState()
 _NO_POOL = PoolState()
@@ -50,17 +52,6 @@ class _Pick:
     hold: bool = False  # `off_hours: hold`: nobody gets it yet; `rep` starts first, at `starts_at`
 
 
-@dataclass(slots=True)
-class _Walk:
-    """What walking a ranking found: the winner, and everyone it had to pass over on the way."""
-
-    winner: Candidate | None = None
-    passed_first: int = 0  # how many of `passed` rank ahead of the winner
-    best_qualified: Candidate | None = None  # first-ranked rep who meets the requirements
-    passed: list[tuple[Candidate, Unavailable]] = field(default_factory=list)
-    off_hours: list[Candidate] = field(default_factory=list)
-
-
 class Engine:
     """Routes leads under one compiled configuration."""
 
@@ -70,10 +61,10 @@ class Engine:
         self._rule_filter = Prefilter([rule.when for rule in config.rules])
         self._rule_reasons = [Reason("rule", f"rule {rule.name}: {rule.when.describe()}") for rule in config.rules]
         self._sentences = {
-            rule.name: RuleSentence(rule=rule.name, template=_rule_sentence(rule, config), fields=fields_of(rule.when))
+            rule.name: RuleSentence(rule=rule.name, template=rule_sentence(rule, config), fields=fields_of(rule.when))
             for rule in config.rules
         }
-        self._sla = [(policy, f"SLA {policy.name}: {_span(policy.within)}") for policy in config.sla]
+        self._sla = [(policy, f"SLA {policy.name}: {span(policy.within)}") for policy in config.sla]
 
     def route(self, lead: Lead, state: RoutingState, now: datetime) -> Decision:
         """Decide who gets `lead` at `now`. Never raises for any lead; always exactly one outcome."""
@@ -236,7 +227,7 @@ class Engine:
         pick with `hold` set). A lead released from a hold may go to a rep ranked ahead of anyone at
         work who starts within the hold window. None if nobody at all."""
         cfg = self.config
-        needs, wanted = _resolve(require, facts), _resolve(prefer, facts)
+        needs, wanted = resolve(require, facts), resolve(prefer, facts)
         pool = state.pool(team.id) if team else _NO_POOL
         joining = strategies.joining_credits(team, pool, cfg.reps) if team else {}
         ranker = self._rankers[team.id] if team else None
@@ -244,7 +235,7 @@ class Engine:
             ranking = ranker.rank(state.reps, pool, joining)
         else:
             ranking = Ranking.in_order([cfg.reps[r] for r in named], [state.rep(r) for r in named])
-        walk = self._walk(ranking, needs, wanted, state.tried, clock, trace)
+        walk = walk_ranking(ranking, needs, wanted, state.tried, clock, trace)
         strategy = team.strategy.value if team else "named_rep"
         pool_id = team.id if team else None
 
@@ -290,7 +281,7 @@ class Engine:
         rule: str,
         wanted: Requirement,
         ranking: Ranking,
-        walk: _Walk,
+        walk: Walk,
         pool: PoolState,
         joining: dict[str, float],
         state: RoutingState,
@@ -305,19 +296,19 @@ class Engine:
         policy = team.off_hours if team else self.config.off_hours
         strategy = team.strategy.value if team else "named_rep"
         pool_id = team.id if team else None
-        soonest, starts = self._soonest(walk.off_hours, wanted, clock)
+        soonest, starts = first_to_start(walk.off_hours, wanted, clock)
         if policy is OffHours.HOLD and not state.released and starts is not None:
             window = team.hold_window if team else self.config.hold_window
             trace.append(
                 Reason(
                     "held",
                     f"nobody is at work (off_hours: hold): held until @{soonest.rep.id} starts "
-                    f"{_when(starts, soonest.rep)}, then shared among reps starting within {_span(window)}",
+                    f"{when(starts, soonest.rep)}, then shared among reps starting within {span(window)}",
                 )
             )
             return _Pick(soonest.rep, rule, pool_id, strategy, fallback=False, starts_at=starts, hold=True)
         if policy is OffHours.POOL:
-            winner = next((c for c in walk.off_hours if not (wanted and _lacks(c.rep, wanted))), walk.off_hours[0])
+            winner = next((c for c in walk.off_hours if not (wanted and lacks(c.rep, wanted))), walk.off_hours[0])
             starts = winner.rep.hours.next_open(clock.now, winner.rep.tz)
             how = f"the {strategy.replace('_', ' ')} pick @{winner.rep.id} starts"
         else:
@@ -326,11 +317,11 @@ class Engine:
         trace.append(
             Reason(
                 "off_hours",
-                f"nobody is at work (off_hours: {policy.value}): {how} {_when(starts, winner.rep)}; "
+                f"nobody is at work (off_hours: {policy.value}): {how} {when(starts, winner.rep)}; "
                 "the SLA counts from then",
             )
         )
-        passed = _ahead_of(winner, walk.passed) if policy is OffHours.POOL else walk.passed
+        passed = ahead_of(winner, walk.passed) if policy is OffHours.POOL else walk.passed
         return _Pick(
             winner.rep,
             rule,
@@ -347,7 +338,7 @@ class Engine:
         passed: list[tuple[Candidate, Unavailable]],
         rule: str,
         ranking: Ranking,
-        walk: _Walk,
+        walk: Walk,
         pool: PoolState,
         joining: dict[str, float],
         clock: LocalClock,
@@ -367,7 +358,7 @@ class Engine:
                 Reason(
                     "released",
                     f"released from hold (off_hours: hold): the {team.strategy.value.replace('_', ' ')} pick "
-                    f"@{candidate.rep.id} starts {_when(starts, candidate.rep)}, within {_span(team.hold_window)}; "
+                    f"@{candidate.rep.id} starts {when(starts, candidate.rep)}, within {span(team.hold_window)}; "
                     "the SLA counts from then",
                 )
             )
@@ -379,65 +370,10 @@ class Engine:
                 fallback=False,
                 starts_at=starts,
                 rotation=self._rotation(
-                    team, candidate, ranking, walk, pool, joining, _ahead_of(candidate, walk.passed)
+                    team, candidate, ranking, walk, pool, joining, ahead_of(candidate, walk.passed)
                 ),
             )
         return None
-
-    @staticmethod
-    def _walk(
-        ranking: Ranking,
-        needs: Requirement,
-        wanted: Requirement,
-        tried: frozenset[str],
-        clock: LocalClock,
-        trace: list[Reason],
-    ) -> _Walk:
-        # The hot loop of every decision: lookups and one availability check per rep, best-first,
-        # stopping at the first available rep who also has what the rule prefers. Plain locals, and
-        # the requirements' truth tested once, because this runs for several reps per decision.
-        walk = _Walk()
-        passed, off_hours = walk.passed, walk.off_hours
-        check_needs, check_wanted = bool(needs), bool(wanted)
-        winner = best_qualified = fallback_choice = None
-        passed_first = fallback_passed = 0
-        for candidate in ranking:
-            rep = candidate.rep
-            if check_needs and (missing := _lacks(rep, needs)):
-                trace.append(Reason("skipped", f"skipped @{rep.id}: no {missing}", rep.id))
-                continue
-            if best_qualified is None:
-                best_qualified = candidate
-            why = unavailable(rep, candidate.state, clock, tried)
-            if why is not None:
-                passed.append((candidate, why))
-                if why.code == "off_hours":
-                    off_hours.append(candidate)
-                continue
-            if not check_wanted or not _lacks(rep, wanted):
-                winner, passed_first = candidate, len(passed)
-                break
-            if fallback_choice is None:
-                fallback_choice, fallback_passed = candidate, len(passed)
-        if winner is None and fallback_choice is not None:
-            # Nobody has the preferred skill or language: the best available rep it is.
-            winner, passed_first = fallback_choice, fallback_passed
-        elif winner is not None and fallback_choice is not None:
-            trace.append(
-                Reason("preferred", f"preferred {_describe(wanted)}: @{winner.rep.id} over @{fallback_choice.rep.id}")
-            )
-        walk.winner, walk.passed_first = winner, passed_first
-        walk.best_qualified = None if winner is not None else best_qualified
-        return walk
-
-    def _soonest(
-        self, candidates: list[Candidate], wanted: Requirement, clock: LocalClock
-    ) -> tuple[Candidate, datetime | None]:
-        """The off-hours rep who starts first; a preferred skill or language, then rank, break ties."""
-        far = clock.now + timedelta(days=365)
-        starts = {c.rep.id: c.rep.hours.next_open(clock.now, c.rep.tz) for c in candidates}
-        best = min(candidates, key=lambda c: (starts[c.rep.id] or far, bool(wanted and _lacks(c.rep, wanted))))
-        return best, starts[best.rep.id]
 
     def _backup_for(
         self,
@@ -452,7 +388,7 @@ class Engine:
         if rep.backup is None:
             return None
         backup = self.config.reps[rep.backup]
-        if needs and (missing := _lacks(backup, needs)):
+        if needs and (missing := lacks(backup, needs)):
             trace.append(Reason("skipped", f"skipped backup @{backup.id}: no {missing}", backup.id))
             return None
         backup_why = unavailable(backup, state.rep(backup.id), clock, state.tried)
@@ -467,7 +403,7 @@ class Engine:
         team: Team | None,
         winner: Candidate,
         ranking: Ranking,
-        walk: _Walk,
+        walk: Walk,
         pool: PoolState,
         joining: dict[str, float],
         passed: list[tuple[Candidate, Unavailable]] | None = None,
@@ -555,85 +491,3 @@ class Engine:
             if policy.when.matches(facts):
                 return policy, headline
         raise AssertionError("config guarantees a catch-all SLA policy")
-
-
-def _resolve(requirement: Requirement, facts: dict[str, Any]) -> Requirement:
-    """Fill ``{field}`` placeholders from the lead; a placeholder with no value drops out."""
-    if not requirement:
-        return requirement
-    skills, languages = _fill(requirement.skills, facts), _fill(requirement.languages, facts)
-    if skills == requirement.skills and languages == requirement.languages:
-        return requirement  # no placeholders: nothing to build
-    return Requirement(skills=skills, languages=languages)
-
-
-def _fill(values: tuple[str, ...], facts: dict[str, Any]) -> tuple[str, ...]:
-    out = []
-    for value in values:
-        if value.startswith("{") and value.endswith("}"):
-            fact = facts.get(value[1:-1])
-            if fact is None or fact == "":
-                continue
-            value = str(fact).casefold()
-        out.append(value)
-    return tuple(out)
-
-
-def _ahead_of(winner: Candidate, passed: list[tuple[Candidate, Unavailable]]) -> list[tuple[Candidate, Unavailable]]:
-    """The reps of `passed` ranked ahead of `winner` (`passed` is in rank order)."""
-    for i, (candidate, _why) in enumerate(passed):
-        if candidate is winner:
-            return passed[:i]
-    return passed
-
-
-def _lacks(rep: Rep, needs: Requirement) -> str | None:
-    for skill in needs.skills:
-        if skill not in rep.skills:
-            return f"skill {skill}"
-    for language in needs.languages:
-        if language not in rep.languages:
-            return f"language {language}"
-    return None
-
-
-def _describe(needs: Requirement) -> str:
-    parts = [f"skill {s}" for s in needs.skills] + [f"language {lang}" for lang in needs.languages]
-    return ", ".join(parts)
-
-
-_STRATEGY_WORDS = {
-    Strategy.ROUND_ROBIN: "round robin",
-    Strategy.WEIGHTED: "weighted share",
-    Strategy.LEAST_LOADED: "fewest open leads",
-    Strategy.PERFORMANCE: "win-rate share",
-}
-
-
-def _rule_sentence(rule: Rule, config: RoutingConfig) -> str:
-    """ "{rule} rule ({}) → how it picks": the rep's "why you" for a lead this rule routed, with "{}"
-    for the lead's values of the fields the rule read (filled in by `Decision.summary`)."""
-    name = rule.name.replace("{", "{{").replace("}", "}}")
-    if rule.account_owner:
-        target = "the account owner"
-    elif rule.rep is not None:
-        target = f"@{rule.rep}"
-    else:
-        team = config.teams[rule.team] if rule.team is not None else None
-        target = f"{_STRATEGY_WORDS[team.strategy]} in {team.name}" if team is not None else "the fallback"
-    return f"{name} rule ({{}}) → {target}"
-
-
-def _span(duration: timedelta) -> str:
-    seconds = int(duration.total_seconds())
-    for unit, size in (("h", 3600), ("m", 60)):
-        if seconds >= size and seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
-
-
-def _when(moment: datetime | None, rep: Rep) -> str:
-    if moment is None:
-        return "never"
-    local = moment.astimezone(rep.tz)
-    return f"{local:%a %H:%M} {rep.tz.key}"

@@ -90,7 +90,7 @@ def test_a_requirement_read_from_the_lead_needs_its_language() -> None:
 def test_a_requirement_whose_placeholder_the_lead_lacks_drops_out() -> None:
     # An unknown language leaves no requirement: the first in line takes it.
     from routing.config import Requirement
-    from routing.engine import _resolve
+    from routing.walk import resolve as _resolve
 
     assert _resolve(Requirement(languages=("{language}", "en")), {"language": ""}) == Requirement(languages=("en",))
     assert _resolve(Requirement(skills=("{industry}",)), {"industry": "FinTech"}) == Requirement(skills=("fintech",))
@@ -101,7 +101,7 @@ def test_a_requirement_whose_placeholder_the_lead_lacks_drops_out() -> None:
 
 def test_preferences_are_described_as_a_list() -> None:
     from routing.config import Requirement
-    from routing.engine import _describe
+    from routing.explain import describe as _describe
 
     assert (
         _describe(Requirement(skills=("fintech",), languages=("de", "fr"))) == "skill fintech, language de, language fr"
