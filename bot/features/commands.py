@@ -7,8 +7,9 @@ get the usage line, privately, never a stack trace. Dates are read in the rep's 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
@@ -88,22 +89,39 @@ def _subject(service: Service, actor: str, target_slack: str | None) -> Rep:
     return rep
 
 
+_Request = TypeVar("_Request", PtoRequest, CapacityRequest)
+
+
+async def _rep_command(
+    service: Service, ack: AsyncAck, command: dict[str, Any], parse: Callable[[str, str], _Request]
+) -> tuple[str, Rep, _Request] | None:
+    """Who sent a `/pto` or `/capacity` command, the rep it is about and what it asks (`parse` reads
+    the text for the sender); None once a stranger, a usage error or a refusal is answered in the ack."""
+    actor = service.people.person(command["user_id"])
+    if actor is None:
+        await ack(STRANGER)
+        return None
+    try:
+        request = parse(command.get("text", ""), actor)
+        rep = _subject(service, actor, request.target)
+    except (UsageError, _Refusal) as problem:
+        await ack(str(problem))
+        return None
+    await ack()
+    return actor, rep, request
+
+
 def register(app: AsyncApp, service: Service) -> None:
     @app.command(Command.PTO)
     async def pto(ack: AsyncAck, command: dict[str, Any]) -> None:
-        user = command["user_id"]
-        actor = service.people.person(user)
-        if actor is None:
-            await ack(STRANGER)
-            return
-        try:
-            request = parse_pto(command.get("text", ""), _today(service, service.config.reps.get(actor)))
-            rep = _subject(service, actor, request.target)
-        except (UsageError, _Refusal) as problem:
-            await ack(str(problem))
-            return
-        await ack()
-        await _apply_pto(service, actor, rep, request, user, where(command), command.get("trigger_id"))
+        def parse(text: str, actor: str) -> PtoRequest:
+            return parse_pto(text, _today(service, service.config.reps.get(actor)))
+
+        if asked := await _rep_command(service, ack, command, parse):
+            actor, rep, request = asked
+            await _apply_pto(
+                service, actor, rep, request, command["user_id"], where(command), command.get("trigger_id")
+            )
 
     @app.view(Modal.PTO)
     async def submit_pto(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -125,19 +143,9 @@ def register(app: AsyncApp, service: Service) -> None:
 
     @app.command(Command.CAPACITY)
     async def capacity(ack: AsyncAck, command: dict[str, Any]) -> None:
-        user = command["user_id"]
-        actor = service.people.person(user)
-        if actor is None:
-            await ack(STRANGER)
-            return
-        try:
-            request = parse_capacity(command.get("text", ""))
-            rep = _subject(service, actor, request.target)
-        except (UsageError, _Refusal) as problem:
-            await ack(str(problem))
-            return
-        await ack()
-        await _apply_capacity(service, actor, rep, request, user, where(command))
+        if asked := await _rep_command(service, ack, command, lambda text, _actor: parse_capacity(text)):
+            actor, rep, request = asked
+            await _apply_capacity(service, actor, rep, request, command["user_id"], where(command))
 
     @app.view(Modal.CAPACITY)
     async def submit_capacity(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:

@@ -12,11 +12,13 @@ only, so no payload reaches the database as a number it cannot hold.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import aiohttp
+from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.ids import parse_id
@@ -61,20 +63,37 @@ def where(body: dict[str, Any]) -> Where:
 
 @dataclass(frozen=True, slots=True)
 class Click:
+    """A button click from someone we know, on an id of ours."""
+
     user: str  # Slack user id
     person: str  # their config id
     target: int  # the offer or lead id the button carries
+    at: Where  # where to answer them
+    trigger_id: str | None  # to open a modal in answer
 
 
-async def who_clicked(service: Service, body: dict[str, Any]) -> Click | None:
-    """The person behind a button click and what it acts on; None (after telling them) for a stranger
-    or a button whose value is not an id of ours."""
-    user = body["user"]["id"]
-    person, target = service.people.person(user), clicked_value(body)
-    if person is None or target is None:
-        await tell(service, user, STRANGER if person is None else OUT_OF_DATE, at=where(body))
-        return None
-    return Click(user, person, target)
+ClickHandler = Callable[[Click], Awaitable[None]]
+
+
+def on_click(app: AsyncApp, service: Service, action: str) -> Callable[[ClickHandler], ClickHandler]:
+    """Register the decorated handler for the button `action`. The click is acknowledged at once
+    (Slack's 3-second budget); a stranger, or a button whose value is not an id of ours, is answered
+    here and never reaches the handler."""
+
+    def register(handler: ClickHandler) -> ClickHandler:
+        @app.action(action)
+        async def listener(ack: AsyncAck, body: dict[str, Any]) -> None:
+            await ack()
+            user = body["user"]["id"]
+            person, target, at = service.people.person(user), clicked_value(body), where(body)
+            if person is None or target is None:
+                await tell(service, user, STRANGER if person is None else OUT_OF_DATE, at=at)
+                return
+            await handler(Click(user, person, target, at, body.get("trigger_id")))
+
+        return handler
+
+    return register
 
 
 async def rep_of_modal(service: Service, body: dict[str, Any], view: dict[str, Any]) -> tuple[str, str, Rep] | None:

@@ -11,12 +11,12 @@ from bot.features.common import (
     FORM_OUT_OF_DATE,
     LEAD_GONE,
     STRANGER,
+    Click,
     modal_target,
+    on_click,
     open_modal,
     selected,
     tell,
-    where,
-    who_clicked,
 )
 from bot.features.offers import refusal_text, tell_lost_click
 from bot.ids import Action, Field, Modal
@@ -27,41 +27,31 @@ from storage.errors import NotFound, Refused
 
 
 def register(app: AsyncApp, service: Service) -> None:
-    @app.action(Action.TAKE)
-    async def take(ack: AsyncAck, body: dict[str, Any]) -> None:
-        await ack()
-        click = await who_clicked(service, body)
-        if click is None:
-            return
-        user, person, lead_id = click.user, click.person, click.target
+    @on_click(app, service, Action.TAKE)
+    async def take(click: Click) -> None:
         try:
-            await service.store.take(lead_id, by=person, now=service.clock.now())
+            await service.store.take(click.target, by=click.person, now=service.clock.now())
         except (Refused, NotFound) as error:
-            await tell_lost_click(service, error, user, where(body))
-            return
+            await tell_lost_click(service, error, click.user, click.at)
 
-    @app.action(Action.ASSIGN)
-    async def open_assign(ack: AsyncAck, body: dict[str, Any]) -> None:
-        await ack()
-        click = await who_clicked(service, body)
-        if click is None:
-            return
+    @on_click(app, service, Action.ASSIGN)
+    async def open_assign(click: Click) -> None:
         user, person, lead_id = click.user, click.person, click.target
         if not service.people.is_manager(person):
             await tell(
                 service,
                 user,
                 "Only a manager can assign a lead to someone else; use Take to take it yourself.",
-                at=where(body),
+                at=click.at,
             )
             return
         try:
             view = await service.views.lead_view(lead_id)
         except NotFound:
-            await tell(service, user, LEAD_GONE, at=where(body))
+            await tell(service, user, LEAD_GONE, at=click.at)
             return
         modal = modals.assign_modal(view, service.config)
-        await open_modal(service, user, body.get("trigger_id"), modal, at=where(body))
+        await open_modal(service, user, click.trigger_id, modal, at=click.at)
 
     @app.view(Modal.ASSIGN)
     async def submit_assign(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:

@@ -14,14 +14,14 @@ from bot.features.common import (
     FORM_OUT_OF_DATE,
     LEAD_GONE,
     STRANGER,
+    Click,
     Where,
     modal_target,
+    on_click,
     open_modal,
     selected,
     tell,
     typed,
-    where,
-    who_clicked,
 )
 from bot.ids import REASSIGN_REASONS, Action, Field, Modal
 from bot.render import modals
@@ -60,12 +60,8 @@ async def tell_lost_click(service: Service, error: Refused | NotFound, user: str
 
 
 def register(app: AsyncApp, service: Service) -> None:
-    @app.action(Action.ACCEPT)
-    async def accept(ack: AsyncAck, body: dict[str, Any]) -> None:
-        await ack()
-        click = await who_clicked(service, body)
-        if click is None:
-            return
+    @on_click(app, service, Action.ACCEPT)
+    async def accept(click: Click) -> None:
         user, person, offer_id = click.user, click.person, click.target
         try:
             offer = await service.views.offer(offer_id)
@@ -74,39 +70,32 @@ def register(app: AsyncApp, service: Service) -> None:
                 raise NotYourOffer(offer_id, offer.rep_id, person)
             claimed = await service.store.claim(offer_id, by=person, now=service.clock.now(), on_behalf=on_behalf)
         except (Refused, NotFound) as error:
-            await tell_lost_click(service, error, user, where(body))
+            await tell_lost_click(service, error, user, click.at)
             return
         if on_behalf:
             await tell(
-                service,
-                user,
-                f"You accepted this lead for {mention(service.config, claimed.owner)}.",
-                at=where(body),
+                service, user, f"You accepted this lead for {mention(service.config, claimed.owner)}.", at=click.at
             )
 
-    @app.action(Action.REASSIGN)
-    async def open_reassign(ack: AsyncAck, body: dict[str, Any]) -> None:
-        await ack()
-        click = await who_clicked(service, body)
-        if click is None:
-            return
+    @on_click(app, service, Action.REASSIGN)
+    async def open_reassign(click: Click) -> None:
         user, person, offer_id = click.user, click.person, click.target
         try:
             offer = await service.views.offer(offer_id)
             view = await service.views.lead_view(offer.lead_id)
         except NotFound:
-            await tell(service, user, LEAD_GONE, at=where(body))
+            await tell(service, user, LEAD_GONE, at=click.at)
             return
         if not service.people.may_act_for(person, offer.rep_id):
             await tell(
                 service,
                 user,
                 f"Only {mention(service.config, offer.rep_id)} or their manager can reassign this lead.",
-                at=where(body),
+                at=click.at,
             )
             return
         modal = modals.reassign_modal(offer, view, service.config)
-        await open_modal(service, user, body.get("trigger_id"), modal, at=where(body))
+        await open_modal(service, user, click.trigger_id, modal, at=click.at)
 
     @app.view(Modal.REASSIGN)
     async def submit_reassign(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
