@@ -148,8 +148,6 @@ class Timers:
             lead,
             now,
             actor=SYSTEM,
-            exclude=frozenset(),
-            prefer_rep=None,
             audit_from="expired",
             queued_state=LeadState.ESCALATED,
             state=state,
@@ -195,16 +193,7 @@ class Timers:
                 if lead.state != LeadState.RECEIVED:
                     continue
                 result = route(
-                    self.scope,
-                    conn,
-                    frozenset(),
-                    lead,
-                    now,
-                    actor=SYSTEM,
-                    exclude=frozenset(),
-                    prefer_rep=None,
-                    audit_from=holds.HELD,
-                    state=state,
+                    self.scope, conn, frozenset(), lead, now, actor=SYSTEM, audit_from=holds.HELD, state=state
                 )
                 state = state.after(result.decision, now)
                 released.append(result)
