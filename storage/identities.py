@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, delete, insert, select, text
 
 from storage.db import Database
 from storage.model import IdentityCheck
@@ -26,6 +26,10 @@ class IdentityChecks:
         ]
 
         def work(conn: Connection, _locks: frozenset[str]) -> None:
+            if conn.dialect.name == "postgresql":
+                # Replicas starting together each replace the table: without the lock both deletes
+                # see nothing to delete and the second insert hits the first's rows.
+                conn.execute(text("LOCK TABLE identity_checks IN EXCLUSIVE MODE"))
             conn.execute(delete(identity_checks))
             if rows:
                 conn.execute(insert(identity_checks), rows)
