@@ -141,11 +141,18 @@ class RepChanged(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OutcomeRecorded(Event):
-    """Declared for the outcomes work (won / closed, from `import-outcomes` and `POST /outcomes`); no
-    transition commits it yet."""
+    """An outcome of lead `lead_id` was recorded: `state` (working, won, lost, disqualified, reopened) as
+    it `occurred_at`, worth `amount` if given, for the owner `rep_id` (None: the lead had no owner).
+    `current` is the lead's outcome after this one: an outcome that arrives late (a `working` after the
+    `won`) is recorded but does not change it. `source` says where it came from (api, import, a CRM)."""
 
     lead_id: int
-    outcome: str
+    state: str
+    current: str
+    occurred_at: datetime
+    amount: float | None
+    rep_id: str | None
+    source: str
     by: str
 
 
