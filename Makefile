@@ -29,12 +29,15 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+# One pytest worker per core (pytest-xdist); `make test WORKERS=0` runs in one process, for a debugger.
+WORKERS ?= auto
+
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(WORKERS) --dist worksteal
 
 # The inner loop: lint plus every test not marked `slow` (no real processes, no long property runs).
 test-fast: lint
-	$(BIN)/pytest -m "not slow"
+	$(BIN)/pytest -n $(WORKERS) --dist worksteal -m "not slow"
 
 # The fuzz tests with a large budget (make test runs them with a small one).
 fuzz: $(STAMP)

@@ -28,6 +28,7 @@ from standin import SlackStandin
 from standin.driver import Posted, SlackDriver
 from standin.driver import slack_signature as sign_request
 from storage.db import connect
+from tests.sqlite_template import migrated_sqlite
 
 BOT_TOKEN = "xoxb-test-token"
 SIGNING_SECRET = "test-signing-secret"
@@ -123,7 +124,7 @@ async def running_stack(
         standin.add_user("stranger", id=STRANGER)
         channel = standin.add_channel("sales-escalations", members=[PEOPLE["maria"][0]])
         config = parse_config(config_yaml.replace("SALES_CHANNEL", channel))
-        db = await connect(database_url or f"sqlite+aiosqlite:///{tmp_path / 'leadrelay.db'}")
+        db = await connect(database_url or await migrated_sqlite(tmp_path))
         clock = ManualClock(MONDAY_10_NY)
         metrics = Metrics()
         slack = Slack(make_client(BOT_TOKEN, standin.url, timeout=client_timeout), metrics)

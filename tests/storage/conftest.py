@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from routing import Engine, Lead, RoutingConfig, parse_config
 from storage import Database, Outbox, Store, Views, connect, upgrade
 from storage.tables import outbox as outbox_table
+from tests.sqlite_template import migrated_sqlite, migrated_template
 
 PG_URL = os.environ.get("LEADRELAY_TEST_POSTGRES_URL")
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
@@ -118,7 +119,7 @@ def _run_aside(work: Coroutine[Any, Any, None]) -> None:
 @pytest.fixture(params=BACKENDS)
 async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path}/leadrelay.db"
+        return await migrated_sqlite(tmp_path)
     url: str = request.getfixturevalue("pg_url")
     engine = create_async_engine(url)
     async with engine.begin() as conn:
@@ -180,13 +181,12 @@ async def queued(db: Database) -> list[tuple[str, str, str, dict[str, Any]]]:
 
 
 @pytest.fixture(scope="session")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def template() -> Path:
     """A migrated, empty SQLite file to copy: migrating costs more than a property-based example."""
-    path = tmp_path_factory.mktemp("template") / "leadrelay.db"
+    paths: list[Path] = []
 
-    async def migrate() -> None:
-        db = await connect(f"sqlite+aiosqlite:///{path}")
-        await db.close()
+    async def make() -> None:
+        paths.append(await migrated_template())
 
-    _run_aside(migrate())
-    return path
+    _run_aside(make())
+    return paths[0]
