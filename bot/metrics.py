@@ -58,9 +58,6 @@ class Metrics:
             buckets=_FAST,
             registry=r,
         )
-        self.speed_to_claim = Histogram(
-            "leadrelay_speed_to_claim_seconds", "From first assignment to claim", buckets=_HUMAN, registry=r
-        )
         self.slack_call = Histogram(
             "leadrelay_slack_api_seconds", "Slack Web API call time", ["method"], buckets=_FAST, registry=r
         )
@@ -88,6 +85,12 @@ class Metrics:
             buckets=(1, 5, 15, 30, 60, 120, 300, 900, 3600),
             registry=r,
         )
+        self.speed_to_lead_human = Histogram(
+            "leadrelay_speed_to_lead_human_seconds",
+            "From a lead's first DM delivered to its claim (human time)",
+            buckets=_HUMAN,
+            registry=r,
+        )
         self.reassignments = Counter(
             "leadrelay_reassignments",
             "Offers passed on by a person or withdrawn, by reason (reassigned, released, withdrawn)",
@@ -113,8 +116,11 @@ class Metrics:
         if isinstance(event, LeadReceived):
             self.leads.labels(event.source if event.source in named_sources else OTHER_SOURCE).inc()
             self.intake_to_assignment.observe(max(0.0, (now - event.at).total_seconds()))
-        elif isinstance(event, OfferClaimed) and event.offer_id is not None and event.due_at is not None:
-            self.claim_after_due.observe((event.at - event.due_at).total_seconds())  # accepted, not taken
+        elif isinstance(event, OfferClaimed):
+            if event.first_dm_at is not None:
+                self.speed_to_lead_human.observe(max(0.0, (event.at - event.first_dm_at).total_seconds()))
+            if event.offer_id is not None and event.due_at is not None:
+                self.claim_after_due.observe((event.at - event.due_at).total_seconds())  # accepted, not taken
         elif isinstance(event, OfferExpired):
             self.sla_breaches.inc()
             self.expiry_lateness.observe(max(0.0, (event.at - event.due_at).total_seconds()))

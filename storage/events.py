@@ -70,7 +70,9 @@ class LeadHeld(Event):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OfferClaimed(Event):
     """The lead has an owner: `owner` accepted offer `offer_id` (or `by` accepted it for them), or a
-    manager took it (`offer_id` None). `due_at` is the claimed or withdrawn offer's SLA deadline."""
+    manager took it (`offer_id` None). `due_at` is the claimed or withdrawn offer's SLA deadline.
+    `first_dm_at`: when Slack accepted the lead's first offer DM (None: it never went out), so the
+    claim's human time (first DM to claim) is `at - first_dm_at`."""
 
     lead_id: int
     offer_id: int | None
@@ -78,6 +80,7 @@ class OfferClaimed(Event):
     by: str
     team_id: str | None
     due_at: datetime | None
+    first_dm_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -14,7 +14,7 @@ from storage.db import Conflict
 from storage.errors import AlreadyClaimed, NotYourOffer, OfferClosed, OfferNotFound, Refused
 from storage.events import LeadReassigned, OfferClaimed
 from storage.handoff import withdraw_offer
-from storage.model import SYSTEM, Actor, AssignResult, Claimed, EndReason, LeadState
+from storage.model import SYSTEM, Actor, AssignResult, Claimed, EndReason, LeadState, OutboxKind
 from storage.placing import route
 from storage.rows import AnyRow
 from storage.scope import Scope
@@ -108,6 +108,7 @@ class Offers:
                 by=by,
                 team_id=lead.team_id,
                 due_at=won.due_at,
+                first_dm_at=_first_dm_at(conn, won.lead_id),
             )
             return Claimed(
                 lead_id=won.lead_id,
@@ -178,6 +179,7 @@ class Offers:
                 by=by,
                 team_id=lead.team_id,
                 due_at=due_at,
+                first_dm_at=_first_dm_at(conn, lead_id),
             )
             return Claimed(lead_id=lead_id, offer_id=None, owner=by, by=by, at=now, due_at=due_at, events=(taken,))
 
@@ -389,3 +391,15 @@ def _refusal(conn: Connection, offer_id: int, allowed: frozenset[str], actor: st
     if row.lead_state == LeadState.CLAIMED:
         return AlreadyClaimed(row.lead_id, row.claimed_by, row.claimed_at)
     return OfferClosed(offer_id, reason=row.end_reason, at=row.ended_at)
+
+
+def _first_dm_at(conn: Connection, lead_id: int) -> datetime | None:
+    """When Slack accepted the lead's first offer DM, the start of the human part of speed to lead (as
+    `reports.numbers` counts it); None while it has not gone out."""
+    first = (
+        select(outbox.c.sent_at)
+        .where(outbox.c.lead_id == lead_id, outbox.c.kind == OutboxKind.OFFER_DM.value)
+        .order_by(outbox.c.id)
+        .limit(1)
+    )
+    return conn.execute(first).scalar_one_or_none()

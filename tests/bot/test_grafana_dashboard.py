@@ -28,4 +28,8 @@ def test_every_metric_the_dashboard_queries_is_exported() -> None:
         if family.type == "counter":
             exported.add(f"{family.name}_total")
     assert queried and queried <= exported, queried - exported
-    assert {"leadrelay_speed_to_lead_system_seconds_bucket", "leadrelay_reassignments_total"} <= queried
+    assert {
+        "leadrelay_speed_to_lead_system_seconds_bucket",
+        "leadrelay_speed_to_lead_human_seconds_bucket",
+        "leadrelay_reassignments_total",
+    } <= queried

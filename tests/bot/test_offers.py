@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from tests.bot.harness import PEOPLE, STRANGER, Stack
 
@@ -111,3 +111,26 @@ async def test_the_dm_says_why_you_in_one_sentence_and_the_offer_keeps_the_trace
     assert "*Why you:* dach rule (country DE) → round robin in DACH" in str(dm.blocks)
     [offer] = (await stack.service.views.lead_view(1)).offers
     assert "rule dach: country in [DE, AT, CH]" in [reason.text for reason in offer.reasons]  # the full trace
+
+
+async def test_human_time_runs_from_the_first_dm_delivered_to_the_claim(stack: Stack) -> None:
+    """`leadrelay_speed_to_lead_human_seconds` is the report's human time: first DM out → claim; a claim
+    whose lead's DM never went out has no human time to count."""
+    human = stack.service.metrics.registry.get_sample_value
+    stack.standin.faults.server_error("chat.postMessage", times=1, status=503)  # the DM waits for a retry
+    await stack.intake({"email": "a@shop.com", "company": "Shop", "external_id": "1"})
+    stack.clock.advance(timedelta(minutes=1))
+    await stack.deliver()  # out a minute after intake: human time starts here, not at intake
+    [dm] = stack.dms("alice")
+    stack.clock.advance(timedelta(minutes=3))
+    assert (await stack.slack.click(ALICE, "lead_accept", channel=dm.channel, ts=dm.ts)).status == 200
+    assert human("leadrelay_speed_to_lead_human_seconds_count") == 1
+    assert human("leadrelay_speed_to_lead_human_seconds_sum") == 180
+    assert human("leadrelay_speed_to_lead_human_seconds_bucket", {"le": "120.0"}) == 0
+    assert human("leadrelay_speed_to_lead_human_seconds_bucket", {"le": "300.0"}) == 1
+
+    stack.standin.faults.server_error("chat.postMessage", times=1, status=503)
+    await stack.intake({"email": "b@shop.com", "company": "Shop", "external_id": "2"})  # its DM not out
+    [offer] = (await stack.service.views.lead_view(2)).offers
+    await stack.service.store.claim(offer.id, by=offer.rep_id, now=stack.clock.now())
+    assert human("leadrelay_speed_to_lead_human_seconds_count") == 1
