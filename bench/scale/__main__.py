@@ -14,7 +14,7 @@ the check), the database is ANALYZEd and (SQLite) its WAL checkpointed. On it:
 * SLA sweep: `expire_due` with nothing due (the 20-second sweep) and with 100 offers due (each
   routed again), plus `next_due_at` (the wake-up);
 * Home: `home_data` + `home_view` for a rep and for the team's manager, as the bot publishes it;
-* report: `Views.report` as ``leadrelay report`` calls it, over the default 7 days and over the
+* report: `reports.numbers.read_report` as ``leadrelay report`` calls it, over the default 7 days and over the
   quarter (every seeded lead).
 
 The baseline of every figure is the same figure on the empty database in the same run; the ratio
@@ -47,6 +47,7 @@ from bot.runtime import offline_service
 from bot.service import Service
 from bot.slack import Slack, make_client
 from connectors.delivery import LEASE
+from reports.numbers import read_report
 from routing import Engine
 from storage import Database, Store, connect
 from storage.codec import lead_to_json
@@ -229,8 +230,8 @@ async def _views(db: Database) -> Figures:
         return {
             "Home rep ms": statistics.median([await _timed(lambda: home("rep0")) for _ in range(5)]),
             "Home manager ms": statistics.median([await _timed(lambda: home("boss")) for _ in range(3)]),
-            "report 7d ms": await _timed(lambda: service.views.report(until - timedelta(days=7), until)),
-            "report quarter ms": await _timed(lambda: service.views.report(until - QUARTER, until)),
+            "report 7d ms": await _timed(lambda: read_report(db, CONFIG, since=until - timedelta(days=7), until=until)),
+            "report quarter ms": await _timed(lambda: read_report(db, CONFIG, since=until - QUARTER, until=until)),
         }
     finally:
         await slack.close()
