@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -17,7 +16,6 @@ from reports.charts import charts, render
 from reports.export import document, write_csv, write_text
 from reports.numbers import Report, read_report
 from routing import RoutingConfig
-from routing.fairness import PoolFairness
 from storage.db import open_existing
 from storage.errors import DatabaseMissing, StorageError
 
@@ -99,17 +97,3 @@ def span(delta: timedelta | None) -> str:
     if seconds < 7200:
         return f"{seconds / 60:.1f}m"
     return f"{seconds / 3600:.1f}h"
-
-
-def fairness_lines(pools: Sequence[PoolFairness], *, counted: str) -> list[str]:
-    """Per pool, the verdict line and each rep's actual against expected share (`counted`: what the
-    pool's numbers count, "leads" or "offers"). Shared by `report` and `simulate`."""
-    lines = []
-    for pool in pools:
-        lines.append(f"  {pool.pool}: {pool.leads} {counted}, {pool.off_hours} off hours — {pool.verdict}")
-        for rep in pool.reps:
-            lines.append(
-                f"    @{rep.rep:<16} {rep.actual:>5}  {rep.share:6.1%} of pool, expected {rep.expected_share:6.1%} "
-                f"({rep.expected:.1f})   weight {rep.weight_share:6.1%}"
-            )
-    return lines

@@ -23,7 +23,8 @@ from bot import whatif
 from bot.command_args import UsageError, parse_capacity
 from bot.features.commands import pto_window
 from bot.lead_input import LeadInvalid, parse_lead
-from bot.report import fairness_lines, span
+from bot.report import span
+from reports.export import fairness_lines
 from routing import Engine, RoutingConfig, Window
 from routing.config import OffHours, Rep
 from routing.simulation import DIRECT, ClaimModel, RepChange, SimEvent, SimLead, Simulation, Summary

@@ -7,13 +7,14 @@ it back, so a digest renders exactly the numbers that were computed when it was 
 from __future__ import annotations
 
 import csv
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, TextIO
 
 from reports.alerts import crossed
 from reports.numbers import BAND_LABELS, Numbers, Rate, Report, Share, Speed
 from routing.config import Thresholds
+from routing.fairness import PoolFairness
 
 
 def document(report: Report) -> dict[str, Any]:
@@ -64,6 +65,7 @@ def _numbers_doc(n: Numbers) -> dict[str, Any]:
             }
             for s in n.distribution
         ],
+        "fairness": [pool.to_json() for pool in n.fairness],
     }
 
 
@@ -106,6 +108,7 @@ def _numbers_of(d: Mapping[str, Any]) -> Numbers:
             )
             for s in d["distribution"]
         ),
+        fairness=tuple(PoolFairness.from_json(pool) for pool in d["fairness"]),
     )
 
 
@@ -188,12 +191,8 @@ def write_text(report: Report, thresholds: Thresholds | None, out: TextIO) -> No
         lines.append("  offers not accepted: " + ", ".join(f"{k} {v}" for k, v in sorted(n.ended_by.items())))
     if n.fell_through:
         lines.append("  fell through to fallback: " + ", ".join(f"{k} {v}" for k, v in sorted(n.fell_through.items())))
-    lines += ["", "Distribution (share of the pool's offers against fair share by weight and hours):"]
-    for s in n.distribution:
-        lines.append(
-            f"  {s.pool:<14} @{s.rep_id:<14} {s.offers:>5} offers {s.share:6.1%}  fair {pct(s.fair):>6}"
-            f"  claims {s.claims}  breaches {s.breaches}"
-        )
+    lines += ["", "Fair share (each pool's offers against what weights, working hours and PTO owed each rep):"]
+    lines += fairness_lines(n.fairness, counted="offers")
     found = crossed(n, thresholds) if thresholds else []
     lines += ["", "Alerts:" if found else "No alerts."] + [f"  ⚠ {alert.text}" for alert in found]
     print("\n".join(lines), file=out)
@@ -233,3 +232,17 @@ def write_csv(report: Report, out: TextIO) -> None:
             key = f"{share.pool}/{share.rep_id}"
             writer.writerow([period, "share", key, share.share, share.offers, ""])
             writer.writerow([period, "fair_share", key, share.fair, "", ""])
+
+
+def fairness_lines(pools: Sequence[PoolFairness], *, counted: str) -> list[str]:
+    """Per pool, the verdict line and each rep's actual against expected share (`counted`: what the
+    pool's numbers count, "leads" or "offers"). Shared by `report` and `simulate`."""
+    lines = []
+    for pool in pools:
+        lines.append(f"  {pool.pool}: {pool.leads} {counted}, {pool.off_hours} off hours — {pool.verdict}")
+        for rep in pool.reps:
+            lines.append(
+                f"    @{rep.rep:<16} {rep.actual:>5}  {rep.share:6.1%} of pool, expected {rep.expected_share:6.1%} "
+                f"({rep.expected:.1f})   weight {rep.weight_share:6.1%}"
+            )
+    return lines

@@ -16,8 +16,10 @@ the database, so the cost follows the leads in the period, not the leads ever st
   released after accepting) over leads offered; and how every offer that was not accepted ended.
 * **fallback rate**: first offers that no rule could place (the fallback team or rep), over first offers;
   and which rule each of them fell through (the rule the decision trace names, or "no rule matched").
-* **distribution**: each pool member's share of the pool's offers against their fair share, what their
-  weight and their working hours in the period predict; with their claims and breaches.
+* **distribution**: each pool member's share of the pool's offers against their fair share, with their
+  claims and breaches; and per pool a verdict (`fairness`). The fair share is `routing.fairness`'s, the
+  one `leadrelay simulate` uses: each offer owed by weight to the members at work (not on PTO) at the
+  minute it was made, or to those not away when nobody was at work.
 
 Win rates need outcomes, which are not recorded yet (`OutcomeRecorded` is declared, nothing writes it).
 """
@@ -28,17 +30,19 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, FromClause, and_, case, distinct, func, select
+from sqlalchemy import ColumnElement, FromClause, and_, case, distinct, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from reports.sql import seconds_between
+from reports.sql import seconds_between, whole_minutes_between
 from routing import RoutingConfig
+from routing.fairness import PoolFairness, judge
+from routing.model import Window
 from storage.db import Database
 from storage.model import EndReason, LeadState, OutboxKind
-from storage.tables import leads, offers, outbox
+from storage.tables import leads, offers, outbox, rep_pto
 
 BAND_EDGES = (300.0, 900.0, 3600.0)  # seconds: 0–5, 5–15, 15–60, 60+ minutes
 BAND_LABELS = ("0–5 min", "5–15 min", "15–60 min", "60+ min")
@@ -71,7 +75,7 @@ class Rate:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Share:
     """One pool member's offers, claims and breaches, their share of the pool's offers, and the share
-    their weight and working hours predict (`fair`; None when nobody in the pool worked at all)."""
+    `routing.fairness` owes them (`fair`; None when nobody in the pool was there at all)."""
 
     pool: str
     rep_id: str
@@ -105,6 +109,7 @@ class Numbers:
     fallback: Rate
     fell_through: Mapping[str, int]  # the rule each fallback lead fell through
     distribution: tuple[Share, ...]
+    fairness: tuple[PoolFairness, ...]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -198,6 +203,7 @@ async def build_numbers(
             .where(*offered_in, offers.c.attempt == 1)
         )
     ).one()
+    fairness = await _fairness(conn, config, made, offered_in, groups, since, until)
     traces = await conn.execute(
         select(offers.c.reasons).select_from(made).where(*offered_in, offers.c.attempt == 1, offers.c.fallback)
     )
@@ -220,7 +226,8 @@ async def build_numbers(
         ended_by=ended_by,
         fallback=Rate(part=int(fallbacks), whole=int(first_offers)),
         fell_through=dict(Counter(_fell_through(reasons) for (reasons,) in traces)),
-        distribution=_distribution(config, groups, since, until),
+        distribution=_distribution(groups, fairness),
+        fairness=fairness,
     )
 
 
@@ -326,58 +333,69 @@ def _fell_through(reasons: Any) -> str:
     return NO_RULE
 
 
-def _distribution(
-    config: RoutingConfig, groups: Iterable[_Group], since: datetime, until: datetime
-) -> tuple[Share, ...]:
-    by_pool: dict[str, Counter[str]] = defaultdict(Counter)
+async def _fairness(
+    conn: AsyncConnection,
+    config: RoutingConfig,
+    made: FromClause,
+    offered_in: Iterable[ColumnElement[bool]],
+    groups: Iterable[_Group],
+    since: datetime,
+    until: datetime,
+) -> tuple[PoolFairness, ...]:
+    """Each team pool's offers judged by `routing.fairness`: the offers counted per pool and minute in
+    SQL (so the work follows the minutes of the period, not its offers), each rep's PTO as absence."""
+    actual: dict[str, Counter[str]] = defaultdict(Counter)
+    for g in groups:
+        if g.pool is not None and g.pool in config.teams:
+            actual[g.pool][g.rep_id] += g.offers
+    minute = whole_minutes_between(literal(since, offers.c.assigned_at.type), offers.c.assigned_at).label("minute")
+    arrivals: dict[str, list[tuple[datetime, int]]] = defaultdict(list)
+    for pool, at_minute, count in await conn.execute(
+        select(offers.c.pool, minute, func.count())
+        .select_from(made)
+        .where(*offered_in, offers.c.pool.in_(sorted(actual)))
+        .group_by(offers.c.pool, minute)
+    ):
+        arrivals[pool].append((since + timedelta(minutes=int(at_minute)), int(count)))
+    away = await _pto(conn, since, until)
+    return tuple(judge(config, pool, actual[pool], arrivals[pool], away) for pool in sorted(actual))
+
+
+async def _pto(conn: AsyncConnection, since: datetime, until: datetime) -> dict[str, list[Window]]:
+    """Each rep's PTO overlapping [since, until), as it stood: a PTO cleared early ends when cleared."""
+    away: dict[str, list[Window]] = defaultdict(list)
+    for rep_id, starts, ends, cleared in await conn.execute(
+        select(rep_pto.c.rep_id, rep_pto.c.starts_at, rep_pto.c.ends_at, rep_pto.c.cleared_at).where(
+            rep_pto.c.ends_at > since, rep_pto.c.starts_at < until
+        )
+    ):
+        end = min(ends, cleared) if cleared is not None else ends
+        if end > starts:
+            away[rep_id].append(Window(starts, end))
+    return away
+
+
+def _distribution(groups: Iterable[_Group], fairness: Iterable[PoolFairness]) -> tuple[Share, ...]:
+    """Per pool member: offers, claims and breaches, the share of the pool's offers and the fair share."""
     claims: Counter[tuple[str, str]] = Counter()
     breaches: Counter[tuple[str, str]] = Counter()
     for g in groups:
-        if g.pool is None:
-            continue
-        by_pool[g.pool][g.rep_id] += g.offers
-        claims[(g.pool, g.rep_id)] += g.claims
-        breaches[(g.pool, g.rep_id)] += g.breached
-    shares: list[Share] = []
-    for pool in sorted(by_pool):
-        counts = by_pool[pool]
-        team = config.teams.get(pool)
-        members = sorted(set(team.members if team else ()) | set(counts))
-        expected = {rep: _expected_weight(config, rep, since, until) for rep in members}
-        all_expected = sum(expected.values())
-        total = sum(counts.values())
-        shares.extend(
-            Share(
-                pool=pool,
-                rep_id=rep,
-                offers=counts[rep],
-                claims=claims[(pool, rep)],
-                breaches=breaches[(pool, rep)],
-                share=counts[rep] / total,
-                fair=expected[rep] / all_expected if all_expected else None,
-            )
-            for rep in members
+        if g.pool is not None:
+            claims[(g.pool, g.rep_id)] += g.claims
+            breaches[(g.pool, g.rep_id)] += g.breached
+    return tuple(
+        Share(
+            pool=pool.pool,
+            rep_id=rep.rep,
+            offers=rep.actual,
+            claims=claims[(pool.pool, rep.rep)],
+            breaches=breaches[(pool.pool, rep.rep)],
+            share=rep.share,
+            fair=rep.expected_share if any(r.expected for r in pool.reps) else None,
         )
-    return tuple(shares)
-
-
-def _expected_weight(config: RoutingConfig, rep_id: str, since: datetime, until: datetime) -> float:
-    """The rep's weight times their working hours in [since, until) (read in their own zone, DST
-    included): the share routing should give them when everyone is as available as their hours say."""
-    rep = config.reps.get(rep_id)
-    if rep is None or not rep.active:
-        return 0.0
-    day, last = since.astimezone(rep.tz).date(), until.astimezone(rep.tz).date()
-    open_seconds = 0.0
-    while day <= last:
-        midnight = datetime.combine(day, time(), tzinfo=rep.tz)
-        for start, end in rep.hours.intervals[day.weekday()]:
-            # Wall-clock minutes after local midnight, then to UTC: 09:00 stays 09:00 across a DST change.
-            opens = (midnight + timedelta(minutes=start)).astimezone(UTC)
-            closes = (midnight + timedelta(minutes=end)).astimezone(UTC)
-            open_seconds += max(0.0, (min(closes, until) - max(opens, since)).total_seconds())
-        day += timedelta(days=1)
-    return rep.weight * open_seconds / 3600
+        for pool in fairness
+        for rep in pool.reps
+    )
 
 
 async def read_report(

@@ -17,7 +17,7 @@ rep furthest under. Pure: no clock, no I/O.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -100,6 +100,27 @@ class PoolFairness:
             ],
         }
 
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> PoolFairness:
+        """The pool that `to_json` wrote (its figures as rounded there)."""
+        leads = int(doc["leads"])
+        return cls(
+            pool=str(doc["pool"]),
+            leads=leads,
+            off_hours=int(doc["off_hours_leads"]),
+            reps=tuple(
+                RepShare(
+                    rep=str(r["rep"]),
+                    actual=int(r["leads"]),
+                    expected=float(r["expected"]),
+                    share=float(r["share"]),
+                    expected_share=float(r["expected_share"]),
+                    weight_share=float(r["weight_share"]),
+                )
+                for r in doc["reps"]
+            ),
+        )
+
 
 def _deviation(rep: RepShare) -> str:
     how = "over" if rep.actual > rep.expected else "under"
@@ -117,24 +138,52 @@ def measure(
     """Fairness per pool, sorted by pool id. Pools that are not teams (direct picks) are left out.
 
     `absences` are each rep's windows away (PTO, paused) by rep id."""
-    absences = absences or {}
     actual: dict[str, Counter[str]] = {}
-    expected: dict[str, Counter[str]] = {}
-    leads: Counter[str] = Counter()
-    off_hours: Counter[str] = Counter()
+    moments: dict[str, Counter[datetime]] = {}
     for arrival in arrivals:
-        team = config.teams.get(arrival.pool)
-        if team is None:
-            continue
-        leads[team.id] += 1
-        actual.setdefault(team.id, Counter())[arrival.rep] += 1
-        owed, at_work = _owed(config, team, arrival.at, absences)
+        if arrival.pool in config.teams:
+            actual.setdefault(arrival.pool, Counter())[arrival.rep] += 1
+            moments.setdefault(arrival.pool, Counter())[arrival.at] += 1
+    return tuple(judge(config, pool, actual[pool], moments[pool].items(), absences) for pool in sorted(actual))
+
+
+def judge(
+    config: RoutingConfig,
+    pool: str,
+    actual: Mapping[str, int],
+    arrivals: Iterable[tuple[datetime, int]],
+    absences: Mapping[str, Sequence[Window]] | None = None,
+) -> PoolFairness:
+    """Team `pool`'s fairness: `actual` leads per rep, against what each member was owed by the
+    `arrivals` (a moment and how many leads reached the pool then; the report counts per minute)."""
+    team = config.teams[pool]
+    absences = absences or {}
+    expected: dict[str, float] = defaultdict(float)
+    leads = off_hours = 0
+    for at, count in arrivals:
+        owed, at_work = _owed(config, team, at, absences)
+        leads += count
         if not at_work:
-            off_hours[team.id] += 1
-        expected.setdefault(team.id, Counter()).update(owed)
-    return tuple(
-        _pool(config, config.teams[pool], leads[pool], off_hours[pool], actual[pool], expected[pool])
-        for pool in sorted(leads)
+            off_hours += count
+        for rep, part in owed.items():
+            expected[rep] += part * count
+    members = list(team.members) + sorted(set(actual) - team.member_set)
+    team_weight = sum(config.reps[m].weight for m in team.members)
+    return PoolFairness(
+        pool=team.id,
+        leads=leads,
+        off_hours=off_hours,
+        reps=tuple(
+            RepShare(
+                rep=rep,
+                actual=actual.get(rep, 0),
+                expected=expected[rep],
+                share=actual.get(rep, 0) / leads if leads else 0.0,
+                expected_share=expected[rep] / leads if leads else 0.0,
+                weight_share=config.reps[rep].weight / team_weight if rep in team.member_set else 0.0,
+            )
+            for rep in members
+        ),
     )
 
 
@@ -158,31 +207,3 @@ def _owed(
     among = at_work or present
     total = sum(rep.weight for rep in among)
     return ({rep.id: rep.weight / total for rep in among} if total else {}), bool(at_work)
-
-
-def _pool(
-    config: RoutingConfig,
-    team: Team,
-    leads: int,
-    off_hours: int,
-    actual: Counter[str],
-    expected: Counter[str],
-) -> PoolFairness:
-    members = list(team.members) + sorted(set(actual) - team.member_set)
-    team_weight = sum(config.reps[m].weight for m in team.members)
-    return PoolFairness(
-        pool=team.id,
-        leads=leads,
-        off_hours=off_hours,
-        reps=tuple(
-            RepShare(
-                rep=rep,
-                actual=actual[rep],
-                expected=expected[rep],
-                share=actual[rep] / leads,
-                expected_share=expected[rep] / leads,
-                weight_share=config.reps[rep].weight / team_weight if rep in team.member_set else 0.0,
-            )
-            for rep in members
-        ),
-    )

@@ -37,6 +37,7 @@ def numbers(distribution: tuple[Share, ...] = (), bands: tuple[int, int, int, in
         fallback=none,
         fell_through={},
         distribution=distribution,
+        fairness=(),
     )
 
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import pytest
-
 from reports.numbers import NO_RULE, Numbers, Rate, build_numbers, build_report
+from routing.model import Window
 from storage import Database, Store
 from tests.storage.conftest import CONFIG, SLA, T0, new_lead, offered
 
@@ -109,45 +108,29 @@ async def test_the_previous_period_and_a_team_of_its_own(store: Store, db: Datab
     assert {s.pool for s in sales.current.distribution} == {"sales"}
 
 
-@pytest.mark.parametrize("hours", [1, 24 * 7])
-async def test_fair_share_follows_working_hours(hours: int) -> None:
-    """Kai works always (like the others) in this config: in any period each gets an equal fair share."""
-    from reports.numbers import _expected_weight
+async def test_fair_share_is_owed_to_who_was_there_when_each_offer_was_made(store: Store, db: Database) -> None:
+    """The report judges with `routing.fairness`, as `simulate` does: ana is on PTO for the second half
+    hour, so of the six offers (three per half hour) she is owed a third of the first three only."""
+    await store.set_pto("ana", Window(T0 + timedelta(minutes=30), T0 + HOUR), by="maria", now=T0)
+    for i in range(6):
+        await offered(store, T0 + timedelta(minutes=10 * i))
+    n = await numbers(db)
+    [sales] = n.fairness
+    expected = {rep.rep: round(rep.expected, 6) for rep in sales.reps}
+    assert expected == {"ana": 1.0, "ben": 2.5, "cy": 2.5}
+    assert {rep.rep: rep.actual for rep in sales.reps} == {"ana": 1, "ben": 3, "cy": 2}
+    assert (sales.leads, sales.off_hours, sales.fair) == (6, 0, True)
+    assert {s.rep_id: round(s.fair or 0, 4) for s in n.distribution} == {"ana": 0.1667, "ben": 0.4167, "cy": 0.4167}
 
-    until = T0 + timedelta(hours=hours)
-    assert _expected_weight(CONFIG, "kai", T0, until) == pytest.approx(hours)
-    assert _expected_weight(CONFIG, "nobody", T0, until) == 0.0
 
-
-def test_fair_share_counts_working_hours_in_the_reps_own_zone_across_dst() -> None:
-    from reports.numbers import _expected_weight
-    from routing import parse_config
-
-    config = parse_config(
-        """
-timezone: America/New_York
-working_hours: ["mon-fri 09:00-17:00"]
-reps:
-  - {id: ny, name: NY, weight: 2}
-  - {id: tokyo, name: Tokyo, timezone: Asia/Tokyo}
-teams:
-  - {id: t, members: [ny, tokyo]}
-rules: []
-sla:
-  - {name: s, within: 1h}
-fallback: {team: t}
-"""
-    )
-    # The week of the spring-forward Sunday in New York, local midnight to midnight: five 8-hour days.
-    since, until = (
-        datetime.fromisoformat("2026-03-09T04:00:00+00:00"),
-        datetime.fromisoformat("2026-03-16T04:00:00+00:00"),
-    )
-    assert _expected_weight(config, "ny", since, until) == pytest.approx(2 * 40)
-    # Tokyo's days straddle New York's midnight: four hours of its first Monday and four of the next
-    # fall inside, with Tuesday to Friday whole: 40 hours.
-    assert _expected_weight(config, "tokyo", since, until) == pytest.approx(40)
-    # Half a day: Monday 09:00–13:00 in New York only.
-    assert _expected_weight(config, "ny", since, datetime.fromisoformat("2026-03-09T17:00:00+00:00")) == pytest.approx(
-        2 * 4
-    )
+async def test_an_offer_on_the_minute_a_pto_ends_is_owed_to_the_returning_rep(store: Store, db: Database) -> None:
+    """Arrivals are counted per minute; an offer made on the very minute ana is back counts her in."""
+    await store.set_pto("ana", Window(T0 - HOUR, T0 + timedelta(minutes=20)), by="maria", now=T0 - HOUR)
+    await offered(store, T0 + timedelta(minutes=19, seconds=59))  # ana still away: ben and cy
+    await offered(store, T0 + timedelta(minutes=20))  # ana back: all three
+    [sales] = (await numbers(db)).fairness
+    assert {rep.rep: round(rep.expected, 6) for rep in sales.reps} == {
+        "ana": round(1 / 3, 6),
+        "ben": round(1 / 2 + 1 / 3, 6),
+        "cy": round(1 / 2 + 1 / 3, 6),
+    }
