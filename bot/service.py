@@ -29,6 +29,7 @@ from bot.people import People
 from bot.reporting import Reporting
 from bot.slack import Slack
 from bot.timers import SlaTimers
+from connectors.delivery import Transport as DeliveryTransport
 from routing import Engine, Reason, RoutingConfig
 from storage.db import Database
 from storage.events import Event, LeadReassigned
@@ -77,7 +78,7 @@ class Service:
         people = people or People(config)
         homes = HomeRefresher(config)
         # The outbox transports, one line each: rows name theirs in their `transport` column.
-        transports: Mapping[str, SlackTransport] = {
+        transports: Mapping[str, DeliveryTransport] = {
             Transport.SLACK: SlackTransport(
                 slack=slack,
                 views=views,
