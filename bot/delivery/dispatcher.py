@@ -232,12 +232,13 @@ class Dispatcher:
         if wait is None:
             error = f"gave up after {item.attempts} attempts: {outcome.error}"
             await self._settle_permanent(item, Permanent(error=error), now)
-        else:
-            # jitter spreads replicas apart; the circuit makes the row due again as soon as the outage ends
-            retry_at = now + timedelta(seconds=outcome.after if outcome.after is not None else wait)
-            await self.outbox.mark_retry(item.id, error=outcome.error, at=retry_at)
-            if not outcome.rate_limited and not outcome.address_only:  # Retry-After holds even after an outage
-                lane.backing_off[item.id] = retry_at
+            lane.failing.pop(item.address, None)  # the dead letter says it now; the next row's attempt says more
+            return
+        # jitter spreads replicas apart; the circuit makes the row due again as soon as the outage ends
+        retry_at = now + timedelta(seconds=outcome.after if outcome.after is not None else wait)
+        await self.outbox.mark_retry(item.id, error=outcome.error, at=retry_at)
+        if not outcome.rate_limited and not outcome.address_only:  # Retry-After holds even after an outage
+            lane.backing_off[item.id] = retry_at
         if outcome.address_only:  # one endpoint down says nothing of the others: the circuit stays closed
             failing = lane.failing.get(item.address)
             since = failing.since if failing is not None else now

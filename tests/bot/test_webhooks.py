@@ -255,6 +255,7 @@ async def test_a_row_failing_past_the_whole_schedule_is_dead_lettered_with_its_l
         assert len(receiver.calls) == 8
         [row] = await webhook_rows(stack)
         assert row.failed_at is not None and row.last_error == "gave up after 8 attempts: HTTP 500"
+        assert not any(receiver.url in line for line in (await health(stack))[1]["problems"])  # a dead letter now
         await stack.advance(timedelta(hours=12))
         assert len(receiver.calls) == 8
 
