@@ -62,7 +62,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(f"{path}: no such file. {_START_HERE}", file=sys.stderr)
         return 2
     config = _load(args)
-    found = warnings(config)
+    found = warnings(config) + _unset_secrets(config)
     for warning in found:
         print(f"warning: {warning}")
     if args.slack:
@@ -77,6 +77,17 @@ def cmd_check(args: argparse.Namespace) -> int:
         f"{len(config.rules)} rules, {len(config.sla)} SLA policies" + (f", {len(found)} warning(s)" if found else "")
     )
     return 0
+
+
+def _unset_secrets(config: RoutingConfig) -> list[str]:
+    """A warning for each webhook whose secret variable is not set here: the file is valid without it
+    (CI checks it), but `serve` will not start."""
+    return [
+        f"webhooks[{index}].secret_env: {hook.secret_env} is not set here; `leadrelay serve` needs it "
+        "(`leadrelay webhooks secret` prints a new one)"
+        for index, hook in enumerate(config.webhooks)
+        if not os.environ.get(hook.secret_env)
+    ]
 
 
 def channel_names(config: RoutingConfig) -> list[str]:

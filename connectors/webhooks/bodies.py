@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from routing import RoutingConfig
 from storage.events import (
@@ -34,6 +34,15 @@ from storage.rows import offer as offer_from_row
 from storage.tables import leads, offers
 
 Json = dict[str, Any]
+
+# Built once: they run in every transition that queues a webhook, and building a statement costs about
+# as much as SQLite running it (see `storage.writes`).
+_LEAD = select(leads).where(leads.c.id == bindparam("lead_id"))
+_OFFER = select(offers).where(offers.c.id == bindparam("offer_id"))
+_LATEST_OFFER = (
+    select(offers.c.id).where(offers.c.lead_id == bindparam("lead_id")).order_by(offers.c.id.desc()).limit(1)
+)
+_CURRENT_OFFER = select(leads.c.offer_id).where(leads.c.id == bindparam("lead_id"))
 
 # Which event each webhook type reports (the names are `routing.config.WEBHOOK_EVENTS`).
 EVENT_TYPES: dict[type[Event], str] = {
@@ -126,7 +135,7 @@ def _message(
     **particular: Any,
 ) -> Message:
     lead_id: int = getattr(event, "lead_id")  # noqa: B009 - every event a webhook carries is about a lead
-    offer_row = conn.execute(select(offers).where(offers.c.id == offer_id)).one() if offer_id is not None else None
+    offer_row = conn.execute(_OFFER, {"offer_id": offer_id}).one() if offer_id is not None else None
     offer = offer_from_row(offer_row) if offer_row is not None else None
     data: Json = {
         "lead": _lead(conn, lead_id),
@@ -162,7 +171,7 @@ def _message(
 
 def _lead(conn: Connection, lead_id: int) -> Json:
     """The lead as the transaction left it: where it stands, and the contact as intake validated it."""
-    row = conn.execute(select(leads).where(leads.c.id == lead_id)).one()
+    row = conn.execute(_LEAD, {"lead_id": lead_id}).one()
     return {
         "id": row.id,
         "source": row.source,
@@ -193,13 +202,12 @@ def _person(config: RoutingConfig, person_id: str | None) -> Json | None:
 
 def _latest_offer(conn: Connection, lead_id: int) -> int | None:
     """The lead's most recent offer: the decision an escalation follows."""
-    found = select(offers.c.id).where(offers.c.lead_id == lead_id).order_by(offers.c.id.desc()).limit(1)
-    return conn.execute(found).scalar_one_or_none()
+    return conn.execute(_LATEST_OFFER, {"lead_id": lead_id}).scalar_one_or_none()
 
 
 def _owned_offer(conn: Connection, lead_id: int) -> int | None:
     """The offer the lead's owner holds, if any (a manager who took it holds none), else its latest."""
-    current = conn.execute(select(leads.c.offer_id).where(leads.c.id == lead_id)).scalar_one_or_none()
+    current = conn.execute(_CURRENT_OFFER, {"lead_id": lead_id}).scalar_one_or_none()
     return current if current is not None else _latest_offer(conn, lead_id)
 
 

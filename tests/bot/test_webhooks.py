@@ -303,6 +303,7 @@ def test_a_webhook_whose_secret_is_unset_stops_the_build_naming_the_variable(
     monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}")
     monkeypatch.delenv(SECRET_ENV, raising=False)
     assert main(["--config", str(path), "check"]) == 0  # the file is valid without the secret (CI checks it)
+    assert f"warning: webhooks[0].secret_env: {SECRET_ENV} is not set here" in capsys.readouterr().out
     assert main(["--config", str(path), "webhooks", "replay", "--since", "2h"]) == 2
     err = capsys.readouterr().err
     assert f"webhooks[0].secret_env: the environment variable {SECRET_ENV} is not set" in err
