@@ -70,30 +70,28 @@ class Message:
 def message(conn: Connection, config: RoutingConfig, event: Event) -> Message | None:
     """The webhook message `event` implies, read from what its transaction wrote; None for an event no
     webhook carries (a reminder, a rep's settings, …)."""
+    which: str  # with the type, names the event once
+    offer_id: int | None = None  # the offer the event is about: its rule, reasons and SLA
+    rep_id: str | None = None
+    particular: Json = {}
     match event:
         case LeadReceived():
-            return _message(conn, config, event, "lead.received", f"lead:{event.lead_id}", offer_id=None)
+            which = f"lead:{event.lead_id}"
         case LeadAssigned():
-            return _message(
-                conn, config, event, "lead.assigned", f"offer:{event.offer_id}", offer_id=event.offer_id,
-                rep_id=event.rep_id, by=event.by, fallback=event.fallback,
-            )  # fmt: skip
+            which, offer_id, rep_id = f"offer:{event.offer_id}", event.offer_id, event.rep_id
+            particular = {"by": event.by, "fallback": event.fallback}
         case OfferClaimed():
             which = f"offer:{event.offer_id}" if event.offer_id is not None else f"lead:{event.lead_id}:{_at(event.at)}"
-            return _message(
-                conn, config, event, "lead.claimed", which, offer_id=event.offer_id, rep_id=event.owner, by=event.by
-            )
+            offer_id, rep_id, particular = event.offer_id, event.owner, {"by": event.by}
         case LeadReassigned():
-            return _message(
-                conn, config, event, "lead.reassigned", f"offer:{event.offer_id}", offer_id=event.offer_id,
-                rep_id=event.rep_id, by=event.by, end_reason=event.end_reason,
-            )  # fmt: skip
+            which, offer_id, rep_id = f"offer:{event.offer_id}", event.offer_id, event.rep_id
+            particular = {"by": event.by, "end_reason": event.end_reason}
         case OfferExpired():
-            return _message(
-                conn, config, event, "lead.expired", f"offer:{event.offer_id}", offer_id=event.offer_id,
-                rep_id=event.rep_id, by="leadrelay",
-            )  # fmt: skip
+            which, offer_id, rep_id = f"offer:{event.offer_id}", event.offer_id, event.rep_id
+            particular = {"by": "leadrelay"}
         case LeadEscalated():
+            which = f"lead:{event.lead_id}:{_at(event.at)}:{event.level}:{event.ping}"
+            offer_id = _latest_offer(conn, event.lead_id)
             escalation = {
                 "state": event.state,
                 "team": event.team_id,
@@ -102,12 +100,10 @@ def message(conn: Connection, config: RoutingConfig, event: Event) -> Message | 
                 "manager": _person(config, event.manager),
                 "next_ping_at": _iso(event.next_ping_at),
             }
-            which = f"lead:{event.lead_id}:{_at(event.at)}:{event.level}:{event.ping}"
-            return _message(
-                conn, config, event, "lead.escalated", which, offer_id=_latest_offer(conn, event.lead_id),
-                by=event.by, escalation=escalation,
-            )  # fmt: skip
+            particular = {"by": event.by, "escalation": escalation}
         case OutcomeRecorded():
+            which = f"lead:{event.lead_id}:{event.state}:{_at(event.occurred_at)}:{_at(event.at)}"
+            offer_id, rep_id = _owned_offer(conn, event.lead_id), event.rep_id
             outcome = {
                 "state": event.state,
                 "current": event.current,
@@ -115,12 +111,11 @@ def message(conn: Connection, config: RoutingConfig, event: Event) -> Message | 
                 "amount": event.amount,
                 "source": event.source,
             }
-            which = f"lead:{event.lead_id}:{event.state}:{_at(event.occurred_at)}:{_at(event.at)}"
-            return _message(
-                conn, config, event, "lead.outcome", which, offer_id=_owned_offer(conn, event.lead_id),
-                rep_id=event.rep_id, by=event.by, outcome=outcome,
-            )  # fmt: skip
-    return None
+            particular = {"by": event.by, "outcome": outcome}
+        case _:
+            return None
+    type_ = EVENT_TYPES[type(event)]
+    return _message(conn, config, event, type_, which, offer_id=offer_id, rep_id=rep_id, **particular)
 
 
 def _message(

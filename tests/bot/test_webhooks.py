@@ -98,10 +98,17 @@ async def test_every_event_type_reaches_the_receiver_signed_and_verified(
         await stack.slack.click(ALICE, "lead_accept", channel=offer.channel, ts=offer.ts)
         await stack.deliver()
         outcome = OutcomeRecorded(
-            at=stack.clock.now(), queued=False, lead_id=2, state="won", current="won",
-            occurred_at=stack.clock.now() - timedelta(minutes=1), amount=1200.0, rep_id="alice", source="api",
+            at=stack.clock.now(),
+            queued=False,
+            lead_id=2,
+            state="won",
+            current="won",
+            occurred_at=stack.clock.now() - timedelta(minutes=1),
+            amount=1200.0,
+            rep_id="alice",
+            source="api",
             by="api",
-        )  # fmt: skip
+        )
         relays = stack.service.store.scope.relays
         await stack.service.db.transact(lambda conn, _locks: relay(conn, relays, Committed(events=(outcome,))))
         await stack.deliver()
@@ -111,9 +118,16 @@ async def test_every_event_type_reaches_the_receiver_signed_and_verified(
         assert set(types) == set(WEBHOOK_EVENTS)
         first = [call.type for call in receiver.delivered if call.body["data"]["lead"]["id"] == 1]
         assert first == [
-            "lead.received", "lead.assigned", "lead.expired", "lead.assigned", "lead.reassigned",
-            "lead.assigned", "lead.expired", "lead.escalated", "lead.claimed",
-        ]  # fmt: skip
+            "lead.received",
+            "lead.assigned",
+            "lead.expired",
+            "lead.assigned",
+            "lead.reassigned",
+            "lead.assigned",
+            "lead.expired",
+            "lead.escalated",
+            "lead.claimed",
+        ]
         assert len({call.id for call in receiver.delivered}) == len(receiver.delivered)  # one id per event
         by_type = {call.type: call.body for call in receiver.delivered}
         assigned = next(call.body for call in receiver.delivered if call.type == "lead.assigned")
@@ -276,9 +290,13 @@ async def test_replay_sends_each_webhook_of_the_period_again_once_per_run(
 
         config, out = stack.service.config, io.StringIO()
         await replay(
-            stack.service.outbox, config, since=timedelta(hours=2), events=["lead.received"], now=stack.clock.now(),
+            stack.service.outbox,
+            config,
+            since=timedelta(hours=2),
+            events=["lead.received"],
+            now=stack.clock.now(),
             out=out,
-        )  # fmt: skip
+        )
         assert out.getvalue().startswith("1 webhook(s) (lead.received) since")
         await stack.deliver()
         [replayed] = receiver.delivered[len(originals) :]

@@ -39,8 +39,11 @@ async def test_a_claim_queues_one_row_per_subscribed_endpoint_in_its_transaction
     assert isinstance(body, dict) and body["type"] == "lead.claimed" and body["timestamp"] == T0.isoformat()
     assert body["data"]["rep"]["id"] == rep and body["data"]["lead"]["state"] == "claimed"
     assert body["data"]["offer"]["claimed_by"] == rep and body["data"]["rule"] == "everyone"
-    assert body["data"]["sla"] == {"policy": "standard", "due_at": "2026-03-02T09:15:00+00:00",
-                                   "remind_at": "2026-03-02T09:07:30+00:00"}  # fmt: skip
+    assert body["data"]["sla"] == {
+        "policy": "standard",
+        "due_at": "2026-03-02T09:15:00+00:00",
+        "remind_at": "2026-03-02T09:07:30+00:00",
+    }
 
 
 async def test_a_refused_transition_queues_no_webhook(relayed: Store, db: Database) -> None:

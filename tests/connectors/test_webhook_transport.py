@@ -28,9 +28,21 @@ def item(url: str, body: dict[str, object] | None = None) -> OutboxItem:
     now = datetime.now(UTC)
     payload = {"id": "msg_test", "body": body or {"type": "lead.received", "timestamp": now.isoformat(), "data": {}}}
     return OutboxItem(
-        id=1, kind="lead.received", lead_id=1, offer_id=None, transport="webhook", address=url, payload=payload,
-        dedup_key="k", attempts=1, created_at=now, dm_channel=None, dm_ts=None, thread_channel=None, thread_ts=None,
-    )  # fmt: skip
+        id=1,
+        kind="lead.received",
+        lead_id=1,
+        offer_id=None,
+        transport="webhook",
+        address=url,
+        payload=payload,
+        dedup_key="k",
+        attempts=1,
+        created_at=now,
+        dm_channel=None,
+        dm_ts=None,
+        thread_channel=None,
+        thread_ts=None,
+    )
 
 
 @pytest.fixture
