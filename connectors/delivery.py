@@ -4,7 +4,8 @@ one delivery attempt came to: the fault taxonomy every transport reads its own e
     Outcome
     ├── Delivered       it landed (`landed`: where, for later updates; `digested`: other rows it carried)
     ├── Transient       try again later (`after`: the wait the other side asked for); counts towards
-    │                   the transport's outage circuit
+    │                   the transport's outage circuit, unless it is one address's own (`address_only`:
+    │                   a webhook endpoint down), which is named on `/healthz` instead
     ├── WorkspaceFault  nothing of this transport can go out (a revoked token, a missing scope): hold
     │                   the whole transport, rows stay pending, a probe resumes it once fixed
     ├── AddressFault    nothing can go to this address (a channel archived, deleted, or closed to us):
