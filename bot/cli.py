@@ -62,7 +62,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(f"{path}: no such file. {_START_HERE}", file=sys.stderr)
         return 2
     config = _load(args)
-    found = warnings(config)
+    found = warnings(config) + _unset_secrets(config)
     for warning in found:
         print(f"warning: {warning}")
     if args.slack:
@@ -77,6 +77,17 @@ def cmd_check(args: argparse.Namespace) -> int:
         f"{len(config.rules)} rules, {len(config.sla)} SLA policies" + (f", {len(found)} warning(s)" if found else "")
     )
     return 0
+
+
+def _unset_secrets(config: RoutingConfig) -> list[str]:
+    """A warning for each webhook whose secret variable is not set here: the file is valid without it
+    (CI checks it), but `serve` will not start."""
+    return [
+        f"webhooks[{index}].secret_env: {hook.secret_env} is not set here; `leadrelay serve` needs it "
+        "(`leadrelay webhooks secret` prints a new one)"
+        for index, hook in enumerate(config.webhooks)
+        if not os.environ.get(hook.secret_env)
+    ]
 
 
 def channel_names(config: RoutingConfig) -> list[str]:
@@ -332,6 +343,38 @@ def cmd_outbox(args: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
+def cmd_webhooks_replay(args: argparse.Namespace) -> int:
+    from bot.runtime import offline_service
+    from bot.webhook_replay import replay
+    from routing.config import WEBHOOK_EVENTS
+
+    config = _load(args)
+    try:
+        since = parse_duration(args.since)
+    except ValueError as exc:
+        print(f"--since: {exc}", file=sys.stderr)
+        return 2
+    unknown = sorted(set(args.event or ()) - set(WEBHOOK_EVENTS))
+    if unknown:
+        print(f"--event: unknown {', '.join(unknown)}; known: {', '.join(WEBHOOK_EVENTS)}", file=sys.stderr)
+        return 2
+
+    async def run() -> int:
+        async with offline_service(config, _database_url()) as service:
+            return await replay(
+                service.outbox, config, since=since, events=args.event, now=service.clock.now(), out=sys.stdout
+            )
+
+    return asyncio.run(run())
+
+
+def cmd_webhooks_secret(args: argparse.Namespace) -> int:
+    from connectors.webhooks import new_secret
+
+    print(new_secret())
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from bot.demo import run_demo
 
@@ -427,6 +470,16 @@ def build_parser() -> argparse.ArgumentParser:
     box_retry.add_argument("--all", action="store_true", help="resend every dead letter")
     box_retry.set_defaults(func=cmd_outbox)
 
+    hooks = commands.add_parser("webhooks", help="signed webhooks: replay what was sent, make a secret")
+    hook_commands = hooks.add_subparsers(dest="webhooks_command", required=True, metavar="ACTION")
+    hook_replay = hook_commands.add_parser("replay", help="send again the webhooks of a recent period")
+    hook_replay.add_argument("--since", required=True, metavar="DURATION", help="how far back, e.g. 2h or 3d")
+    hook_replay.add_argument(
+        "--event", action="append", metavar="TYPE", help="only this event type (repeatable), e.g. lead.claimed"
+    )
+    hook_replay.set_defaults(func=cmd_webhooks_replay)
+    hook_commands.add_parser("secret", help="print a new whsec_ signing secret").set_defaults(func=cmd_webhooks_secret)
+
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_commands.add_parser("upgrade", help="apply migrations (PostgreSQL; SQLite migrates itself)").set_defaults(
@@ -438,7 +491,7 @@ def build_parser() -> argparse.ArgumentParser:
     db_check.add_argument("--repair", action="store_true", help="store the recomputed counters")
     db_check.set_defaults(func=cmd_db_check)
 
-    for sub in (check, init, sim, demo, serve, imp, rep, box, box_retry, db_check):
+    for sub in (check, init, sim, demo, serve, imp, rep, box, box_retry, db_check, hook_replay):
         sub.add_argument("--config", default=argparse.SUPPRESS, help="routing config file")
     return parser
 
@@ -450,6 +503,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `leadrelay simulate … | head`: the reader left, which is fine
         sys.stderr.close()
         return 0
+    except ConfigError as exc:  # what only building the service can check: a webhook's secret variable
+        print(f"configuration: {len(exc.problems)} problem(s):", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -5,8 +5,10 @@ default, started afresh each run and kept afterwards) and the real server (intak
 SLA timers) with the example team, feeds it leads over `POST /leads`, and prints what each rep and
 manager sees in Slack as it happens. Scripted reps accept one lead and reassign another; one lead has a
 short SLA and nobody touches it, so it expires, moves to the next rep, escalates to the managers'
-channel, and a manager takes it. It ends with the report of what happened and its two charts, and says
-where the database is, so `leadrelay report` can read it again.
+channel, and a manager takes it. Every claim is also sent as a signed webhook to a local receiver (the
+stand-in of a CRM), which verifies its signature with the `standardwebhooks` library. It ends with the
+report of what happened and its two charts, and says where the database is, so `leadrelay report` can
+read it again.
 """
 
 from __future__ import annotations
@@ -31,18 +33,21 @@ from bot.report import write_charts
 from bot.server import build_bolt_app, build_web_app
 from bot.service import Service
 from bot.slack import Slack, make_client
+from connectors.webhooks import new_secret
 from reports.export import write_text
 from reports.numbers import read_report
 from routing import RoutingConfig
 from routing.config import compile_config
 from standin import SlackStandin
 from standin.driver import SlackDriver
+from standin.webhooks import WebhookReceiver
 from storage.db import Database, connect
 
 TOKEN, SECRET, INTAKE = "xoxb-demo", "demo-signing-secret", "demo-intake-token-0123456789"
 MONDAY_10_NEW_YORK = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 DEMO_DIR = Path("leadrelay-demo")  # the demo's database and charts, kept after it ends
 QUICK_SOURCE = "webinar"  # the demo's leads from this source get the short SLA
+WEBHOOK_SECRET_ENV = "DEMO_WEBHOOK_SECRET"  # the demo passes its receiver's secret to the build, not the process
 
 LEADS: list[dict[str, Any]] = [
     {
@@ -103,9 +108,12 @@ LEADS: list[dict[str, Any]] = [
 ]
 
 
-def demo_config(path: str, quick_sla: timedelta) -> RoutingConfig:
-    """The example config, with a short SLA for webinar leads so an expiry happens while you watch."""
+def demo_config(path: str, quick_sla: timedelta, webhook_url: str | None = None) -> RoutingConfig:
+    """The example config, with a short SLA for webinar leads so an expiry happens while you watch, and
+    every claim sent to `webhook_url` (if given) as a signed webhook."""
     raw = yaml.safe_load(Path(path).read_text())
+    if webhook_url is not None:
+        raw["webhooks"] = [{"url": webhook_url, "secret_env": WEBHOOK_SECRET_ENV, "events": ["lead.claimed"]}]
     quick = {"name": "demo-quick", "when": {"source": QUICK_SOURCE}, "within": f"{int(quick_sla.total_seconds())}s"}
     raw["sla"] = [quick, *raw["sla"]]
     for team in raw["teams"]:
@@ -120,9 +128,17 @@ def demo_config(path: str, quick_sla: timedelta) -> RoutingConfig:
 class Transcript:
     """Prints every message Slack would show, as people would see it, as the stand-in receives it."""
 
-    def __init__(self, standin: SlackStandin, config: RoutingConfig, people: People, out: TextIO) -> None:
+    def __init__(
+        self,
+        standin: SlackStandin,
+        config: RoutingConfig,
+        people: People,
+        out: TextIO,
+        receiver: WebhookReceiver | None = None,
+    ) -> None:
         self.standin, self.config, self.people, self.out = standin, config, people, out
-        self.seen = 0
+        self.receiver = receiver
+        self.seen = self.hooks_seen = self.rejects_seen = 0
         self.started = datetime.now(UTC)
 
     def name(self, slack_id: str) -> str:
@@ -142,8 +158,24 @@ class Transcript:
                 continue
             line = self.describe(call.method, call.args, call.response)
             if line:
-                stamp = (datetime.now(UTC) - self.started).total_seconds()
-                print(f"[{stamp:5.1f}s] {line}", file=self.out, flush=True)
+                self.print(line)
+        if self.receiver is not None:
+            for hook in self.receiver.calls[self.hooks_seen :]:
+                self.hooks_seen += 1
+                data = hook.body["data"]
+                company = data["lead"]["contact"].get("company") or f"lead {data['lead']['id']}"
+                owner = self.config.person_name(str((data.get("rep") or {}).get("id", "")))
+                self.print(
+                    f"🔗 webhook {hook.type} to the CRM, signature verified ({hook.signature[:14]}…, "
+                    f"webhook-id {hook.id[:12]}…): {company} → {owner}; answered {hook.status}"
+                )
+            for why in self.receiver.rejected[self.rejects_seen :]:
+                self.rejects_seen += 1
+                self.print(f"🔗 webhook refused by the CRM: {why}")
+
+    def print(self, line: str) -> None:
+        stamp = (datetime.now(UTC) - self.started).total_seconds()
+        print(f"[{stamp:5.1f}s] {line}", file=self.out, flush=True)
 
     def readable(self, mrkdwn: str) -> str:
         """What a person sees: mentions as names, dates in words, escaped characters as typed."""
@@ -198,10 +230,11 @@ async def _until(check: Callable[[], Awaitable[bool] | bool], transcript: Transc
 async def run_demo(
     config_path: str, *, out: TextIO, quick_sla: timedelta = timedelta(seconds=15), directory: Path = DEMO_DIR
 ) -> int:
-    config = demo_config(config_path, quick_sla)
     database = _fresh_database(directory)
     url = f"sqlite+aiosqlite:///{database}"
-    async with SlackStandin(tokens={TOKEN}) as standin:
+    webhook_secret = new_secret()
+    async with SlackStandin(tokens={TOKEN}) as standin, WebhookReceiver(webhook_secret, path="/crm/leadrelay") as crm:
+        config = demo_config(config_path, quick_sla, crm.url)
         for rep in config.reps.values():
             if rep.slack_id:
                 standin.add_user(rep.id, id=rep.slack_id, real_name=rep.name, tz=rep.tz.key)
@@ -215,7 +248,12 @@ async def run_demo(
         metrics = Metrics()
         clock = OffsetClock(MONDAY_10_NEW_YORK)
         service = Service.build(
-            config=config, db=db, slack=Slack(make_client(TOKEN, standin.url), metrics), clock=clock, metrics=metrics
+            config=config,
+            db=db,
+            slack=Slack(make_client(TOKEN, standin.url), metrics),
+            clock=clock,
+            metrics=metrics,
+            environ={WEBHOOK_SECRET_ENV: webhook_secret},
         )
         runner = web.AppRunner(
             build_web_app(service, build_bolt_app(service, SECRET), signing_secret=SECRET, intake_token=INTAKE)
@@ -223,7 +261,7 @@ async def run_demo(
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", 0).start()
         base = f"http://127.0.0.1:{runner.addresses[0][1]}"
-        transcript = Transcript(standin, config, service.people, out)
+        transcript = Transcript(standin, config, service.people, out, crm)
         try:
             async with aiohttp.ClientSession() as http:
                 driver = SlackDriver(base, standin, http, SECRET)
@@ -277,6 +315,8 @@ async def _story(
         print(f"\n── {text}", file=out, flush=True)
 
     say(f"Leadrelay on {base}, Slack stand-in on {standin.url}; it is Monday 10:00 in New York.")
+    if transcript.receiver is not None:
+        say(f"Each claim is also a signed webhook to a CRM stand-in at {transcript.receiver.url}.")
     offers: dict[str, int] = {}
     for lead in LEADS:
         async with http.post(f"{base}/leads", json=lead, headers={"Authorization": f"Bearer {INTAKE}"}) as resp:

@@ -2,8 +2,8 @@
 
 POST /slack/events   events, interactivity and slash commands (verified, then Bolt; see bot.slack_events)
 POST /leads          intake (see bot.intake)
-GET  /healthz        the database answers, no transport is out or held, Slack's Socket Mode link (if used)
-                     is up, and the outbox is not stuck
+GET  /healthz        the database answers, no transport is out or held, no webhook endpoint is failing,
+                     Slack's Socket Mode link (if used) is up, and the outbox is not stuck
 GET  /metrics        Prometheus text format
 GET  /openapi.json   the OpenAPI 3.1 document of the above but Slack's (bot.openapi)
 """

@@ -6,12 +6,14 @@ Every state change goes through `storage.Store` (one transaction, with the outbo
 which publishes the events it committed to the event hub (`bot.events`) right after the commit. Who
 reacts to what is declared in one place, `build`: the dispatcher wakes for rows to deliver, the SLA
 timers re-arm, metrics count, and the Home refresher republishes the Homes a delivery changed. The
-outbox transports are registered there too, one line each. A new lead is stored and routed in one
+outbox transports are registered there too, one line each, and the relays that turn committed events
+into rows for the world outside Slack (signed webhooks, `connectors.webhooks`). A new lead is stored and routed in one
 transaction, and its DM is handed to the dispatcher ready to post.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -29,6 +31,8 @@ from bot.people import People
 from bot.reporting import Reporting
 from bot.slack import Slack
 from bot.timers import SlaTimers
+from connectors.delivery import Transport as DeliveryTransport
+from connectors.webhooks import WebhookRelay, WebhookTransport, endpoints
 from routing import Engine, Reason, RoutingConfig
 from storage.db import Database
 from storage.events import Event, LeadReassigned
@@ -68,16 +72,20 @@ class Service:
         metrics: Metrics,
         people: People | None = None,
         channel_gap: timedelta = CHANNEL_GAP,
+        environ: Mapping[str, str] | None = None,
     ) -> Service:
         """Wire the service. `channel_gap`: Slack's pacing between posts to one channel (real time, so
-        tests not about pacing pass zero)."""
+        tests not about pacing pass zero). `environ` (default the process's) holds the webhooks'
+        secrets: raises routing.ConfigError naming each `secret_env` that is unset or not a secret."""
         hub = EventHub()
-        store = Store(db, Engine(config), publish=hub.publish)
+        hooks = endpoints(config.webhooks, os.environ if environ is None else environ)
+        relays = [WebhookRelay(config, hooks)] if hooks else []
+        store = Store(db, Engine(config), publish=hub.publish, relays=relays)
         views = Views(db, config)
         people = people or People(config)
         homes = HomeRefresher(config)
         # The outbox transports, one line each: rows name theirs in their `transport` column.
-        transports: Mapping[str, SlackTransport] = {
+        transports: Mapping[str, DeliveryTransport] = {
             Transport.SLACK: SlackTransport(
                 slack=slack,
                 views=views,
@@ -87,6 +95,7 @@ class Service:
                 clock=clock,
                 channel_gap=channel_gap,
             ),
+            Transport.WEBHOOK: WebhookTransport(hooks),
         }
         sender = Dispatcher(store=store, transports=transports, clock=clock, publish=hub.publish)
         timers = SlaTimers(store=store, clock=clock, metrics=metrics, publish=hub.publish)

@@ -67,9 +67,10 @@ class OutboxKind(StrEnum):
 
 
 class Transport(StrEnum):
-    """How an outbox row is delivered. Only Slack for now; webhooks and CRMs come next."""
+    """How an outbox row is delivered. CRMs come next."""
 
     SLACK = "slack"  # address: a config person id (their DM) or a channel id
+    WEBHOOK = "webhook"  # address: the endpoint's URL, as `webhooks[].url` in the config gives it
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -37,6 +37,7 @@ from storage.rows import dead_letter, outbox_item
 from storage.tables import leads, offers, outbox
 
 _PENDING = (outbox.c.sent_at.is_(None), outbox.c.failed_at.is_(None))
+_REPLAY = ":replay:"  # in the dedup key of a row `Outbox.replay` copied
 # Posts to the team channel whose first delivery starts the lead's thread there.
 _CHANNEL_POSTS = (OutboxKind.LEAD_THREAD_NOTE.value, OutboxKind.ESCALATION.value)
 
@@ -248,6 +249,64 @@ class Outbox:
                 .returning(outbox.c.id)
             )
             return sorted(revived.scalars())
+
+        return await self.db.transact(work)
+
+    async def replay(
+        self,
+        *,
+        transport: Transport,
+        since: datetime,
+        addresses: Sequence[str],
+        kinds: Sequence[str] | None,
+        tag: str,
+        now: datetime,
+    ) -> int:
+        """Queue a copy, due at `now`, of every row of `transport` to `addresses` (of `kinds`, if given)
+        queued at or after `since`, sent or not, oldest first. Copies are never copied again; each gets
+        its original's dedup key plus ``:replay:{tag}``, so one replay (one `tag`) queues each row once
+        however often it runs. Returns how many it queued. One transaction."""
+
+        def work(conn: Connection, _locks: frozenset[str]) -> int:
+            if not addresses:
+                return 0
+            only = () if kinds is None else (outbox.c.kind.in_(kinds),)
+            originals = conn.execute(
+                select(
+                    outbox.c.kind,
+                    outbox.c.transport,
+                    outbox.c.address,
+                    outbox.c.payload,
+                    outbox.c.dedup_key,
+                    outbox.c.lead_id,
+                    outbox.c.offer_id,
+                )
+                .where(
+                    outbox.c.transport == transport.value,
+                    outbox.c.address.in_(addresses),
+                    outbox.c.created_at >= since,
+                    ~outbox.c.dedup_key.contains(_REPLAY),
+                    *only,
+                )
+                .order_by(outbox.c.id)
+            ).all()
+            if not originals:
+                return 0
+            dialect_insert = postgresql_insert if conn.dialect.name == "postgresql" else sqlite_insert
+            copies = [
+                {
+                    **row._asdict(),
+                    "dedup_key": f"{row.dedup_key}{_REPLAY}{tag}",
+                    "created_at": now,
+                    "next_attempt_at": now,
+                }
+                for row in originals
+            ]
+            added = conn.execute(
+                dialect_insert(outbox).on_conflict_do_nothing(index_elements=["dedup_key"]).returning(outbox.c.id),
+                copies,
+            )
+            return len(added.all())
 
         return await self.db.transact(work)
 

@@ -268,7 +268,7 @@ outbox = Table(
     Column("lead_id", Id, ForeignKey("leads.id")),
     Column("offer_id", Id, ForeignKey("offers.id")),
     Column("transport", String(16), nullable=False, server_default="slack"),  # a `Transport`
-    Column("address", String(64), nullable=False),  # where the transport delivers: a Slack user or channel
+    Column("address", String(2000), nullable=False),  # where the transport delivers: a Slack user or channel, a URL
     Column("payload", Json, nullable=False),
     Column("dedup_key", String(200), nullable=False, unique=True),
     Column("attempts", Integer, nullable=False, server_default="0"),

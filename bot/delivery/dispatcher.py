@@ -5,17 +5,20 @@ Each row goes to the transport its `transport` column names (`connectors.deliver
 the attempt went as an `Outcome` (`connectors.delivery`). The dispatcher acts on it:
 
     Delivered       recorded as sent (`MessageDelivered` is published; the Home refresher listens)
-    Transient       retried after the transport's Retry-After, else exponential backoff with jitter;
-                    failures across messages open the transport's circuit (`bot.delivery.circuit`):
-                    nothing is sent but a probe a second, and on recovery every row waiting out a
-                    backoff from the outage is made due at once
+    Transient       retried after the transport's Retry-After, else after the wait its retry schedule
+                    gives (`connectors.delivery.RetrySchedule`, with jitter), and dead-lettered once a
+                    schedule that gives up runs out; failures across messages open the transport's
+                    circuit (`bot.delivery.circuit`): nothing is sent but a probe a second, and on
+                    recovery every row waiting out a backoff from the outage is made due at once. A
+                    failure of one address's own server (`address_only`: a webhook endpoint down)
+                    leaves the circuit alone and marks that address failing until it answers
     WorkspaceFault  the whole transport is held (`bot.delivery.holds`); the row goes back untried, its
                     attempt not counted; a probe every 30 s lifts the hold once the fault is fixed
     AddressFault    that address is held the same way; re-checked every minute
     RecipientGone   given up, and an offer's lead is routed to someone else
     Permanent       dead-lettered with its error: `leadrelay outbox` lists it, `outbox retry` resends it
 
-Every hold and outage is on `/healthz` (`problems`, `held`). A new lead's DM does not wait for the
+Every hold, outage and failing address is on `/healthz` (`problems`, `held`). A new lead's DM does not wait for the
 loop: intake leases it in the transaction that routes the lead and `hand_over` posts it straight after
 the commit; should that process die first, the lease runs out and the loop delivers it like any other
 row. Delivery is in order per address (the outbox hands out one row per address at a time).
@@ -30,14 +33,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from bot.clock import Clock
-from bot.delivery.circuit import Circuit
+from bot.delivery.circuit import Circuit, Outage
 from bot.delivery.holds import Held, Holds
 from bot.events import MessageDelivered
 from connectors.delivery import (
@@ -57,7 +59,6 @@ from storage.store import Store
 log = logging.getLogger(__name__)
 
 BATCH = 50
-BACKOFF_BASE, BACKOFF_CAP = 2.0, 300.0  # seconds
 
 Publish = Callable[[Iterable[object]], None]
 
@@ -71,6 +72,7 @@ class _Lane:
     circuit: Circuit
     holds: Holds
     backing_off: dict[int, datetime] = field(default_factory=dict)  # row id: the retry time a failure gave it
+    failing: dict[str, Outage] = field(default_factory=dict)  # address: its own server failing since (address_only)
 
     @property
     def sending(self) -> bool:
@@ -122,6 +124,7 @@ class Dispatcher:
         for lane in self._lanes.values():
             if (outage := lane.circuit.outage) is not None:
                 lines.append(outage.describe())
+            lines.extend(lane.failing[address].describe() for address in sorted(lane.failing))
             lines.extend(held.describe() for held in lane.holds.all())
         return lines
 
@@ -190,6 +193,7 @@ class Dispatcher:
         lane.backing_off.pop(item.id, None)  # leased again: the backoff it waited out is over
         outcome = await lane.transport.deliver(item, view)
         if not isinstance(outcome, Transient):
+            lane.failing.pop(item.address, None)
             await self._answered(lane)
         match outcome:
             case Delivered():
@@ -222,16 +226,25 @@ class Dispatcher:
         self.publish((MessageDelivered(item=item, view=outcome.view, at=sent_at),))
 
     async def _retry(self, lane: _Lane, item: OutboxItem, outcome: Transient, now: datetime) -> None:
-        """Try `item` again later, and tell the transport's circuit."""
-        if outcome.after is not None:
-            retry_at = now + timedelta(seconds=outcome.after)
-        else:
-            delay = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** max(0, item.attempts - 1))
-            # jitter spreads replicas apart; the circuit makes the row due again as soon as the outage ends
-            retry_at = now + timedelta(seconds=delay * random.uniform(0.5, 1.0))
+        """Try `item` again later, as the other side asked or the transport's schedule says, and tell the
+        transport's circuit; dead-letter it once a schedule that gives up has run out."""
+        wait = lane.transport.retry_schedule.wait(item.attempts)
+        if wait is None:
+            error = f"gave up after {item.attempts} attempts: {outcome.error}"
+            await self._settle_permanent(item, Permanent(error=error), now)
+            lane.failing.pop(item.address, None)  # the dead letter says it now; the next row's attempt says more
+            return
+        # jitter spreads replicas apart; the circuit makes the row due again as soon as the outage ends
+        retry_at = now + timedelta(seconds=outcome.after if outcome.after is not None else wait)
         await self.outbox.mark_retry(item.id, error=outcome.error, at=retry_at)
-        if not outcome.rate_limited:  # Retry-After holds for its row even after an outage ends
+        if not outcome.rate_limited and not outcome.address_only:  # Retry-After holds even after an outage
             lane.backing_off[item.id] = retry_at
+        if outcome.address_only:  # one endpoint down says nothing of the others: the circuit stays closed
+            failing = lane.failing.get(item.address)
+            since = failing.since if failing is not None else now
+            where = f"{lane.name} {item.address}"
+            lane.failing[item.address] = Outage(transport=where, since=since, last_error=outcome.error)
+            return
         if lane.circuit.failed(self.clock.now(), outcome.error, message=item.id):
             log.warning("%s is failing across messages (%s); holding delivery and probing", lane.name, outcome.error)
 

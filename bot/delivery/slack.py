@@ -36,6 +36,7 @@ from bot.render.kit import Rendered
 from bot.slack import RateLimited, Slack, SlackProblem, SlackRejected, SlackUnavailable, Upload
 from bot.slack import RecipientGone as SlackRecipientGone
 from connectors.delivery import (
+    EXPONENTIAL,
     LEASE,
     AddressFault,
     Delivered,
@@ -81,6 +82,8 @@ ADDRESS_FIXES = {
 class SlackTransport:
     """The `slack` transport (see the module docstring); also the `bot.kinds.Outlet` the kinds deliver
     through. `channel_gap`: the pause between two posts to one channel (tests not about pacing use 0)."""
+
+    retry_schedule = EXPONENTIAL  # a DM must arrive however long Slack is out: never give up
 
     def __init__(
         self,

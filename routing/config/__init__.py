@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from routing.config.compile import NUMERIC_FIELDS, compile_spec, format_path, normalise_domain
 from routing.config.compiled import (
+    WEBHOOK_EVENTS,
     Account,
     Digest,
     Escalation,
@@ -33,11 +34,13 @@ from routing.config.compiled import (
     Strategy,
     Team,
     Thresholds,
+    Webhook,
 )
 from routing.config.spec import ConfigSpec
 
 __all__ = [
     "NUMERIC_FIELDS",
+    "WEBHOOK_EVENTS",
     "Account",
     "ConfigError",
     "Digest",
@@ -53,6 +56,7 @@ __all__ = [
     "Strategy",
     "Team",
     "Thresholds",
+    "Webhook",
     "compile_config",
     "format_path",
     "load_config",

@@ -6,14 +6,16 @@ between reps, teams and rules, conditions, time zones and working hours. Every p
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import time, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from routing import conditions
 from routing.conditions import Condition, ConditionError, Range
 from routing.config.compiled import (
+    WEBHOOK_EVENTS,
     Account,
     Digest,
     Escalation,
@@ -26,8 +28,9 @@ from routing.config.compiled import (
     SlaPolicy,
     Team,
     Thresholds,
+    Webhook,
 )
-from routing.config.spec import AlertsSpec, ConfigSpec, DigestSpec, EscalationSpec, RequirementSpec
+from routing.config.spec import AlertsSpec, ConfigSpec, DigestSpec, EscalationSpec, RequirementSpec, WebhookSpec
 from routing.geo import COUNTRY_REGION, FREE_MAIL_DOMAINS
 from routing.schedule import WeeklyHours, parse_duration, zone
 
@@ -241,7 +244,41 @@ def compile_spec(spec: ConfigSpec, sink: list[str]) -> RoutingConfig:
         managed=_managed(reps, teams),
         off_hours=spec.off_hours,
         hold_window=default_window,
+        webhooks=_webhooks(spec.webhooks, problems),
     )
+
+
+MAX_URL = 2000  # the outbox's address column holds the endpoint's URL
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _webhooks(specs: Sequence[WebhookSpec], problems: _Problems) -> tuple[Webhook, ...]:
+    """The endpoints, each with a URL that can take a POST, once, and events that exist. Whether each
+    `secret_env` is set is checked when the service is built (`connectors.webhooks.endpoints`): the
+    file is valid on a machine without the secrets, such as the one running `leadrelay check` in CI."""
+    hooks: list[Webhook] = []
+    seen: set[str] = set()
+    for i, spec in enumerate(specs):
+        url = urlsplit(spec.url)
+        if url.scheme not in ("http", "https") or not url.hostname or len(spec.url) > MAX_URL:
+            problems.add(("webhooks", i, "url"), f"{spec.url!r} is not an http(s) URL of at most {MAX_URL} characters")
+        elif url.username or url.password:
+            problems.add(("webhooks", i, "url"), "no credentials in the URL: the signature authenticates each call")
+        if spec.url in seen:
+            problems.add(("webhooks", i, "url"), f"{spec.url!r} is listed twice: give it every event in one entry")
+        seen.add(spec.url)
+        if not _ENV_NAME.match(spec.secret_env):
+            problems.add(
+                ("webhooks", i, "secret_env"),
+                "name the environment variable that holds the secret (like CRM_WEBHOOK_SECRET), never the secret",
+            )
+        for j, event in enumerate(spec.events):
+            if event not in WEBHOOK_EVENTS:
+                problems.add(
+                    ("webhooks", i, "events", j), f"unknown event {event!r}; known: {', '.join(WEBHOOK_EVENTS)}"
+                )
+        hooks.append(Webhook(url=spec.url, secret_env=spec.secret_env, events=frozenset(spec.events)))
+    return tuple(hooks)
 
 
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

@@ -109,6 +109,28 @@ class Thresholds:
     clear_below: float = 0.8
 
 
+# The events a webhook endpoint can subscribe to (`webhooks[].events`), documented in docs/webhooks.md.
+WEBHOOK_EVENTS = (
+    "lead.received",
+    "lead.assigned",
+    "lead.claimed",
+    "lead.reassigned",
+    "lead.expired",
+    "lead.escalated",
+    "lead.outcome",
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Webhook:
+    """An endpoint Leadrelay posts signed events to: `url`, the environment variable `secret_env` that
+    holds its `whsec_` signing secret (never the YAML file), and the `events` it receives."""
+
+    url: str
+    secret_env: str
+    events: frozenset[str]
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Account:
     name: str
@@ -179,6 +201,7 @@ class RoutingConfig:
     managed: Mapping[str, frozenset[str]] = field(default_factory=dict)
     off_hours: OffHours = OffHours.SOONEST  # for leads outside any team (named reps, account owners)
     hold_window: timedelta = timedelta(hours=2)
+    webhooks: tuple[Webhook, ...] = ()  # where signed events go (`connectors.webhooks`)
 
     def manages(self, person_id: str) -> frozenset[str]:
         """The reps `person_id` manages; empty for anyone who manages nobody."""

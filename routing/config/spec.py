@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from routing.config.compiled import OffHours, Strategy
+from routing.config.compiled import WEBHOOK_EVENTS, OffHours, Strategy
 
 _ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 _EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
@@ -123,6 +123,12 @@ class ReportsSpec(_Model):
     alerts: AlertsSpec | None = AlertsSpec()
 
 
+class WebhookSpec(_Model):
+    url: str
+    secret_env: str  # the name of the environment variable that holds the secret, never the secret
+    events: list[str] = Field(default=list(WEBHOOK_EVENTS), min_length=1)
+
+
 class FallbackSpec(_Model):
     team: str | None = None
     rep: str | None = None
@@ -147,3 +153,4 @@ class ConfigSpec(_Model):
     sla: list[SlaSpec] = Field(min_length=1)
     fallback: FallbackSpec
     reports: ReportsSpec = ReportsSpec()
+    webhooks: list[WebhookSpec] = []

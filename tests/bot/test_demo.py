@@ -27,8 +27,10 @@ def test_the_demo_routes_claims_reassigns_logs_expires_and_escalates(
         "🚨 @",
         "🙋 Taken by @",
         "Every lead has an owner.",
+        "🔗 webhook lead.claimed to the CRM, signature verified",
     ):
         assert happening in story, happening
+    assert "webhook refused" not in story  # every signature the receiver checked was good
     # It ends with the report and its charts, and keeps its database for `leadrelay report`.
     assert "The numbers, as `leadrelay report` shows them" in story and "SLA breach rate" in story
     database = tmp_path / "demo" / "demo.db"
