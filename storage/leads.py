@@ -295,6 +295,7 @@ def _receive(
         "external_id": external_id,
         "payload": dict(payload),
         "contact": lead_to_json(lead),
+        "email_key": lead.email.lower() if lead.email else None,
         "state": LeadState.RECEIVED.value,
         "received_at": now,
     }

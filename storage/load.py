@@ -8,9 +8,11 @@ these counters make the read O(reps):
 * `rep_load.open_offers`: +1 when an offer is made (`offered`), -1 when an open offer is claimed or
   ends (`claimed`, `closed`);
 * `load_holds`: one row per claimed offer still counted, `rep_load.held_offers` their number per rep;
-  a hold goes when the offer is released (`released`) or when the window passes its `assigned_at`
-  (`settle`, run by the SLA timers' sweep, a timer rather than a scan). Until it is settled, a hold
-  past the window is subtracted at read time, so the read is exact whenever the sweep runs;
+  a hold goes when the offer is released (`released`), when a closing outcome (won, lost,
+  disqualified) arrives for its lead (`released` too; `reopened` puts it back, `held_again`), and,
+  when no outcome source is configured, when the window passes its `assigned_at` (`settle`, run by
+  the SLA timers' sweep, a timer rather than a scan). Until it is settled, a hold past the window is
+  subtracted at read time, so the read is exact whenever the sweep runs;
 * `rep_load.day_start` / `assigned_today`: the local midnight of the rep's latest assignment and the
   offers since, restarted by the first offer of a new local day; read as 0 once that day is over;
 * `rep_load.last_assigned_at`: the latest assignment.
@@ -35,10 +37,11 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Executable, bindparam, case, delete, func, insert, select, text, update
+from sqlalchemy import Connection, Executable, bindparam, case, delete, func, insert, or_, select, text, update
 
 from routing import RoutingState
-from storage.tables import UtcDateTime, load_holds, offers, rep_load
+from storage.model import CLOSING_OUTCOMES
+from storage.tables import UtcDateTime, leads, load_holds, offers, rep_load
 
 MIN_LOAD_WINDOW = timedelta(days=1)
 SETTLE_BATCH = 1000  # holds settled per sweep transaction: a long outage catches up over a few sweeps
@@ -86,6 +89,20 @@ def released(conn: Connection, offer_id: int) -> None:
         conn.execute(_LESS_HELD, [{"rep": rep, "n": 1}])
 
 
+def is_held(conn: Connection, offer_id: int) -> bool:
+    """Whether the claimed offer still counts in its rep's load."""
+    return conn.execute(_HELD, {"offer": offer_id}).first() is not None
+
+
+def held_again(conn: Connection, offer_id: int, rep_id: str, assigned_at: datetime) -> None:
+    """The claimed offer's lead was reopened: it counts in the rep's load again (unless it still does).
+    Under the load window it counts only while the window covers `assigned_at`, as any claim does."""
+    if is_held(conn, offer_id):
+        return
+    conn.execute(insert(load_holds), {"offer_id": offer_id, "rep_id": rep_id, "assigned_at": assigned_at})
+    conn.execute(_LESS_HELD, [{"rep": rep_id, "n": -1}])
+
+
 def settle(conn: Connection, since: datetime, *, limit: int = SETTLE_BATCH) -> int:
     """Drop up to `limit` holds of offers assigned before `since` (the load window passed them);
     returns how many went."""
@@ -118,6 +135,7 @@ _CLAIMED = (
     .where(rep_load.c.rep_id == bindparam("rep"))
     .values(open_offers=rep_load.c.open_offers - 1, held_offers=rep_load.c.held_offers + 1)
 )
+_HELD = select(load_holds.c.offer_id).where(load_holds.c.offer_id == bindparam("offer"))
 _DROP_HOLD = delete(load_holds).where(load_holds.c.offer_id == bindparam("offer")).returning(load_holds.c.rep_id)
 
 
@@ -182,10 +200,14 @@ def read(conn: Connection) -> LoadCounters:
     return LoadCounters(reps, holds)
 
 
-def recompute(conn: Connection, now: datetime, window: timedelta, zones: dict[str, ZoneInfo]) -> LoadCounters:
+def recompute(
+    conn: Connection, now: datetime, window: timedelta, zones: dict[str, ZoneInfo], *, by_window: bool = True
+) -> LoadCounters:
     """The counters the offers imply at `now`: O(offers in the window) plus one query per rep.
 
-    `zones` gives each rep's time zone (a rep not in it, no longer configured, counts in UTC).
+    `zones` gives each rep's time zone (a rep not in it, no longer configured, counts in UTC). A claimed
+    offer is held while its lead has no closing outcome and, when `by_window` (no outcome source), while
+    the window covers its assignment.
     """
     since = now - window
     open_by_rep: dict[str, int] = dict(
@@ -193,14 +215,15 @@ def recompute(conn: Connection, now: datetime, window: timedelta, zones: dict[st
             select(offers.c.rep_id, func.count()).where(offers.c.state == "open").group_by(offers.c.rep_id)
         ).all()
     )
-    holds = {
-        r.id: (r.rep_id, r.assigned_at)
-        for r in conn.execute(
-            select(offers.c.id, offers.c.rep_id, offers.c.assigned_at).where(
-                offers.c.assigned_at >= since, offers.c.state == "claimed"
-            )
-        )
-    }
+    still_open = or_(leads.c.outcome.is_(None), leads.c.outcome.not_in(sorted(CLOSING_OUTCOMES)))
+    claimed_offers = (
+        select(offers.c.id, offers.c.rep_id, offers.c.assigned_at)
+        .join(leads, leads.c.id == offers.c.lead_id)
+        .where(offers.c.state == "claimed", still_open)
+    )
+    if by_window:
+        claimed_offers = claimed_offers.where(offers.c.assigned_at >= since)
+    holds = {r.id: (r.rep_id, r.assigned_at) for r in conn.execute(claimed_offers)}
     held = Counter(rep for rep, _at in holds.values())
     latest = conn.execute(select(offers.c.rep_id, func.max(offers.c.assigned_at)).group_by(offers.c.rep_id)).all()
     reps: dict[str, LoadRow] = {}

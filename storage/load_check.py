@@ -35,10 +35,11 @@ class LoadChecks:
 
         def work(conn: Connection, _locks: frozenset[str]) -> LoadCheck:
             load.lock(conn)
+            by_window = self.scope.claims_close_by_window
             since = now - self.scope.load_window
-            while load.settle(conn, since):
+            while by_window and load.settle(conn, since):
                 pass
-            wanted = load.recompute(conn, now, self.scope.load_window, zones)
+            wanted = load.recompute(conn, now, self.scope.load_window, zones, by_window=by_window)
             drift = tuple(load.drift(load.read(conn), wanted))
             if drift and repair:
                 load.replace_all(conn, wanted)

@@ -14,6 +14,7 @@ from bot.kinds import (
     escalation_resolved,
     offer_dm,
     offer_update,
+    outcome_note,
     reminder,
     rep_settings,
     rep_unreachable,
@@ -37,6 +38,7 @@ KINDS: Mapping[str, MessageKind] = {
         rep_settings,
         digest,
         threshold_alert,
+        outcome_note,
     )
 }
 

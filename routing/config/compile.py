@@ -18,6 +18,7 @@ from routing.config.compiled import (
     Digest,
     Escalation,
     Manager,
+    Outcomes,
     Qualification,
     Rep,
     Requirement,
@@ -27,7 +28,7 @@ from routing.config.compiled import (
     Team,
     Thresholds,
 )
-from routing.config.spec import AlertsSpec, ConfigSpec, DigestSpec, EscalationSpec, RequirementSpec
+from routing.config.spec import AlertsSpec, ConfigSpec, DigestSpec, EscalationSpec, OutcomesSpec, RequirementSpec
 from routing.geo import COUNTRY_REGION, FREE_MAIL_DOMAINS
 from routing.schedule import WeeklyHours, parse_duration, zone
 
@@ -241,6 +242,7 @@ def compile_spec(spec: ConfigSpec, sink: list[str]) -> RoutingConfig:
         managed=_managed(reps, teams),
         off_hours=spec.off_hours,
         hold_window=default_window,
+        outcomes=_outcomes(spec.outcomes, problems),
     )
 
 
@@ -301,6 +303,19 @@ def _hours(lines: list[str] | str, loc: tuple[str | int, ...], problems: _Proble
     except ValueError as exc:
         problems.add(loc, str(exc))
         return WeeklyHours.always()
+
+
+def _outcomes(spec: OutcomesSpec, problems: _Problems) -> Outcomes:
+    spans: dict[str, timedelta] = {}
+    for name in ("load_window", "performance_window"):
+        try:
+            spans[name] = parse_duration(getattr(spec, name))
+        except ValueError as exc:
+            problems.add(("outcomes", name), str(exc))
+            spans[name] = getattr(Outcomes(), name)
+    if spans["load_window"] < timedelta(days=1):
+        problems.add(("outcomes", "load_window"), "must be at least a day (the day's count never reaches past it)")
+    return Outcomes(source=spec.source, min_sample=spec.min_sample, **spans)
 
 
 def _window(text: str | int, loc: tuple[str | int, ...], problems: _Problems) -> timedelta:

@@ -156,6 +156,29 @@ class Qualification:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Outcomes:
+    """What happens after the claim, and how it feeds routing.
+
+    `source` names where outcomes come from (``api`` for `POST /outcomes` and `import-outcomes`, later a
+    CRM). Without one, nothing tells Leadrelay that a deal closed, so a claimed lead leaves its rep's
+    open load by itself `load_window` after its assignment; with one, it stays until a closing outcome
+    (won, lost, disqualified) arrives, and a `reopened` one puts it back. Win rates count each rep's
+    won and closed leads whose outcome occurred within `performance_window`; a rep with fewer than
+    `min_sample` closed leads there ranks on the prior alone.
+    """
+
+    source: str | None = None
+    load_window: timedelta = timedelta(days=7)
+    performance_window: timedelta = timedelta(days=90)
+    min_sample: int = 5
+
+    @property
+    def close_load_by_window(self) -> bool:
+        """Whether a claimed lead leaves the open load after `load_window` (no outcome source)."""
+        return self.source is None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RoutingConfig:
     """Everything the engine needs, validated, indexed and immutable."""
 
@@ -179,6 +202,7 @@ class RoutingConfig:
     managed: Mapping[str, frozenset[str]] = field(default_factory=dict)
     off_hours: OffHours = OffHours.SOONEST  # for leads outside any team (named reps, account owners)
     hold_window: timedelta = timedelta(hours=2)
+    outcomes: Outcomes = field(default_factory=Outcomes)
 
     def manages(self, person_id: str) -> frozenset[str]:
         """The reps `person_id` manages; empty for anyone who manages nobody."""

@@ -128,6 +128,13 @@ class FallbackSpec(_Model):
     rep: str | None = None
 
 
+class OutcomesSpec(_Model):
+    source: str | None = Field(default=None, pattern=_ID)  # api, or a CRM; None: no outcomes arrive
+    load_window: str | int = "7d"  # without a source: how long a claimed lead counts as open load
+    performance_window: str | int = "90d"  # the outcomes win rates count
+    min_sample: int = Field(default=5, ge=0)  # closed leads before a rep's own rate counts
+
+
 class ConfigSpec(_Model):
     timezone: str = "UTC"
     working_hours: list[str] | str = ["mon-fri 09:00-17:00"]
@@ -147,3 +154,4 @@ class ConfigSpec(_Model):
     sla: list[SlaSpec] = Field(min_length=1)
     fallback: FallbackSpec
     reports: ReportsSpec = ReportsSpec()
+    outcomes: OutcomesSpec = OutcomesSpec()

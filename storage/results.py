@@ -1,0 +1,83 @@
+"""Each rep's won and closed leads over the performance window, as counters kept by the outcome
+transition, so routing reads them in O(reps) whatever the history (see `storage.state`).
+
+A lead counts once, for its owner, by its *current* outcome (the latest to occur): when that closes it
+(won, lost, disqualified) and occurred within the window, `closed_leads` holds one row for it and
+`rep_results` counts it (`closed`, and `won` if won). A later outcome replaces the lead's contribution
+(`count`): a `reopened` takes it away, a `lost` after a `won` turns a win into a loss. The window
+passing a row is settled by the SLA timers' sweep (`settle`, a timer rather than a scan), and until
+then the state read subtracts it, so the read is exact whenever the sweep runs.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import Counter
+from datetime import datetime
+
+from sqlalchemy import Connection, Executable, bindparam, delete, insert, select, update
+
+from storage.model import CLOSING_OUTCOMES, OutcomeState
+from storage.tables import closed_leads, rep_results
+
+SETTLE_BATCH = 1000  # rows settled per sweep transaction
+
+
+def count(conn: Connection, *, lead_id: int, rep_id: str, state: str, occurred_at: datetime, since: datetime) -> None:
+    """The lead's current outcome is now `state` (occurred at `occurred_at`), owned by `rep_id`: its
+    old contribution goes, and a closing outcome within the window (after `since`) counts."""
+    forget(conn, lead_id)
+    if state not in CLOSING_OUTCOMES or occurred_at < since:
+        return
+    won = state == OutcomeState.WON
+    conn.execute(insert(closed_leads), {"lead_id": lead_id, "rep_id": rep_id, "closed_at": occurred_at, "won": won})
+    conn.execute(_upsert(conn.dialect.name), {"rep": rep_id, "won": int(won)})
+
+
+def forget(conn: Connection, lead_id: int) -> None:
+    """The lead no longer counts in its owner's results (if it did)."""
+    gone = conn.execute(_DROP, {"lead": lead_id}).one_or_none()
+    if gone is not None:
+        conn.execute(_LESS, [{"rep": gone.rep_id, "won": int(gone.won), "closed": 1}])
+
+
+def settle(conn: Connection, since: datetime, *, limit: int = SETTLE_BATCH) -> int:
+    """Drop up to `limit` closed leads whose outcome occurred before `since` (the window passed them);
+    returns how many went."""
+    pick = select(closed_leads.c.lead_id).where(closed_leads.c.closed_at < since).order_by(closed_leads.c.closed_at)
+    if conn.dialect.name != "sqlite":
+        pick = pick.with_for_update(skip_locked=True)  # replicas settle disjoint rows
+    gone = conn.execute(
+        delete(closed_leads)
+        .where(closed_leads.c.lead_id.in_(pick.limit(limit).scalar_subquery()))
+        .returning(closed_leads.c.rep_id, closed_leads.c.won)
+    ).all()
+    closed, won = Counter(r.rep_id for r in gone), Counter(r.rep_id for r in gone if r.won)
+    if closed:
+        conn.execute(_LESS, [{"rep": rep, "won": won[rep], "closed": n} for rep, n in sorted(closed.items())])
+    return len(gone)
+
+
+_DROP = (
+    delete(closed_leads)
+    .where(closed_leads.c.lead_id == bindparam("lead"))
+    .returning(closed_leads.c.rep_id, closed_leads.c.won)
+)
+_LESS = (
+    update(rep_results)
+    .where(rep_results.c.rep_id == bindparam("rep"))
+    .values(won=rep_results.c.won - bindparam("won"), closed=rep_results.c.closed - bindparam("closed"))
+)
+
+
+@functools.cache
+def _upsert(dialect: str) -> Executable:
+    """One more closed lead (and `won` more wins) for a rep, creating their row on the first."""
+    from storage.writes import upsert_insert  # writes imports storage.load, which this module mirrors
+
+    row = upsert_insert(dialect)(rep_results).values(rep_id=bindparam("rep"), won=bindparam("won"), closed=1)
+    stmt: Executable = row.on_conflict_do_update(
+        index_elements=[rep_results.c.rep_id],
+        set_={"won": rep_results.c.won + row.excluded.won, "closed": rep_results.c.closed + 1},
+    )
+    return stmt
