@@ -72,7 +72,7 @@ class Service:
         """Wire the service. `channel_gap`: Slack's pacing between posts to one channel (real time, so
         tests not about pacing pass zero)."""
         hub = EventHub()
-        store = Store(db, Engine(config), publish=hub.publish)
+        store = Store(db, Engine(config), load_window=config.outcomes.load_window, publish=hub.publish)
         views = Views(db, config)
         people = people or People(config)
         homes = HomeRefresher(config)

@@ -1,0 +1,97 @@
+"""`POST /outcomes`, end to end: the real server and Bolt app, the Slack stand-in, a manual clock.
+Authentication is intake's; the answers are 201 / 200 (a repeat) / 404 / 422, and the owner sees the
+outcome in their offer DM's thread."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from standin.driver import Posted
+from tests.bot.harness import CONFIG_YAML, INTAKE_TOKEN, PEOPLE, Stack, running_stack
+
+ALICE = PEOPLE["alice"][0]
+WITH_OUTCOMES = CONFIG_YAML + "outcomes: {source: api}\n"
+
+
+async def post_outcome(stack: Stack, document: Any, *, token: str = INTAKE_TOKEN) -> Posted:
+    async with stack.http.post(
+        f"{stack.base}/outcomes", json=document, headers={"Authorization": f"Bearer {token}"}
+    ) as response:
+        return Posted(response.status, await response.text())
+
+
+async def _claimed_by_alice(stack: Stack, **lead: Any) -> int:
+    """A lead offered to alice (first in the rotation) and accepted by her; its id."""
+    response = await stack.intake({"email": "jo@shop.com", "company": "Shop <b>&</b> Co", **lead})
+    assert response.json()["assignee"] == "alice"
+    await stack.deliver()
+    [dm] = stack.dms("alice")
+    await stack.slack.click(ALICE, "lead_accept", channel=dm.channel, ts=dm.ts)
+    await stack.deliver()
+    lead_id: int = response.json()["lead_id"]
+    return lead_id
+
+
+async def test_an_outcome_is_recorded_once_and_the_owner_sees_it_in_the_dm_thread(tmp_path: Path) -> None:
+    async with running_stack(tmp_path, config_yaml=WITH_OUTCOMES) as stack:
+        lead_id = await _claimed_by_alice(stack, external_id="crm-9", source="hubspot")
+        won = {
+            "lead": {"source": "hubspot", "external_id": "crm-9"},
+            "state": "won",
+            "amount": 4200,
+            "occurred_at": "2026-11-24T12:00:00Z",
+        }
+        first = await post_outcome(stack, won)
+        again = await post_outcome(stack, won)
+        assert (first.status, again.status) == (201, 200)
+        assert first.json() == {
+            "lead_id": lead_id,
+            "recorded": True,
+            "state": "won",
+            "occurred_at": "2026-11-24T12:00:00+00:00",
+            "current": "won",
+            "owner": "alice",
+        }
+        assert again.json()["recorded"] is False and "already recorded" in again.json()["note"]
+        await stack.deliver()
+        [dm] = stack.dms("alice")
+        replies = [m for m in stack.standin.messages_in(ALICE) if m.thread_ts == dm.ts]
+        assert len(replies) == 1  # the repeat told nobody
+        text = json.dumps({"text": replies[0].text, "blocks": replies[0].blocks})
+        assert "won" in text and "4,200.00" in text
+        assert "Shop &lt;b&gt;&amp;&lt;/b&gt; Co" in text and "<b>" not in text  # lead text escaped
+        view = await stack.service.views.lead_view(lead_id)
+        assert view.lead.outcome is not None and view.lead.outcome.value == "won"
+        assert any(entry.to_state == "outcome:won" for entry in view.history)
+
+
+async def test_a_late_working_keeps_the_won_current_and_reopened_reopens(tmp_path: Path) -> None:
+    async with running_stack(tmp_path, config_yaml=WITH_OUTCOMES) as stack:
+        lead_id = await _claimed_by_alice(stack)
+        won = await post_outcome(stack, {"lead": lead_id, "state": "won", "occurred_at": "2026-11-25T09:00:00Z"})
+        working = await post_outcome(
+            stack, {"lead": "JO@shop.com", "state": "working", "occurred_at": "2026-11-24T09:00:00Z"}
+        )
+        reopened = await post_outcome(
+            stack, {"lead": lead_id, "state": "reopened", "occurred_at": "2026-11-26T09:00:00Z"}
+        )
+        assert [r.status for r in (won, working, reopened)] == [201, 201, 201]
+        assert [r.json()["current"] for r in (won, working, reopened)] == ["won", "won", "reopened"]
+
+
+async def test_an_unknown_lead_is_a_404_naming_it_and_bad_fields_a_422_naming_each(stack: Stack) -> None:
+    missing = await post_outcome(stack, {"lead": 404, "state": "won", "occurred_at": "2026-11-24T12:00:00Z"})
+    assert missing.status == 404
+    assert missing.json()["error"] == "no lead 404" and missing.json()["fields"][0]["field"] == "lead"
+    by_crm = await post_outcome(
+        stack, {"lead": {"source": "hubspot", "external_id": "x-1"}, "state": "won", "occurred_at": "2026-11-24"}
+    )
+    assert (by_crm.status, by_crm.json()["error"]) == (404, "no lead x-1 from hubspot")
+    bad = await post_outcome(stack, {"lead": "nobody", "state": "closed-won", "amount": -3, "occurred_at": "soon"})
+    assert bad.status == 422
+    assert {f["field"] for f in bad.json()["fields"]} == {"lead", "state", "amount", "occurred_at"}
+    partial = await post_outcome(stack, {"lead": {"source": "hubspot"}, "state": "won", "occurred_at": "2026-11-24"})
+    assert (partial.status, [f["field"] for f in partial.json()["fields"]]) == (422, ["lead.external_id"])
+    assert (await post_outcome(stack, {"lead": 1}, token="wrong-token-wrong-token")).status == 401
