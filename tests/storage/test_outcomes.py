@@ -188,3 +188,21 @@ async def _view(store: Store, lead_id: int):  # type: ignore[no-untyped-def]
     view = await Views(store.db, store.config).lead_view(lead_id)
     assert view.lead.state is LeadState.CLAIMED
     return view.lead
+
+
+PERFORMANCE = CAPACITY_ONE.replace("capacity: 1", "capacity: 10").replace(
+    "channel: CSALES}", "channel: CSALES, strategy: performance}"
+)
+
+
+async def test_recorded_outcomes_reach_the_performance_strategy_and_the_why_names_the_record(db: Database) -> None:
+    store = Store(db, Engine(parse_config(PERFORMANCE % {"outcomes": "outcomes: {source: api, min_sample: 1}"})))
+    loser_lead, loser = await _claimed(store)
+    winner_lead, winner = await _claimed(store, T0 + timedelta(minutes=1))
+    assert loser != winner
+    await _record(store, loser_lead, LOST, T0 + timedelta(minutes=2))
+    await _record(store, winner_lead, WON, T0 + timedelta(minutes=3))
+    intake = await store.intake(lead(), source="web", external_id=None, payload={}, now=T0 + timedelta(minutes=4))
+    assert intake.assigned is not None and intake.assigned.offer is not None
+    assert intake.assigned.offer.rep_id == winner
+    assert intake.assigned.decision.summary.endswith(f"@{winner}'s win rate 27%: 1 won of 1 closed in 90d, smoothed")
