@@ -78,6 +78,7 @@ class OutboxKind(StrEnum):
     DIGEST = "digest"  # a team's weekly numbers and charts, once per week; address: the team channel
     THRESHOLD_ALERT = "threshold_alert"  # a live threshold crossed or back to normal; address: the team channel
     OUTCOME_NOTE = "outcome_note"  # an outcome arrived: a reply in the owner's offer DM thread; address: rep id
+    LEAD_RETURNED = "lead_returned"  # the person came back (a repeat attached): the offer DM thread; address: rep id
 
 
 class Transport(StrEnum):
@@ -221,12 +222,14 @@ class Handover:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Intake:
     """A lead stored and routed in one transaction. A repeat of (source, external_id) routes nothing:
-    `assigned` and `handover` are None."""
+    `assigned` and `handover` are None; so does a person coming back while their lead is open or claimed
+    (`attached`: `received.lead_id` is that lead)."""
 
     received: Received
     assigned: AssignResult | None
     handover: Handover | None
     events: Events = ()  # what the transition committed (see `storage.events`)
+    attached: bool = False  # the person's lead was still open or claimed: this one joined it, unrouted
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

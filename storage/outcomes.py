@@ -52,11 +52,6 @@ def _insert_outcome(dialect: str) -> Executable:
     return stmt
 
 
-def email_key(email: str) -> str:
-    """An email address as leads are matched by it (see `leads.email_key`)."""
-    return email.strip().lower()
-
-
 class Outcomes:
     """`record_outcome`: one reported outcome, and what it changes."""
 
@@ -83,7 +78,7 @@ class Outcomes:
         actor = Actor(kind=ActorKind.SYSTEM, id=by)
 
         def work(conn: Connection, _locks: frozenset[str]) -> OutcomeResult:
-            lead = _find(conn, ref)
+            lead = _find(conn, ref, self.scope.email_key(ref.email))
             owner: str | None = lead.claimed_by
             current = OutcomeState(lead.outcome) if lead.outcome else None
             values = {
@@ -211,13 +206,13 @@ class Outcomes:
         ]
 
 
-def _find(conn: Connection, ref: LeadRef) -> AnyRow:
+def _find(conn: Connection, ref: LeadRef, email_key: str | None) -> AnyRow:
     """The lead `ref` names, locked until commit on PostgreSQL. Raises LeadRefNotFound."""
     query = select(*_LEAD_COLUMNS)
     if ref.lead_id is not None:
         query = query.where(leads.c.id == ref.lead_id)
-    elif ref.email:
-        query = query.where(leads.c.email_key == email_key(ref.email)).order_by(leads.c.received_at.desc()).limit(1)
+    elif email_key:
+        query = query.where(leads.c.email_key == email_key).order_by(leads.c.received_at.desc()).limit(1)
     else:
         query = query.where(leads.c.source == ref.source, leads.c.external_id == ref.external_id)
     if conn.dialect.name != "sqlite":

@@ -63,6 +63,10 @@ class Scope:
             return await self.db.transact(work)
         return await self.db.transact(lambda conn, locks: relay(conn, self.relays, work(conn, locks)))
 
+    def email_key(self, email: str | None) -> str | None:
+        """A lead's email as people are matched (`leads.email_key`; see `routing.config.Dedupe`)."""
+        return self.config.dedupe.email_key(email) if email else None
+
     def actor(self, person_id: str | None) -> Actor:
         """The audit actor for a config person id (None: the system). Raises UnknownPerson."""
         if person_id is None:

@@ -111,7 +111,7 @@ leads = Table(
     Column("thread_ts", String(32)),
     Column("outcome", String(16)),  # the current outcome: the latest to occur (None: none recorded)
     Column("outcome_at", UtcDateTime),  # when the current outcome occurred
-    Column("email_key", String(255)),  # the email as matched (lower case): outcomes and repeats find the lead
+    Column("email_key", String(255)),  # the email as people are matched (`Dedupe.email_key`)
     UniqueConstraint("source", "external_id"),
     CheckConstraint(_one_of("state", LEAD_STATES), name="state"),
     Index(None, "state", "next_ping_at"),
@@ -217,6 +217,22 @@ outcomes = Table(
     Column("recorded_by", String(64), nullable=False),
     UniqueConstraint("lead_id", "state", "occurred_at"),
     CheckConstraint(_one_of("state", OUTCOME_STATES), name="state"),
+)
+
+# Leads that came back: a person's new submission attached to their lead still open or claimed, instead
+# of routed again (`dedupe`). Unique like leads on (source, external_id), so a retried webhook attaches once.
+lead_repeats = Table(
+    "lead_repeats",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("lead_id", Id, ForeignKey("leads.id"), nullable=False),
+    Column("source", String(64), nullable=False),
+    Column("external_id", String(255)),
+    Column("payload", Json, nullable=False),
+    Column("contact", Json, nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    UniqueConstraint("source", "external_id"),
+    Index(None, "lead_id"),
 )
 
 # Each rep's won and closed leads within the performance window, as counters (see `storage.results`).

@@ -12,6 +12,7 @@ from bot.kinds import (
     digest,
     escalation,
     escalation_resolved,
+    lead_returned,
     offer_dm,
     offer_update,
     outcome_note,
@@ -39,6 +40,7 @@ KINDS: Mapping[str, MessageKind] = {
         digest,
         threshold_alert,
         outcome_note,
+        lead_returned,
     )
 }
 

@@ -27,7 +27,7 @@ from bot.render.kit import (
     who,
 )
 from bot.render.story import accepted, audit_entry, fate_line, next_offer, reason_label
-from bot.text import duration, inline, mention, slack_date
+from bot.text import duration, escape, inline, mention, slack_date, truncate
 from routing import RoutingConfig
 from storage.model import SYSTEM, EndReason, LeadState, LeadView, Offer, OfferState, OutcomeState
 
@@ -127,6 +127,16 @@ def outcome_note(view: LeadView, config: RoutingConfig, facts: Mapping[str, Any]
     if current is not None and current != state:
         line += f"\nThe lead stays *{OUTCOME_WORDS[current]}*: that was reported as happening later."
     return rendered(f"{title} {OUTCOME_WORDS[state]}", [section(line)])
+
+
+def lead_returned(view: LeadView, facts: Mapping[str, Any]) -> Rendered:
+    """A reply in the offer DM thread of the rep holding the lead: the person came back ("🔁 *Acme* came
+    back: filled the pricing form (web)") and was attached here rather than routed to someone else."""
+    title = lead_title(view.lead.lead)
+    what = escape(truncate(str(facts.get("what", "sent a new submission")), 300))
+    source = escape(truncate(str(facts.get("source", "")), 64))
+    line = f"🔁 *{title}* came back: {what}" + (f" ({source})" if source else "")
+    return rendered(f"{title} came back", [section(line), context("Attached to this lead; not routed again.")])
 
 
 def settings_changed(config: RoutingConfig, facts: Mapping[str, Any]) -> Rendered:

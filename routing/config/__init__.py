@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from routing.config.compile import NUMERIC_FIELDS, compile_spec, format_path, normalise_domain
 from routing.config.compiled import (
     Account,
+    Dedupe,
     Digest,
     Escalation,
     Manager,
@@ -41,6 +42,7 @@ __all__ = [
     "NUMERIC_FIELDS",
     "Account",
     "ConfigError",
+    "Dedupe",
     "Digest",
     "Escalation",
     "Manager",

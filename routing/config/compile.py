@@ -15,6 +15,7 @@ from routing import conditions
 from routing.conditions import Condition, ConditionError, Range
 from routing.config.compiled import (
     Account,
+    Dedupe,
     Digest,
     Escalation,
     Manager,
@@ -28,7 +29,15 @@ from routing.config.compiled import (
     Team,
     Thresholds,
 )
-from routing.config.spec import AlertsSpec, ConfigSpec, DigestSpec, EscalationSpec, OutcomesSpec, RequirementSpec
+from routing.config.spec import (
+    AlertsSpec,
+    ConfigSpec,
+    DedupeSpec,
+    DigestSpec,
+    EscalationSpec,
+    OutcomesSpec,
+    RequirementSpec,
+)
 from routing.geo import COUNTRY_REGION, FREE_MAIL_DOMAINS
 from routing.schedule import WeeklyHours, parse_duration, zone
 
@@ -243,6 +252,7 @@ def compile_spec(spec: ConfigSpec, sink: list[str]) -> RoutingConfig:
         off_hours=spec.off_hours,
         hold_window=default_window,
         outcomes=_outcomes(spec.outcomes, problems),
+        dedupe=_dedupe(spec.dedupe, problems),
     )
 
 
@@ -316,6 +326,19 @@ def _outcomes(spec: OutcomesSpec, problems: _Problems) -> Outcomes:
     if spans["load_window"] < timedelta(days=1):
         problems.add(("outcomes", "load_window"), "must be at least a day (the day's count never reaches past it)")
     return Outcomes(source=spec.source, min_sample=spec.min_sample, **spans)
+
+
+def _dedupe(spec: DedupeSpec, problems: _Problems) -> Dedupe:
+    window: timedelta | None = None
+    if spec.window is True:
+        problems.add(("dedupe", "window"), "expected a duration like '30d', or off")
+    elif spec.window not in (False, None, "off"):
+        try:
+            window = parse_duration(spec.window)
+        except ValueError as exc:
+            problems.add(("dedupe", "window"), str(exc))
+    domains = frozenset(normalise_domain(domain) for domain in spec.plus_tag_domains)
+    return Dedupe(window=window, plus_tag_domains=domains)
 
 
 def _window(text: str | int, loc: tuple[str | int, ...], problems: _Problems) -> timedelta:

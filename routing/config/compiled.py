@@ -179,6 +179,25 @@ class Outcomes:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Dedupe:
+    """One lead per person: a lead whose email matches a lead of the same person still open, or claimed
+    within `window` (and not closed by an outcome), is attached to it instead of routed again. `window`
+    None turns that off. Addresses at `plus_tag_domains` (Gmail-style) ignore a `+tag`:
+    jo+pricing@gmail.com is jo@gmail.com there, and only there."""
+
+    window: timedelta | None = timedelta(days=30)
+    plus_tag_domains: frozenset[str] = frozenset()
+
+    def email_key(self, email: str) -> str:
+        """`email` as people are matched: lower case, without a `+tag` at the configured domains."""
+        address = email.strip().lower()
+        local, at, domain = address.rpartition("@")
+        if at and domain in self.plus_tag_domains and "+" in local:
+            return f"{local.split('+', 1)[0]}@{domain}"
+        return address
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RoutingConfig:
     """Everything the engine needs, validated, indexed and immutable."""
 
@@ -203,6 +222,7 @@ class RoutingConfig:
     off_hours: OffHours = OffHours.SOONEST  # for leads outside any team (named reps, account owners)
     hold_window: timedelta = timedelta(hours=2)
     outcomes: Outcomes = field(default_factory=Outcomes)
+    dedupe: Dedupe = field(default_factory=Dedupe)
 
     def manages(self, person_id: str) -> frozenset[str]:
         """The reps `person_id` manages; empty for anyone who manages nobody."""

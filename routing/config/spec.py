@@ -135,6 +135,11 @@ class OutcomesSpec(_Model):
     min_sample: int = Field(default=5, ge=0)  # closed leads before a rep's own rate counts
 
 
+class DedupeSpec(_Model):
+    window: bool | str | int | None = "30d"  # off (false) or null: every lead is routed
+    plus_tag_domains: list[str] = []  # e.g. [gmail.com, googlemail.com]: there jo+x@ is jo@
+
+
 class ConfigSpec(_Model):
     timezone: str = "UTC"
     working_hours: list[str] | str = ["mon-fri 09:00-17:00"]
@@ -155,3 +160,4 @@ class ConfigSpec(_Model):
     fallback: FallbackSpec
     reports: ReportsSpec = ReportsSpec()
     outcomes: OutcomesSpec = OutcomesSpec()
+    dedupe: DedupeSpec = DedupeSpec()

@@ -1,7 +1,8 @@
 """Outcomes: `outcomes` (every outcome reported for a lead, append-only, one per lead, state and
 time), the lead's current outcome on `leads` (`outcome`, `outcome_at`), the lead's email as matched
 (`email_key`, lower case, indexed with `received_at`: an outcome or a repeat finds a person's lead),
-and each rep's results as counters, `rep_results` (won and closed within the performance window) with
+`lead_repeats` (a person's later submissions attached to their lead rather than routed again), and
+each rep's results as counters, `rep_results` (won and closed within the performance window) with
 `closed_leads` (the leads counted, which leave as the window passes them). No outcome existed before;
 `email_key` is filled from the leads' contacts.
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision = "0007"
 down_revision = "0006"
@@ -21,6 +23,7 @@ branch_labels = None
 depends_on = None
 
 _ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+_JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 _STATES = "state IN ('working', 'won', 'lost', 'disqualified', 'reopened')"
 
 
@@ -49,6 +52,20 @@ def upgrade() -> None:
         sa.UniqueConstraint("lead_id", "state", "occurred_at", name="uq_outcomes_lead_id_state_occurred_at"),
     )
     op.create_table(
+        "lead_repeats",
+        sa.Column("id", _ID, nullable=False, autoincrement=True),
+        sa.Column("lead_id", _ID, nullable=False),
+        sa.Column("source", sa.String(64), nullable=False),
+        sa.Column("external_id", sa.String(255)),
+        sa.Column("payload", _JSON, nullable=False),
+        sa.Column("contact", _JSON, nullable=False),
+        sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["lead_id"], ["leads.id"], name="fk_lead_repeats_lead_id_leads"),
+        sa.PrimaryKeyConstraint("id", name="pk_lead_repeats"),
+        sa.UniqueConstraint("source", "external_id", name="uq_lead_repeats_source_external_id"),
+    )
+    op.create_index("ix_lead_repeats_lead_id", "lead_repeats", ["lead_id"])
+    op.create_table(
         "rep_results",
         sa.Column("rep_id", sa.String(64), nullable=False),
         sa.Column("won", sa.Integer(), nullable=False),
@@ -71,6 +88,8 @@ def downgrade() -> None:
     op.drop_index("ix_closed_leads_closed_at", table_name="closed_leads")
     op.drop_table("closed_leads")
     op.drop_table("rep_results")
+    op.drop_index("ix_lead_repeats_lead_id", table_name="lead_repeats")
+    op.drop_table("lead_repeats")
     op.drop_table("outcomes")
     op.drop_index("ix_leads_email_key_received_at", table_name="leads")
     op.drop_column("leads", "email_key")
