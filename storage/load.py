@@ -77,7 +77,11 @@ def closed(conn: Connection, rep_ids: Iterable[str]) -> None:
 
 
 def claimed(conn: Connection, offer_id: int, rep_id: str, assigned_at: datetime) -> None:
-    """The open offer was claimed: it stops counting as open and is held in the rep's load."""
+    """The open offer was claimed: it stops counting as open and is held in the rep's load, unless its
+    lead was already closed by an outcome reported before the claim."""
+    if conn.execute(_LEAD_CLOSED, {"offer": offer_id}).first() is not None:
+        closed(conn, [rep_id])
+        return
     conn.execute(_CLAIMED, {"rep": rep_id})
     conn.execute(insert(load_holds), {"offer_id": offer_id, "rep_id": rep_id, "assigned_at": assigned_at})
 
@@ -100,7 +104,7 @@ def held_again(conn: Connection, offer_id: int, rep_id: str, assigned_at: dateti
     if is_held(conn, offer_id):
         return
     conn.execute(insert(load_holds), {"offer_id": offer_id, "rep_id": rep_id, "assigned_at": assigned_at})
-    conn.execute(_LESS_HELD, [{"rep": rep_id, "n": -1}])
+    conn.execute(_MORE_HELD, {"rep": rep_id})
 
 
 def settle(conn: Connection, since: datetime, *, limit: int = SETTLE_BATCH) -> int:
@@ -129,6 +133,14 @@ _LESS_HELD = (
     update(rep_load)
     .where(rep_load.c.rep_id == bindparam("rep"))
     .values(held_offers=rep_load.c.held_offers - bindparam("n"))
+)
+_MORE_HELD = (
+    update(rep_load).where(rep_load.c.rep_id == bindparam("rep")).values(held_offers=rep_load.c.held_offers + 1)
+)
+_LEAD_CLOSED = (
+    select(leads.c.id)
+    .join(offers, offers.c.lead_id == leads.c.id)
+    .where(offers.c.id == bindparam("offer"), leads.c.outcome.in_(sorted(CLOSING_OUTCOMES)))
 )
 _CLAIMED = (
     update(rep_load)

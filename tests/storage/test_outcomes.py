@@ -206,3 +206,15 @@ async def test_recorded_outcomes_reach_the_performance_strategy_and_the_why_name
     assert intake.assigned is not None and intake.assigned.offer is not None
     assert intake.assigned.offer.rep_id == winner
     assert intake.assigned.decision.summary.endswith(f"@{winner}'s win rate 27%: 1 won of 1 closed in 90d, smoothed")
+
+
+async def test_a_lead_won_before_its_claim_never_enters_the_load_and_the_counters_agree(db: Database) -> None:
+    store = _store(db)
+    intake = await store.intake(lead(), source="web", external_id=None, payload={}, now=T0)
+    assert intake.assigned is not None and intake.assigned.offer is not None
+    offer = intake.assigned.offer
+    await _record(store, intake.received.lead_id, WON, T0 + timedelta(minutes=1))  # the CRM was quicker
+    await store.claim(offer.id, by=offer.rep_id, now=T0 + timedelta(minutes=2))
+    state = await store.load_routing_state(T0 + timedelta(minutes=2))
+    assert offer.rep_id not in state.reps or state.reps[offer.rep_id].open_load == 0
+    assert (await store.check_load(T0 + timedelta(minutes=2))).drift == ()
