@@ -273,9 +273,10 @@ def _same_instant(row: LoadRow) -> tuple[Any, ...]:
 def lock(conn: Connection) -> None:
     """On PostgreSQL, lock the counter tables until commit: a transition waits, then counts on top of
     what this transaction recomputes and stores, so nothing it does in between is lost (SQLite has
-    one writer anyway)."""
+    one writer anyway). The win-rate tables come first: the outcome transition writes them before the
+    load's, so both take the locks in one order."""
     if conn.dialect.name == "postgresql":
-        conn.execute(text("LOCK TABLE rep_load, load_holds IN EXCLUSIVE MODE"))
+        conn.execute(text("LOCK TABLE closed_leads, rep_results, rep_load, load_holds IN EXCLUSIVE MODE"))
 
 
 def replace_all(conn: Connection, counters: LoadCounters) -> None:

@@ -218,3 +218,20 @@ async def test_a_lead_won_before_its_claim_never_enters_the_load_and_the_counter
     state = await store.load_routing_state(T0 + timedelta(minutes=2))
     assert offer.rep_id not in state.reps or state.reps[offer.rep_id].open_load == 0
     assert (await store.check_load(T0 + timedelta(minutes=2))).drift == ()
+
+
+async def test_db_check_finds_and_repairs_drifted_win_rate_counters(db: Database) -> None:
+    from sqlalchemy import update
+
+    from storage.tables import rep_results
+
+    store = _store(db)
+    lead_id, owner = await _claimed(store)
+    await _record(store, lead_id, WON, T0 + timedelta(minutes=1))
+    assert (await store.check_load(T0 + timedelta(minutes=2))).drift == ()
+    await db.transact(lambda conn, _locks: conn.execute(update(rep_results).values(won=7)))
+    found = await store.check_load(T0 + timedelta(minutes=2), repair=True)
+    assert found.repaired and any("rep results" in line for line in found.drift)
+    assert (await store.check_load(T0 + timedelta(minutes=2))).drift == ()
+    state = await store.load_routing_state(T0 + timedelta(minutes=2))
+    assert (state.reps[owner].won, state.reps[owner].closed) == (1, 1)
