@@ -75,6 +75,11 @@ _RESULT = {
         "summary": {"type": ["string", "null"]},
         "reasons": {"type": "array", "items": {"type": "string"}, "description": "why this rep, step by step"},
         "due_at": {"type": ["string", "null"], "format": "date-time", "description": "the claim deadline"},
+        "attached_to": {
+            "type": "integer",
+            "description": "200 only: the person's lead still open or claimed, which this one joined unrouted",
+        },
+        "note": {"type": "string"},
     },
 }
 
@@ -250,7 +255,10 @@ def openapi_document() -> dict[str, Any]:
                     },
                     "responses": {
                         "200": {
-                            "description": "a repeat of (source, external_id): the first answer again",
+                            "description": (
+                                "a repeat of (source, external_id): the first answer again; or a person whose "
+                                "lead is still open or claimed (`attached_to`): attached to it, not routed"
+                            ),
                             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Result"}}},
                         },
                         "202": {

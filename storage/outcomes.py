@@ -108,7 +108,6 @@ class Outcomes:
                 at=now,
                 actor=actor,
                 lead_id=lead.id,
-                rep_id=owner,
                 from_state=current.value if current else None,
                 to_state=f"outcome:{new_current.value}",
                 reason=_reason(state, amount, source, latest),
@@ -120,7 +119,7 @@ class Outcomes:
                     "current": new_current.value,
                 },
             )
-            queued = queue(conn, self._notes(conn, lead, owner, state, amount, occurred_at, audit_id), now)
+            queued = queue(conn, self._notes(lead, owner, state, amount, occurred_at, audit_id), now)
             event = OutcomeRecorded(
                 at=now,
                 queued=queued,
@@ -182,7 +181,6 @@ class Outcomes:
 
     def _notes(
         self,
-        conn: Connection,
         lead: AnyRow,
         owner: str | None,
         state: OutcomeState,
