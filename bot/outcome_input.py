@@ -46,9 +46,11 @@ class ParsedOutcome:
 
 
 class _OutcomeFields(BaseModel):
+    """The fields but `lead`, which `_lead_ref` reads by hand: pydantic's errors for a union would name
+    every branch of it ("lead.int", "lead.str") instead of saying what a lead reference is."""
+
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    lead: Any = None  # read by `_lead_ref`: pydantic's union errors would name every branch
     state: OutcomeState
     occurred_at: datetime
     amount: float | None = Field(default=None, ge=0, le=MAX_AMOUNT)
