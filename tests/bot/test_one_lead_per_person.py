@@ -30,7 +30,8 @@ async def _accepted_by_alice(stack: Stack, email: str) -> int:
     return lead_id
 
 
-async def test_a_person_coming_back_is_attached_and_the_owner_told_in_the_dm_thread(stack: Stack) -> None:
+async def test_a_person_coming_back_is_attached_and_the_owner_told_in_the_dm_thread(stack_on_each_db: Stack) -> None:
+    stack = stack_on_each_db
     lead_id = await _accepted_by_alice(stack, "jo@shop.com")
     again = await stack.intake({"email": "JO@Shop.com", "form": "pricing", "external_id": "form-2"})
     assert again.status == 200

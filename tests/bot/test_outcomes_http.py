@@ -34,8 +34,8 @@ async def _claimed_by_alice(stack: Stack, **lead: Any) -> int:
     return lead_id
 
 
-async def test_an_outcome_is_recorded_once_and_the_owner_sees_it_in_the_dm_thread(tmp_path: Path) -> None:
-    async with running_stack(tmp_path, config_yaml=WITH_OUTCOMES) as stack:
+async def test_an_outcome_is_recorded_once_and_the_owner_sees_it_in_the_dm_thread(tmp_path: Path, db_url: str) -> None:
+    async with running_stack(tmp_path, config_yaml=WITH_OUTCOMES, database_url=db_url) as stack:
         lead_id = await _claimed_by_alice(stack, external_id="crm-9", source="hubspot")
         won = {
             "lead": {"source": "hubspot", "external_id": "crm-9"},
@@ -81,7 +81,8 @@ async def test_a_late_working_keeps_the_won_current_and_reopened_reopens(tmp_pat
         assert [r.json()["current"] for r in (won, working, reopened)] == ["won", "won", "reopened"]
 
 
-async def test_an_unknown_lead_is_a_404_naming_it_and_bad_fields_a_422_naming_each(stack: Stack) -> None:
+async def test_an_unknown_lead_is_a_404_naming_it_and_bad_fields_a_422_naming_each(stack_on_each_db: Stack) -> None:
+    stack = stack_on_each_db
     missing = await post_outcome(stack, {"lead": 404, "state": "won", "occurred_at": "2026-11-24T12:00:00Z"})
     assert missing.status == 404
     assert missing.json()["error"] == "no lead 404" and missing.json()["fields"][0]["field"] == "lead"
