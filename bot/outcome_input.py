@@ -25,6 +25,7 @@ _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 _DIGITS = re.compile(r"^[0-9]{1,18}$")
 _FLAT_REF = ("lead_id", "email", "source", "external_id")
 MAX_AMOUNT = 1e15
+MAX_LEAD_ID = 2**63 - 1  # the `leads.id` column (BIGINT on PostgreSQL)
 MAX_EMAIL = 255  # the `leads.email_key` column
 MAX_EXTERNAL_ID = 255  # the `leads.external_id` column
 
@@ -89,7 +90,9 @@ def parse_outcome(raw: Any) -> ParsedOutcome:
     except ValidationError as exc:
         for error in exc.errors():
             loc = error["loc"]
-            problems.append(FieldProblem(".".join(str(part) for part in loc) if loc else "(body)", _message(error)))
+            # A rejection always names what it rejects, even a key that is the empty string.
+            name = ".".join(str(part) for part in loc) or "(unnamed field)" if loc else "(body)"
+            problems.append(FieldProblem(name, _message(error)))
     if problems or parsed is None or ref is None:
         raise OutcomeInvalid(problems)
     return ParsedOutcome(ref=ref, state=parsed.state, occurred_at=parsed.occurred_at, amount=parsed.amount)
@@ -113,9 +116,9 @@ def _lead_ref(value: Any, problems: list[FieldProblem]) -> LeadRef | None:
     if isinstance(value, str) and _DIGITS.match(value.strip()):
         value = int(value.strip())
     if isinstance(value, int) and not isinstance(value, bool):
-        if value > 0:
+        if 0 < value <= MAX_LEAD_ID:
             return LeadRef(lead_id=value)
-        problems.append(FieldProblem("lead", "a lead id is a positive number"))
+        problems.append(FieldProblem("lead", "a lead id is a positive number of at most 19 digits"))
         return None
     if isinstance(value, str):
         email = value.strip()

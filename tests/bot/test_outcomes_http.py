@@ -8,6 +8,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from standin.driver import Posted
 from tests.bot.harness import CONFIG_YAML, INTAKE_TOKEN, PEOPLE, Stack, running_stack
 
@@ -95,4 +98,32 @@ async def test_an_unknown_lead_is_a_404_naming_it_and_bad_fields_a_422_naming_ea
     assert {f["field"] for f in bad.json()["fields"]} == {"lead", "state", "amount", "occurred_at"}
     partial = await post_outcome(stack, {"lead": {"source": "hubspot"}, "state": "won", "occurred_at": "2026-11-24"})
     assert (partial.status, [f["field"] for f in partial.json()["fields"]]) == (422, ["lead.external_id"])
+    huge = await post_outcome(stack, {"lead": 10**30, "state": "won", "occurred_at": "2026-11-24"})
+    assert (huge.status, huge.json()["fields"][0]["field"]) == (422, "lead")
     assert (await post_outcome(stack, {"lead": 1}, token="wrong-token-wrong-token")).status == 401
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=8,
+)
+_hostile_outcomes = st.one_of(
+    st.dictionaries(
+        st.sampled_from(["lead", "state", "occurred_at", "amount", "lead_id", "email", "source", "external_id", "x"]),
+        _json_values
+        | st.sampled_from(["won", "reopened", "2026-11-24T12:00:00Z", "jo@shop.com", 1, {"source": "web"}]),
+        max_size=6,
+    ),
+    _json_values,
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=_hostile_outcomes)
+async def test_hostile_outcome_bodies_never_cause_a_5xx_and_rejections_name_a_field(stack: Stack, body: Any) -> None:
+    response = await post_outcome(stack, body)
+    assert response.status in (200, 201, 400, 404, 422), response.body
+    if response.status in (404, 422):
+        fields = response.json()["fields"]
+        assert fields and all(f["field"] for f in fields)
