@@ -3,7 +3,8 @@
 
 A row names its lead with a `lead` column (an id or an email), or `lead_id`, `email`, or `source` with
 `external_id`; then `state`, `occurred_at` and optionally `amount` (see `bot.outcome_input`). Outcomes
-are idempotent, so importing a file twice records nothing the second time. A bad row, or one naming
+are idempotent, so importing a file twice records nothing the second time. Other columns (a CRM
+export's) are ignored. A bad row, or one naming
 no lead, is reported by number and skipped; the rest are recorded, from the source `import`.
 """
 
@@ -41,7 +42,7 @@ async def import_outcomes(service: Service, path: Path, *, progress: bool, err: 
             result.bad.append((number, problem or "unreadable"))
             continue
         try:
-            parsed = parse_outcome(raw)
+            parsed = parse_outcome(raw, other_columns=True)
             outcome = await record(service.store, parsed, source=SOURCE, clock=service.clock)
         except OutcomeInvalid as exc:
             result.bad.append((number, str(exc)))

@@ -71,11 +71,21 @@ class _OutcomeFields(BaseModel):
             raise ValueError("out of range") from None
 
 
-def parse_outcome(raw: Any) -> ParsedOutcome:
-    """Validate one reported outcome. Raises OutcomeInvalid naming every bad field."""
+_KNOWN = frozenset({"lead", "state", "occurred_at", "amount", *_FLAT_REF})
+
+
+def parse_outcome(raw: Any, *, other_columns: bool = False) -> ParsedOutcome:
+    """Validate one reported outcome. Raises OutcomeInvalid naming every bad field.
+
+    An API body with a field this does not know is refused (a typo should not pass silently);
+    `other_columns` lets a file's rows carry more columns (a CRM export), which are ignored."""
     if not isinstance(raw, Mapping):
         raise OutcomeInvalid([FieldProblem("(body)", "expected a JSON object with lead, state and occurred_at")])
-    fields = {key: value for key, value in raw.items() if value is not None and value != ""}
+    fields = {
+        key: value
+        for key, value in raw.items()
+        if value is not None and value != "" and (not other_columns or key in _KNOWN)
+    }
     problems: list[FieldProblem] = []
     if "lead" not in fields and any(key in fields for key in _FLAT_REF):
         lead = _flat_ref(fields)  # the lead named by columns: they are consumed

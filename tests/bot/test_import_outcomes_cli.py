@@ -18,12 +18,12 @@ LEADS = """email,company,external_id,source
 a@shop.com,Shop,1,hubspot
 b@haus.de,Haus,2,hubspot
 """
-OUTCOMES_CSV = """lead,source,external_id,state,occurred_at,amount
-,hubspot,1,won,2026-11-30T10:00:00Z,900
-b@haus.de,,,lost,2026-11-30T11:00:00Z,
-,hubspot,1,working,2026-11-29T10:00:00Z,
-,hubspot,77,won,2026-11-30T10:00:00Z,
-1,,,maybe,2026-11-30T10:00:00Z,
+OUTCOMES_CSV = """lead,source,external_id,state,occurred_at,amount,deal_stage
+,hubspot,1,won,2026-11-30T10:00:00Z,900,closedwon
+b@haus.de,,,lost,2026-11-30T11:00:00Z,,closedlost
+,hubspot,1,working,2026-11-29T10:00:00Z,,
+,hubspot,77,won,2026-11-30T10:00:00Z,,
+1,,,maybe,2026-11-30T10:00:00Z,,
 """
 
 
