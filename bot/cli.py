@@ -33,8 +33,8 @@ def _config_path(args: argparse.Namespace) -> str:
     return str(args.config or os.environ.get("LEADRELAY_CONFIG") or DEFAULT_CONFIG)
 
 
-def _leads_file(args: argparse.Namespace) -> Path:
-    path = Path(args.leads)
+def _leads_file(args: argparse.Namespace, name: str = "leads") -> Path:
+    path = Path(getattr(args, name))
     if not path.is_file():
         print(f"{path}: no such file", file=sys.stderr)
         raise SystemExit(2)
@@ -284,6 +284,26 @@ def cmd_import(args: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
+def cmd_import_outcomes(args: argparse.Namespace) -> int:
+    from bot.outcome_import import import_outcomes
+    from bot.runtime import offline_service
+
+    config = _load(args)
+    path = _leads_file(args, "outcomes")
+
+    async def run() -> int:
+        async with offline_service(config, _database_url()) as service:
+            result = await import_outcomes(service, path, progress=sys.stderr.isatty())
+        for number, problem in result.bad:
+            print(f"row {number}: skipped: {problem}", file=sys.stderr)
+        print(
+            f"recorded {result.recorded} outcome(s); {result.repeated} already recorded; {len(result.bad)} bad row(s)"
+        )
+        return 0
+
+    return asyncio.run(run())
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from bot import report
 
@@ -448,6 +468,12 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--source", default="import", help="source name for rows without one (default: import)")
     imp.set_defaults(func=cmd_import)
 
+    imp_outcomes = commands.add_parser(
+        "import-outcomes", help="record a CSV or JSONL of outcomes (won, lost, …) as POST /outcomes does"
+    )
+    imp_outcomes.add_argument("outcomes", help="a .csv or .jsonl file: lead, state, occurred_at[, amount]")
+    imp_outcomes.set_defaults(func=cmd_import_outcomes)
+
     rep = commands.add_parser("report", help="routing numbers from the database, against the previous period")
     rep.add_argument(
         "--since",
@@ -491,7 +517,7 @@ def build_parser() -> argparse.ArgumentParser:
     db_check.add_argument("--repair", action="store_true", help="store the recomputed counters")
     db_check.set_defaults(func=cmd_db_check)
 
-    for sub in (check, init, sim, demo, serve, imp, rep, box, box_retry, db_check, hook_replay):
+    for sub in (check, init, sim, demo, serve, imp, imp_outcomes, rep, box, box_retry, db_check, hook_replay):
         sub.add_argument("--config", default=argparse.SUPPRESS, help="routing config file")
     return parser
 

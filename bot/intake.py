@@ -70,13 +70,36 @@ def _signature_ok(headers: Mapping[str, str], body: bytes, token: str, now: floa
     return hmac.compare_digest(sign(token, int(stamp), body).encode(), signature.encode("utf-8", "surrogateescape"))
 
 
-def _problem(status: int, error: str, **extra: Any) -> web.Response:
+def problem(status: int, error: str, **extra: Any) -> web.Response:
     return web.json_response({"error": error, **extra}, status=status)
 
 
 def _unauthorized() -> web.Response:
-    response = _problem(401, "unauthorized: send 'Authorization: Bearer <token>' or a signed request")
+    response = problem(401, "unauthorized: send 'Authorization: Bearer <token>' or a signed request")
     response.headers["WWW-Authenticate"] = 'Bearer realm="leadrelay"'
+    return response
+
+
+async def authenticated_body(request: web.Request, token: str, now: Callable[[], float]) -> bytes | web.Response:
+    """The whole body of a request that authenticates as an intake sender (a bearer token or a signed
+    body), or the response that refuses it: 401, or 413 for a body over `MAX_BODY` (not read further).
+    `POST /leads` and `POST /outcomes` share it."""
+    authorization = request.headers.get("Authorization")
+    if authorization is not None and not _bearer_ok(authorization, token):
+        return _unauthorized()
+    body = await read_body(request, MAX_BODY)
+    if body is None:
+        return problem(413, f"body is larger than {MAX_BODY} bytes")
+    if authorization is None and not _signature_ok(request.headers, body, token, now()):
+        return _unauthorized()
+    return body
+
+
+def busy(exc: StorageBusy) -> web.Response:
+    """503 with Retry-After: the database was too busy; the sender tries again shortly."""
+    log.warning("intake answered 503: %s", exc)  # storage's message names the failure, never a value
+    response = problem(503, "the database is busy; try again shortly")
+    response.headers["Retry-After"] = str(RETRY_AFTER)
     return response
 
 
@@ -86,29 +109,21 @@ def intake_handler(
     """The aiohttp handler. `accept` stores and routes a valid lead; `now` gives unix seconds."""
 
     async def handle(request: web.Request) -> web.Response:
-        authorization = request.headers.get("Authorization")
-        if authorization is not None and not _bearer_ok(authorization, token):
-            return _unauthorized()
-        body = await read_body(request, MAX_BODY)
-        if body is None:
-            return _problem(413, f"body is larger than {MAX_BODY} bytes")
-        if authorization is None and not _signature_ok(request.headers, body, token, now()):
-            return _unauthorized()
+        body = await authenticated_body(request, token, now)
+        if isinstance(body, web.Response):
+            return body
         try:
             raw = load_json(body)
             parsed = parse_lead(raw, default_source=request.query.get("source", "api"))
         except BodyRejected as exc:
-            return _problem(exc.status, exc.message, **({"fields": exc.fields} if exc.fields else {}))
+            return problem(exc.status, exc.message, **({"fields": exc.fields} if exc.fields else {}))
         except LeadInvalid as exc:
             fields = [{"field": p.field, "message": p.message} for p in exc.problems]
-            return _problem(422, "invalid lead: " + "; ".join(str(p) for p in exc.problems), fields=fields)
+            return problem(422, "invalid lead: " + "; ".join(str(p) for p in exc.problems), fields=fields)
         try:
             created, document = await accept(parsed, raw)
         except StorageBusy as exc:
-            log.warning("intake answered 503: %s", exc)  # storage's message names the failure, never a value
-            response = _problem(503, "the database is busy; try again shortly")
-            response.headers["Retry-After"] = str(RETRY_AFTER)
-            return response
+            return busy(exc)
         return web.json_response(document, status=202 if created else 200)
 
     return handle

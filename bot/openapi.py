@@ -13,7 +13,9 @@ from typing import Any
 
 from bot.intake import MAX_BODY, RETRY_AFTER, SIGNATURE_HEADER, TIMESTAMP_HEADER
 from bot.lead_input import MAX_EXTRA_FIELDS, MAX_SOURCE, MAX_TEXT, field_schemas
+from bot.outcome_input import MAX_AMOUNT, MAX_EMAIL, MAX_EXTERNAL_ID
 from bot.request_body import MAX_DEPTH, MAX_NUMBER_CHARS
+from storage.model import OutcomeState
 
 EXAMPLES: dict[str, dict[str, Any]] = {
     "web_form": {
@@ -73,6 +75,80 @@ _RESULT = {
         "summary": {"type": ["string", "null"]},
         "reasons": {"type": "array", "items": {"type": "string"}, "description": "why this rep, step by step"},
         "due_at": {"type": ["string", "null"], "format": "date-time", "description": "the claim deadline"},
+        "attached_to": {
+            "type": "integer",
+            "description": "200 only: the person's lead still open or claimed, which this one joined unrouted",
+        },
+        "note": {"type": "string"},
+    },
+}
+
+
+OUTCOME_EXAMPLES: dict[str, dict[str, Any]] = {
+    "by_crm_id": {
+        "summary": "A CRM workflow reports a won deal, naming the lead by its source and external id",
+        "value": {
+            "lead": {"source": "hubspot", "external_id": "5521"},
+            "state": "won",
+            "amount": 12000,
+            "occurred_at": "2026-11-30T16:20:00Z",
+        },
+    },
+    "by_email": {
+        "summary": "By email: the latest lead with that address",
+        "value": {"lead": "grace@compilers.example", "state": "working", "occurred_at": "2026-11-24T10:00:00Z"},
+    },
+    "by_id": {
+        "summary": "By Leadrelay's lead id",
+        "value": {"lead": 1, "state": "reopened", "occurred_at": "2026-12-02T09:00:00Z"},
+    },
+}
+
+_OUTCOME = {
+    "type": "object",
+    "required": ["lead", "state", "occurred_at"],
+    "additionalProperties": False,
+    "properties": {
+        "lead": {
+            "description": "the lead: its id, its (source, external_id), or an email (the latest lead with it)",
+            "oneOf": [
+                {"type": "integer", "minimum": 1},
+                {
+                    "type": "object",
+                    "required": ["source", "external_id"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "source": {"type": "string", "minLength": 1, "maxLength": MAX_SOURCE},
+                        "external_id": {"type": ["string", "integer"], "maxLength": MAX_EXTERNAL_ID},
+                    },
+                },
+                {"type": "string", "format": "email", "maxLength": MAX_EMAIL},
+            ],
+        },
+        "state": {"type": "string", "enum": [state.value for state in OutcomeState]},
+        "amount": {"type": ["number", "null"], "minimum": 0, "maximum": MAX_AMOUNT},
+        "occurred_at": {
+            "type": "string",
+            "format": "date-time",
+            "description": "when it happened (UTC when no zone is given); the latest to occur is the lead's outcome",
+        },
+    },
+}
+
+_OUTCOME_RESULT = {
+    "type": "object",
+    "required": ["lead_id", "recorded", "state", "occurred_at", "current", "owner"],
+    "properties": {
+        "lead_id": {"type": "integer"},
+        "recorded": {"type": "boolean", "description": "false: the same lead, state and occurred_at was there"},
+        "state": {"type": "string", "enum": [state.value for state in OutcomeState]},
+        "occurred_at": {"type": "string", "format": "date-time"},
+        "current": {
+            "type": ["string", "null"],
+            "description": "the lead's outcome now: the latest to occur (a late `working` leaves a `won`)",
+        },
+        "owner": {"type": ["string", "null"], "description": "the rep who owns the lead"},
+        "note": {"type": "string"},
     },
 }
 
@@ -144,7 +220,9 @@ def openapi_document() -> dict[str, Any]:
         "info": {
             "title": "Leadrelay",
             "version": "1",
-            "description": "Lead intake, health and metrics. `POST /slack/events` is Slack's and is not described.",
+            "description": (
+                "Lead intake, outcomes, health and metrics. `POST /slack/events` is Slack's and is not described."
+            ),
         },
         "paths": {
             "/leads": {
@@ -177,7 +255,10 @@ def openapi_document() -> dict[str, Any]:
                     },
                     "responses": {
                         "200": {
-                            "description": "a repeat of (source, external_id): the first answer again",
+                            "description": (
+                                "a repeat of (source, external_id): the first answer again; or a person whose "
+                                "lead is still open or claimed (`attached_to`): attached to it, not routed"
+                            ),
                             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Result"}}},
                         },
                         "202": {
@@ -191,6 +272,56 @@ def openapi_document() -> dict[str, Any]:
                         ),
                         "413": _problem(f"the body is longer than {MAX_BODY} bytes"),
                         "422": _problem("invalid lead: `fields` names every bad field"),
+                        "503": _problem(
+                            "the database is busy or unreachable; nothing was stored, send it again later",
+                            **{
+                                "Retry-After": {
+                                    "schema": {"type": "integer"},
+                                    "description": f"seconds to wait ({RETRY_AFTER})",
+                                }
+                            },
+                        ),
+                    },
+                }
+            },
+            "/outcomes": {
+                "post": {
+                    "operationId": "reportOutcome",
+                    "summary": "Report what became of a lead: working, won, lost, disqualified or reopened",
+                    "description": (
+                        "Append-only and idempotent: a repeat of (lead, state, occurred_at) records nothing "
+                        "and answers 200. Outcomes may arrive in any order; the one that occurred last is "
+                        "the lead's. Won, lost and disqualified take a claimed lead out of its owner's open "
+                        "load and count in their win rate; reopened puts it back. Same authentication and "
+                        "body limits as `POST /leads`."
+                    ),
+                    "security": [{"bearer": []}, {"signature": [], "signatureTimestamp": []}],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/Outcome"},
+                                "examples": OUTCOME_EXAMPLES,
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": {
+                            "description": "a repeat: recorded already, nothing changed (`recorded` false)",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OutcomeResult"}}},
+                        },
+                        "201": {
+                            "description": "recorded",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OutcomeResult"}}},
+                        },
+                        "400": _problem("the body is not UTF-8 JSON, or nests too deeply to decode"),
+                        "401": _problem(
+                            "no valid bearer token or signature",
+                            **{"WWW-Authenticate": {"schema": {"type": "string"}}},
+                        ),
+                        "404": _problem("no lead answers to `lead`; `fields` names it"),
+                        "413": _problem(f"the body is longer than {MAX_BODY} bytes"),
+                        "422": _problem("invalid outcome: `fields` names every bad field (`lead.source`, `state`…)"),
                         "503": _problem(
                             "the database is busy or unreachable; nothing was stored, send it again later",
                             **{
@@ -239,7 +370,13 @@ def openapi_document() -> dict[str, Any]:
             },
         },
         "components": {
-            "schemas": {"Lead": _lead_schema(), "Result": _RESULT, "Problem": _PROBLEM},
+            "schemas": {
+                "Lead": _lead_schema(),
+                "Result": _RESULT,
+                "Outcome": _OUTCOME,
+                "OutcomeResult": _OUTCOME_RESULT,
+                "Problem": _PROBLEM,
+            },
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer", "description": "`LEADRELAY_INTAKE_TOKEN`"},
                 "signature": {

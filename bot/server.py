@@ -2,6 +2,7 @@
 
 POST /slack/events   events, interactivity and slash commands (verified, then Bolt; see bot.slack_events)
 POST /leads          intake (see bot.intake)
+POST /outcomes       outcomes in (see bot.outcome_intake)
 GET  /healthz        the database answers, no transport is out or held, no webhook endpoint is failing,
                      Slack's Socket Mode link (if used) is up, and the outbox is not stuck
 GET  /metrics        Prometheus text format
@@ -24,6 +25,7 @@ from slack_bolt.async_app import AsyncApp
 from bot.features import register_all
 from bot.intake import intake_handler
 from bot.openapi import openapi_document
+from bot.outcome_intake import outcome_handler
 from bot.service import Service
 from bot.slack_events import slack_events_handler
 from bot.socket_mode import SocketLink
@@ -88,6 +90,7 @@ def build_web_app(
     app = web.Application()
     app.router.add_post("/slack/events", slack_events_handler(bolt, signing_secret))
     app.router.add_post("/leads", intake_handler(intake_token, service.accept_lead, time.time))
+    app.router.add_post("/outcomes", outcome_handler(intake_token, service.store, service.clock, time.time))
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/openapi.json", openapi)

@@ -80,7 +80,7 @@ class Service:
         hub = EventHub()
         hooks = endpoints(config.webhooks, os.environ if environ is None else environ)
         relays = [WebhookRelay(config, hooks)] if hooks else []
-        store = Store(db, Engine(config), publish=hub.publish, relays=relays)
+        store = Store(db, Engine(config), load_window=config.outcomes.load_window, publish=hub.publish, relays=relays)
         views = Views(db, config)
         people = people or People(config)
         homes = HomeRefresher(config)
@@ -134,7 +134,8 @@ class Service:
     async def accept_lead(self, parsed: ParsedLead, payload: Mapping[str, Any]) -> tuple[bool, dict[str, Any]]:
         """Store and route an inbound lead, and post its DM straight after the commit. Returns (created,
         the intake response document); a repeat of (source, external_id) returns the first result again
-        and routes nothing."""
+        and routes nothing, and so does a person whose lead is still open or claimed (`dedupe`): the
+        answer names that lead in `attached_to`."""
         intake = await self.store.intake(
             parsed.lead,
             source=parsed.source,
@@ -142,10 +143,15 @@ class Service:
             payload=payload,
             now=self.clock.now(),
             hand_over=self.sender.handover_lease,
+            dedupe_window=self.config.dedupe.window,
         )
         result = intake.assigned
         if result is None:
-            return False, intake_document(await self.views.lead_view(intake.received.lead_id))
+            document = intake_document(await self.views.lead_view(intake.received.lead_id))
+            if intake.attached:  # one lead per person: the answer says where this one went
+                document["attached_to"] = intake.received.lead_id
+                document["note"] = "came back: attached to the person's open lead, not routed again"
+            return False, document
         if intake.handover is not None:
             self.sender.hand_over(intake.handover)
         decision = result.decision

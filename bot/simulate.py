@@ -27,7 +27,7 @@ from bot.report import span
 from reports.export import fairness_lines
 from routing import Engine, RoutingConfig, Window
 from routing.config import OffHours, Rep
-from routing.simulation import DIRECT, ClaimModel, RepChange, SimEvent, SimLead, Simulation, Summary
+from routing.simulation import CLOSING, DIRECT, ClaimModel, RepChange, SimEvent, SimLead, Simulation, Summary
 
 PROGRESS_THRESHOLD = 2000  # rows; smaller files finish before a bar would be worth drawing
 
@@ -68,6 +68,11 @@ def load_leads(path: Path, *, progress: bool) -> tuple[list[SimLead], list[BadRo
             continue
         owner = raw.pop("owner", None)
         try:
+            outcome = history_outcome(raw.pop("outcome", None), raw.pop("won", None))
+        except ValueError as exc:
+            bad.append(BadRow(number, str(exc)))
+            continue
+        try:
             parsed = parse_lead(raw, default_source="import")
         except LeadInvalid as exc:
             bad.append(BadRow(number, str(exc)))
@@ -83,9 +88,34 @@ def load_leads(path: Path, *, progress: bool) -> tuple[list[SimLead], list[BadRo
                 lead=parsed.lead,
                 created_at=created,
                 owner=str(owner).strip() or None if owner else None,
+                outcome=outcome,
             )
         )
     return leads, bad
+
+
+_YES, _NO = frozenset({"true", "yes", "1", "won", "y"}), frozenset({"false", "no", "0", "lost", "n"})
+
+
+def history_outcome(outcome: object, won: object) -> str | None:
+    """How a historical lead ended, from an `outcome` column (won, lost, disqualified; working, reopened
+    or empty: still open) or a `won` column (yes / no, true / false, 1 / 0). Raises ValueError naming
+    the column."""
+    if outcome is not None and str(outcome).strip():
+        state = str(outcome).strip().lower()
+        if state in CLOSING:
+            return state
+        if state in ("working", "reopened", "open"):
+            return None
+        raise ValueError(f"outcome: expected won, lost, disqualified, working or reopened, not {state!r}")
+    if won is None or (isinstance(won, str) and not won.strip()):
+        return None
+    answer = str(won).strip().lower()
+    if answer in _YES:
+        return "won"
+    if answer in _NO:
+        return "lost"
+    raise ValueError(f"won: expected yes or no, not {answer!r}")
 
 
 class InputError(ValueError):
@@ -310,6 +340,13 @@ def _summary_json(summary: Summary, config: RoutingConfig, bad_rows: int) -> dic
         "disagreements": [
             {"owner": o, "ours": ours, "leads": n} for (o, ours), n in summary.disagreements.most_common(10)
         ],
+        "win_rates": {
+            dimension: {
+                value: {"won": rate.won, "closed": rate.closed, "rate": round(rate.rate, 4)}
+                for value, rate in sorted(rates.items())
+            }
+            for dimension, rates in summary.win_rates.items()
+        },
     }
 
 
@@ -350,7 +387,27 @@ def _report(summary: Summary, config: RoutingConfig, bad_rows: int, claim: str) 
         ]
         for (owner, ours), count in summary.disagreements.most_common(10):
             lines.append(f"  @{owner} → @{ours}: {count}")
+    lines += _win_rate_lines(summary)
     return "\n".join(lines)
+
+
+def _win_rate_lines(summary: Summary) -> list[str]:
+    """Win rate by rep, rule and source of the leads the replay gave out that have an outcome; none
+    without an outcome column."""
+    if not summary.win_rates:
+        return []
+    lines = [
+        "",
+        f"Win rate (the history's outcomes, by the replay's assignee; {summary.outcomes_fed} fed the "
+        "win rates as leads left their rep's load):",
+    ]
+    for dimension in ("rep", "rule", "source"):
+        rates = summary.win_rates.get(dimension, {})
+        lines.append(f"  by {dimension}:")
+        for value, rate in sorted(rates.items(), key=lambda item: (-item[1].rate, item[0])):
+            name = f"@{value}" if dimension == "rep" else value
+            lines.append(f"    {name:<24} {rate.rate:6.1%}  {rate.won} won of {rate.closed} closed")
+    return lines
 
 
 def _policies_report(variants: Mapping[str, Simulation]) -> str:

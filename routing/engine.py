@@ -21,7 +21,7 @@ from routing.availability import LocalClock, Unavailable, unavailable
 from routing.conditions import Prefilter, fields_of
 from routing.config import OffHours, Rep, Requirement, RoutingConfig, Rule, SlaPolicy, Team
 from routing.enrich import enrich, find_account
-from routing.explain import rule_sentence, span, when
+from routing.explain import rule_sentence, span, when, win_rate_basis
 from routing.model import (
     Decision,
     Lead,
@@ -57,7 +57,10 @@ class Engine:
 
     def __init__(self, config: RoutingConfig) -> None:
         self.config = config
-        self._rankers = {team_id: strategies.PoolRanker(team, config.reps) for team_id, team in config.teams.items()}
+        self._rankers = {
+            team_id: strategies.PoolRanker(team, config.reps, min_sample=config.outcomes.min_sample)
+            for team_id, team in config.teams.items()
+        }
         self._rule_filter = Prefilter([rule.when for rule in config.rules])
         self._rule_reasons = [Reason("rule", f"rule {rule.name}: {rule.when.describe()}") for rule in config.rules]
         self._sentences = {
@@ -250,6 +253,8 @@ class Engine:
                 trace.append(Reason("skipped", f"skipped @{candidate.rep.id}: {why.text}", candidate.rep.id))
             if ranker:
                 trace.append(Reason("strategy", ranker.describe(winner, ranking, pool)))
+                if ranker.uses_win_rates:
+                    trace.append(self._win_rate_reason(ranker, winner.rep.id, winner.state))
             return _Pick(
                 winner.rep,
                 rule,
@@ -331,6 +336,18 @@ class Engine:
             starts_at=starts,
             rotation=self._rotation(team, winner, ranking, walk, pool, joining, passed),
         )
+
+    def _win_rate_reason(self, ranker: strategies.PoolRanker, rep_id: str, state: RepState) -> Reason:
+        """What the winner's win rate was: the "why" of a team that ranks by it."""
+        text = win_rate_basis(
+            rep_id,
+            state.won,
+            state.closed,
+            rate=ranker.win_rate(state),
+            min_sample=ranker.min_sample,
+            window=self.config.outcomes.performance_window,
+        )
+        return Reason("win_rate", text, rep_id)
 
     def _release_pick(
         self,

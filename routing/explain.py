@@ -35,6 +35,24 @@ def rule_sentence(rule: Rule, config: RoutingConfig) -> str:
     return f"{name} rule ({{}}) → {target}"
 
 
+def win_rate_basis(rep_id: str, won: int, closed: int, *, rate: float, min_sample: int, window: timedelta) -> str:
+    """What a rep's win rate was based on, for the "why": their won / closed in the window, or the prior
+    when they have closed fewer than `min_sample` leads there."""
+    within = f"in {days(window)}"
+    if closed < min_sample:
+        return f"@{rep_id}'s win rate {rate:.0%} is the prior: {closed} closed {within}, fewer than {min_sample}"
+    return f"@{rep_id}'s win rate {rate:.0%}: {won} won of {closed} closed {within}, smoothed"
+
+
+def days(duration: timedelta) -> str:
+    """A window in whole days when it is one ("90d"), else as `span` says it."""
+    return (
+        f"{duration.days}d"
+        if duration >= timedelta(days=1) and duration % timedelta(days=1) == timedelta(0)
+        else span(duration)
+    )
+
+
 def span(duration: timedelta) -> str:
     seconds = int(duration.total_seconds())
     for unit, size in (("h", 3600), ("m", 60)):

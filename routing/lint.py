@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from routing import conditions
-from routing.config import RoutingConfig
+from routing.config import RoutingConfig, Strategy
 
 
 def warnings(config: RoutingConfig) -> list[str]:
@@ -13,6 +13,20 @@ def warnings(config: RoutingConfig) -> list[str]:
         *_reps_without_team(config),
         *_teams_never_available(config),
         *_teams_nobody_hears(config),
+        *_win_rates_without_outcomes(config),
+    ]
+
+
+def _win_rates_without_outcomes(config: RoutingConfig) -> list[str]:
+    """A team ranked by win rate when nothing reports outcomes: every rep has the prior, so the
+    strategy is a plain weighted share (or the tie-break does nothing)."""
+    if config.outcomes.source is not None:
+        return []
+    return [
+        f"teams[{index}] ({team.id}): ranks by win rate, but no outcome source is configured "
+        "(outcomes.source): every rep has the same prior rate until outcomes arrive"
+        for index, team in enumerate(config.teams.values())
+        if Strategy.PERFORMANCE in (team.strategy, *team.tie_breaks)
     ]
 
 

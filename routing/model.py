@@ -235,7 +235,11 @@ class Decision:
         main: list[str] = []
         ruled = False
         because = self.because
+        win_rate: list[str] = []  # what a win rate that ranked the pick was based on: always shown
         for reason in self.reasons:
+            if reason.code == "win_rate":
+                win_rate.append(reason.text)
+                continue
             if reason.code in _DETAIL_CODES or (ruled and reason.code == "strategy"):
                 continue  # the rule's sentence already says how its team chose
             if because is not None and reason.code == "rule" and reason.text.startswith(f"rule {because.rule}:"):
@@ -243,7 +247,7 @@ class Decision:
                 ruled = True
             else:
                 main.append(reason.text)
-        return "; ".join(main[:3]) if main else "routed"
+        return "; ".join(main[:3] + win_rate) if main else "routed"
 
 
 def _values(fields: tuple[str, ...], facts: Mapping[str, Any]) -> str:

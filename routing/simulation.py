@@ -9,7 +9,9 @@ output rather than left as a silent default:
   start of their shift for an off-hours pick), unless its SLA runs out first, in which case it expires
   and is routed again, excluding the reps who already had it;
 * a claimed lead stops counting toward load `release_after` after its claim (without a claim model,
-  `release_after` after the offer).
+  `release_after` after the offer);
+* a lead with an `outcome` in the history (won, lost, disqualified) counts in its rep's win rate from
+  that moment on, so a `performance` pool can be backtested; over the whole replay, not a window.
 
 A lead the `off_hours: hold` policy holds waits, unassigned, until its release moment and is routed
 again then, with the hold window open (`RoutingState.released`). PTO windows and capacity changes
@@ -31,6 +33,7 @@ from routing.fairness import Arrival, PoolFairness, measure
 from routing.model import Decision, Lead, Outcome, RoutingState, Window
 
 DIRECT = "(direct: account owners, named reps, backups)"
+CLOSING = frozenset({"won", "lost", "disqualified"})
 _FAR = datetime(9000, 1, 1, tzinfo=UTC)  # a pause never resumed
 
 
@@ -40,6 +43,11 @@ class SimLead:
     lead: Lead
     created_at: datetime
     owner: str | None = None
+    outcome: str | None = None  # how the lead ended in history: won, lost or disqualified (None: open)
+
+    def __post_init__(self) -> None:
+        if self.outcome is not None and self.outcome not in CLOSING:
+            raise ValueError(f"an outcome that closes a lead is one of {', '.join(sorted(CLOSING))}")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -91,6 +99,18 @@ class ClaimModel:
 
 
 @dataclass(slots=True)
+class WinRate:
+    """Won of closed leads, among those the replay gave out that have an outcome in the history."""
+
+    won: int = 0
+    closed: int = 0
+
+    @property
+    def rate(self) -> float:
+        return self.won / self.closed if self.closed else 0.0
+
+
+@dataclass(slots=True)
 class Summary:
     leads: int = 0
     assigned: Counter[str] = field(default_factory=Counter)  # final rep → leads
@@ -108,6 +128,9 @@ class Summary:
     agreed: int = 0
     disagreements: Counter[tuple[str, str]] = field(default_factory=Counter)  # (owner, ours) → leads
     fairness: tuple[PoolFairness, ...] = ()
+    # "rep", "rule", "source" → value → won of closed, by the replay's final assignee
+    win_rates: dict[str, dict[str, WinRate]] = field(default_factory=lambda: defaultdict(dict))
+    outcomes_fed: int = 0  # outcomes that reached a rep's win rate during the replay
 
     @property
     def fallback_rate(self) -> float:
@@ -206,6 +229,7 @@ class Simulation:
                 self._push(at + self.claim.release_after, "release", item, rep, tried, attempt)
             elif kind == "release":
                 self._load(rep, -1)
+                self._close(item, rep)
             elif kind == "unhold":
                 yield from self._route(item, at, tried, attempt=attempt + 1, released=True)
             else:  # expire
@@ -272,6 +296,17 @@ class Simulation:
         reps = {**self.state.reps, rep: replace(state, open_load=max(0, state.open_load + delta))}
         self.state = RoutingState(reps=reps, pools=self.state.pools)
 
+    def _close(self, item: SimLead, rep: str) -> None:
+        """The lead leaves `rep`'s plate: its historical outcome, if it has one, counts in their win rate
+        from now on, as an outcome arriving then would (the performance strategy reads it)."""
+        if item.outcome is None:
+            return
+        state = self.state.rep(rep)
+        won = state.won + (item.outcome == "won")
+        reps = {**self.state.reps, rep: replace(state, won=won, closed=state.closed + 1)}
+        self.state = RoutingState(reps=reps, pools=self.state.pools)
+        self.summary.outcomes_fed += 1
+
     def _tally(self) -> None:
         summary = self.summary
         arrivals = []
@@ -285,11 +320,24 @@ class Simulation:
             if decision.caught_by_fallback:
                 summary.fallback += 1
             if decision.rep:
+                self._tally_outcome(self._arrivals[key], decision)
                 summary.assigned[decision.rep] += 1
                 summary.by_pool[decision.pool or DIRECT][decision.rep] += 1
                 if decision.pool:  # fairness is about leads a pool handed out, at their arrival
                     arrivals.append(Arrival(pool=decision.pool, at=self._arrivals[key].created_at, rep=decision.rep))
         summary.fairness = measure(self.engine.config, arrivals, self.absences())
+
+    def _tally_outcome(self, item: SimLead, decision: Decision) -> None:
+        if item.outcome is None or decision.rep is None:
+            return
+        for dimension, value in (
+            ("rep", decision.rep),
+            ("rule", decision.rule or "none"),
+            ("source", item.lead.source or "unknown"),
+        ):
+            rate = self.summary.win_rates[dimension].setdefault(value, WinRate())
+            rate.closed += 1
+            rate.won += item.outcome == "won"
 
     def final(self, key: str) -> Decision | None:
         """The last decision for the lead with `key`, once the run is over."""

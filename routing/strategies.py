@@ -26,6 +26,7 @@ from routing.model import PoolMember, PoolState, RepState
 
 # Smoothed win rate: `_PRIOR_WINS` wins in `_PRIOR_CLOSED` closed leads before any history counts.
 _PRIOR_WINS, _PRIOR_CLOSED = 2.0, 10.0
+_PRIOR_RATE = _PRIOR_WINS / _PRIOR_CLOSED
 _FRESH = RepState()
 NEVER_SERVED = PoolMember()
 WEIGHTED = frozenset({Strategy.WEIGHTED, Strategy.PERFORMANCE})
@@ -69,11 +70,20 @@ class Ranking:
         return self.weights[position] / self.total_weight
 
 
-def win_rates(states: Sequence[RepState], floor: float) -> list[float]:
-    """Win rates smoothed toward 20 % for reps with little history, never below `floor`."""
+def win_rates(states: Sequence[RepState], floor: float, min_sample: int = 0) -> list[float]:
+    """Win rates smoothed toward 20 % for reps with little history, never below `floor`. A rep with
+    fewer than `min_sample` closed leads (in the performance window) gets the prior alone: a couple of
+    lucky wins do not make a star."""
     # max(floor, rate), without a builtin call per rep
     return [
-        rate if (rate := (state.won + _PRIOR_WINS) / (state.closed + _PRIOR_CLOSED)) > floor else floor
+        rate
+        if (
+            rate := (state.won + _PRIOR_WINS) / (state.closed + _PRIOR_CLOSED)
+            if state.closed >= min_sample
+            else _PRIOR_RATE
+        )
+        > floor
+        else floor
         for state in states
     ]
 
@@ -123,12 +133,18 @@ class PoolRanker:
         "_total_weight",
         "describe",
         "members",
+        "min_sample",
         "people",
         "team",
+        "uses_win_rates",
     )
 
-    def __init__(self, team: Team, reps: Mapping[str, Rep]) -> None:
+    def __init__(self, team: Team, reps: Mapping[str, Rep], *, min_sample: int = 0) -> None:
         self.team = team
+        self.min_sample = min_sample
+        # Whether win rates rank this team (its strategy or a tie-break): then a decision says what the
+        # winner's rate was based on.
+        self.uses_win_rates = Strategy.PERFORMANCE in (team.strategy, *team.tie_breaks)
         self.members = team.members
         self.people = tuple(reps[rep] for rep in team.members)
         self._positions = range(len(team.members))
@@ -149,7 +165,7 @@ class PoolRanker:
         shortfall: Sequence[float] = ()
         total_weight = 0.0
         if self.team.strategy is Strategy.PERFORMANCE:
-            rates = win_rates(states, self.team.performance_floor)
+            rates = win_rates(states, self.team.performance_floor, self.min_sample)
             weights = [weight * rate for weight, rate in zip(self._configured_weights, rates, strict=True)]
             total_weight = sum(weights)
         elif self.team.strategy is Strategy.WEIGHTED:
@@ -208,7 +224,11 @@ class PoolRanker:
         return self._negated_weights
 
     def _by_win_rate(self, view: _PoolView) -> Sequence[Any]:
-        return list(map(neg, win_rates(view.states, self.team.performance_floor)))
+        return list(map(neg, win_rates(view.states, self.team.performance_floor, self.min_sample)))
+
+    def win_rate(self, state: RepState) -> float:
+        """The rate this team ranks a rep with `state` by."""
+        return win_rates([state], self.team.performance_floor, self.min_sample)[0]
 
     @staticmethod
     def _by_load(view: _PoolView) -> Sequence[Any]:

@@ -7,6 +7,7 @@
     ├── StorageBusy            contention outlasted every retry (the caller may try again later)
     ├── NotFound (+LookupError)
     │   ├── LeadNotFound
+    │   ├── LeadRefNotFound    no lead answers to an outcome's id, source/external id or email
     │   ├── OfferNotFound
     │   └── OutboxItemNotFound
     ├── UnknownPerson (+LookupError)   a rep or manager id the routing config does not know
@@ -49,6 +50,14 @@ class LeadNotFound(NotFound):
     def __init__(self, lead_id: int) -> None:
         super().__init__(f"no lead {lead_id}")
         self.lead_id = lead_id
+
+
+class LeadRefNotFound(NotFound):
+    """No lead answers to an outcome's reference (an id, a source and external id, an email)."""
+
+    def __init__(self, ref: object) -> None:
+        super().__init__(f"no {ref}")
+        self.ref = ref
 
 
 class OfferNotFound(NotFound):

@@ -159,4 +159,15 @@ class OutcomeRecorded(Event):
     by: str
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LeadReturned(Event):
+    """A person who has a lead still open or claimed sent another (`source`): it was attached to lead
+    `lead_id` as repeat `repeat_id` rather than routed again; `rep_id` (None: nobody has it yet) was told."""
+
+    lead_id: int
+    repeat_id: int
+    source: str
+    rep_id: str | None
+
+
 Events = tuple[Event, ...]

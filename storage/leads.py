@@ -10,9 +10,10 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Executable, select
+from sqlalchemy import Connection, Executable, bindparam, select
 
 from routing import Lead, RoutingState
+from storage import repeats
 from storage.codec import lead_to_json
 from storage.events import Events, LeadAssigned, LeadNurtured, LeadReceived
 from storage.handoff import escalate, withdraw_offer
@@ -60,6 +61,11 @@ def _insert_lead(dialect: str) -> Executable:
     return stmt
 
 
+_KNOWN = select(leads.c.id).where(
+    leads.c.source == bindparam("source"), leads.c.external_id == bindparam("external_id")
+)
+
+
 class Leads:
     """Intake, routing on request, nurture and escalation by hand."""
 
@@ -80,8 +86,11 @@ class Leads:
         Idempotent: a retry with the same key, sequential or concurrent, writes nothing and returns the
         first call's id with `created=False`. `external_id=None` never deduplicates.
         """
+        key = self.scope.email_key(lead.email)
         return await self.scope.transact(
-            lambda conn, _locks: _receive(conn, lead, source=source, external_id=external_id, payload=payload, now=now)
+            lambda conn, _locks: _receive(
+                conn, lead, source=source, external_id=external_id, payload=payload, now=now, email_key=key
+            )
         )
 
     async def assign(
@@ -122,16 +131,29 @@ class Leads:
         payload: Mapping[str, Any],
         now: datetime,
         hand_over: timedelta | None = None,
+        dedupe_window: timedelta | None = None,
     ) -> Intake:
         """`receive` and `assign` in one transaction: a new lead is never stored without its routing.
+
+        With `dedupe_window`, a lead whose email matches the person's lead still open, or claimed within
+        the window, is attached to it instead (`attached`; see `storage.repeats`): nothing is routed,
+        and a retry of the same (source, external_id) attaches once.
 
         With `hand_over` (a lease), a new offer's DM is leased to the caller in the same transaction and
         returned with the lead as committed, so the caller can post it at once without another round
         trip; a caller that dies first leaves it to the outbox sender when the lease runs out.
         """
 
+        key = self.scope.email_key(lead.email)
+
         def work(conn: Connection, locks: frozenset[str]) -> Intake:
-            received = _receive(conn, lead, source=source, external_id=external_id, payload=payload, now=now)
+            if dedupe_window is not None and key is not None:
+                attached = self._attach_repeat(conn, lead, key, source, external_id, payload, now, dedupe_window)
+                if attached is not None:
+                    return attached
+            received = _receive(
+                conn, lead, source=source, external_id=external_id, payload=payload, now=now, email_key=key
+            )
             if not received.created:
                 return Intake(received=received, assigned=None, handover=None)
             assigned = self._assign(conn, locks, received.lead_id, now, actor=SYSTEM)
@@ -146,6 +168,42 @@ class Leads:
             return Intake(received=received, assigned=assigned, handover=handover, events=events)
 
         return await self.scope.transact(work)
+
+    def _attach_repeat(
+        self,
+        conn: Connection,
+        lead: Lead,
+        key: str,
+        source: str,
+        external_id: str | None,
+        payload: Mapping[str, Any],
+        now: datetime,
+        window: timedelta,
+    ) -> Intake | None:
+        """The intake of a person coming back, attached to their open lead; None to route it as new."""
+        earlier = repeats.attached_before(conn, source, external_id)
+        if earlier is not None:  # a retry of a delivery attached before
+            return Intake(
+                received=Received(lead_id=earlier, created=False), assigned=None, handover=None, attached=True
+            )
+        if external_id is not None and conn.execute(_KNOWN, {"source": source, "external_id": external_id}).first():
+            return None  # a retry of a lead stored before: `_receive` answers it as ever
+        match = repeats.open_lead_of(conn, key, now, window)
+        if match is None:
+            return None
+        returned = repeats.attach(
+            conn,
+            match,
+            lead,
+            source=source,
+            external_id=external_id,
+            payload=payload,
+            known_reps=frozenset(self.scope.config.reps),
+            now=now,
+        )
+        events = (returned,) if returned is not None else ()
+        received = Received(lead_id=match.id, created=False)
+        return Intake(received=received, assigned=None, handover=None, events=events, attached=True)
 
     def _routed_record(
         self,
@@ -289,12 +347,14 @@ def _receive(
     external_id: str | None,
     payload: Mapping[str, Any],
     now: datetime,
+    email_key: str | None,
 ) -> Received:
     values = {
         "source": source,
         "external_id": external_id,
         "payload": dict(payload),
         "contact": lead_to_json(lead),
+        "email_key": email_key,
         "state": LeadState.RECEIVED.value,
         "received_at": now,
     }

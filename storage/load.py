@@ -8,9 +8,11 @@ these counters make the read O(reps):
 * `rep_load.open_offers`: +1 when an offer is made (`offered`), -1 when an open offer is claimed or
   ends (`claimed`, `closed`);
 * `load_holds`: one row per claimed offer still counted, `rep_load.held_offers` their number per rep;
-  a hold goes when the offer is released (`released`) or when the window passes its `assigned_at`
-  (`settle`, run by the SLA timers' sweep, a timer rather than a scan). Until it is settled, a hold
-  past the window is subtracted at read time, so the read is exact whenever the sweep runs;
+  a hold goes when the offer is released (`released`), when a closing outcome (won, lost,
+  disqualified) arrives for its lead (`released` too; `reopened` puts it back, `held_again`), and,
+  when no outcome source is configured, when the window passes its `assigned_at` (`settle`, run by
+  the SLA timers' sweep, a timer rather than a scan). Until it is settled, a hold past the window is
+  subtracted at read time, so the read is exact whenever the sweep runs;
 * `rep_load.day_start` / `assigned_today`: the local midnight of the rep's latest assignment and the
   offers since, restarted by the first offer of a new local day; read as 0 once that day is over;
 * `rep_load.last_assigned_at`: the latest assignment.
@@ -35,10 +37,11 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Executable, bindparam, case, delete, func, insert, select, text, update
+from sqlalchemy import Connection, Executable, bindparam, case, delete, func, insert, or_, select, text, update
 
 from routing import RoutingState
-from storage.tables import UtcDateTime, load_holds, offers, rep_load
+from storage.model import CLOSING_OUTCOMES
+from storage.tables import UtcDateTime, leads, load_holds, offers, rep_load
 
 MIN_LOAD_WINDOW = timedelta(days=1)
 SETTLE_BATCH = 1000  # holds settled per sweep transaction: a long outage catches up over a few sweeps
@@ -74,7 +77,11 @@ def closed(conn: Connection, rep_ids: Iterable[str]) -> None:
 
 
 def claimed(conn: Connection, offer_id: int, rep_id: str, assigned_at: datetime) -> None:
-    """The open offer was claimed: it stops counting as open and is held in the rep's load."""
+    """The open offer was claimed: it stops counting as open and is held in the rep's load, unless its
+    lead was already closed by an outcome reported before the claim."""
+    if conn.execute(_LEAD_CLOSED, {"offer": offer_id}).first() is not None:
+        closed(conn, [rep_id])
+        return
     conn.execute(_CLAIMED, {"rep": rep_id})
     conn.execute(insert(load_holds), {"offer_id": offer_id, "rep_id": rep_id, "assigned_at": assigned_at})
 
@@ -84,6 +91,20 @@ def released(conn: Connection, offer_id: int) -> None:
     rep = conn.execute(_DROP_HOLD, {"offer": offer_id}).scalar_one_or_none()
     if rep is not None:
         conn.execute(_LESS_HELD, [{"rep": rep, "n": 1}])
+
+
+def is_held(conn: Connection, offer_id: int) -> bool:
+    """Whether the claimed offer still counts in its rep's load."""
+    return conn.execute(_HELD, {"offer": offer_id}).first() is not None
+
+
+def held_again(conn: Connection, offer_id: int, rep_id: str, assigned_at: datetime) -> None:
+    """The claimed offer's lead was reopened: it counts in the rep's load again (unless it still does).
+    Under the load window it counts only while the window covers `assigned_at`, as any claim does."""
+    if is_held(conn, offer_id):
+        return
+    conn.execute(insert(load_holds), {"offer_id": offer_id, "rep_id": rep_id, "assigned_at": assigned_at})
+    conn.execute(_MORE_HELD, {"rep": rep_id})
 
 
 def settle(conn: Connection, since: datetime, *, limit: int = SETTLE_BATCH) -> int:
@@ -113,11 +134,20 @@ _LESS_HELD = (
     .where(rep_load.c.rep_id == bindparam("rep"))
     .values(held_offers=rep_load.c.held_offers - bindparam("n"))
 )
+_MORE_HELD = (
+    update(rep_load).where(rep_load.c.rep_id == bindparam("rep")).values(held_offers=rep_load.c.held_offers + 1)
+)
+_LEAD_CLOSED = (
+    select(leads.c.id)
+    .join(offers, offers.c.lead_id == leads.c.id)
+    .where(offers.c.id == bindparam("offer"), leads.c.outcome.in_(sorted(CLOSING_OUTCOMES)))
+)
 _CLAIMED = (
     update(rep_load)
     .where(rep_load.c.rep_id == bindparam("rep"))
     .values(open_offers=rep_load.c.open_offers - 1, held_offers=rep_load.c.held_offers + 1)
 )
+_HELD = select(load_holds.c.offer_id).where(load_holds.c.offer_id == bindparam("offer"))
 _DROP_HOLD = delete(load_holds).where(load_holds.c.offer_id == bindparam("offer")).returning(load_holds.c.rep_id)
 
 
@@ -182,10 +212,14 @@ def read(conn: Connection) -> LoadCounters:
     return LoadCounters(reps, holds)
 
 
-def recompute(conn: Connection, now: datetime, window: timedelta, zones: dict[str, ZoneInfo]) -> LoadCounters:
+def recompute(
+    conn: Connection, now: datetime, window: timedelta, zones: dict[str, ZoneInfo], *, by_window: bool = True
+) -> LoadCounters:
     """The counters the offers imply at `now`: O(offers in the window) plus one query per rep.
 
-    `zones` gives each rep's time zone (a rep not in it, no longer configured, counts in UTC).
+    `zones` gives each rep's time zone (a rep not in it, no longer configured, counts in UTC). A claimed
+    offer is held while its lead has no closing outcome and, when `by_window` (no outcome source), while
+    the window covers its assignment.
     """
     since = now - window
     open_by_rep: dict[str, int] = dict(
@@ -193,14 +227,15 @@ def recompute(conn: Connection, now: datetime, window: timedelta, zones: dict[st
             select(offers.c.rep_id, func.count()).where(offers.c.state == "open").group_by(offers.c.rep_id)
         ).all()
     )
-    holds = {
-        r.id: (r.rep_id, r.assigned_at)
-        for r in conn.execute(
-            select(offers.c.id, offers.c.rep_id, offers.c.assigned_at).where(
-                offers.c.assigned_at >= since, offers.c.state == "claimed"
-            )
-        )
-    }
+    still_open = or_(leads.c.outcome.is_(None), leads.c.outcome.not_in(sorted(CLOSING_OUTCOMES)))
+    claimed_offers = (
+        select(offers.c.id, offers.c.rep_id, offers.c.assigned_at)
+        .join(leads, leads.c.id == offers.c.lead_id)
+        .where(offers.c.state == "claimed", still_open)
+    )
+    if by_window:
+        claimed_offers = claimed_offers.where(offers.c.assigned_at >= since)
+    holds = {r.id: (r.rep_id, r.assigned_at) for r in conn.execute(claimed_offers)}
     held = Counter(rep for rep, _at in holds.values())
     latest = conn.execute(select(offers.c.rep_id, func.max(offers.c.assigned_at)).group_by(offers.c.rep_id)).all()
     reps: dict[str, LoadRow] = {}
@@ -238,9 +273,10 @@ def _same_instant(row: LoadRow) -> tuple[Any, ...]:
 def lock(conn: Connection) -> None:
     """On PostgreSQL, lock the counter tables until commit: a transition waits, then counts on top of
     what this transaction recomputes and stores, so nothing it does in between is lost (SQLite has
-    one writer anyway)."""
+    one writer anyway). The win-rate tables come first: the outcome transition writes them before the
+    load's, so both take the locks in one order."""
     if conn.dialect.name == "postgresql":
-        conn.execute(text("LOCK TABLE rep_load, load_holds IN EXCLUSIVE MODE"))
+        conn.execute(text("LOCK TABLE closed_leads, rep_results, rep_load, load_holds IN EXCLUSIVE MODE"))
 
 
 def replace_all(conn: Connection, counters: LoadCounters) -> None:

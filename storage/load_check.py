@@ -1,4 +1,5 @@
-"""`leadrelay db check`: the load counters recomputed from the offers, compared, and repaired."""
+"""`leadrelay db check`: the load counters recomputed from the offers, and the win-rate counters from the
+outcomes, compared, and repaired."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
-from storage import load
+from storage import load, results
 from storage.scope import Scope
 
 
@@ -35,13 +36,22 @@ class LoadChecks:
 
         def work(conn: Connection, _locks: frozenset[str]) -> LoadCheck:
             load.lock(conn)
+            by_window = self.scope.claims_close_by_window
             since = now - self.scope.load_window
-            while load.settle(conn, since):
+            while by_window and load.settle(conn, since):
                 pass
-            wanted = load.recompute(conn, now, self.scope.load_window, zones)
-            drift = tuple(load.drift(load.read(conn), wanted))
-            if drift and repair:
+            wanted = load.recompute(conn, now, self.scope.load_window, zones, by_window=by_window)
+            load_drift = load.drift(load.read(conn), wanted)
+            results_since = now - self.scope.config.outcomes.performance_window
+            while results.settle(conn, results_since):
+                pass
+            closed = results.recompute(conn, results_since)
+            results_drift = results.drift(conn, closed)
+            if load_drift and repair:
                 load.replace_all(conn, wanted)
+            if results_drift and repair:
+                results.replace_all(conn, closed)
+            drift = tuple(load_drift + results_drift)
             return LoadCheck(
                 drift=drift, repaired=bool(drift) and repair, reps=len(wanted.reps), holds=len(wanted.holds)
             )

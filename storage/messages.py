@@ -88,6 +88,35 @@ def thread_note(
     return [row(OutboxKind.LEAD_THREAD_NOTE, team.channel, payload, key, lead_id, facts.get("offer_id"))]
 
 
+def outcome_note(
+    *,
+    lead_id: int,
+    offer_id: int,
+    rep_id: str,
+    state: str,
+    amount: float | None,
+    occurred_at: datetime,
+    audit_id: int,
+) -> Row:
+    """Tell the owner, in the thread of their offer DM, that an outcome of their lead was reported."""
+    payload = {
+        "lead_id": lead_id,
+        "offer_id": offer_id,
+        "rep_id": rep_id,
+        "state": state,
+        "amount": amount,
+        "occurred_at": occurred_at.isoformat(),
+    }
+    return row(OutboxKind.OUTCOME_NOTE, rep_id, payload, f"audit:{audit_id}:outcome", lead_id, offer_id)
+
+
+def lead_returned(*, lead_id: int, offer_id: int, rep_id: str, repeat_id: int, facts: dict[str, Any]) -> Row:
+    """Tell the rep holding the lead, in the thread of their offer DM, that the person came back;
+    `facts` say how (source, intent, form)."""
+    payload = {"lead_id": lead_id, "offer_id": offer_id, "rep_id": rep_id, "repeat_id": repeat_id, **facts}
+    return row(OutboxKind.LEAD_RETURNED, rep_id, payload, f"repeat:{repeat_id}:note", lead_id, offer_id)
+
+
 def rep_unreachable(config: RoutingConfig, *, team_id: str | None, rep_id: str, code: str, now: datetime) -> list[Row]:
     """Tell the rep's team channel that Slack cannot reach them; the key allows one a day per rep."""
     team = config.teams.get(team_id) if team_id else None

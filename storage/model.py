@@ -47,6 +47,19 @@ class EndReason(StrEnum):
     WITHDRAWN = "withdrawn"  # a person moved the lead elsewhere (nurture, manual assignment)
 
 
+class OutcomeState(StrEnum):
+    """What became of a lead after the claim, as a CRM or a person reports it."""
+
+    WORKING = "working"
+    WON = "won"
+    LOST = "lost"
+    DISQUALIFIED = "disqualified"
+    REOPENED = "reopened"  # a closed lead is open again: back in its owner's load, out of their results
+
+
+CLOSING_OUTCOMES = frozenset({OutcomeState.WON, OutcomeState.LOST, OutcomeState.DISQUALIFIED})
+
+
 class ActorKind(StrEnum):
     REP = "rep"
     MANAGER = "manager"
@@ -64,6 +77,8 @@ class OutboxKind(StrEnum):
     REP_SETTINGS = "rep_settings"  # someone else changed a rep's PTO, capacity or pause: tell them; address: rep id
     DIGEST = "digest"  # a team's weekly numbers and charts, once per week; address: the team channel
     THRESHOLD_ALERT = "threshold_alert"  # a live threshold crossed or back to normal; address: the team channel
+    OUTCOME_NOTE = "outcome_note"  # an outcome arrived: a reply in the owner's offer DM thread; address: rep id
+    LEAD_RETURNED = "lead_returned"  # the person came back (a repeat attached): the offer DM thread; address: rep id
 
 
 class Transport(StrEnum):
@@ -108,6 +123,8 @@ class LeadRecord:
     next_ping_at: datetime | None
     thread_channel: str | None
     thread_ts: str | None
+    outcome: OutcomeState | None = None  # the latest outcome to occur (None: none reported)
+    outcome_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -206,12 +223,51 @@ class Handover:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Intake:
     """A lead stored and routed in one transaction. A repeat of (source, external_id) routes nothing:
-    `assigned` and `handover` are None."""
+    `assigned` and `handover` are None; so does a person coming back while their lead is open or claimed
+    (`attached`: `received.lead_id` is that lead)."""
 
     received: Received
     assigned: AssignResult | None
     handover: Handover | None
     events: Events = ()  # what the transition committed (see `storage.events`)
+    attached: bool = False  # the person's lead was still open or claimed: this one joined it, unrouted
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LeadRef:
+    """How an outcome names its lead: by `lead_id`, by (`source`, `external_id`), or by `email` (the
+    latest lead with that address). Exactly one of the three is given."""
+
+    lead_id: int | None = None
+    source: str | None = None
+    external_id: str | None = None
+    email: str | None = None
+
+    def __post_init__(self) -> None:
+        given = [self.lead_id is not None, self.source is not None or self.external_id is not None, bool(self.email)]
+        if sum(given) != 1 or (given[1] and not (self.source and self.external_id)):
+            raise ValueError("name a lead by id, by source and external_id, or by email")
+
+    def __str__(self) -> str:
+        if self.lead_id is not None:
+            return f"lead {self.lead_id}"
+        if self.email:
+            return f"lead with email {self.email}"
+        return f"lead {self.external_id} from {self.source}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OutcomeResult:
+    """An outcome reported for lead `lead_id`: `recorded` False when the same (state, occurred_at) was
+    there already (nothing changed). `current` is the lead's outcome after it; `rep_id` its owner."""
+
+    lead_id: int
+    recorded: bool
+    state: OutcomeState
+    current: OutcomeState | None
+    occurred_at: datetime
+    rep_id: str | None
+    events: Events = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

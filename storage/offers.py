@@ -251,8 +251,12 @@ class Offers:
             )
             queue(conn, [update_dm], now)
             released = ended.end_reason == EndReason.RELEASED.value
-            # A released lead leaves its rep's load if it still counted (assigned within the window).
-            counted = not released or ended.assigned_at >= now - self.scope.load_window
+            # A released lead leaves its rep's load if it still counted: the window or an outcome
+            # may have taken it out already.
+            counted = not released or (
+                load.is_held(conn, offer_id)
+                and (not self.scope.claims_close_by_window or ended.assigned_at >= now - self.scope.load_window)
+            )
             result, reassigned = _route_again(
                 self.scope, conn, locks, lead, now, actor=actor, ended=ended, prefer_rep=suggested_rep, leaving=counted
             )

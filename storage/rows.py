@@ -23,6 +23,7 @@ from storage.model import (
     Offer,
     OfferState,
     OutboxItem,
+    OutcomeState,
 )
 
 AnyRow: TypeAlias = Row[*tuple[Any, ...]]
@@ -43,7 +44,15 @@ def _build(cls: type[_T], row: AnyRow, **converted: Any) -> _T:
 
 def lead_record(row: AnyRow) -> LeadRecord:
     m = row._mapping
-    return _build(LeadRecord, row, lead=lead_from_json(m["contact"]), state=LeadState(m["state"]))
+    outcome = m.get("outcome")
+    return _build(
+        LeadRecord,
+        row,
+        lead=lead_from_json(m["contact"]),
+        state=LeadState(m["state"]),
+        outcome=OutcomeState(outcome) if outcome else None,
+        outcome_at=m.get("outcome_at"),
+    )
 
 
 def offer(row: AnyRow) -> Offer:

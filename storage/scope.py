@@ -45,7 +45,15 @@ class Scope:
         self.engine = engine
         self.config = engine.config
         self.load_window = load_window
-        self.state = StateReader(self.config, load_window)
+        # Without an outcome source a claimed lead leaves the load after the window; with one, when a
+        # closing outcome arrives (see `routing.config.Outcomes`).
+        self.claims_close_by_window = self.config.outcomes.close_load_by_window
+        self.state = StateReader(
+            self.config,
+            load_window,
+            claims_close_by_window=self.claims_close_by_window,
+            performance_window=self.config.outcomes.performance_window,
+        )
         self._sla_within = {policy.name: policy.within for policy in self.config.sla}
 
     async def transact(self, work: Work[_T]) -> _T:
@@ -54,6 +62,10 @@ class Scope:
         if not self.relays:
             return await self.db.transact(work)
         return await self.db.transact(lambda conn, locks: relay(conn, self.relays, work(conn, locks)))
+
+    def email_key(self, email: str | None) -> str | None:
+        """A lead's email as people are matched (`leads.email_key`; see `routing.config.Dedupe`)."""
+        return self.config.dedupe.email_key(email) if email else None
 
     def actor(self, person_id: str | None) -> Actor:
         """The audit actor for a config person id (None: the system). Raises UnknownPerson."""

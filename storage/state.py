@@ -7,14 +7,18 @@ One ``UNION ALL`` returns tagged rows:
               (one row per rep), less the claimed offers the window has passed that the sweep has
               not settled yet (``load_holds (assigned_at)``), plus the latest offer still open from
               before the window (``offers (rep_id, assigned_at) WHERE state = 'open'``);
+* ``result``  per rep with outcomes: won and closed leads within `performance_window` (90 days by
+              default), from the counters of `storage.results`, less the closed leads the window has
+              passed that the sweep has not settled yet (``closed_leads (closed_at)``);
 * ``setting`` per rep with runtime settings: capacity override and paused flag;
 * ``pto``     every PTO window not cleared and not yet over (active or future);
 * ``pool``    every pool's turn with each member's standing;
 * ``tried``   reps who already had an offer for the lead being routed.
 
-**Open load** is the rep's open offers plus the offers they accepted that were assigned within
-`load_window` (seven days by default): an accepted lead stays on a rep's plate for a while, as nothing
-tells storage when the rep is done with it. A released lead stops counting at once.
+**Open load** is the rep's open offers plus the offers they accepted whose lead has no closing outcome
+(won, lost, disqualified). Without an outcome source nothing says when a rep is done with a lead, so a
+claimed one also stops counting `load_window` (seven days by default) after its assignment. A released
+lead stops counting at once.
 **Assigned today** counts offers since midnight in the rep's time zone; **last assigned at** is the
 latest assignment within the load window (None before that).
 
@@ -48,7 +52,18 @@ from sqlalchemy import (
 
 from routing import PoolMember, PoolState, RepState, RoutingConfig, RoutingState, Window
 from storage.load import MIN_LOAD_WINDOW, day_start
-from storage.tables import UtcDateTime, load_holds, offers, pool_members, pools, rep_load, rep_pto, rep_settings
+from storage.tables import (
+    UtcDateTime,
+    closed_leads,
+    load_holds,
+    offers,
+    pool_members,
+    pools,
+    rep_load,
+    rep_pto,
+    rep_results,
+    rep_settings,
+)
 
 _COLUMNS = ("kind", "rep_id", "pool_id", "n1", "n2", "n3", "t1", "t2", "x")
 _TYPES: Mapping[str, Any] = {
@@ -78,11 +93,20 @@ def _arm(kind: str, **cols: Any) -> Any:
 class StateReader:
     """Reads `RoutingState` snapshots for one routing config."""
 
-    def __init__(self, config: RoutingConfig, load_window: timedelta) -> None:
+    def __init__(
+        self,
+        config: RoutingConfig,
+        load_window: timedelta,
+        *,
+        claims_close_by_window: bool = True,
+        performance_window: timedelta = timedelta(days=90),
+    ) -> None:
         if load_window < MIN_LOAD_WINDOW:
             raise ValueError(f"the load window must be at least {MIN_LOAD_WINDOW}, not {load_window}")
         self.config = config
         self.load_window = load_window
+        self.claims_close_by_window = claims_close_by_window
+        self.performance_window = performance_window
         zones: dict[ZoneInfo, list[str]] = defaultdict(list)
         for rep in config.reps.values():
             zones[rep.tz].append(rep.id)
@@ -125,6 +149,19 @@ class StateReader:
             .where(o.c.state == "open", o.c.assigned_at < since)
             .group_by(o.c.rep_id)
         )
+        # Each rep's won / closed within the performance window (`storage.results`), less the closed
+        # leads the window has passed that the sweep has not settled yet (few, read by `closed_at`).
+        results = _arm("result", rep_id=rep_results.c.rep_id, n1=rep_results.c.won, n2=rep_results.c.closed)
+        results_passed = (
+            _arm(
+                "result",
+                rep_id=closed_leads.c.rep_id,
+                n1=-func.sum(case((closed_leads.c.won, 1), else_=0)),
+                n2=-func.count(),
+            )
+            .where(closed_leads.c.closed_at < bindparam("results_since", type_=UtcDateTime))
+            .group_by(closed_leads.c.rep_id)
+        )
         settings = _arm(
             "setting",
             rep_id=rep_settings.c.rep_id,
@@ -143,7 +180,9 @@ class StateReader:
             n3=pool_members.c.assigned,
             x=pool_members.c.credit,
         ).select_from(pools.outerjoin(pool_members, pool_members.c.pool_id == pools.c.pool_id))
-        arms = [counters, passed, older_open, settings, pto, pool]
+        arms = [counters, older_open, results, results_passed, settings, pto, pool]
+        if self.claims_close_by_window:  # with an outcome source, a claim stays until its outcome
+            arms.append(passed)
         if with_tried:
             arms.append(_arm("tried", rep_id=o.c.rep_id).where(o.c.lead_id == bindparam("lead_id")).distinct())
         return union_all(*arms)
@@ -162,7 +201,11 @@ class StateReader:
         `pools` holds the stored pools with the members each has registered, exactly as stored: the
         engine reads a configured member missing from its pool as new to the team and calibrates them.
         """
-        params: dict[str, Any] = {"now": now, "since": now - self.load_window}
+        params: dict[str, Any] = {
+            "now": now,
+            "since": now - self.load_window,
+            "results_since": now - self.performance_window,
+        }
         params.update({f"day{i}": day_start(now, tz) for i, (tz, _reps) in enumerate(self._zones)})
         statement = self._statement
         if lead_id is not None:
@@ -183,6 +226,10 @@ class StateReader:
                 rep["assigned_today"] = rep.get("assigned_today", 0) + n2
                 if t1 is not None and (rep.get("last_assigned_at") is None or t1 > rep["last_assigned_at"]):
                     rep["last_assigned_at"] = t1
+            elif kind == "result":
+                rep = reps[rep_id]
+                rep["won"] = rep.get("won", 0) + n1
+                rep["closed"] = rep.get("closed", 0) + n2
             elif kind == "setting":
                 reps[rep_id].update(capacity_override=n1, paused=bool(n2))
             elif kind == "pto":

@@ -21,6 +21,7 @@ The repositories share one `storage.scope.Scope` (the database and its one write
 | `Offers` | `storage.offers` | claim, take, reassign, withdraw_unreachable |
 | `Timers` | `storage.timers` | expire_due, remind_due, repings_due, release_held_due; next_due_at |
 | `Reps` | `storage.reps` | set_pto, clear_pto, set_capacity, set_paused |
+| `Outcomes` | `storage.outcomes` | record_outcome |
 | `Outbox` | `storage.outbox` | the sender's side: lease_due, lease_backlog, mark_sent, mark_retry, … |
 | `LoadChecks` | `storage.load_check` | check_load: the load counters against the offers (`db check`) |
 | `Retention` | `storage.retention` | prune: delivered outbox rows and ended PTO past their age |
@@ -45,6 +46,7 @@ from storage.leads import Leads
 from storage.load_check import LoadChecks
 from storage.offers import Offers
 from storage.outbox import Outbox
+from storage.outcomes import Outcomes
 from storage.relays import Relay
 from storage.reps import Reps
 from storage.retention import Retention
@@ -111,6 +113,7 @@ class Store:
         self.offers = Offers(scope)
         self.timers = Timers(scope)
         self.reps = Reps(scope)
+        self.outcomes = Outcomes(scope)
         self.outbox = Outbox(db)
         self.load = LoadChecks(scope)
         self.retention = Retention(db)
@@ -134,5 +137,6 @@ class Store:
     clear_pto = _via("reps", Reps.clear_pto)
     set_capacity = _via("reps", Reps.set_capacity)
     set_paused = _via("reps", Reps.set_paused)
+    record_outcome = _via("outcomes", Outcomes.record_outcome)
     check_load = _via("load", LoadChecks.check_load)
     prune = _via("retention", Retention.prune)

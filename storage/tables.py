@@ -80,6 +80,7 @@ LEAD_STATES = ("received", "nurture", "assigned", "claimed", "escalated", "queue
 # text a query must repeat for SQLite to use that index (it matches the terms, not their meaning).
 UNCLAIMED = text("state IN ('assigned', 'escalated', 'queued')")
 OFFER_STATES = ("open", "claimed", "ended")
+OUTCOME_STATES = ("working", "won", "lost", "disqualified", "reopened")
 END_REASONS = ("claimed", "expired", "reassigned", "taken", "released", "withdrawn")
 ACTOR_KINDS = ("rep", "manager", "system")
 
@@ -108,12 +109,16 @@ leads = Table(
     Column("next_ping_at", UtcDateTime),
     Column("thread_channel", String(64)),  # the lead's thread in the team channel, once posted
     Column("thread_ts", String(32)),
+    Column("outcome", String(16)),  # the current outcome: the latest to occur (None: none recorded)
+    Column("outcome_at", UtcDateTime),  # when the current outcome occurred
+    Column("email_key", String(255)),  # the email as people are matched (`Dedupe.email_key`)
     UniqueConstraint("source", "external_id"),
     CheckConstraint(_one_of("state", LEAD_STATES), name="state"),
     Index(None, "state", "next_ping_at"),
     Index(None, "team_id", "state"),
     Index(None, "team_id", "received_at"),  # a team's report: one range per team
     Index(None, "received_at"),
+    Index(None, "email_key", "received_at"),  # a person's latest lead
     Index("ix_leads_unclaimed", "team_id", "received_at", sqlite_where=UNCLAIMED, postgresql_where=UNCLAIMED),
 )
 
@@ -195,6 +200,59 @@ load_holds = Table(
     Column("rep_id", String(64), nullable=False),
     Column("assigned_at", UtcDateTime, nullable=False),
     Index(None, "assigned_at"),
+)
+
+# Every outcome reported for a lead, append-only: a repeat of (lead, state, occurred_at) adds nothing.
+outcomes = Table(
+    "outcomes",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("lead_id", Id, ForeignKey("leads.id"), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("occurred_at", UtcDateTime, nullable=False),
+    Column("amount", Float),
+    Column("rep_id", String(64)),  # the lead's owner when it was recorded
+    Column("source", String(64), nullable=False),  # api, import, a CRM
+    Column("recorded_at", UtcDateTime, nullable=False),
+    Column("recorded_by", String(64), nullable=False),
+    UniqueConstraint("lead_id", "state", "occurred_at"),
+    CheckConstraint(_one_of("state", OUTCOME_STATES), name="state"),
+)
+
+# Leads that came back: a person's new submission attached to their lead still open or claimed, instead
+# of routed again (`dedupe`). Unique like leads on (source, external_id), so a retried webhook attaches once.
+lead_repeats = Table(
+    "lead_repeats",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("lead_id", Id, ForeignKey("leads.id"), nullable=False),
+    Column("source", String(64), nullable=False),
+    Column("external_id", String(255)),
+    Column("payload", Json, nullable=False),
+    Column("contact", Json, nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    UniqueConstraint("source", "external_id"),
+    Index(None, "lead_id"),
+)
+
+# Each rep's won and closed leads within the performance window, as counters (see `storage.results`).
+rep_results = Table(
+    "rep_results",
+    metadata,
+    Column("rep_id", String(64), primary_key=True),
+    Column("won", Integer, nullable=False),
+    Column("closed", Integer, nullable=False),
+)
+
+# Leads whose current outcome closes them, counted in their owner's results until the window passes.
+closed_leads = Table(
+    "closed_leads",
+    metadata,
+    Column("lead_id", Id, ForeignKey("leads.id"), primary_key=True, autoincrement=False),
+    Column("rep_id", String(64), nullable=False),
+    Column("closed_at", UtcDateTime, nullable=False),
+    Column("won", Boolean, nullable=False),
+    Index(None, "closed_at"),
 )
 
 rep_pto = Table(

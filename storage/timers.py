@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import Connection, func, select, update
 
 from routing import RoutingState
-from storage import holds, load, messages
+from storage import holds, load, messages, results
 from storage.errors import StorageError
 from storage.events import LeadEscalated, OfferExpired, OfferReminded
 from storage.handoff import IN_MANAGERS_HANDS, escalate
@@ -51,7 +51,9 @@ class Timers:
         """
 
         def work(conn: Connection, locks: frozenset[str]) -> list[Expired]:
-            load.settle(conn, now - self.scope.load_window)  # claimed leads the load window let go
+            if self.scope.claims_close_by_window:
+                load.settle(conn, now - self.scope.load_window)  # claimed leads the load window let go
+            results.settle(conn, now - self.scope.config.outcomes.performance_window)  # outcomes it passed
             due = offers.alias("due")
             pick = (
                 select(due.c.id)

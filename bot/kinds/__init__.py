@@ -12,8 +12,10 @@ from bot.kinds import (
     digest,
     escalation,
     escalation_resolved,
+    lead_returned,
     offer_dm,
     offer_update,
+    outcome_note,
     reminder,
     rep_settings,
     rep_unreachable,
@@ -37,6 +39,8 @@ KINDS: Mapping[str, MessageKind] = {
         rep_settings,
         digest,
         threshold_alert,
+        outcome_note,
+        lead_returned,
     )
 }
 

@@ -14,6 +14,8 @@ from slack_sdk.models.blocks import (
 
 from bot.render.kit import (
     KEY_CHARS,
+    OUTCOME_ICONS,
+    OUTCOME_WORDS,
     Rendered,
     accept_button,
     card,
@@ -25,9 +27,9 @@ from bot.render.kit import (
     who,
 )
 from bot.render.story import accepted, audit_entry, fate_line, next_offer, reason_label
-from bot.text import duration, inline, mention, slack_date
+from bot.text import duration, escape, inline, mention, slack_date, truncate
 from routing import RoutingConfig
-from storage.model import SYSTEM, EndReason, LeadState, LeadView, Offer, OfferState
+from storage.model import SYSTEM, EndReason, LeadState, LeadView, Offer, OfferState, OutcomeState
 
 _SUMMARY = 500  # why the lead came to this rep
 
@@ -110,6 +112,31 @@ def reminder(offer: Offer, view: LeadView, config: RoutingConfig, now: datetime)
     line = f"⏳ *{left} left* to accept *{title}* — accept by {slack_date(offer.due_at)}"
     accept = ActionsBlock(block_id=f"offer_{offer.id}", elements=[accept_button(offer)])
     return rendered(f"⏳ {left} left to accept {title}", [section(line), accept])
+
+
+def outcome_note(view: LeadView, config: RoutingConfig, facts: Mapping[str, Any]) -> Rendered:
+    """A reply in the owner's offer DM thread: an outcome of their lead was reported ("🏆 *Acme* won
+    (12,000.00)"), saying when it occurred and, for one reported late, that the lead's outcome stays."""
+    state = OutcomeState(str(facts["state"]))
+    title = lead_title(view.lead.lead)
+    amount = facts.get("amount")
+    worth = f" ({float(amount):,.2f})" if isinstance(amount, int | float) else ""
+    occurred = datetime.fromisoformat(str(facts["occurred_at"]))
+    line = f"{OUTCOME_ICONS[state]} *{title}* {OUTCOME_WORDS[state]}{worth} · {slack_date(occurred)}"
+    current = view.lead.outcome
+    if current is not None and current != state:
+        line += f"\nThe lead stays *{OUTCOME_WORDS[current]}*: that was reported as happening later."
+    return rendered(f"{title} {OUTCOME_WORDS[state]}", [section(line)])
+
+
+def lead_returned(view: LeadView, facts: Mapping[str, Any]) -> Rendered:
+    """A reply in the offer DM thread of the rep holding the lead: the person came back ("🔁 *Acme* came
+    back: filled the pricing form (web)") and was attached here rather than routed to someone else."""
+    title = lead_title(view.lead.lead)
+    what = escape(truncate(str(facts.get("what", "sent a new submission")), 300))
+    source = escape(truncate(str(facts.get("source", "")), 64))
+    line = f"🔁 *{title}* came back: {what}" + (f" ({source})" if source else "")
+    return rendered(f"{title} came back", [section(line), context("Attached to this lead; not routed again.")])
 
 
 def settings_changed(config: RoutingConfig, facts: Mapping[str, Any]) -> Rendered:

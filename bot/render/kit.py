@@ -32,7 +32,7 @@ from slack_sdk.models.blocks import (
 from bot.ids import Action
 from bot.text import escape, inline, truncate
 from routing import Lead, RoutingConfig
-from storage.model import LeadRecord, LeadState, Offer
+from storage.model import LeadRecord, LeadState, Offer, OutcomeState
 
 SECTION_TEXT = 3000
 
@@ -78,6 +78,22 @@ def plain(text: str) -> Rendered:
     anything a lead or a user supplied with `bot.text.escape`, and name people with `bot.text.mention`.
     Raises ValueError for an empty `text`."""
     return rendered(text, [section(text)])
+
+
+OUTCOME_WORDS = {
+    OutcomeState.WORKING: "being worked",
+    OutcomeState.WON: "won",
+    OutcomeState.LOST: "lost",
+    OutcomeState.DISQUALIFIED: "disqualified",
+    OutcomeState.REOPENED: "reopened",
+}
+OUTCOME_ICONS = {
+    OutcomeState.WORKING: "🛠️",
+    OutcomeState.WON: "🏆",
+    OutcomeState.LOST: "🥀",
+    OutcomeState.DISQUALIFIED: "🚫",
+    OutcomeState.REOPENED: "🔁",
+}
 
 
 def lead_title(lead: Lead) -> str:

@@ -10,7 +10,18 @@ from slack_sdk.models.blocks import (
     DividerBlock,
 )
 
-from bot.render.kit import Rendered, context, lead_line, offer_buttons, packed, plural, rendered, section, state_phrase
+from bot.render.kit import (
+    OUTCOME_WORDS,
+    Rendered,
+    context,
+    lead_line,
+    offer_buttons,
+    packed,
+    plural,
+    rendered,
+    section,
+    state_phrase,
+)
 from bot.text import duration, slack_date
 from routing import RoutingConfig
 from storage.model import LeadRecord, LeadView, Offer
@@ -57,9 +68,12 @@ def claimed_blocks(records: Sequence[LeadRecord], limit: int) -> list[Block]:
     if not records:
         return [context("Nothing claimed recently.")]
     lines = [
-        f"• {lead_line(record)} · claimed {slack_date(record.claimed_at)}"
-        if record.claimed_at
-        else f"• {lead_line(record)} · {state_phrase(record.state)}"
+        (
+            f"• {lead_line(record)} · claimed {slack_date(record.claimed_at)}"
+            if record.claimed_at
+            else f"• {lead_line(record)} · {state_phrase(record.state)}"
+        )
+        + (f" · {OUTCOME_WORDS[record.outcome]}" if record.outcome else "")
         for record in records[:limit]
     ]
     blocks = packed(["*Recently claimed*", *lines])

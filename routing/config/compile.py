@@ -17,9 +17,11 @@ from routing.conditions import Condition, ConditionError, Range
 from routing.config.compiled import (
     WEBHOOK_EVENTS,
     Account,
+    Dedupe,
     Digest,
     Escalation,
     Manager,
+    Outcomes,
     Qualification,
     Rep,
     Requirement,
@@ -30,7 +32,16 @@ from routing.config.compiled import (
     Thresholds,
     Webhook,
 )
-from routing.config.spec import AlertsSpec, ConfigSpec, DigestSpec, EscalationSpec, RequirementSpec, WebhookSpec
+from routing.config.spec import (
+    AlertsSpec,
+    ConfigSpec,
+    DedupeSpec,
+    DigestSpec,
+    EscalationSpec,
+    OutcomesSpec,
+    RequirementSpec,
+    WebhookSpec,
+)
 from routing.geo import COUNTRY_REGION, FREE_MAIL_DOMAINS
 from routing.schedule import WeeklyHours, parse_duration, zone
 
@@ -245,6 +256,8 @@ def compile_spec(spec: ConfigSpec, sink: list[str]) -> RoutingConfig:
         off_hours=spec.off_hours,
         hold_window=default_window,
         webhooks=_webhooks(spec.webhooks, problems),
+        outcomes=_outcomes(spec.outcomes, problems),
+        dedupe=_dedupe(spec.dedupe, problems),
     )
 
 
@@ -338,6 +351,32 @@ def _hours(lines: list[str] | str, loc: tuple[str | int, ...], problems: _Proble
     except ValueError as exc:
         problems.add(loc, str(exc))
         return WeeklyHours.always()
+
+
+def _outcomes(spec: OutcomesSpec, problems: _Problems) -> Outcomes:
+    spans: dict[str, timedelta] = {}
+    for name in ("load_window", "performance_window"):
+        try:
+            spans[name] = parse_duration(getattr(spec, name))
+        except ValueError as exc:
+            problems.add(("outcomes", name), str(exc))
+            spans[name] = getattr(Outcomes(), name)
+    if spans["load_window"] < timedelta(days=1):
+        problems.add(("outcomes", "load_window"), "must be at least a day (the day's count never reaches past it)")
+    return Outcomes(source=spec.source, min_sample=spec.min_sample, **spans)
+
+
+def _dedupe(spec: DedupeSpec, problems: _Problems) -> Dedupe:
+    window: timedelta | None = None
+    if spec.window is True:
+        problems.add(("dedupe", "window"), "expected a duration like '30d', or off")
+    elif spec.window not in (False, None, "off"):
+        try:
+            window = parse_duration(spec.window)
+        except ValueError as exc:
+            problems.add(("dedupe", "window"), str(exc))
+    domains = frozenset(normalise_domain(domain) for domain in spec.plus_tag_domains)
+    return Dedupe(window=window, plus_tag_domains=domains)
 
 
 def _window(text: str | int, loc: tuple[str | int, ...], problems: _Problems) -> timedelta:

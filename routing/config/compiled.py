@@ -178,6 +178,48 @@ class Qualification:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Outcomes:
+    """What happens after the claim, and how it feeds routing.
+
+    `source` names where outcomes come from (``api`` for `POST /outcomes` and `import-outcomes`, later a
+    CRM). Without one, nothing tells Leadrelay that a deal closed, so a claimed lead leaves its rep's
+    open load by itself `load_window` after its assignment; with one, it stays until a closing outcome
+    (won, lost, disqualified) arrives, and a `reopened` one puts it back. Win rates count each rep's
+    won and closed leads whose outcome occurred within `performance_window`; a rep with fewer than
+    `min_sample` closed leads there ranks on the prior alone.
+    """
+
+    source: str | None = None
+    load_window: timedelta = timedelta(days=7)
+    performance_window: timedelta = timedelta(days=90)
+    min_sample: int = 5
+
+    @property
+    def close_load_by_window(self) -> bool:
+        """Whether a claimed lead leaves the open load after `load_window` (no outcome source)."""
+        return self.source is None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Dedupe:
+    """One lead per person: a lead whose email matches a lead of the same person still open, or claimed
+    within `window` (and not closed by an outcome), is attached to it instead of routed again. `window`
+    None turns that off. Addresses at `plus_tag_domains` (Gmail-style) ignore a `+tag`:
+    jo+pricing@gmail.com is jo@gmail.com there, and only there."""
+
+    window: timedelta | None = timedelta(days=30)
+    plus_tag_domains: frozenset[str] = frozenset()
+
+    def email_key(self, email: str) -> str:
+        """`email` as people are matched: lower case, without a `+tag` at the configured domains."""
+        address = email.strip().lower()
+        local, at, domain = address.rpartition("@")
+        if at and domain in self.plus_tag_domains and "+" in local:
+            return f"{local.split('+', 1)[0]}@{domain}"
+        return address
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RoutingConfig:
     """Everything the engine needs, validated, indexed and immutable."""
 
@@ -202,6 +244,8 @@ class RoutingConfig:
     off_hours: OffHours = OffHours.SOONEST  # for leads outside any team (named reps, account owners)
     hold_window: timedelta = timedelta(hours=2)
     webhooks: tuple[Webhook, ...] = ()  # where signed events go (`connectors.webhooks`)
+    outcomes: Outcomes = field(default_factory=Outcomes)
+    dedupe: Dedupe = field(default_factory=Dedupe)
 
     def manages(self, person_id: str) -> frozenset[str]:
         """The reps `person_id` manages; empty for anyone who manages nobody."""

@@ -134,6 +134,18 @@ class FallbackSpec(_Model):
     rep: str | None = None
 
 
+class OutcomesSpec(_Model):
+    source: str | None = Field(default=None, pattern=_ID)  # api, or a CRM; None: no outcomes arrive
+    load_window: str | int = "7d"  # without a source: how long a claimed lead counts as open load
+    performance_window: str | int = "90d"  # the outcomes win rates count
+    min_sample: int = Field(default=5, ge=0)  # closed leads before a rep's own rate counts
+
+
+class DedupeSpec(_Model):
+    window: bool | str | int | None = "30d"  # off (false) or null: every lead is routed
+    plus_tag_domains: list[str] = []  # e.g. [gmail.com, googlemail.com]: there jo+x@ is jo@
+
+
 class ConfigSpec(_Model):
     timezone: str = "UTC"
     working_hours: list[str] | str = ["mon-fri 09:00-17:00"]
@@ -154,3 +166,5 @@ class ConfigSpec(_Model):
     fallback: FallbackSpec
     reports: ReportsSpec = ReportsSpec()
     webhooks: list[WebhookSpec] = []
+    outcomes: OutcomesSpec = OutcomesSpec()
+    dedupe: DedupeSpec = DedupeSpec()

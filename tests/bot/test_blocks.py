@@ -475,6 +475,24 @@ def test_reminder_says_how_long_is_left_and_offers_accept_again() -> None:
     assert (accept["action_id"], accept["value"]) == (Action.ACCEPT, "31")
 
 
+def test_outcome_notes_and_returns_name_the_lead_escaped_and_say_what_happened() -> None:
+    from storage.model import OutcomeState
+
+    hostile = make_record(lead=make_lead(company="<!here> *Acme*"), outcome=OutcomeState.WON)
+    won = dm.outcome_note(
+        make_view(hostile), CONFIG, {"state": "won", "amount": 1200.5, "occurred_at": NOW.isoformat()}
+    )
+    assert_safe_message(won)
+    assert "won (1,200.50)" in joined(won.blocks) and "<!here>" not in joined(won.blocks)
+    late = dm.outcome_note(make_view(hostile), CONFIG, {"state": "working", "occurred_at": NOW.isoformat()})
+    assert "stays *won*" in joined(late.blocks)
+    back = dm.lead_returned(make_view(hostile), {"what": "filled the <b>pricing</b> form", "source": "web"})
+    assert_safe_message(back)
+    assert "came back: filled the &lt;b&gt;pricing&lt;/b&gt; form (web)" in joined(back.blocks)
+    claimed = make_record(state=LeadState.CLAIMED, claimed_at=NOW, claimed_by="alice", outcome=OutcomeState.LOST)
+    assert " · lost" in joined([block.to_dict() for block in lists.claimed_blocks([claimed], limit=5)])
+
+
 # --- the team channel ----------------------------------------------------------------------------------
 
 

@@ -101,3 +101,25 @@ def test_the_shipped_example_loads_and_simulates_with_every_rule_used(
     assert rules <= set(summary["per_rule"]), rules - set(summary["per_rule"])
     assert summary["leads"] >= 200 and summary["fallback_rate"] < 0.10
     assert summary["agreement"] is not None
+
+
+def test_simulate_reads_an_outcome_column_and_reports_win_rates_by_rep_rule_and_source(
+    tmp_path: Path, config_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "history.csv"
+    path.write_text(
+        "external_id,created_at,email,country,employees,score,outcome\n"
+        "L1,2026-11-23T15:00:00+00:00,a@shop.com,US,50,60,won\n"
+        "L2,2026-11-23T15:01:00+00:00,b@shop.com,US,50,60,lost\n"
+        "L3,2026-11-23T15:02:00+00:00,c@shop.com,US,50,60,working\n"
+        "L4,2026-11-23T15:03:00+00:00,d@shop.com,US,50,60,maybe\n"
+    )
+    assert main(["--config", str(config_file), "simulate", str(path)]) == 0
+    out, err = capsys.readouterr()
+    assert "row 5: skipped: outcome: expected won, lost, disqualified, working or reopened, not 'maybe'" in err
+    assert "Win rate (the history's outcomes, by the replay's assignee; 2 fed the win rates" in out
+    assert "@mia" in out and "100.0%  1 won of 1 closed" in out and "0.0%  0 won of 1 closed" in out
+    assert "  by source:\n    import                    50.0%  1 won of 2 closed" in out
+    assert main(["--config", str(config_file), "simulate", "--json", str(path)]) == 0
+    summary = json.loads(capsys.readouterr().out.splitlines()[-1])["summary"]
+    assert summary["win_rates"]["source"] == {"import": {"won": 1, "closed": 2, "rate": 0.5}}

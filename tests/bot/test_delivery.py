@@ -69,7 +69,15 @@ async def test_a_rep_slack_cannot_reach_loses_the_offer_and_managers_hear_once(t
     async with running_stack(tmp_path, config_yaml=config) as stack:
         stack.standin.deactivate_user(ALICE)  # Slack answers user_disabled for every DM to her
         for i in range(3):
-            await stack.intake({**LEAD, "external_id": f"gone-{i}", "company": f"Shop {i}", "source": "referral"})
+            await stack.intake(
+                {
+                    **LEAD,
+                    "email": f"a{i}@shop.com",
+                    "external_id": f"gone-{i}",
+                    "company": f"Shop {i}",
+                    "source": "referral",
+                }
+            )
             await stack.deliver()
         assert stack.dms("alice") == []
         for lead_id in (1, 2, 3):
@@ -114,7 +122,7 @@ async def test_a_hanging_slack_call_holds_up_only_its_own_targets_messages(tmp_p
         try:
             await stack.intake(LEAD)  # alice's DM: its call hangs
             await until(lambda: len(stack.standin.calls_to("chat.postMessage")) == 1)
-            await stack.intake({**LEAD, "external_id": "2", "company": "Other"})  # bob's turn
+            await stack.intake({**LEAD, "email": "b@other.com", "external_id": "2", "company": "Other"})  # bob's turn
             await until(lambda: len(stack.dms("bob")) == 1)
             assert stack.dms("alice") == []  # still hanging, and it held nobody else up
         finally:
@@ -139,13 +147,15 @@ async def test_a_backlog_larger_than_a_batch_is_claimed_again_as_soon_as_half_th
         f"  - {{id: all, members: [{', '.join(f'r{i}' for i in range(reps))}]}}\n"
         "rules: [{name: all, route: {team: all}}]\nsla: [{name: s, within: 1h}]\nfallback: {team: all}\n"
     )
-    async with running_stack(tmp_path, config_yaml=config) as stack:
+    # A generous client timeout: this is about batching, and a call slowed by a busy machine must not
+    # time out and take the outage path instead.
+    async with running_stack(tmp_path, config_yaml=config, client_timeout=60) as stack:
         for i in range(reps):
             stack.standin.add_user(f"r{i}", id=f"UR{i:04d}")
         sender = stack.service.sender
         sender.posts_on_commit = False  # every row waits for the delivery loop
         for i in range(reps):
-            await stack.intake({**LEAD, "external_id": f"many-{i}"})
+            await stack.intake({**LEAD, "email": f"a{i}@shop.com", "external_id": f"many-{i}"})
         sender.wake()
         loop = asyncio.create_task(sender.run(idle=3600))  # no idle pass: only wake-ups can claim the rest
         try:

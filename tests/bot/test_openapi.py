@@ -48,3 +48,25 @@ async def test_the_documented_refusals_are_the_ones_the_endpoint_gives(stack: St
         assert str(response.status) in answers and response.status == 401
     bad = await stack.intake({"email": "not an email"})
     assert str(bad.status) in answers and bad.status == 422
+
+
+async def test_the_documented_outcome_examples_and_answers_are_the_endpoints(stack: Stack) -> None:
+    from tests.bot.test_outcomes_http import post_outcome
+
+    document = await served(stack)
+    operation = document["paths"]["/outcomes"]["post"]
+    answers = operation["responses"]
+    lead = {"email": "grace@compilers.example", "external_id": 5521, "source": "hubspot"}
+    assert (await stack.intake(lead)).status == 202
+    result_schema = {**document["components"]["schemas"]["OutcomeResult"], "components": document["components"]}
+    for name, example in operation["requestBody"]["content"]["application/json"]["examples"].items():
+        jsonschema.validate(example["value"], document["components"]["schemas"]["Outcome"])
+        response = await post_outcome(stack, example["value"])
+        assert response.status == 201, (name, response.body)
+        jsonschema.validate(response.json(), result_schema)
+    refusals = [
+        await post_outcome(stack, {"lead": 99, "state": "won", "occurred_at": "2026-11-30T16:20:00Z"}),
+        await post_outcome(stack, {"lead": 1, "state": "maybe", "occurred_at": "2026-11-30T16:20:00Z"}),
+    ]
+    assert [r.status for r in refusals] == [404, 422]
+    assert all(str(r.status) in answers for r in refusals)

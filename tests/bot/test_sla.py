@@ -125,7 +125,7 @@ async def test_a_business_hours_sla_runs_into_the_reps_next_shift_and_the_dm_say
 
 async def test_a_backlog_of_expiries_reaches_the_channel_as_one_digest_with_a_thread(stack: Stack) -> None:
     for i in range(12):
-        await stack.intake({**DEMO, "external_id": f"late-{i}", "company": f"Shop {i}"})
+        await stack.intake({**DEMO, "email": f"cto{i}@shop.com", "external_id": f"late-{i}", "company": f"Shop {i}"})
     await stack.deliver()
     await stack.advance(timedelta(minutes=5))  # all twelve expire together, as after an outage
     top_level = stack.standin.messages_in(stack.channel, include_replies=False)

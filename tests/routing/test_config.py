@@ -404,3 +404,24 @@ def test_an_account_owner_rule_shadows_nothing_and_a_fallback_rep_is_reached() -
     assert warnings(compile_config(raw)) == [
         "reps[10] (paul): belongs to no team; no team, rule or account reaches them, so they will never get a lead"
     ]
+
+
+def test_check_warns_about_win_rates_with_no_outcome_source_and_outcome_settings_compile() -> None:
+    raw = yaml.safe_load(SCENARIO_YAML)
+    raw["teams"].append({"id": "closers", "members": ["paul"], "strategy": "performance", "manager": "maria"})
+    from routing.config import ConfigError, compile_config
+
+    expected = "teams[6] (closers): ranks by win rate, but no outcome source is configured"
+    assert any(line.startswith(expected) for line in warnings(compile_config(raw)))
+    with_source = compile_config({**raw, "outcomes": {"source": "api", "performance_window": "30d", "min_sample": 3}})
+    assert not any(line.startswith(expected) for line in warnings(with_source))
+    assert (with_source.outcomes.performance_window.days, with_source.outcomes.min_sample) == (30, 3)
+    assert not with_source.outcomes.close_load_by_window
+    with pytest.raises(ConfigError) as bad:
+        compile_config({**raw, "outcomes": {"load_window": "2h"}, "dedupe": {"window": "soon"}})
+    assert "outcomes.load_window: must be at least a day" in str(bad.value)
+    assert "dedupe.window: expected a duration" in str(bad.value)
+    off = compile_config({**raw, "dedupe": {"window": False, "plus_tag_domains": ["GMail.com"]}})
+    assert off.dedupe.window is None
+    assert off.dedupe.email_key("Jo+Pricing@gmail.com") == "jo@gmail.com"
+    assert off.dedupe.email_key("jo+pricing@acme.com") == "jo+pricing@acme.com"

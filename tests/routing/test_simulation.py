@@ -197,3 +197,58 @@ def test_every_outcome_is_counted_once_per_lead() -> None:
     assert (summary.nurture, summary.queued, summary.expired, summary.fallback) == (2, 5, 7, 5)
     assert summary.disagreements == {("b", "(manager queue)"): 3}
     assert (summary.compared, summary.agreed) == (3, 0)
+
+
+PERFORMANCE_YAML = """
+timezone: UTC
+working_hours: always
+reps:
+  - {id: a, name: A, capacity: 100}
+  - {id: b, name: B, capacity: 100}
+teams:
+  - {id: t, members: [a, b], strategy: performance}
+sla: [{name: default, within: 10m}]
+fallback: {team: t}
+outcomes: {min_sample: 1}
+"""
+
+
+def test_outcomes_in_the_history_feed_win_rates_as_the_replay_goes_and_the_summary_shows_them() -> None:
+    performance = Engine(parse_config(PERFORMANCE_YAML))
+    # Day one: equal priors, so the pool alternates a, b, a, …; the history won a's leads, lost b's.
+    day_one = [
+        SimLead(
+            key=f"d1-{i}",
+            lead=Lead(email=f"d1-{i}@shop.com", source="web" if i < 6 else "ads"),
+            created_at=MONDAY_10 + timedelta(minutes=i),
+            outcome="won" if i % 2 == 0 else "lost",
+        )
+        for i in range(10)
+    ]
+    day_two = [
+        SimLead(key=f"d2-{i}", lead=Lead(email=f"d2-{i}@shop.com"), created_at=MONDAY_10 + timedelta(days=2, minutes=i))
+        for i in range(20)
+    ]
+
+    def second_day(items: list[SimLead]) -> dict[str, int]:
+        simulation = Simulation(performance)
+        events = list(simulation.run(items + day_two))
+        assert [e.decision.rep for e in events[:4]] == ["a", "b", "a", "b"]
+        counts = {"a": 0, "b": 0}
+        for event in events[10:]:
+            assert event.decision.rep is not None
+            counts[event.decision.rep] += 1
+        return counts
+
+    without = second_day([SimLead(key=i.key, lead=i.lead, created_at=i.created_at) for i in day_one])
+    fed = second_day(day_one)
+    assert without == {"a": 10, "b": 10}
+    assert fed["a"] > 2 * fed["b"]  # a's 5 of 5 against b's 0 of 5 (7/15 against 2/15 smoothed)
+
+    simulation = Simulation(performance)
+    list(simulation.run(day_one + day_two))
+    rates = simulation.summary.win_rates
+    assert simulation.summary.outcomes_fed == 10
+    assert {rep: (r.won, r.closed) for rep, r in rates["rep"].items()} == {"a": (5, 5), "b": (0, 5)}
+    assert {source: (r.won, r.closed) for source, r in rates["source"].items()} == {"web": (3, 6), "ads": (2, 4)}
+    assert rates["rule"]["fallback"].closed == 10  # no rule: every lead fell to the fallback team

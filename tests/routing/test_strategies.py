@@ -170,6 +170,21 @@ def test_win_rates_are_smoothed_toward_20_percent_and_never_below_the_floor() ->
     assert win_rates(states, 0.15) == [0.2, 0.5, 0.15, 0.15]
 
 
+def test_a_rep_under_the_minimum_sample_ranks_on_the_prior_and_the_why_says_so() -> None:
+    # b won 3 of 3, but three closed leads are under the default sample of 5: b's rate is the prior
+    # (20 %), below a's 10 of 30 (12 of 40 smoothed, 30 %), so a wins the fresh pool.
+    engine = team_engine("performance", {"a": 1, "b": 1})
+    state = RoutingState(reps={"a": RepState(won=10, closed=30), "b": RepState(won=3, closed=3)})
+    first = engine.route(Lead(email="x@y.com"), state, MONDAY_10_NY)
+    assert first.rep == "a"
+    assert first.summary.endswith("@a's win rate 30%: 10 won of 30 closed in 90d, smoothed")
+    lone = team_engine("performance", {"b": 1}).route(Lead(email="x@y.com"), state, MONDAY_10_NY)
+    assert lone.summary.endswith("@b's win rate 20% is the prior: 3 closed in 90d, fewer than 5")
+    # Without a minimum, b's 3 of 3 (5 of 13 smoothed, 38 %) beats a's 30 %.
+    without_minimum = Engine(replace(engine.config, outcomes=replace(engine.config.outcomes, min_sample=0)))
+    assert without_minimum.route(Lead(email="x@y.com"), state, MONDAY_10_NY).rep == "b"
+
+
 def test_performance_as_a_tie_break_picks_the_better_closer_among_equally_loaded_reps() -> None:
     engine = team_engine("least_loaded", {"a": 1, "b": 1, "c": 1}, ", tie_breaks: [performance]")
     state = RoutingState(
@@ -197,7 +212,10 @@ def test_performance_routing_ranks_by_shortfall_of_the_win_weighted_share() -> N
     first = engine.route(Lead(email="x@y.com"), state, MONDAY_10_NY)
     # Fresh pool: equal shortfall, so the heavier effective weight (b: 1 x 0.5 over a: 1 x 0.2) wins.
     assert first.rep == "b"
-    assert first.summary.endswith("performance-weighted: @b is furthest below a target share of 71% (short 0.0)")
+    assert first.summary.endswith(
+        "performance-weighted: @b is furthest below a target share of 71% (short 0.0); "
+        "@b's win rate 50%: 8 won of 10 closed in 90d, smoothed"
+    )
 
 
 def test_least_loaded_picks_the_fewest_open_leads_and_says_so() -> None:

@@ -87,7 +87,10 @@ BACKENDS = [
         ],
     ),
 ]
-_TABLES = "audit, outbox, load_holds, rep_load, offers, held_leads, leads, pool_members, pools, rep_pto, rep_settings"
+_TABLES = (
+    "audit, outbox, load_holds, rep_load, closed_leads, rep_results, outcomes, lead_repeats, offers, held_leads, "
+    "leads, pool_members, pools, rep_pto, rep_settings"
+)
 
 
 @pytest.fixture(scope="session")

@@ -22,9 +22,10 @@ from bench.scale.__main__ import seed
 from bench.storage.__main__ import CONFIG, _lead
 from routing import Engine as RoutingEngine
 from storage import Database, Store, Views, connect
+from storage.model import LeadRef, OutcomeState
 from tests.storage.conftest import T0
 
-HISTORY = ("leads", "offers", "audit", "outbox", "load_holds")
+HISTORY = ("leads", "offers", "audit", "outbox", "load_holds", "outcomes", "closed_leads", "lead_repeats")
 # Partial indexes of rows that are waiting, not history: walking one is bounded by what is pending.
 PENDING_ONLY = ("ix_offers_open_rep", "ix_outbox_pending_address")
 
@@ -69,15 +70,23 @@ async def test_hot_paths_search_indexes_on_a_quarter_of_history(tmp_path: Path) 
         async with db.engine.begin() as conn:
             await conn.execute(text("ANALYZE"))
         with captured(db) as hot:
+            month = timedelta(days=30)
             made = [
-                await store.intake(_lead(i), source="web", external_id=f"p{i}", payload={}, now=T0) for i in range(6)
+                await store.intake(_lead(i), source="web", external_id=f"p{i}", payload={}, now=T0, dedupe_window=month)
+                for i in range(6)
             ]
+            again = await store.intake(
+                _lead(0), source="web", external_id="p0b", payload={}, now=T0, dedupe_window=month
+            )
+            assert again.attached
             offers = [m.assigned.offer for m in made if m.assigned is not None and m.assigned.offer is not None]
             assert len(offers) == 6
             await store.claim(offers[0].id, by=offers[0].rep_id, now=T0)
             await store.reassign(offers[1].id, by=offers[1].rep_id, reason="busy", now=T0)
             await store.expire_due(T0 + timedelta(hours=1))
             await store.next_due_at()
+            for ref in (LeadRef(email=_lead(0).email), LeadRef(source="web", external_id="p0"), LeadRef(lead_id=1)):
+                await store.record_outcome(ref, state=OutcomeState.WON, occurred_at=T0, source="api", by="api", now=T0)
             await store.outbox.lease_due(T0 + timedelta(hours=1))
             await store.load_routing_state(T0)
             await views.open_offers_for("rep2")

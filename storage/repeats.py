@@ -1,0 +1,139 @@
+"""One lead per person: a new lead whose email matches a lead of the same person still open, or claimed
+within the dedupe window and not closed by an outcome, is attached to that lead (a `lead_repeats` row)
+instead of routed again, and whoever holds the lead hears it in their offer DM thread.
+
+The match reads the `(email_key, received_at)` index: one person's leads, never a scan. A retried
+webhook of the same (source, external_id) attaches once (the table is unique on it, like `leads`).
+Two submissions of one person racing on PostgreSQL may both be routed; SQLite's one writer cannot race.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Executable, and_, bindparam, not_, or_, select
+
+from routing import Lead
+from storage import messages
+from storage.codec import lead_to_json
+from storage.events import LeadReturned
+from storage.model import CLOSING_OUTCOMES, SYSTEM, LeadState
+from storage.rows import AnyRow
+from storage.tables import UtcDateTime, lead_repeats, leads, offers
+from storage.writes import queue, upsert_insert, write_audit
+
+_UNCLAIMED = [LeadState.RECEIVED.value, LeadState.ASSIGNED.value, LeadState.ESCALATED.value, LeadState.QUEUED.value]
+_SINCE = bindparam("since", type_=UtcDateTime)
+# The person's latest lead still open (received within the window) or claimed within it, not closed.
+_OPEN_LEAD_OF = (
+    select(leads.c.id, leads.c.state, leads.c.offer_id, leads.c.claimed_by)
+    .where(
+        leads.c.email_key == bindparam("key"),
+        or_(leads.c.outcome.is_(None), not_(leads.c.outcome.in_(sorted(CLOSING_OUTCOMES)))),
+        or_(
+            and_(leads.c.state.in_(_UNCLAIMED), leads.c.received_at >= _SINCE),
+            and_(leads.c.state == LeadState.CLAIMED.value, leads.c.claimed_at >= _SINCE),
+        ),
+    )
+    .order_by(leads.c.received_at.desc())
+    .limit(1)
+)
+
+
+@functools.cache
+def _insert_repeat(dialect: str) -> Executable:
+    stmt: Executable = (
+        upsert_insert(dialect)(lead_repeats)
+        .on_conflict_do_nothing(index_elements=[lead_repeats.c.source, lead_repeats.c.external_id])
+        .returning(lead_repeats.c.id)
+    )
+    return stmt
+
+
+def attached_before(conn: Connection, source: str, external_id: str | None) -> int | None:
+    """The lead an earlier delivery of this (source, external_id) was attached to, if any."""
+    if external_id is None:
+        return None
+    found = select(lead_repeats.c.lead_id).where(
+        lead_repeats.c.source == source, lead_repeats.c.external_id == external_id
+    )
+    return conn.execute(found).scalar_one_or_none()
+
+
+def open_lead_of(conn: Connection, email_key: str, now: datetime, window: timedelta) -> AnyRow | None:
+    """The person's lead to attach a new one to, if any (see the module docstring)."""
+    return conn.execute(_OPEN_LEAD_OF, {"key": email_key, "since": now - window}).one_or_none()
+
+
+def attach(
+    conn: Connection,
+    match: AnyRow,
+    lead: Lead,
+    *,
+    source: str,
+    external_id: str | None,
+    payload: Mapping[str, Any],
+    known_reps: frozenset[str],
+    now: datetime,
+) -> LeadReturned | None:
+    """Attach the new lead to `match`: kept as a repeat, audited on the lead, and the rep holding it
+    (the open offer's rep, or the owner) told in their offer DM thread. None when a concurrent delivery
+    of the same (source, external_id) attached it first."""
+    values = {
+        "lead_id": match.id,
+        "source": source,
+        "external_id": external_id,
+        "payload": dict(payload),
+        "contact": lead_to_json(lead),
+        "received_at": now,
+    }
+    repeat_id = conn.execute(_insert_repeat(conn.dialect.name), values).scalar_one_or_none()
+    if repeat_id is None:
+        return None
+    facts = came_back(lead, source)
+    write_audit(
+        conn,
+        at=now,
+        actor=SYSTEM,
+        lead_id=match.id,
+        from_state=match.state,
+        to_state=match.state,
+        reason=f"came back: {facts['what']}",
+        detail={"repeat_id": repeat_id, "source": source, "external_id": external_id},
+    )
+    holder = _holder(conn, match)
+    rows = []
+    if holder is not None and holder in known_reps and match.offer_id is not None:
+        rows.append(
+            messages.lead_returned(
+                lead_id=match.id, offer_id=match.offer_id, rep_id=holder, repeat_id=repeat_id, facts=facts
+            )
+        )
+    queued = queue(conn, rows, now)
+    return LeadReturned(at=now, queued=queued, lead_id=match.id, repeat_id=repeat_id, source=source, rep_id=holder)
+
+
+def came_back(lead: Lead, source: str) -> dict[str, Any]:
+    """How the person came back, as facts for the note: the form they filled (an extra `form` or
+    `form_name` field), else their intent, else a new submission; and where from."""
+    form = lead.extra.get("form") or lead.extra.get("form_name")
+    if form:
+        what = f"filled the {form} form"
+    elif lead.intent:
+        what = f"asked for {lead.intent}"
+    else:
+        what = "sent a new submission"
+    return {"what": what, "source": source}
+
+
+def _holder(conn: Connection, match: AnyRow) -> str | None:
+    """Who holds the lead: its owner, else the rep of its open offer, else nobody."""
+    if match.claimed_by is not None:
+        return str(match.claimed_by)
+    if match.offer_id is None:
+        return None
+    rep: str | None = conn.execute(select(offers.c.rep_id).where(offers.c.id == match.offer_id)).scalar_one_or_none()
+    return rep
