@@ -82,6 +82,7 @@ class Database:
         self.dialect = engine.dialect.name
         self.is_sqlite = self.dialect == "sqlite"
         self._sqlite = _SqliteWriter(engine) if self.is_sqlite else None
+        self.retries = 0  # attempts `transact` ran again (lost races, deadlocks): what benchmarks count
 
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
@@ -120,6 +121,7 @@ class Database:
                     raise _translate(exc) from None
             except OSError as exc:
                 raise _translate(exc) from None
+            self.retries += 1  # only a retryable failure gets here
         raise StorageBusy(f"gave up after {_MAX_ATTEMPTS} attempts: concurrent writers kept winning")
 
     async def close(self) -> None:

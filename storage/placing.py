@@ -61,12 +61,25 @@ def route(
     `state` is the routing state to decide on, `tried` included; by default it is read here, less the
     open load `leaving` (offers the caller ended and records after routing: `storage.load.less_load`).
     """
+    contact = lead_from_json(lead.contact)
+    read_here = state is None
     if state is None:
         scope.lock_pools(conn, locks)
         state = load.less_load(scope.state.load(conn, now, lead_id=lead.id, exclude=exclude), leaving)
-    decision = _decide(scope, lead_from_json(lead.contact), state, now, prefer_rep, exclude, actor)
+    decision = _decide(scope, contact, state, now, prefer_rep, exclude, actor)
+    pool = decision.rotation.pool if decision.rotation is not None else None
+    if read_here and pool is not None and pool not in locks and scope.contended(pool):
+        # Other writers are taking this pool's turns: lock it, read again and decide on what is now
+        # settled, rather than lose the race at `_rotate` and roll the whole transaction back.
+        scope.lock_pools(conn, frozenset({pool}))
+        state = load.less_load(scope.state.load(conn, now, lead_id=lead.id, exclude=exclude), leaving)
+        decision = _decide(scope, contact, state, now, prefer_rep, exclude, actor)
     if decision.rotation is not None:
-        _rotate(conn, decision.rotation)
+        try:
+            _rotate(conn, decision.rotation)
+        except Conflict:
+            scope.lost_race(decision.rotation.pool)
+            raise
     if decision.outcome is Outcome.ASSIGNED:
         return _offer(scope, conn, lead, decision, now, actor, audit_from, extra)
     if decision.outcome is Outcome.HELD:

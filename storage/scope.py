@@ -7,6 +7,7 @@ A config reload means a new `Scope` and so a new store (both are cheap).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import TypeVar
@@ -24,6 +25,8 @@ from storage.tables import pools
 
 DEFAULT_LOAD_WINDOW = timedelta(days=7)
 _DEFAULT_PING = timedelta(hours=1)  # re-ping period when neither the team nor the SLA names one
+# How long a pool that lost a race stays contended (`Scope.contended`) after its last lost race.
+_CONTENDED_FOR = 60.0  # seconds
 _T = TypeVar("_T")
 
 
@@ -55,6 +58,7 @@ class Scope:
             performance_window=self.config.outcomes.performance_window,
         )
         self._sla_within = {policy.name: policy.within for policy in self.config.sla}
+        self._lost_races: dict[str, float] = {}  # pool id → monotonic time it last lost a race
 
     async def transact(self, work: Work[_T]) -> _T:
         """Run a transition's `work` in one transaction (`Database.transact`), with the rows the relays
@@ -110,3 +114,18 @@ class Scope:
         """After losing a pool race (PostgreSQL), lock the pools before reading them: this attempt wins."""
         if locks and not self.db.is_sqlite:
             conn.execute(select(pools.c.pool_id).where(pools.c.pool_id.in_(sorted(locks))).with_for_update())
+
+    def lost_race(self, pool: str) -> None:
+        """`pool`'s turn was taken by another writer (PostgreSQL): it is contended for a while."""
+        self._lost_races[pool] = time.monotonic()
+
+    def contended(self, pool: str) -> bool:
+        """Whether `pool` lost a race in the last minute, so routing should lock it before it reads.
+
+        With many concurrent writers on one pool, nearly every optimistic attempt loses the race to the
+        pool's turn and runs again (BENCHMARKS.md, storage). Locking a contended pool first makes every
+        writer wait its turn instead: one extra lock and read, where a lost race costs a whole rollback.
+        The memory fades, so a pool contended once does not pay for the lock forever.
+        """
+        at = self._lost_races.get(pool)
+        return at is not None and not self.db.is_sqlite and time.monotonic() - at < _CONTENDED_FOR

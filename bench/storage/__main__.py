@@ -131,7 +131,10 @@ async def measure(make_url: Callable[[], Awaitable[str]], leads: int, claims: in
         try:
             store = Store(db, Engine(CONFIG))
             await throughput(store, 20, 1)  # warm-up: connections, compiled statements
+            retried = db.retries
             results[f"intake/s @{writers}"] = await throughput(store, leads, writers)
+            # Transactions run again after a lost race or a deadlock (each redoes the whole intake).
+            results[f"retries/1k @{writers}"] = (db.retries - retried) * 1000 / leads
             p50, p99 = await claim_latency(store, claims, writers)
             results[f"claim p50 ms @{writers}"], results[f"claim p99 ms @{writers}"] = p50, p99
         finally:

@@ -42,3 +42,20 @@ async def test_concurrent_workers_share_a_round_robin_pool_exactly(db_url: str, 
     per_rep, turns = await _run(db_url, db, leads)
     assert per_rep == dict.fromkeys(BULK, leads // len(BULK))
     assert turns == list(range(1, leads + 1))  # every cursor position handed out exactly once
+
+
+async def test_one_process_locks_a_contended_pool_first_instead_of_retrying(db: Database) -> None:
+    # 16 intakes at a time on one pool: after the first lost races the pool counts as contended and
+    # each writer locks it before it reads (`Scope.contended`), so retries stay a handful, not one a lead.
+    store, leads, writers = Store(db, Engine(CONFIG)), 320, 16
+
+    async def writer(w: int) -> None:
+        for i in range(w, leads, writers):
+            await store.intake(lead(source="bulk"), source="bulk", external_id=str(i), payload={}, now=T0)
+
+    await asyncio.gather(*(writer(w) for w in range(writers)))
+    async with db.read() as conn:
+        rows = (await conn.execute(select(offers.c.rep_id, offers.c.turn))).all()
+    assert Counter(rep for rep, _ in rows) == dict.fromkeys(BULK, leads // len(BULK))
+    assert sorted(turn for _, turn in rows) == list(range(1, leads + 1))
+    assert db.retries <= 2 * writers  # without the lock first: about one per lead
