@@ -6,7 +6,8 @@ SLA timers) with the example team, feeds it leads over `POST /leads`, and prints
 manager sees in Slack as it happens. Scripted reps accept one lead and reassign another; one lead has a
 short SLA and nobody touches it, so it expires, moves to the next rep, escalates to the managers'
 channel, and a manager takes it. Every claim is also sent as a signed webhook to a local receiver (the
-stand-in of a CRM), which verifies its signature with the `standardwebhooks` library. It ends with the
+stand-in of a CRM), which verifies its signature with the `standardwebhooks` library, and the CRM reports
+one accepted lead won (`POST /outcomes`), which frees a place in its rep's open load. It ends with the
 report of what happened and its two charts, and says where the database is, so `leadrelay report` can
 read it again.
 """
@@ -352,6 +353,8 @@ async def _story(
     say(f"{service.config.person_name(rep)} accepts Autohaus Vogel too.")
     await driver.click(service.people.slack_id(rep) or "", Action.ACCEPT, channel=channel, ts=ts)
 
+    await _won(service, http, base, offers["demo-2"], say)
+
     say(f"{service.config.person_name(rep)} met a buyer at a trade fair and logs the lead with the New lead shortcut.")
     user = service.people.slack_id(rep) or ""
     await driver.shortcut(user, Shortcut.NEW_LEAD)
@@ -405,6 +408,27 @@ async def _story(
     say(
         f"Northfield Logistics is {view.lead.state.value} by {service.config.person_name(view.lead.claimed_by or '')}"
         f" after {len(view.offers)} offers. Every lead has an owner."
+    )
+
+
+async def _won(
+    service: Service, http: aiohttp.ClientSession, base: str, lead_id: int, say: Callable[[str], None]
+) -> None:
+    """The CRM reports the Brightpath deal won: the lead leaves its owner's open load, which frees a place
+    under their capacity for the next lead."""
+    owner = (await service.views.lead_view(lead_id)).lead.claimed_by or ""
+
+    async def open_load() -> int:
+        return (await service.store.load_routing_state(service.clock.now())).rep(owner).open_load
+
+    before = await open_load()
+    outcome = {"lead": lead_id, "state": "won", "amount": 24000, "occurred_at": service.clock.now().isoformat()}
+    async with http.post(f"{base}/outcomes", json=outcome, headers={"Authorization": f"Bearer {INTAKE}"}) as resp:
+        document = await resp.json()
+    say(
+        f"The CRM reports Brightpath won: POST /outcomes → {resp.status} ({document['current']}). "
+        f"{service.config.person_name(owner)}'s open load goes from {before} to {await open_load()} "
+        f"of a capacity of {service.config.reps[owner].capacity}."
     )
 
 
