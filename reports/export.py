@@ -66,6 +66,10 @@ def _numbers_doc(n: Numbers) -> dict[str, Any]:
             for s in n.distribution
         ],
         "fairness": [pool.to_json() for pool in n.fairness],
+        "win_rate": rate(n.win_rate),
+        "win_by_rep": {k: rate(v) for k, v in n.win_by_rep.items()},
+        "win_by_rule": {k: rate(v) for k, v in n.win_by_rule.items()},
+        "win_by_source": {k: rate(v) for k, v in n.win_by_source.items()},
     }
 
 
@@ -108,7 +112,12 @@ def _numbers_of(d: Mapping[str, Any]) -> Numbers:
             )
             for s in d["distribution"]
         ),
-        fairness=tuple(PoolFairness.from_json(pool) for pool in d["fairness"]),
+        # A digest queued by an older version has no fairness verdicts nor win rates: read as none.
+        fairness=tuple(PoolFairness.from_json(pool) for pool in d.get("fairness", ())),
+        win_rate=rate(d.get("win_rate", {"part": 0, "whole": 0})),
+        win_by_rep={k: rate(v) for k, v in d.get("win_by_rep", {}).items()},
+        win_by_rule={k: rate(v) for k, v in d.get("win_by_rule", {}).items()},
+        win_by_source={k: rate(v) for k, v in d.get("win_by_source", {}).items()},
     )
 
 
@@ -159,6 +168,7 @@ def headline(report: Report) -> list[tuple[str, str, str]]:
         ("acceptance rate", n.acceptance, p.acceptance),
         ("reassignment rate", n.reassignment, p.reassignment),
         ("fallback rate", n.fallback, p.fallback),
+        ("win rate", n.win_rate, p.win_rate),
     ):
         rows.append((name, f"{pct(now.value)} ({now.part}/{now.whole})", change(now.value, before.value, points=True)))
     return rows
@@ -182,7 +192,14 @@ def write_text(report: Report, thresholds: Thresholds | None, out: TextIO) -> No
         "    human                "
         + "   ".join(f"{b:>{len(label)}}" for b, label in zip(n.human.bands, BAND_LABELS, strict=True))
     )
-    for title, rates in (("SLA breaches by rep", n.sla_by_rep), ("by team", n.sla_by_team), ("by tier", n.sla_by_tier)):
+    for title, rates in (
+        ("SLA breaches by rep", n.sla_by_rep),
+        ("by team", n.sla_by_team),
+        ("by tier", n.sla_by_tier),
+        ("Won of closed by owner", n.win_by_rep),
+        ("by rule", n.win_by_rule),
+        ("by source", n.win_by_source),
+    ):
         if rates:
             lines.append(
                 f"  {title}: " + ", ".join(f"{k} {pct(r.value)} ({r.part}/{r.whole})" for k, r in rates.items())
@@ -215,12 +232,16 @@ def write_csv(report: Report, out: TextIO) -> None:
             ("acceptance_rate", n.acceptance),
             ("reassignment_rate", n.reassignment),
             ("fallback_rate", n.fallback),
+            ("win_rate", n.win_rate),
         ):
             writer.writerow([period, name, "", r.value, r.part, r.whole])
         for name, rates in (
             ("sla_breach_rate_rep", n.sla_by_rep),
             ("sla_breach_rate_team", n.sla_by_team),
             ("sla_breach_rate_tier", n.sla_by_tier),
+            ("win_rate_rep", n.win_by_rep),
+            ("win_rate_rule", n.win_by_rule),
+            ("win_rate_source", n.win_by_source),
         ):
             for key, r in rates.items():
                 writer.writerow([period, name, key, r.value, r.part, r.whole])

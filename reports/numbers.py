@@ -21,7 +21,9 @@ the database, so the cost follows the leads in the period, not the leads ever st
   one `leadrelay simulate` uses: each offer owed by weight to the members at work (not on PTO) at the
   minute it was made, or to those not away when nobody was at work.
 
-Win rates need outcomes, which are not recorded yet (`OutcomeRecorded` is declared, nothing writes it).
+* **win rate**: of the leads whose current outcome closed them (won, lost, disqualified) and occurred in
+  the period, the share won; in all and per owner, per rule (the rule of the lead's first offer) and per
+  source. Empty until outcomes are reported (`POST /outcomes`, `leadrelay import-outcomes`).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -41,7 +43,7 @@ from routing import RoutingConfig
 from routing.fairness import PoolFairness, judge
 from routing.model import Window
 from storage.db import Database
-from storage.model import EndReason, LeadState, OutboxKind
+from storage.model import CLOSING_OUTCOMES, EndReason, LeadState, OutboxKind, OutcomeState
 from storage.tables import leads, offers, outbox, rep_pto
 
 BAND_EDGES = (300.0, 900.0, 3600.0)  # seconds: 0–5, 5–15, 15–60, 60+ minutes
@@ -110,6 +112,10 @@ class Numbers:
     fell_through: Mapping[str, int]  # the rule each fallback lead fell through
     distribution: tuple[Share, ...]
     fairness: tuple[PoolFairness, ...]
+    win_rate: Rate = Rate(part=0, whole=0)
+    win_by_rep: Mapping[str, Rate] = field(default_factory=dict)
+    win_by_rule: Mapping[str, Rate] = field(default_factory=dict)
+    win_by_source: Mapping[str, Rate] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -228,7 +234,46 @@ async def build_numbers(
         fell_through=dict(Counter(_fell_through(reasons) for (reasons,) in traces)),
         distribution=_distribution(groups, fairness),
         fairness=fairness,
+        **await _win_rates(conn, since, until, team_id),
     )
+
+
+async def _win_rates(conn: AsyncConnection, since: datetime, until: datetime, team_id: str | None) -> dict[str, Any]:
+    """`Numbers`' win-rate fields: leads closed by an outcome that occurred in [since, until), read from
+    the `(outcome_at)` range, grouped by owner, first offer's rule and source in the database."""
+    first_offer = leads.outerjoin(offers, and_(offers.c.lead_id == leads.c.id, offers.c.attempt == 1))
+    closed_in = [
+        leads.c.outcome_at >= since,
+        leads.c.outcome_at < until,
+        leads.c.outcome.in_(sorted(state.value for state in CLOSING_OUTCOMES)),
+    ]
+    if team_id is not None:
+        closed_in.append(leads.c.team_id == team_id)
+    won = func.coalesce(func.sum(case((leads.c.outcome == OutcomeState.WON.value, 1), else_=0)), 0)
+    rows: list[tuple[tuple[str, str, str], int, int]] = [
+        ((owner or "nobody", rule or NO_RULE, str(source)), int(n_won), int(n_closed))
+        for owner, rule, source, n_won, n_closed in await conn.execute(
+            select(leads.c.claimed_by, offers.c.rule, leads.c.source, won, func.count())
+            .select_from(first_offer)
+            .where(*closed_in)
+            .group_by(leads.c.claimed_by, offers.c.rule, leads.c.source)
+        )
+    ]
+
+    def by(index: int) -> dict[str, Rate]:
+        parts: Counter[str] = Counter()
+        wholes: Counter[str] = Counter()
+        for keys, n_won, n_closed in rows:
+            parts[keys[index]] += n_won
+            wholes[keys[index]] += n_closed
+        return {key: Rate(part=parts[key], whole=wholes[key]) for key in sorted(wholes)}
+
+    return {
+        "win_rate": Rate(part=sum(r[1] for r in rows), whole=sum(r[2] for r in rows)),
+        "win_by_rep": by(0),
+        "win_by_rule": by(1),
+        "win_by_source": by(2),
+    }
 
 
 def team_of_offer(team_id: str) -> ColumnElement[bool]:

@@ -119,6 +119,7 @@ leads = Table(
     Index(None, "team_id", "received_at"),  # a team's report: one range per team
     Index(None, "received_at"),
     Index(None, "email_key", "received_at"),  # a person's latest lead
+    Index(None, "outcome_at"),  # the report's win rates: outcomes of a period
     Index("ix_leads_unclaimed", "team_id", "received_at", sqlite_where=UNCLAIMED, postgresql_where=UNCLAIMED),
 )
 

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from reports.numbers import NO_RULE, Numbers, Rate, build_numbers, build_report
 from routing.model import Window
 from storage import Database, Store
+from storage.model import LeadRef, OutcomeState
 from tests.storage.conftest import CONFIG, SLA, T0, new_lead, offered
 
 HOUR = timedelta(hours=1)
@@ -134,3 +135,36 @@ async def test_an_offer_on_the_minute_a_pto_ends_is_owed_to_the_returning_rep(st
         "ben": round(1 / 2 + 1 / 3, 6),
         "cy": round(1 / 2 + 1 / 3, 6),
     }
+
+
+async def test_win_rates_count_leads_closed_in_the_period_by_owner_rule_and_source(store: Store, db: Database) -> None:
+    """Four claimed leads: two won, one lost, one still being worked; a lead won before the period and
+    a `working` outcome count for nothing. The rule is the first offer's, the owner the claimer."""
+    claimed, owners = [], []
+    for i, source in enumerate(("web", "web", "partner", "web", "web")):
+        country = "JP" if source == "partner" else "US"  # the japan rule: kai's
+        lead_id, offer_id, rep = await offered(store, T0 - HOUR + timedelta(minutes=i), source=source, country=country)
+        await store.claim(offer_id, by=rep, now=T0 - HOUR + timedelta(minutes=i, seconds=30))
+        claimed.append(lead_id)
+        owners.append(rep)
+
+    async def outcome(lead_id: int, state: OutcomeState, at: datetime) -> None:
+        await store.record_outcome(
+            LeadRef(lead_id=lead_id), state=state, occurred_at=at, source="api", by="crm", now=at
+        )
+
+    await outcome(claimed[0], OutcomeState.WON, T0 + timedelta(minutes=5))
+    await outcome(claimed[1], OutcomeState.LOST, T0 + timedelta(minutes=6))
+    await outcome(claimed[2], OutcomeState.WON, T0 + timedelta(minutes=7))
+    await outcome(claimed[3], OutcomeState.WORKING, T0 + timedelta(minutes=8))
+    await outcome(claimed[4], OutcomeState.WON, T0 - timedelta(minutes=1))  # before the period
+
+    n = await numbers(db)
+    assert n.win_rate == Rate(part=2, whole=3)
+    assert n.win_by_rule == {"everyone": Rate(part=1, whole=2), "japan": Rate(part=1, whole=1)}
+    assert n.win_by_source == {"partner": Rate(part=1, whole=1), "web": Rate(part=1, whole=2)}
+    assert owners[2] == "kai" and n.win_by_rep["kai"] == Rate(part=1, whole=1)
+    assert n.win_by_rep[owners[0]].part == 1 and n.win_by_rep[owners[1]].whole >= 1
+    assert sum(r.whole for r in n.win_by_rep.values()) == 3
+    # The period before saw the fifth lead won.
+    assert (await numbers(db, T0 - HOUR, T0)).win_rate == Rate(part=1, whole=1)
