@@ -20,8 +20,10 @@ LATER = T0 + SLA + 10 * MINUTE  # every offer below is due (and past its reminde
 
 
 async def five_offers(store: Store) -> list[int]:
-    """Five offers made a minute apart (so due a minute apart): their ids, the earliest first."""
-    return [(await offered(store, T0 + i * MINUTE))[1] for i in range(5)]
+    """Five offers due a minute apart, made (and numbered) in the opposite order: their ids, the
+    earliest due first."""
+    made = [(await offered(store, T0 + (4 - i) * MINUTE))[1] for i in range(5)]
+    return made[::-1]
 
 
 async def test_expiry_ends_at_most_limit_offers_per_call_the_earliest_due_first(store: Store) -> None:
@@ -35,9 +37,9 @@ async def test_expiry_ends_at_most_limit_offers_per_call_the_earliest_due_first(
 async def test_reminders_go_out_for_at_most_limit_offers_per_call_the_earliest_first(store: Store) -> None:
     offer_ids = await five_offers(store)
 
-    batches = [[r.offer_id for r in await store.remind_due(LATER, limit=2)] for _ in range(4)]
+    batches = [{r.offer_id for r in await store.remind_due(LATER, limit=2)} for _ in range(4)]
 
-    assert batches == [offer_ids[:2], offer_ids[2:4], offer_ids[4:], []]
+    assert batches == [set(offer_ids[:2]), set(offer_ids[2:4]), set(offer_ids[4:]), set()]
 
 
 async def test_held_leads_are_released_at_most_limit_per_call_the_earliest_held_first(db: Database) -> None:
@@ -52,7 +54,7 @@ async def test_held_leads_are_released_at_most_limit_per_call_the_earliest_held_
 
 
 async def test_the_sender_leases_at_most_limit_rows_per_call(store: Store, outbox: Outbox) -> None:
-    await five_offers(store)  # DMs to ana, ben, cy, ana, ben: three addresses may go out now
+    await five_offers(store)  # DMs to ana, ben, cy, ana, ben: three addresses may go out now, oldest first
 
     first = await outbox.lease_due(LATER, limit=2)
     second = await outbox.lease_due(LATER, limit=2)
