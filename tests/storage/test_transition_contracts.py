@@ -456,3 +456,75 @@ async def test_take_of_a_claimed_lead_is_refused_naming_the_owner(store: Store, 
 
     assert (refused.value.by, refused.value.at) == ("ana", SOON)
     assert await picture(db, lead_id) == before
+
+
+# Withdraw (Slack cannot reach the rep) ------------------------------------------------------------
+
+
+async def unreachable_notes(db: Database) -> list[tuple[str, str, str, str]]:
+    async with db.read() as conn:
+        rows = await conn.execute(
+            select(outbox.c.address, outbox.c.payload).where(outbox.c.kind == "rep_unreachable").order_by(outbox.c.id)
+        )
+        return [(address, p["rep_id"], p["code"], p["team_id"]) for address, p in rows]
+
+
+async def test_an_unreachable_reps_offer_is_withdrawn_and_the_lead_goes_to_the_next_rep(
+    store: Store, db: Database
+) -> None:
+    lead_id, offer_id, _ = await offered(store)
+    before = await picture(db, lead_id)
+
+    result = await store.withdraw_unreachable(offer_id, code="user_not_found", now=SOON)
+
+    after = await picture(db, lead_id)
+    assert result is not None and result.offer is not None
+    second = result.offer.id
+    assert after.lead == ("assigned", second, None, None, 2, None)
+    assert after.offers == (
+        (offer_id, "ana", "ended", "withdrawn", SOON, None),
+        (second, "ben", "open", None, None, None),
+    )
+    assert after.load == {"ana": (0, 0), "ben": (1, 0)}
+    assert added(before.outbox, after.outbox) == (("offer_dm", "ben", ""),)  # ana's DM cannot be updated
+    assert added(before.audit, after.audit) == (
+        (offer_id, "leadrelay", "assigned", "withdrawn", "Slack cannot reach @ana (user_not_found)"),
+        (second, "leadrelay", "withdrawn", "assigned", result.decision.summary),
+    )
+    assert await unreachable_notes(db) == [("CSALES", "ana", "user_not_found", "sales")]
+    withdrawn, assigned = result.events
+    assert withdrawn == LeadReassigned(
+        at=SOON,
+        queued=True,
+        lead_id=lead_id,
+        offer_id=offer_id,
+        rep_id="ana",
+        end_reason="withdrawn",
+        by="leadrelay",
+        team_id="sales",
+    )
+    assert isinstance(assigned, LeadAssigned) and assigned.rep_id == "ben"
+
+
+async def test_the_team_hears_that_a_rep_is_unreachable_once_a_day(store: Store, db: Database) -> None:
+    _, first, _ = await offered(store)
+    await store.withdraw_unreachable(first, code="user_disabled", now=SOON)
+    await offered(store, SOON)  # cy's turn
+    _, second, rep = await offered(store, SOON)
+    assert rep == "ana"  # ana's turn again, the same day
+
+    result = await store.withdraw_unreachable(second, code="user_disabled", now=SOON + SECOND)
+
+    assert result is not None and result.events[0].queued is False
+    assert await unreachable_notes(db) == [("CSALES", "ana", "user_disabled", "sales")]
+
+
+async def test_withdrawing_an_offer_that_closed_meanwhile_does_nothing(store: Store, db: Database) -> None:
+    lead_id, offer_id, _ = await offered(store)
+    await store.claim(offer_id, by="ana", now=SOON)
+    before = await picture(db, lead_id)
+
+    assert await store.withdraw_unreachable(offer_id, code="user_not_found", now=SOON + SECOND) is None
+
+    assert await picture(db, lead_id) == before
+    assert await unreachable_notes(db) == []
