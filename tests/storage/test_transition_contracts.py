@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from storage import (
     AlreadyClaimed,
@@ -21,13 +21,16 @@ from storage import (
     LeadState,
     NotYourOffer,
     OfferClosed,
+    OfferNotFound,
+    Outbox,
     Store,
     WrongState,
     load,
 )
 from storage.events import LeadAssigned, LeadEscalated, LeadReassigned, OfferClaimed, OfferExpired
-from storage.tables import audit, leads, offers, outbox
-from tests.storage.conftest import SLA, T0, new_lead, offered
+from storage.tables import audit, leads, offers
+from storage.tables import outbox as outbox_rows
+from tests.storage.conftest import SLA, T0, lead, new_lead, offered
 
 DUE = T0 + SLA
 SOON = T0 + SLA / 3
@@ -73,9 +76,9 @@ async def picture(db: Database, lead_id: int) -> Picture:
             .order_by(offers.c.id)
         )
         sent = await conn.execute(
-            select(outbox.c.kind, outbox.c.address, outbox.c.payload)
-            .where(outbox.c.lead_id == lead_id)
-            .order_by(outbox.c.id)
+            select(outbox_rows.c.kind, outbox_rows.c.address, outbox_rows.c.payload)
+            .where(outbox_rows.c.lead_id == lead_id)
+            .order_by(outbox_rows.c.id)
         )
         trail = await conn.execute(
             select(audit.c.offer_id, audit.c.actor_id, audit.c.from_state, audit.c.to_state, audit.c.reason)
@@ -464,7 +467,9 @@ async def test_take_of_a_claimed_lead_is_refused_naming_the_owner(store: Store, 
 async def unreachable_notes(db: Database) -> list[tuple[str, str, str, str]]:
     async with db.read() as conn:
         rows = await conn.execute(
-            select(outbox.c.address, outbox.c.payload).where(outbox.c.kind == "rep_unreachable").order_by(outbox.c.id)
+            select(outbox_rows.c.address, outbox_rows.c.payload)
+            .where(outbox_rows.c.kind == "rep_unreachable")
+            .order_by(outbox_rows.c.id)
         )
         return [(address, p["rep_id"], p["code"], p["team_id"]) for address, p in rows]
 
@@ -528,3 +533,98 @@ async def test_withdrawing_an_offer_that_closed_meanwhile_does_nothing(store: St
 
     assert await picture(db, lead_id) == before
     assert await unreachable_notes(db) == []
+
+
+# Take: what the channel hears -------------------------------------------------------------------
+
+
+async def rows_since(db: Database, lead_id: int, first: int) -> list[tuple[str, str, str, dict[str, Any]]]:
+    """The lead's outbox rows from the `first`-th on: (kind, address, dedup key, payload)."""
+    async with db.read() as conn:
+        rows = await conn.execute(
+            select(outbox_rows.c.kind, outbox_rows.c.address, outbox_rows.c.dedup_key, outbox_rows.c.payload)
+            .where(outbox_rows.c.lead_id == lead_id)
+            .order_by(outbox_rows.c.id)
+        )
+        return [tuple(row) for row in rows][first:]  # type: ignore[misc]
+
+
+async def last_audit_id(db: Database, lead_id: int) -> int:
+    async with db.read() as conn:
+        return (await conn.execute(select(func.max(audit.c.id)).where(audit.c.lead_id == lead_id))).scalar_one()
+
+
+async def test_take_tells_the_thread_who_took_the_lead_from_whom(store: Store, db: Database) -> None:
+    lead_id, offer_id, _ = await offered(store)
+    before = await picture(db, lead_id)
+
+    await store.take(lead_id, by="maria", now=SOON)
+
+    audit_id = await last_audit_id(db, lead_id)
+    update, note = await rows_since(db, lead_id, len(before.outbox))
+    assert update[:3] == ("offer_update", "ana", f"offer:{offer_id}:taken")
+    assert note == (
+        "lead_thread_note",
+        "CSALES",
+        f"audit:{audit_id}:note",
+        {"lead_id": lead_id, "team_id": "sales", "event": "taken", "by": "maria", "rep": "ana"},
+    )
+
+
+async def test_take_rewrites_the_escalation_post_the_channel_already_shows(
+    store: Store, db: Database, outbox: Outbox
+) -> None:
+    lead_id, _, _ = await offered(store)
+    await store.expire_due(DUE)
+    await store.expire_due(DUE + SLA)  # escalated: the ping is queued for CSALES
+    delivered = []
+    while batch := await outbox.lease_due(DUE + SLA, limit=50):  # the sender delivers everything
+        for item in batch:
+            await outbox.mark_sent(item.id, channel=item.address, ts=f"9.{item.id}", now=DUE + SLA)
+        delivered += batch
+    [post] = [item for item in delivered if item.kind == "escalation"]
+    before = await picture(db, lead_id)
+
+    taken = await store.take(lead_id, by="maria", now=DUE + SLA + SECOND)
+
+    audit_id = await last_audit_id(db, lead_id)
+    resolved, note = await rows_since(db, lead_id, len(before.outbox))
+    assert resolved == (
+        "escalation_resolved",
+        "CSALES",
+        f"outbox:{post.id}:resolved:{audit_id}",
+        {"lead_id": lead_id, "channel": "CSALES", "ts": f"9.{post.id}"},
+    )
+    assert note[3] == {"lead_id": lead_id, "team_id": "sales", "event": "taken", "by": "maria", "rep": None}
+    assert taken.events[0].queued is True
+
+
+async def test_take_in_a_team_without_a_channel_still_rewrites_the_reps_dm(store: Store, db: Database) -> None:
+    received = await store.receive(lead(source="bulk"), source="web", external_id=None, payload={}, now=T0)
+    result = await store.assign(received.lead_id, now=T0)
+    assert result.offer is not None
+    before = await picture(db, received.lead_id)
+
+    taken = await store.take(received.lead_id, by="maria", now=SOON)
+
+    after = await picture(db, received.lead_id)
+    assert added(before.outbox, after.outbox) == (("offer_update", result.offer.rep_id, "taken"),)  # no thread
+    assert taken.events[0].queued is True
+
+
+async def test_take_of_a_lead_nobody_has_routed_is_refused_naming_the_state(store: Store, db: Database) -> None:
+    lead_id = await new_lead(store)
+    before = await picture(db, lead_id)
+
+    with pytest.raises(WrongState) as refused:
+        await store.take(lead_id, by="maria", now=SOON)
+
+    assert (refused.value.lead_id, refused.value.state, refused.value.action) == (lead_id, "received", "take")
+    assert await picture(db, lead_id) == before
+
+
+async def test_claiming_an_offer_that_does_not_exist_names_it(store: Store) -> None:
+    with pytest.raises(OfferNotFound) as refused:
+        await store.claim(404, by="ana", now=SOON)
+
+    assert refused.value.offer_id == 404
