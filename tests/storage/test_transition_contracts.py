@@ -563,6 +563,14 @@ async def test_take_tells_the_thread_who_took_the_lead_from_whom(store: Store, d
     audit_id = await last_audit_id(db, lead_id)
     update, note = await rows_since(db, lead_id, len(before.outbox))
     assert update[:3] == ("offer_update", "ana", f"offer:{offer_id}:taken")
+    assert update[3] == {
+        "lead_id": lead_id,
+        "offer_id": offer_id,
+        "rep_id": "ana",
+        "status": "taken",
+        "by": "maria",
+        "at": SOON.isoformat(),
+    }
     assert note == (
         "lead_thread_note",
         "CSALES",
@@ -628,3 +636,45 @@ async def test_claiming_an_offer_that_does_not_exist_names_it(store: Store) -> N
         await store.claim(404, by="ana", now=SOON)
 
     assert refused.value.offer_id == 404
+
+
+# Escalation: the first ping --------------------------------------------------------------------
+
+
+async def test_escalation_pings_the_first_manager_once_and_keeps_the_decision_trace(store: Store, db: Database) -> None:
+    for rep in ("ana", "ben", "cy"):
+        await store.set_paused(rep, True, by="maria", now=T0)
+    lead_id = await new_lead(store)  # nobody can take it: queued for the managers
+
+    result = await store.assign(lead_id, now=T0)
+
+    audit_id = await last_audit_id(db, lead_id)
+    [ping] = await rows_since(db, lead_id, 0)
+    assert ping == (
+        "escalation",
+        "CSALES",
+        f"audit:{audit_id}:escalation",
+        {
+            "lead_id": lead_id,
+            "team_id": "sales",
+            "manager": "maria",
+            "level": 0,
+            "ping": 1,
+            "reason": result.decision.summary,
+        },
+    )
+    async with db.read() as conn:
+        detail = (await conn.execute(select(audit.c.detail).where(audit.c.id == audit_id))).scalar_one()
+    assert [reason["code"] for reason in detail["reasons"]] == [r.code for r in result.decision.reasons]
+
+
+async def test_a_lead_escalated_in_a_team_nobody_can_be_pinged_in_waits_without_a_next_ping(
+    store: Store, db: Database
+) -> None:
+    received = await store.receive(lead(source="bulk"), source="web", external_id=None, payload={}, now=T0)
+    await store.assign(received.lead_id, now=T0)  # the bulk team: no channel, no manager
+
+    await store.escalate(received.lead_id, by="maria", reason="needs a human", now=SOON)
+
+    after = await picture(db, received.lead_id)
+    assert (after.lead[0], after.lead[-1]) == ("escalated", None)  # no channel, no manager: no re-ping
