@@ -383,8 +383,10 @@ async def test_reassign_by_another_rep_is_refused_and_changes_nothing(store: Sto
     lead_id, offer_id, _ = await offered(store)
     before = await picture(db, lead_id)
 
-    with pytest.raises(NotYourOffer):
+    with pytest.raises(NotYourOffer) as refused:
         await store.reassign(offer_id, by="ben", reason="mine now", now=SOON)
+
+    assert (refused.value.holder, refused.value.actor) == ("ana", "ben")
 
     assert await picture(db, lead_id) == before
 

@@ -1,0 +1,29 @@
+"""The "why you" sentence of a rule reads the rule's name as written, braces and all."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from routing import Engine, Lead, RoutingState, parse_config
+
+BRACED = """
+timezone: UTC
+working_hours: always
+reps:
+  - {id: ana, name: Ana}
+teams:
+  - {id: sales, name: Sales Team, members: [ana]}
+rules:
+  - {name: "vip {gold}", when: {source: vip}, route: {team: sales}}
+sla: [{name: standard, within: 15m}]
+fallback: {team: sales}
+"""
+
+
+def test_a_rule_named_with_braces_is_quoted_as_written_in_the_why_you_sentence() -> None:
+    engine = Engine(parse_config(BRACED))
+    lead = Lead(email="jo@example.com", first_name="Jo", company="Example", score=50, source="vip")
+
+    decision = engine.route(lead, RoutingState(), datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+
+    assert decision.summary == "vip {gold} rule (source vip) → round robin in Sales Team"
