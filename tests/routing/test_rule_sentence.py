@@ -1,4 +1,5 @@
-"""The "why you" sentence of a rule reads the rule's name as written, braces and all."""
+"""The "why you" sentence of a rule: the rule's name as written (braces and all), the lead's values it
+read, and how it picked: a team's strategy, or the rep it names."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ teams:
   - {id: sales, name: Sales Team, members: [ana]}
 rules:
   - {name: "vip {gold}", when: {source: vip}, route: {team: sales}}
+  - {name: partner, when: {source: partner}, route: {rep: ana}}
 sla: [{name: standard, within: 15m}]
 fallback: {team: sales}
 """
@@ -27,3 +29,12 @@ def test_a_rule_named_with_braces_is_quoted_as_written_in_the_why_you_sentence()
     decision = engine.route(lead, RoutingState(), datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
 
     assert decision.summary == "vip {gold} rule (source vip) → round robin in Sales Team"
+
+
+def test_a_rule_naming_a_rep_says_so_in_the_why_you_sentence() -> None:
+    engine = Engine(parse_config(BRACED))
+    lead = Lead(email="jo@example.com", first_name="Jo", company="Example", score=50, source="partner")
+
+    decision = engine.route(lead, RoutingState(), datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+
+    assert decision.summary == "partner rule (source partner) → @ana"
