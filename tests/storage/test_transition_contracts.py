@@ -265,6 +265,8 @@ async def test_expiry_ends_the_offer_offers_the_lead_to_the_next_rep_and_tells_t
         (second, "leadrelay", "expired", "assigned", expired.next.decision.summary),
     )
     assert [type(e) for e in expired.events] == [OfferExpired, LeadAssigned]
+    [update, *_] = await rows_since(db, lead_id, len(before.outbox))
+    assert (update[3]["status"], update[3]["by"], update[3]["at"]) == ("expired", "leadrelay", DUE.isoformat())
 
 
 async def test_an_offer_is_not_expired_a_second_before_its_deadline(store: Store, db: Database) -> None:
@@ -285,6 +287,7 @@ async def test_the_last_allowed_expiry_escalates_to_the_manager_and_frees_the_re
     [expired] = await store.expire_due(DUE + SLA)  # after_expiries: 2
 
     after = await picture(db, lead_id)
+    assert (expired.lead_id, expired.offer_id, expired.rep_id) == (lead_id, second, "ben")
     assert (expired.escalated, expired.next) == (True, None)
     assert after.lead == ("escalated", None, None, None, 2, DUE + 2 * SLA)
     assert after.offers[-1] == (second, "ben", "ended", "expired", DUE + SLA, None)
