@@ -49,3 +49,35 @@ def test_an_arrival_outside_any_team_is_skipped_even_when_it_comes_first() -> No
     [sales] = measure(parse_config(PAIR), arrivals("otto", pool="direct") + arrivals("ana", "ben"))
 
     assert (sales.pool, sales.leads) == ("sales", 2)
+
+
+def test_the_json_form_of_a_pool_gives_every_figure_rounded_as_documented() -> None:
+    config = parse_config(PAIR.replace("weight: 3", "weight: 2"))
+
+    [sales] = measure(config, arrivals("ana"))
+
+    assert sales.to_json() == {
+        "pool": "sales",
+        "leads": 1,
+        "off_hours_leads": 0,
+        "fair": True,
+        "verdict": "fair: every rep within 10% (or 2 leads) of their expected share",
+        "reps": [
+            {
+                "rep": "ana",
+                "leads": 1,
+                "share": 1.0,
+                "expected": 0.67,
+                "expected_share": 0.6667,
+                "weight_share": 0.6667,
+            },
+            {
+                "rep": "ben",
+                "leads": 0,
+                "share": 0.0,
+                "expected": 0.33,
+                "expected_share": 0.3333,
+                "weight_share": 0.3333,
+            },
+        ],
+    }
