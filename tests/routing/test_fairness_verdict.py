@@ -81,3 +81,9 @@ def test_the_json_form_of_a_pool_gives_every_figure_rounded_as_documented() -> N
             },
         ],
     }
+
+
+def test_shares_in_the_json_form_keep_four_decimals() -> None:
+    [sales] = measure(parse_config(PAIR), arrivals("ana", "ana", "ben"))
+
+    assert [r["share"] for r in sales.to_json()["reps"]] == [0.6667, 0.3333]
