@@ -354,6 +354,19 @@ async def test_reassigning_an_open_offer_passes_the_lead_on_and_moves_the_load(s
         team_id="sales",
     )
     assert isinstance(assigned, LeadAssigned) and assigned.rep_id == "ben"
+    update, _dm, note = await rows_since(db, lead_id, len(before.outbox))
+    assert (update[3]["status"], update[3]["by"]) == ("reassigned", "ana")
+    assert note[3] == {
+        "lead_id": lead_id,
+        "team_id": "sales",
+        "event": "reassigned",
+        "offer_id": offer_id,
+        "rep": "ana",
+        "by": "ana",
+        "reason": "wrong territory",
+        "note": "try EMEA",
+        "next_rep": "ben",
+    }
 
 
 async def test_releasing_a_claimed_lead_drops_its_owner_and_its_hold(store: Store, db: Database) -> None:
@@ -416,6 +429,14 @@ async def test_take_of_an_offered_lead_ends_the_offer_and_makes_the_taker_owner(
     taken = await store.take(lead_id, by="maria", now=SOON)
 
     after = await picture(db, lead_id)
+    assert (taken.lead_id, taken.offer_id, taken.owner, taken.by, taken.at, taken.due_at) == (
+        lead_id,
+        None,
+        "maria",
+        "maria",
+        SOON,
+        DUE,
+    )
     assert after.lead == ("claimed", None, "maria", SOON, 1, None)
     assert after.offers == ((offer_id, "ana", "ended", "taken", SOON, None),)
     assert after.load == {"ana": (0, 0)}
