@@ -38,3 +38,30 @@ def test_a_rule_naming_a_rep_says_so_in_the_why_you_sentence() -> None:
     decision = engine.route(lead, RoutingState(), datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
 
     assert decision.summary == "partner rule (source partner) → @ana"
+
+
+OWNED = """
+timezone: UTC
+working_hours: "mon-fri 09:00-17:00"
+reps:
+  - {id: ana, name: Ana}
+  - {id: ben, name: Ben}
+teams:
+  - {id: sales, name: Sales Team, members: [ana, ben]}
+accounts:
+  - {name: Globex, domain: globex.com, owner: ben}
+rules:
+  - {name: owners, route: {account_owner: true}}
+sla: [{name: standard, within: 15m}]
+fallback: {team: sales}
+"""
+
+
+def test_an_account_owner_rule_off_hours_says_the_account_owner_gets_it_when_they_start() -> None:
+    engine = Engine(parse_config(OWNED))
+    lead = Lead(email="jo@globex.com", first_name="Jo", company="Globex", score=50)
+
+    decision = engine.route(lead, RoutingState(), datetime(2026, 3, 7, 12, 0, tzinfo=UTC))  # a Saturday
+
+    assert decision.rep == "ben"
+    assert decision.summary.startswith("owners rule (any lead) → the account owner; nobody is at work")
