@@ -704,3 +704,42 @@ async def test_a_lead_escalated_in_a_team_nobody_can_be_pinged_in_waits_without_
 
     after = await picture(db, received.lead_id)
     assert (after.lead[0], after.lead[-1]) == ("escalated", None)  # no channel, no manager: no re-ping
+
+
+async def test_claiming_a_lead_the_managers_were_pinged_about_resolves_the_post_and_tells_the_thread(
+    store: Store, db: Database, outbox: Outbox
+) -> None:
+    lead_id, _, _ = await offered(store)
+    await store.expire_due(DUE)
+    await store.expire_due(DUE + SLA)  # escalated: the ping is queued for CSALES
+    delivered = []
+    while batch := await outbox.lease_due(DUE + SLA, limit=50):  # the sender delivers everything
+        for item in batch:
+            await outbox.mark_sent(item.id, channel=item.address, ts=f"9.{item.id}", now=DUE + SLA)
+        delivered += batch
+    [post] = [item for item in delivered if item.kind == "escalation"]
+    now = DUE + SLA + SECOND
+    result = await store.assign(lead_id, by="maria", prefer_rep="cy", now=now)  # a manager's pick
+    assert result.offer is not None and result.offer.rep_id == "cy"
+    before = await picture(db, lead_id)
+
+    await store.claim(result.offer.id, by="cy", now=now + SECOND)
+
+    audit_id = await last_audit_id(db, lead_id)
+    resolved, update, note = await rows_since(db, lead_id, len(before.outbox))
+    assert (update[0], update[3]["status"], update[3]["by"]) == ("offer_update", "claimed", "cy")
+    assert resolved == (
+        "escalation_resolved",
+        "CSALES",
+        f"outbox:{post.id}:resolved:{audit_id}",
+        {"lead_id": lead_id, "channel": "CSALES", "ts": f"9.{post.id}"},
+    )
+    assert note[:3] == ("lead_thread_note", "CSALES", f"audit:{audit_id}:note")
+    assert note[3] == {
+        "lead_id": lead_id,
+        "team_id": "sales",
+        "event": "claimed",
+        "offer_id": result.offer.id,
+        "rep": "cy",
+        "by": "cy",
+    }
