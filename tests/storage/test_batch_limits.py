@@ -3,7 +3,7 @@
 PostgreSQL may run a ``… WHERE id IN (SELECT … LIMIT n FOR UPDATE SKIP LOCKED)`` subquery more than
 once per statement, each run skipping the rows the statement already changed: the limit then bounds
 nothing. These tests hold on both backends. Before the sweeps picked their rows in a statement of
-their own, the expiry, reminder and lease tests failed on PostgreSQL (3, 6 and 3 rows for a limit of
+their own, the expiry, reminder and lease tests failed on PostgreSQL (they took more rows than a limit of
 2); releases and settling have the same shape, and passed only because the planner ran their
 subquery once.
 """
