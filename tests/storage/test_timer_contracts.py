@@ -3,12 +3,16 @@ and what they leave alone (a claimed offer is never reminded)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from routing import Engine, parse_config
 from storage import Database, Reminder, Reping, Store
 from storage.events import LeadEscalated, OfferReminded
 from tests.storage.conftest import SLA, T0, new_lead, offered
 from tests.storage.test_transition_contracts import DUE, SECOND, added, picture
 
 REMIND = T0 + SLA / 2
+FIVE_MINUTES = timedelta(minutes=5)
 
 
 async def test_a_reminder_queues_one_dm_to_the_rep_and_changes_nothing_else(store: Store, db: Database) -> None:
@@ -93,3 +97,29 @@ async def test_repings_take_the_longest_waiting_lead_first(store: Store) -> None
 
     assert [r.lead_id for r in await store.repings_due(now, limit=1)] == [older]
     assert [r.lead_id for r in await store.repings_due(now, limit=1)] == [younger]
+
+
+MANAGERLESS_YAML = """
+timezone: UTC
+working_hours: always
+reps: [{id: ana, name: Ana}]
+teams:
+  - {id: solo, members: [ana], channel: CSOLO, escalation: {after_expiries: 1, repeat_every: 5m}}
+rules: [{name: everyone, route: {team: solo}}]
+sla: [{name: standard, within: 15m}]
+fallback: {team: solo}
+"""
+
+
+async def test_a_team_without_a_manager_is_pinged_in_its_channel_at_its_own_period(db: Database) -> None:
+    store = Store(db, Engine(parse_config(MANAGERLESS_YAML)))
+    lead_id = await new_lead(store)
+    await store.assign(lead_id, now=T0)
+    [expired] = await store.expire_due(DUE)  # after_expiries: 1
+    assert expired.escalated
+    assert (await picture(db, lead_id)).lead[-1] == DUE + FIVE_MINUTES  # repeat_every, not the SLA
+
+    [reping] = await store.repings_due(DUE + FIVE_MINUTES)
+
+    assert (reping.manager, reping.ping, reping.next_ping_at) == (None, 2, DUE + 2 * FIVE_MINUTES)
+    assert (await picture(db, lead_id)).audit[-1][-1] == "still unclaimed: ping 2"
