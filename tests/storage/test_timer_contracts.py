@@ -9,7 +9,7 @@ from routing import Engine, parse_config
 from storage import Database, Reminder, Reping, Store
 from storage.events import LeadEscalated, OfferReminded
 from tests.storage.conftest import SLA, T0, new_lead, offered
-from tests.storage.test_transition_contracts import DUE, SECOND, added, picture
+from tests.storage.test_transition_contracts import DUE, SECOND, added, picture, rows_since
 
 REMIND = T0 + SLA / 2
 FIVE_MINUTES = timedelta(minutes=5)
@@ -85,6 +85,15 @@ async def test_a_reping_pings_the_manager_again_in_the_channel_and_sets_the_next
     assert added(before.audit, after.audit) == (
         (None, "leadrelay", "escalated", "escalated", "still unclaimed: ping 2 to @maria"),
     )
+    [(_kind, _address, _key, payload)] = await rows_since(db, lead_id, len(before.outbox))
+    assert payload == {
+        "lead_id": lead_id,
+        "team_id": "sales",
+        "manager": "maria",
+        "level": 0,
+        "ping": 2,
+        "reason": "still unclaimed: ping 2 to @maria",
+    }
 
 
 async def test_repings_take_the_longest_waiting_lead_first(store: Store) -> None:

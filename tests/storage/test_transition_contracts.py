@@ -112,6 +112,14 @@ async def test_claim_makes_the_rep_owner_and_moves_the_offer_from_open_to_held_l
     claimed = await store.claim(offer_id, by=rep, now=SOON)
 
     after = await picture(db, lead_id)
+    assert (claimed.lead_id, claimed.offer_id, claimed.owner, claimed.by, claimed.at, claimed.due_at) == (
+        lead_id,
+        offer_id,
+        "ana",
+        "ana",
+        SOON,
+        DUE,
+    )
     assert after.lead == ("claimed", offer_id, "ana", SOON, 1, None)
     assert after.offers == ((offer_id, "ana", "claimed", "claimed", SOON, "ana"),)
     assert (before.load["ana"], after.load["ana"]) == ((1, 0), (0, 1))
@@ -265,8 +273,17 @@ async def test_expiry_ends_the_offer_offers_the_lead_to_the_next_rep_and_tells_t
         (second, "leadrelay", "expired", "assigned", expired.next.decision.summary),
     )
     assert [type(e) for e in expired.events] == [OfferExpired, LeadAssigned]
-    [update, *_] = await rows_since(db, lead_id, len(before.outbox))
+    [update, _dm, note] = await rows_since(db, lead_id, len(before.outbox))
     assert (update[3]["status"], update[3]["by"], update[3]["at"]) == ("expired", "leadrelay", DUE.isoformat())
+    assert note[3] == {
+        "lead_id": lead_id,
+        "team_id": "sales",
+        "event": "expired",
+        "offer_id": offer_id,
+        "rep": "ana",
+        "next_rep": "ben",
+    }
+    assert (expired.lead_id, expired.offer_id, expired.rep_id, expired.due_at) == (lead_id, offer_id, "ana", DUE)
 
 
 async def test_an_offer_is_not_expired_a_second_before_its_deadline(store: Store, db: Database) -> None:
@@ -287,7 +304,7 @@ async def test_the_last_allowed_expiry_escalates_to_the_manager_and_frees_the_re
     [expired] = await store.expire_due(DUE + SLA)  # after_expiries: 2
 
     after = await picture(db, lead_id)
-    assert (expired.lead_id, expired.offer_id, expired.rep_id) == (lead_id, second, "ben")
+    assert (expired.lead_id, expired.offer_id, expired.rep_id, expired.due_at) == (lead_id, second, "ben", DUE + SLA)
     assert (expired.escalated, expired.next) == (True, None)
     assert after.lead == ("escalated", None, None, None, 2, DUE + 2 * SLA)
     assert after.offers[-1] == (second, "ben", "ended", "expired", DUE + SLA, None)
@@ -523,6 +540,9 @@ async def test_an_unreachable_reps_offer_is_withdrawn_and_the_lead_goes_to_the_n
         (second, "leadrelay", "withdrawn", "assigned", result.decision.summary),
     )
     assert await unreachable_notes(db) == [("CSALES", "ana", "user_not_found", "sales")]
+    async with db.read() as conn:
+        about = await conn.execute(select(audit.c.rep_id).where(audit.c.to_state == "withdrawn"))
+        assert about.scalars().all() == ["ana"]  # the audit row names the rep Slack cannot reach
     withdrawn, assigned = result.events
     assert withdrawn == LeadReassigned(
         at=SOON,
