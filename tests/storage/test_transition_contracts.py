@@ -22,6 +22,7 @@ from storage import (
     NotYourOffer,
     OfferClosed,
     OfferNotFound,
+    OfferState,
     Outbox,
     Store,
     WrongState,
@@ -221,6 +222,20 @@ async def test_assign_opens_one_offer_counts_it_in_the_reps_load_and_queues_the_
     assert added(before.outbox, after.outbox) == (("offer_dm", "ana", ""),)
     assert added(before.audit, after.audit) == (
         (offer_id, "leadrelay", "received", "assigned", result.decision.summary),
+    )
+    assert result.offer.state is OfferState.OPEN
+    [(_kind, _address, key, dm)] = await rows_since(db, lead_id, len(before.outbox))
+    assert (key, dm) == (
+        f"offer:{offer_id}:dm",
+        {
+            "lead_id": lead_id,
+            "offer_id": offer_id,
+            "rep_id": "ana",
+            "attempt": 1,
+            "summary": result.decision.summary,
+            "due_at": DUE.isoformat(),
+            "offered_by": "leadrelay",
+        },
     )
     [assigned] = result.events
     assert isinstance(assigned, LeadAssigned)
