@@ -28,7 +28,7 @@ from storage import (
     WrongState,
     load,
 )
-from storage.events import LeadAssigned, LeadEscalated, LeadReassigned, OfferClaimed, OfferExpired
+from storage.events import LeadAssigned, LeadEscalated, LeadNurtured, LeadReassigned, OfferClaimed, OfferExpired
 from storage.tables import audit, leads, offers
 from storage.tables import outbox as outbox_rows
 from tests.storage.conftest import SLA, T0, lead, new_lead, offered
@@ -727,6 +727,10 @@ async def test_escalation_pings_the_first_manager_once_and_keeps_the_decision_tr
     async with db.read() as conn:
         detail = (await conn.execute(select(audit.c.detail).where(audit.c.id == audit_id))).scalar_one()
     assert [reason["code"] for reason in detail["reasons"]] == [r.code for r in result.decision.reasons]
+    assert (await picture(db, lead_id)).audit[-1][2:4] == ("received", "queued")
+    async with db.read() as conn:
+        sla = (await conn.execute(select(leads.c.sla).where(leads.c.id == lead_id))).scalar_one()
+    assert (result.lead_id, sla) == (lead_id, "standard")  # the decision's SLA: the re-ping period
 
 
 async def test_a_lead_escalated_in_a_team_nobody_can_be_pinged_in_waits_without_a_next_ping(
@@ -778,3 +782,17 @@ async def test_claiming_a_lead_the_managers_were_pinged_about_resolves_the_post_
         "rep": "cy",
         "by": "cy",
     }
+
+
+async def test_a_lead_below_the_gate_goes_to_nurture_with_the_reason_in_the_audit(store: Store, db: Database) -> None:
+    lead_id = await new_lead(store, score=5)  # qualification: min_score 20
+    before = await picture(db, lead_id)
+
+    result = await store.assign(lead_id, now=T0)
+
+    after = await picture(db, lead_id)
+    assert (result.lead_id, result.state, result.offer) == (lead_id, LeadState.NURTURE, None)
+    assert result.events == (LeadNurtured(at=T0, queued=False, lead_id=lead_id, by="leadrelay"),)
+    assert after.lead == ("nurture", None, None, None, 0, None)
+    assert added(before.audit, after.audit) == ((None, "leadrelay", "received", "nurture", result.decision.summary),)
+    assert after.outbox == before.outbox and after.load == before.load
