@@ -52,9 +52,10 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.simulate
 	$(BIN)/python -m bench.scale
 
-# Mutation testing of routing/ (see TESTING.md); CPU-heavy, so two workers at most.
+# Mutation testing of routing/ and the storage transitions (see TESTING.md); CPU-heavy, so two
+# workers at most, and on SQLite only (each mutant's storage tests would otherwise run twice).
 mutate: $(STAMP)
-	$(BIN)/mutmut run --max-children 2
+	env -u LEADRELAY_TEST_POSTGRES_URL nice -n 10 $(BIN)/mutmut run --max-children 2
 	$(BIN)/python -m tests.mutation_report
 
 clean:

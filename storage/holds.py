@@ -74,20 +74,20 @@ def hold_lead(
 def take_due(conn: Connection, now: datetime, limit: int) -> Sequence[int]:
     """Delete up to `limit` holds due at `now` and return their lead ids, the earliest held first.
 
-    One statement over rows nobody else has locked (``SKIP LOCKED`` on PostgreSQL): a concurrent call
-    takes other rows, a repeated one none."""
-    due = (
+    Rows nobody else has locked (``SKIP LOCKED`` on PostgreSQL): a concurrent call takes other rows, a
+    repeated one none. The pick is a statement of its own, so `limit` holds on PostgreSQL too (see
+    `storage.timers`)."""
+    pick = (
         select(held_leads.c.lead_id)
         .where(held_leads.c.release_at <= now)
         .order_by(held_leads.c.release_at, held_leads.c.lead_id)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    stmt = (
-        delete(held_leads)
-        .where(held_leads.c.lead_id.in_(due.scalar_subquery()))
-        .returning(held_leads.c.lead_id, held_leads.c.held_at)
-    )
+    due = conn.execute(pick).scalars().all()
+    if not due:
+        return []
+    stmt = delete(held_leads).where(held_leads.c.lead_id.in_(due)).returning(held_leads.c.lead_id, held_leads.c.held_at)
     return [row.lead_id for row in sorted(conn.execute(stmt).all(), key=lambda r: (r.held_at, r.lead_id))]
 
 

@@ -110,13 +110,18 @@ def held_again(conn: Connection, offer_id: int, rep_id: str, assigned_at: dateti
 def settle(conn: Connection, since: datetime, *, limit: int = SETTLE_BATCH) -> int:
     """Drop up to `limit` holds of offers assigned before `since` (the load window passed them);
     returns how many went."""
-    pick = select(load_holds.c.offer_id).where(load_holds.c.assigned_at < since).order_by(load_holds.c.assigned_at)
-    if conn.dialect.name != "sqlite":
-        pick = pick.with_for_update(skip_locked=True)  # replicas settle disjoint holds
+    pick = (
+        select(load_holds.c.offer_id)
+        .where(load_holds.c.assigned_at < since)
+        .order_by(load_holds.c.assigned_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)  # replicas settle disjoint holds
+    )
+    due = conn.execute(pick).scalars().all()  # a statement of its own, so `limit` holds (storage.timers)
+    if not due:
+        return 0
     gone = conn.execute(
-        delete(load_holds)
-        .where(load_holds.c.offer_id.in_(pick.limit(limit).scalar_subquery()))
-        .returning(load_holds.c.rep_id)
+        delete(load_holds).where(load_holds.c.offer_id.in_(due)).returning(load_holds.c.rep_id)
     ).scalars()
     counts = Counter(gone)
     if counts:

@@ -80,7 +80,12 @@ class Outbox:
                 .limit(limit)
                 .with_for_update(skip_locked=True, of=row)
             )
-            return _lease(conn, _leasing(outbox.c.id.in_(pick.scalar_subquery())), until=now + lease)
+            # The pick is a statement of its own: inside the UPDATE, PostgreSQL may run it more than once
+            # (each run skipping the rows already leased), and lease more than `limit` rows.
+            due = conn.execute(pick).scalars().all()
+            if not due:
+                return []
+            return _lease(conn, _leasing(outbox.c.id.in_(due)), until=now + lease)
 
         return await self.db.transact(work)
 

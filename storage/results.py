@@ -45,13 +45,18 @@ def forget(conn: Connection, lead_id: int) -> None:
 def settle(conn: Connection, since: datetime, *, limit: int = SETTLE_BATCH) -> int:
     """Drop up to `limit` closed leads whose outcome occurred before `since` (the window passed them);
     returns how many went."""
-    pick = select(closed_leads.c.lead_id).where(closed_leads.c.closed_at < since).order_by(closed_leads.c.closed_at)
-    if conn.dialect.name != "sqlite":
-        pick = pick.with_for_update(skip_locked=True)  # replicas settle disjoint rows
+    pick = (
+        select(closed_leads.c.lead_id)
+        .where(closed_leads.c.closed_at < since)
+        .order_by(closed_leads.c.closed_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)  # replicas settle disjoint rows
+    )
+    due = conn.execute(pick).scalars().all()  # a statement of its own, so `limit` holds (storage.timers)
+    if not due:
+        return 0
     gone = conn.execute(
-        delete(closed_leads)
-        .where(closed_leads.c.lead_id.in_(pick.limit(limit).scalar_subquery()))
-        .returning(closed_leads.c.rep_id, closed_leads.c.won)
+        delete(closed_leads).where(closed_leads.c.lead_id.in_(due)).returning(closed_leads.c.rep_id, closed_leads.c.won)
     ).all()
     closed, won = Counter(r.rep_id for r in gone), Counter(r.rep_id for r in gone if r.won)
     if closed:

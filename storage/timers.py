@@ -1,8 +1,11 @@
 """Transitions the clock causes: expiry of unclaimed offers, reminders, re-pings of managers, and the
 release of leads held for the first shift.
 
-Each claims its due rows with one conditional statement (``FOR UPDATE SKIP LOCKED`` on PostgreSQL),
-so replicas split the work and a late or repeated call finds nothing left to do.
+Each first picks up to `limit` due rows and locks them (``FOR UPDATE SKIP LOCKED`` on PostgreSQL), so
+replicas split the work, then changes those rows only if they are still due, so a late or repeated call
+finds nothing left to do. The pick is a statement of its own: PostgreSQL may run a subquery of an
+``UPDATE … WHERE id IN (SELECT … LIMIT n FOR UPDATE SKIP LOCKED)`` more than once, each run skipping
+the rows the statement already changed, and then takes more than `limit` rows.
 """
 
 from __future__ import annotations
@@ -45,8 +48,8 @@ class Timers:
 
         The lead goes to the next eligible rep (everyone who had it excluded), with a note in the team
         thread; after the team's `escalation.after_expiries` expiries, or when nobody can take it, it is
-        escalated. Due offers are claimed by one conditional statement (``SKIP LOCKED`` on PostgreSQL),
-        so concurrent or repeated calls never expire an offer twice: a late call returns []. Each call
+        escalated. Due offers are picked and locked (``SKIP LOCKED`` on PostgreSQL), then ended if still
+        open, so concurrent or repeated calls never expire an offer twice: a late call returns []. Each call
         first settles the claimed leads the load window has let go (`storage.load.settle`).
         """
 
@@ -54,17 +57,19 @@ class Timers:
             if self.scope.claims_close_by_window:
                 load.settle(conn, now - self.scope.load_window)  # claimed leads the load window let go
             results.settle(conn, now - self.scope.config.outcomes.performance_window)  # outcomes it passed
-            due = offers.alias("due")
             pick = (
-                select(due.c.id)
-                .where(due.c.state == "open", due.c.due_at <= now)
-                .order_by(due.c.due_at, due.c.id)
+                select(offers.c.id)
+                .where(offers.c.state == "open", offers.c.due_at <= now)
+                .order_by(offers.c.due_at, offers.c.id)
                 .limit(limit)
                 .with_for_update(skip_locked=True)
             )
+            due = conn.execute(pick).scalars().all()  # a statement of its own: see the module docstring
+            if not due:
+                return []
             stmt = (
                 update(offers)
-                .where(offers.c.id.in_(pick.scalar_subquery()), offers.c.state == "open")
+                .where(offers.c.id.in_(due), offers.c.state == "open")
                 .values(state="ended", end_reason=EndReason.EXPIRED.value, ended_at=now)
                 .returning(offers.c.id, offers.c.lead_id, offers.c.rep_id, offers.c.due_at)
             )
@@ -207,17 +212,19 @@ class Timers:
         """Queue one reminder DM for each open offer whose `remind_at` has passed (at most once each)."""
 
         def work(conn: Connection, _locks: frozenset[str]) -> list[Reminder]:
-            due = offers.alias("due")
             pick = (
-                select(due.c.id)
-                .where(due.c.state == "open", due.c.remind_at <= now, due.c.reminded_at.is_(None))
-                .order_by(due.c.remind_at)
+                select(offers.c.id)
+                .where(offers.c.state == "open", offers.c.remind_at <= now, offers.c.reminded_at.is_(None))
+                .order_by(offers.c.remind_at, offers.c.id)
                 .limit(limit)
                 .with_for_update(skip_locked=True)
             )
+            due = conn.execute(pick).scalars().all()  # a statement of its own: see the module docstring
+            if not due:
+                return []
             stmt = (
                 update(offers)
-                .where(offers.c.id.in_(pick.scalar_subquery()), offers.c.reminded_at.is_(None))
+                .where(offers.c.id.in_(due), offers.c.reminded_at.is_(None))
                 .values(reminded_at=now)
                 .returning(offers.c.id, offers.c.lead_id, offers.c.rep_id, offers.c.due_at)
             )
