@@ -91,7 +91,9 @@ def main() -> None:
             wall, cpu = time.perf_counter(), time.process_time()
             run(leads_file, config, as_json=False, fidelity=Fidelity(claim=claim), out=out, err=io.StringIO())
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-        decisions = (Path(scratch) / "out.txt").read_text(encoding="utf-8").count(" → ")
+        # One printed line per decision, each with "lead → rep"; a reason may hold arrows of its own.
+        printed = (Path(scratch) / "out.txt").read_text(encoding="utf-8").splitlines()
+        decisions = sum(" → " in line for line in printed)
         start = time.process_time()
         parsed, _bad = load_leads(leads_file, progress=False)
         reading = time.process_time() - start
