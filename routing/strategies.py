@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from itertools import repeat
 from operator import attrgetter, itemgetter, neg, sub
 from typing import Any, NamedTuple
@@ -302,5 +303,4 @@ def _furthest_below_share(winner: Candidate, ranking: Ranking, pool: PoolState, 
     return f"{label}: @{winner.rep.id} is furthest below a target share of {share:.0%} (short {short:.1f})"
 
 
-def _furthest_below_performance_share(winner: Candidate, ranking: Ranking, pool: PoolState) -> str:
-    return _furthest_below_share(winner, ranking, pool, label="performance-weighted")
+_furthest_below_performance_share = partial(_furthest_below_share, label="performance-weighted")

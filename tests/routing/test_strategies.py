@@ -291,3 +291,17 @@ def test_round_robin_names_the_rep_served_last_as_the_one_before() -> None:
     )
     assert decision.rep == "b"
     assert decision.summary.endswith("round robin: next after @a")
+
+
+def test_the_minimum_sample_holds_for_the_performance_tie_break_too() -> None:
+    # b's 3 of 3 is under the sample of 5: the prior (20 %) ranks it below a's 30 %, whatever its 100 %.
+    engine = team_engine("least_loaded", {"a": 1, "b": 1}, ", tie_breaks: [performance]")
+    state = RoutingState(reps={"a": RepState(won=10, closed=30), "b": RepState(won=3, closed=3)})
+    assert engine.route(Lead(email="x@y.com"), state, MONDAY_10_NY).rep == "a"
+
+
+def test_a_rep_with_exactly_the_minimum_sample_ranks_on_their_own_record() -> None:
+    from routing.strategies import win_rates
+
+    at_minimum, under = RepState(won=5, closed=5), RepState(won=4, closed=4)
+    assert win_rates([at_minimum, under], 0.0, min_sample=5) == [7 / 15, 0.2]
