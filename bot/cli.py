@@ -10,27 +10,13 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from bot.identities import CHANNEL_ID
-from bot.settings import DEFAULT_DATABASE_URL, Settings, SettingsError, SlackAccess
-from routing import ConfigError, RoutingConfig, load_config
-from routing.lint import warnings
+from bot.cli_config import DEFAULT_CONFIG, cmd_check, cmd_init, load, load_file
+from bot.settings import DEFAULT_DATABASE_URL, Settings, SettingsError
+from routing import ConfigError
 from routing.schedule import parse_duration
 
-if TYPE_CHECKING:
-    from bot.starter import StarterRep
-
-DEFAULT_CONFIG = "leadrelay.yml"
 EXAMPLE_CONFIG = str(Path(__file__).resolve().parents[1] / "examples" / "leadrelay.yml")
-_START_HERE = (
-    "Run `leadrelay init` to write a starter config, or `leadrelay init --from-slack CHANNEL` to fill in "
-    "that channel's members as reps; then `leadrelay check`."
-)
-
-
-def _config_path(args: argparse.Namespace) -> str:
-    return str(args.config or os.environ.get("LEADRELAY_CONFIG") or DEFAULT_CONFIG)
 
 
 def _leads_file(args: argparse.Namespace, name: str = "leads") -> Path:
@@ -41,144 +27,11 @@ def _leads_file(args: argparse.Namespace, name: str = "leads") -> Path:
     return path
 
 
-def _load(args: argparse.Namespace) -> RoutingConfig:
-    return _load_file(_config_path(args))
-
-
-def _load_file(path: str) -> RoutingConfig:
-    """The config at `path`; exits 2 listing every problem."""
-    try:
-        return load_config(path)
-    except ConfigError as exc:
-        print(f"{path}: {len(exc.problems)} problem(s):", file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  {problem}", file=sys.stderr)
-        raise SystemExit(2) from None
-
-
-def cmd_check(args: argparse.Namespace) -> int:
-    path = _config_path(args)
-    if not Path(path).exists():
-        print(f"{path}: no such file. {_START_HERE}", file=sys.stderr)
-        return 2
-    config = _load(args)
-    found = warnings(config) + _unset_secrets(config)
-    for warning in found:
-        print(f"warning: {warning}")
-    if args.slack:
-        return _check_slack(config)
-    named = channel_names(config)
-    for problem in named:
-        print(f"error: {problem}", file=sys.stderr)
-    if named:
-        return 2
-    print(
-        f"{path}: OK — {len(config.reps)} reps, {len(config.teams)} teams, "
-        f"{len(config.rules)} rules, {len(config.sla)} SLA policies" + (f", {len(found)} warning(s)" if found else "")
-    )
-    return 0
-
-
-def _unset_secrets(config: RoutingConfig) -> list[str]:
-    """A warning for each webhook whose secret variable is not set here: the file is valid without it
-    (CI checks it), but `serve` will not start."""
-    return [
-        f"webhooks[{index}].secret_env: {hook.secret_env} is not set here; `leadrelay serve` needs it "
-        "(`leadrelay webhooks secret` prints a new one)"
-        for index, hook in enumerate(config.webhooks)
-        if not os.environ.get(hook.secret_env)
-    ]
-
-
-def channel_names(config: RoutingConfig) -> list[str]:
-    """A problem for each team channel written as a name: Slack ids never change, names do, and the
-    sender addresses channels by id."""
-    return [
-        f"teams[{index}].channel: {team.channel!r} is not a channel id (C…); run `leadrelay check --slack` "
-        "to print the id to write, or copy it from the channel's details (About, at the bottom)"
-        for index, team in enumerate(config.teams.values())
-        if team.channel is not None and not CHANNEL_ID.match(team.channel)
-    ]
-
-
-def _check_slack(config: RoutingConfig) -> int:
-    """Every person and channel against the workspace (bot.identities); 1 if anything needs fixing."""
-    from bot.identities import lines, verify_identities
-    from bot.metrics import Metrics
-    from bot.slack import Slack, make_client
-
-    access = _slack_access()
-
-    async def run() -> bool:
-        slack = Slack(make_client(access.bot_token, access.api_url), Metrics())
-        try:
-            report = await verify_identities(config, slack)
-        finally:
-            await slack.close()
-        for line in lines(report):
-            print(line)
-        return report.ok
-
-    return 0 if asyncio.run(run()) else 1
-
-
-def _slack_access() -> SlackAccess:
-    try:
-        return SlackAccess.from_env(os.environ)
-    except SettingsError as exc:
-        print(str(exc), file=sys.stderr)
-        raise SystemExit(2) from None
-
-
-def cmd_init(args: argparse.Namespace) -> int:
-    from bot.starter import PLACEHOLDER_REPS, starter_yaml
-
-    path = Path(_config_path(args))
-    if path.exists():
-        print(f"{path} exists already; init never overwrites it. Edit it, or pass --config NEW_FILE.", file=sys.stderr)
-        return 2
-    if args.from_slack:
-        found = _members_from_slack(args.from_slack)
-        if found is None:
-            return 2
-        channel, reps = found
-        text = starter_yaml(reps, channel=channel)
-        what = f"{len(reps)} rep(s) from {args.from_slack}"
-    else:
-        text, what = starter_yaml(PLACEHOLDER_REPS, channel=None), "two placeholder reps"
-    path.write_text(text)
-    print(f"wrote {path} with {what}. Review it, then run `leadrelay check` and `leadrelay check --slack`.")
-    return 0
-
-
-def _members_from_slack(channel: str) -> tuple[str, list[StarterRep]] | None:
-    """The channel's id and members as reps; None (after saying why) when Slack cannot give them."""
-    from bot.metrics import Metrics
-    from bot.slack import Slack, SlackProblem, make_client
-    from bot.starter import ChannelNotFound, channel_members
-
-    access = _slack_access()
-
-    async def run() -> tuple[str, list[StarterRep]] | None:
-        slack = Slack(make_client(access.bot_token, access.api_url), Metrics())
-        try:
-            return await channel_members(slack, channel)
-        except ChannelNotFound:
-            print(f"{channel}: no such channel the bot can see; if it is private, /invite @Leadrelay there first")
-        except SlackProblem as exc:
-            print(f"Slack refused to list {channel}: {exc.code}", file=sys.stderr)
-        finally:
-            await slack.close()
-        return None
-
-    return asyncio.run(run())
-
-
 def cmd_simulate(args: argparse.Namespace) -> int:
     from bot import simulate
     from routing.simulation import ClaimModel
 
-    config = _load(args)
+    config = load(args)
     path = _leads_file(args)
     try:
         claim_after = parse_duration(args.claim_after) if args.claim_after else None
@@ -194,7 +47,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     except (OSError, simulate.InputError) as exc:
         print(str(exc), file=sys.stderr)
         return 2
-    proposed = _load_file(args.compare) if args.compare else None
+    proposed = load_file(args.compare) if args.compare else None
     return simulate.run(
         path,
         config,
@@ -222,7 +75,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from bot.socket_mode import SocketModeRefused
 
     settings = _settings(socket_mode=args.socket_mode)
-    _load(args)  # fail at start-up, with paths, rather than at the first lead
+    load(args)  # fail at start-up, with paths, rather than at the first lead
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         asyncio.run(serve(settings, socket_mode=args.socket_mode))
@@ -248,7 +101,7 @@ def cmd_db_check(args: argparse.Namespace) -> int:
     """Recompute the routing load counters from the offers; report drift (exit 1), repair with --repair."""
     from bot.runtime import offline_service
 
-    config = _load(args)
+    config = load(args)
 
     async def run() -> int:
         async with offline_service(config, _database_url()) as service:
@@ -270,7 +123,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     from bot.importer import import_file
     from bot.runtime import offline_service
 
-    config = _load(args)
+    config = load(args)
     path = _leads_file(args)
 
     async def run() -> int:
@@ -288,7 +141,7 @@ def cmd_import_outcomes(args: argparse.Namespace) -> int:
     from bot.outcome_import import import_outcomes
     from bot.runtime import offline_service
 
-    config = _load(args)
+    config = load(args)
     path = _leads_file(args, "outcomes")
 
     async def run() -> int:
@@ -307,7 +160,7 @@ def cmd_import_outcomes(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from bot import report
 
-    config = _load(args)
+    config = load(args)
     try:
         until = _moment(args.until) if args.until else datetime.now(UTC)
     except ValueError:
@@ -347,7 +200,7 @@ def cmd_outbox(args: argparse.Namespace) -> int:
     from bot.dead_letters import print_outbox, retry
     from bot.runtime import offline_service
 
-    config = _load(args)
+    config = load(args)
     if getattr(args, "outbox_command", None) == "retry" and not args.all and not args.ids:
         print("outbox retry: name the messages to resend (IDs from `leadrelay outbox`) or --all", file=sys.stderr)
         return 2
@@ -368,7 +221,7 @@ def cmd_webhooks_replay(args: argparse.Namespace) -> int:
     from bot.webhook_replay import replay
     from routing.config import WEBHOOK_EVENTS
 
-    config = _load(args)
+    config = load(args)
     try:
         since = parse_duration(args.since)
     except ValueError as exc:
