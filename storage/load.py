@@ -40,6 +40,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Executable, bindparam, case, delete, func, insert, or_, select, text, update
 
 from routing import RoutingState
+from storage.batches import oldest_before
 from storage.model import CLOSING_OUTCOMES
 from storage.tables import UtcDateTime, leads, load_holds, offers, rep_load
 
@@ -110,14 +111,7 @@ def held_again(conn: Connection, offer_id: int, rep_id: str, assigned_at: dateti
 def settle(conn: Connection, since: datetime, *, limit: int = SETTLE_BATCH) -> int:
     """Drop up to `limit` holds of offers assigned before `since` (the load window passed them);
     returns how many went."""
-    pick = (
-        select(load_holds.c.offer_id)
-        .where(load_holds.c.assigned_at < since)
-        .order_by(load_holds.c.assigned_at)
-        .limit(limit)
-        .with_for_update(skip_locked=True)  # replicas settle disjoint holds
-    )
-    due = conn.execute(pick).scalars().all()  # a statement of its own, so `limit` holds (storage.timers)
+    due = oldest_before(conn, load_holds.c.offer_id, load_holds.c.assigned_at, since, limit)
     if not due:
         return 0
     gone = conn.execute(

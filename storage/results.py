@@ -18,6 +18,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, Executable, bindparam, delete, insert, select, update
 
+from storage.batches import oldest_before
 from storage.model import CLOSING_OUTCOMES, OutcomeState
 from storage.tables import closed_leads, leads, outcomes, rep_results
 
@@ -45,14 +46,7 @@ def forget(conn: Connection, lead_id: int) -> None:
 def settle(conn: Connection, since: datetime, *, limit: int = SETTLE_BATCH) -> int:
     """Drop up to `limit` closed leads whose outcome occurred before `since` (the window passed them);
     returns how many went."""
-    pick = (
-        select(closed_leads.c.lead_id)
-        .where(closed_leads.c.closed_at < since)
-        .order_by(closed_leads.c.closed_at)
-        .limit(limit)
-        .with_for_update(skip_locked=True)  # replicas settle disjoint rows
-    )
-    due = conn.execute(pick).scalars().all()  # a statement of its own, so `limit` holds (storage.timers)
+    due = oldest_before(conn, closed_leads.c.lead_id, closed_leads.c.closed_at, since, limit)
     if not due:
         return 0
     gone = conn.execute(
