@@ -21,7 +21,7 @@ from routing.availability import LocalClock, Unavailable, unavailable
 from routing.conditions import Prefilter, fields_of
 from routing.config import OffHours, Rep, Requirement, RoutingConfig, Rule, SlaPolicy, Team
 from routing.enrich import enrich, find_account
-from routing.explain import rule_sentence, span, when, win_rate_basis
+from routing.explain import rule_sentence, span, when, win_rate_reason
 from routing.model import (
     Decision,
     Lead,
@@ -254,7 +254,9 @@ class Engine:
             if ranker:
                 trace.append(Reason("strategy", ranker.describe(winner, ranking, pool)))
                 if ranker.uses_win_rates:
-                    trace.append(self._win_rate_reason(ranker, winner.rep.id, winner.state))
+                    trace.append(
+                        win_rate_reason(ranker, winner.rep.id, winner.state, self.config.outcomes.performance_window)
+                    )
             return _Pick(
                 winner.rep,
                 rule,
@@ -336,18 +338,6 @@ class Engine:
             starts_at=starts,
             rotation=self._rotation(team, winner, ranking, walk, pool, joining, passed),
         )
-
-    def _win_rate_reason(self, ranker: strategies.PoolRanker, rep_id: str, state: RepState) -> Reason:
-        """What the winner's win rate was: the "why" of a team that ranks by it."""
-        text = win_rate_basis(
-            rep_id,
-            state.won,
-            state.closed,
-            rate=ranker.win_rate(state),
-            min_sample=ranker.min_sample,
-            window=self.config.outcomes.performance_window,
-        )
-        return Reason("win_rate", text, rep_id)
 
     def _release_pick(
         self,

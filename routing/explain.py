@@ -1,11 +1,13 @@
 """The words of a decision's explanation: requirements, a rule's "why you" sentence, spans and local
-times, as the trace and the rep's DM give them."""
+times, and what a win rate was based on, as the trace and the rep's DM give them."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
 from routing.config import Rep, Requirement, RoutingConfig, Rule, Strategy
+from routing.model import Reason, RepState
+from routing.strategies import PoolRanker
 
 
 def describe(needs: Requirement) -> str:
@@ -35,13 +37,15 @@ def rule_sentence(rule: Rule, config: RoutingConfig) -> str:
     return f"{name} rule ({{}}) → {target}"
 
 
-def win_rate_basis(rep_id: str, won: int, closed: int, *, rate: float, min_sample: int, window: timedelta) -> str:
-    """What a rep's win rate was based on, for the "why": their won / closed in the window, or the prior
-    when they have closed fewer than `min_sample` leads there."""
-    within = f"in {days(window)}"
-    if closed < min_sample:
-        return f"@{rep_id}'s win rate {rate:.0%} is the prior: {closed} closed {within}, fewer than {min_sample}"
-    return f"@{rep_id}'s win rate {rate:.0%}: {won} won of {closed} closed {within}, smoothed"
+def win_rate_reason(ranker: PoolRanker, rep_id: str, state: RepState, window: timedelta) -> Reason:
+    """What a rep's win rate was based on, for the "why" of a team that ranks by it: their won / closed
+    in the window, or the prior when they have closed fewer than the team's minimum sample there."""
+    rate, closed, within = ranker.win_rate(state), state.closed, f"in {days(window)}"
+    if closed < ranker.min_sample:
+        text = f"@{rep_id}'s win rate {rate:.0%} is the prior: {closed} closed {within}, fewer than {ranker.min_sample}"
+    else:
+        text = f"@{rep_id}'s win rate {rate:.0%}: {state.won} won of {closed} closed {within}, smoothed"
+    return Reason("win_rate", text, rep_id)
 
 
 def days(duration: timedelta) -> str:
