@@ -161,9 +161,19 @@ async def test_two_replicas_under_slack_rate_limits_lose_nothing_and_double_noth
                         return int(open_leads), int(await scalar(db, PENDING_OUTBOX))
 
                     intake_done = time.monotonic()
-                    await eventually(
-                        unsettled, lambda n: n == (0, 0), within=DONE_WITHIN, what="(unsettled leads, outbox)"
-                    )
+                    try:
+                        await eventually(
+                            unsettled, lambda n: n == (0, 0), within=DONE_WITHIN, what="(unsettled leads, outbox)"
+                        )
+                    except AssertionError as slow:  # say what is still waiting, to tell a stall from a slow drain
+                        waiting = await rows(
+                            db,
+                            "SELECT kind, count(*), min(next_attempt_at), max(attempts) FROM outbox"
+                            " WHERE sent_at IS NULL AND failed_at IS NULL GROUP BY kind",
+                        )
+                        raise AssertionError(
+                            f"{slow}; waiting by kind (kind, rows, next attempt, attempts): {waiting}"
+                        ) from slow
                     settled = time.monotonic()
                 finally:
                     stop.set()
