@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, delete, func, insert, select
+from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.sql import Select
 
 from routing import Decision, RoutingConfig
-from storage import messages
+from storage import batches, messages
 from storage.codec import reasons_to_json
 from storage.events import LeadHeld
 from storage.model import Actor, AssignResult, LeadState
@@ -75,20 +75,17 @@ def take_due(conn: Connection, now: datetime, limit: int) -> Sequence[int]:
     """Delete up to `limit` holds due at `now` and return their lead ids, the earliest held first.
 
     Rows nobody else has locked (``SKIP LOCKED`` on PostgreSQL): a concurrent call takes other rows, a
-    repeated one none. The pick is a statement of its own, so `limit` holds on PostgreSQL too (see
-    `storage.timers`)."""
-    pick = (
-        select(held_leads.c.lead_id)
-        .where(held_leads.c.release_at <= now)
-        .order_by(held_leads.c.release_at, held_leads.c.lead_id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
+    repeated one none (`storage.batches.pick`)."""
+    columns = held_leads.c
+    taken = batches.take(
+        conn,
+        columns.lead_id,
+        columns.release_at,
+        columns.release_at <= now,
+        limit=limit,
+        returning=(columns.lead_id, columns.held_at),
     )
-    due = conn.execute(pick).scalars().all()
-    if not due:
-        return []
-    stmt = delete(held_leads).where(held_leads.c.lead_id.in_(due)).returning(held_leads.c.lead_id, held_leads.c.held_at)
-    return [row.lead_id for row in sorted(conn.execute(stmt).all(), key=lambda r: (r.held_at, r.lead_id))]
+    return [row.lead_id for row in sorted(taken, key=lambda r: (r.held_at, r.lead_id))]
 
 
 def next_release() -> Select[tuple[datetime | None]]:

@@ -40,7 +40,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Executable, bindparam, case, delete, func, insert, or_, select, text, update
 
 from routing import RoutingState
-from storage.batches import oldest_before
+from storage import batches
 from storage.model import CLOSING_OUTCOMES
 from storage.tables import UtcDateTime, leads, load_holds, offers, rep_load
 
@@ -111,13 +111,16 @@ def held_again(conn: Connection, offer_id: int, rep_id: str, assigned_at: dateti
 def settle(conn: Connection, since: datetime, *, limit: int = SETTLE_BATCH) -> int:
     """Drop up to `limit` holds of offers assigned before `since` (the load window passed them);
     returns how many went."""
-    due = oldest_before(conn, load_holds.c.offer_id, load_holds.c.assigned_at, since, limit)
-    if not due:
-        return 0
-    gone = conn.execute(
-        delete(load_holds).where(load_holds.c.offer_id.in_(due)).returning(load_holds.c.rep_id)
-    ).scalars()
-    counts = Counter(gone)
+    columns = load_holds.c
+    gone = batches.take(
+        conn,
+        columns.offer_id,
+        columns.assigned_at,
+        columns.assigned_at < since,
+        limit=limit,
+        returning=(columns.rep_id,),
+    )
+    counts = Counter(row.rep_id for row in gone)
     if counts:
         conn.execute(_LESS_HELD, [{"rep": rep, "n": n} for rep, n in sorted(counts.items())])
     return sum(counts.values())

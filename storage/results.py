@@ -18,7 +18,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, Executable, bindparam, delete, insert, select, update
 
-from storage.batches import oldest_before
+from storage import batches
 from storage.model import CLOSING_OUTCOMES, OutcomeState
 from storage.tables import closed_leads, leads, outcomes, rep_results
 
@@ -46,12 +46,15 @@ def forget(conn: Connection, lead_id: int) -> None:
 def settle(conn: Connection, since: datetime, *, limit: int = SETTLE_BATCH) -> int:
     """Drop up to `limit` closed leads whose outcome occurred before `since` (the window passed them);
     returns how many went."""
-    due = oldest_before(conn, closed_leads.c.lead_id, closed_leads.c.closed_at, since, limit)
-    if not due:
-        return 0
-    gone = conn.execute(
-        delete(closed_leads).where(closed_leads.c.lead_id.in_(due)).returning(closed_leads.c.rep_id, closed_leads.c.won)
-    ).all()
+    columns = closed_leads.c
+    gone = batches.take(
+        conn,
+        columns.lead_id,
+        columns.closed_at,
+        columns.closed_at < since,
+        limit=limit,
+        returning=(columns.rep_id, columns.won),
+    )
     closed, won = Counter(r.rep_id for r in gone), Counter(r.rep_id for r in gone if r.won)
     if closed:
         conn.execute(_LESS, [{"rep": rep, "won": won[rep], "closed": n} for rep, n in sorted(closed.items())])

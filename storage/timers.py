@@ -1,11 +1,9 @@
 """Transitions the clock causes: expiry of unclaimed offers, reminders, re-pings of managers, and the
 release of leads held for the first shift.
 
-Each first picks up to `limit` due rows and locks them (``FOR UPDATE SKIP LOCKED`` on PostgreSQL), so
-replicas split the work, then changes those rows only if they are still due, so a late or repeated call
-finds nothing left to do. The pick is a statement of its own: PostgreSQL may run a subquery of an
-``UPDATE … WHERE id IN (SELECT … LIMIT n FOR UPDATE SKIP LOCKED)`` more than once, each run skipping
-the rows the statement already changed, and then takes more than `limit` rows.
+Each first picks up to `limit` due rows and locks them (`storage.batches.pick`: ``FOR UPDATE SKIP
+LOCKED`` on PostgreSQL), so replicas split the work, then changes those rows only if they are still due,
+so a late or repeated call finds nothing left to do.
 """
 
 from __future__ import annotations
@@ -17,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import Connection, func, select, update
 
 from routing import RoutingState
-from storage import holds, load, messages, results
+from storage import batches, holds, load, messages, results
 from storage.errors import StorageError
 from storage.events import LeadEscalated, OfferExpired, OfferReminded
 from storage.handoff import IN_MANAGERS_HANDS, escalate
@@ -57,14 +55,9 @@ class Timers:
             if self.scope.claims_close_by_window:
                 load.settle(conn, now - self.scope.load_window)  # claimed leads the load window let go
             results.settle(conn, now - self.scope.config.outcomes.performance_window)  # outcomes it passed
-            pick = (
-                select(offers.c.id)
-                .where(offers.c.state == "open", offers.c.due_at <= now)
-                .order_by(offers.c.due_at, offers.c.id)
-                .limit(limit)
-                .with_for_update(skip_locked=True)
+            due = batches.pick(
+                conn, offers.c.id, offers.c.due_at, offers.c.state == "open", offers.c.due_at <= now, limit=limit
             )
-            due = conn.execute(pick).scalars().all()  # a statement of its own: see the module docstring
             if not due:
                 return []
             stmt = (
@@ -212,14 +205,15 @@ class Timers:
         """Queue one reminder DM for each open offer whose `remind_at` has passed (at most once each)."""
 
         def work(conn: Connection, _locks: frozenset[str]) -> list[Reminder]:
-            pick = (
-                select(offers.c.id)
-                .where(offers.c.state == "open", offers.c.remind_at <= now, offers.c.reminded_at.is_(None))
-                .order_by(offers.c.remind_at, offers.c.id)
-                .limit(limit)
-                .with_for_update(skip_locked=True)
+            due = batches.pick(
+                conn,
+                offers.c.id,
+                offers.c.remind_at,
+                offers.c.state == "open",
+                offers.c.remind_at <= now,
+                offers.c.reminded_at.is_(None),
+                limit=limit,
             )
-            due = conn.execute(pick).scalars().all()  # a statement of its own: see the module docstring
             if not due:
                 return []
             stmt = (
