@@ -31,8 +31,8 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.lead_input import LeadInvalid, ParsedLead, parse_lead
-from bot.request_body import BodyRejected, load_json, read_body
+from bot.lead_input import ParsedLead, parse_lead
+from bot.request_body import BodyRejected, InputInvalid, load_json, read_body
 from storage.errors import StorageBusy
 
 MAX_BODY = 64 * 1024
@@ -95,6 +95,14 @@ async def authenticated_body(request: web.Request, token: str, now: Callable[[],
     return body
 
 
+def rejected(exc: BodyRejected | InputInvalid) -> web.Response:
+    """400 or 422 naming every field that is wrong."""
+    if isinstance(exc, BodyRejected):
+        return problem(exc.status, exc.message, **({"fields": exc.fields} if exc.fields else {}))
+    fields = [{"field": p.field, "message": p.message} for p in exc.problems]
+    return problem(422, f"invalid {exc.noun}: {exc}", fields=fields)
+
+
 def busy(exc: StorageBusy) -> web.Response:
     """503 with Retry-After: the database was too busy; the sender tries again shortly."""
     log.warning("intake answered 503: %s", exc)  # storage's message names the failure, never a value
@@ -115,11 +123,8 @@ def intake_handler(
         try:
             raw = load_json(body)
             parsed = parse_lead(raw, default_source=request.query.get("source", "api"))
-        except BodyRejected as exc:
-            return problem(exc.status, exc.message, **({"fields": exc.fields} if exc.fields else {}))
-        except LeadInvalid as exc:
-            fields = [{"field": p.field, "message": p.message} for p in exc.problems]
-            return problem(422, "invalid lead: " + "; ".join(str(p) for p in exc.problems), fields=fields)
+        except (BodyRejected, InputInvalid) as exc:
+            return rejected(exc)
         try:
             created, document = await accept(parsed, raw)
         except StorageBusy as exc:

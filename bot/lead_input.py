@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, WithJsonSchema, field_validator
 
+from bot.request_body import FieldProblem, InputInvalid
 from routing import Lead
 
 MAX_TEXT = 1000
@@ -46,21 +47,10 @@ _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 _SIZE = re.compile(r"^\s*(\d[\d,_ ]*)\s*(?:\+|-\s*\d[\d,_ ]*|–\s*\d[\d,_ ]*)?\s*$")
 
 
-@dataclass(frozen=True, slots=True)
-class FieldProblem:
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.field}: {self.message}"
-
-
-class LeadInvalid(ValueError):
+class LeadInvalid(InputInvalid):
     """The lead cannot be accepted; `problems` names every offending field."""
 
-    def __init__(self, problems: list[FieldProblem]) -> None:
-        super().__init__("; ".join(str(problem) for problem in problems))
-        self.problems = problems
+    noun = "lead"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -18,7 +18,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from bot.lead_input import FieldProblem, source_name
+from bot.lead_input import source_name
+from bot.request_body import FieldProblem, InputInvalid
 from storage.model import LeadRef, OutcomeState
 
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
@@ -30,12 +31,10 @@ MAX_EMAIL = 255  # the `leads.email_key` column
 MAX_EXTERNAL_ID = 255  # the `leads.external_id` column
 
 
-class OutcomeInvalid(ValueError):
+class OutcomeInvalid(InputInvalid):
     """The outcome cannot be accepted; `problems` names every offending field."""
 
-    def __init__(self, problems: list[FieldProblem]) -> None:
-        super().__init__("; ".join(str(problem) for problem in problems))
-        self.problems = problems
+    noun = "outcome"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -24,9 +24,9 @@ from typing import Any
 from aiohttp import web
 
 from bot.clock import Clock
-from bot.intake import authenticated_body, busy, problem
-from bot.outcome_input import OutcomeInvalid, ParsedOutcome, parse_outcome
-from bot.request_body import BodyRejected, load_json
+from bot.intake import authenticated_body, busy, problem, rejected
+from bot.outcome_input import ParsedOutcome, parse_outcome
+from bot.request_body import BodyRejected, InputInvalid, load_json
 from storage.errors import LeadRefNotFound, StorageBusy
 from storage.model import OutcomeResult
 from storage.store import Store
@@ -71,11 +71,8 @@ def outcome_handler(
             return body
         try:
             parsed = parse_outcome(load_json(body))
-        except BodyRejected as exc:
-            return problem(exc.status, exc.message, **({"fields": exc.fields} if exc.fields else {}))
-        except OutcomeInvalid as exc:
-            fields = [{"field": p.field, "message": p.message} for p in exc.problems]
-            return problem(422, "invalid outcome: " + "; ".join(str(p) for p in exc.problems), fields=fields)
+        except (BodyRejected, InputInvalid) as exc:
+            return rejected(exc)
         try:
             result = await record(store, parsed, source=SOURCE, clock=clock)
         except LeadRefNotFound as exc:

@@ -36,6 +36,26 @@ class Unrepresentable:
     literal: str
 
 
+@dataclass(frozen=True, slots=True)
+class FieldProblem:
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}"
+
+
+class InputInvalid(ValueError):
+    """The document cannot be accepted; `problems` names every offending field. `noun` says what the
+    document is, in the answer's title (`invalid lead: …`)."""
+
+    noun = "input"
+
+    def __init__(self, problems: list[FieldProblem]) -> None:
+        super().__init__("; ".join(str(problem) for problem in problems))
+        self.problems = problems
+
+
 @dataclass(slots=True)
 class BodyRejected(ValueError):
     """The body cannot be accepted: `status` 400 (not JSON) or 422, `fields` naming what is wrong."""

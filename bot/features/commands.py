@@ -90,6 +90,7 @@ def _subject(service: Service, actor: str, target_slack: str | None) -> Rep:
 
 
 _Request = TypeVar("_Request", PtoRequest, CapacityRequest)
+_Read = TypeVar("_Read")
 
 
 async def _rep_command(
@@ -125,21 +126,18 @@ def register(app: AsyncApp, service: Service) -> None:
 
     @app.view(Modal.PTO)
     async def submit_pto(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
-        first, last = picked_date(view, Field.PTO_START), picked_date(view, Field.PTO_END)
-        if first is None or last is None:
-            await ack(response_action="errors", errors={Field.PTO_END: "Pick the first and the last day off."})
-            return
-        try:
+        def days() -> tuple[date, date]:
+            first, last = picked_date(view, Field.PTO_START), picked_date(view, Field.PTO_END)
+            if first is None or last is None:
+                raise UsageError("Pick the first and the last day off.")
             check_pto_days(first, last, _today(service, modal_rep(service, view)))
-        except UsageError as problem:
-            await ack(response_action="errors", errors={Field.PTO_END: str(problem)})
-            return
-        await ack()
-        subject = await rep_of_modal(service, body, view)
-        if subject is None:
-            return
-        user, actor, rep = subject
-        await _apply_pto(service, actor, rep, PtoRequest(None, first_day=first, last_day=last), user, NOWHERE, None)
+            return first, last
+
+        if (picked := await _submission(ack, Field.PTO_END, days)) and (
+            subject := await rep_of_modal(service, body, view)
+        ):
+            (first, last), (user, actor, rep) = picked, subject
+            await _apply_pto(service, actor, rep, PtoRequest(None, first_day=first, last_day=last), user, NOWHERE, None)
 
     @app.command(Command.CAPACITY)
     async def capacity(ack: AsyncAck, command: dict[str, Any]) -> None:
@@ -149,17 +147,14 @@ def register(app: AsyncApp, service: Service) -> None:
 
     @app.view(Modal.CAPACITY)
     async def submit_capacity(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
-        try:
-            value = capacity_value(typed(view, Field.CAPACITY) or "")
-        except UsageError as problem:
-            await ack(response_action="errors", errors={Field.CAPACITY: str(problem)})
-            return
-        await ack()
-        subject = await rep_of_modal(service, body, view)
-        if subject is None:
-            return
-        user, actor, rep = subject
-        await _apply_capacity(service, actor, rep, CapacityRequest(None, value), user, NOWHERE)
+        def value() -> int:
+            return capacity_value(typed(view, Field.CAPACITY) or "")
+
+        if (entered := await _submission(ack, Field.CAPACITY, value)) is not None and (
+            subject := await rep_of_modal(service, body, view)
+        ):
+            user, actor, rep = subject
+            await _apply_capacity(service, actor, rep, CapacityRequest(None, entered), user, NOWHERE)
 
     @app.command(Command.LEADS)
     async def leads(ack: AsyncAck, command: dict[str, Any]) -> None:
@@ -179,6 +174,18 @@ def register(app: AsyncApp, service: Service) -> None:
         claimed_views = [await service.views.lead_view(offer.lead_id) for offer in claimed]
         rendered = lists.leads_list(with_views, claimed_views, service.config, now)
         await tell(service, user, rendered.text, at=where(command), blocks=rendered.blocks)
+
+
+async def _submission(ack: AsyncAck, field: str, read: Callable[[], _Read]) -> _Read | None:
+    """Acknowledge a modal's submission with what `read` found wrong shown under `field` (a UsageError:
+    the modal stays open for a fix), or plainly, returning what `read` read."""
+    try:
+        value = read()
+    except UsageError as problem:
+        await ack(response_action="errors", errors={field: str(problem)})
+        return None
+    await ack()
+    return value
 
 
 async def _report(service: Service, user: str, actor: str, at: Where) -> None:
