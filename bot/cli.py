@@ -120,38 +120,31 @@ def cmd_db_check(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from bot.importer import import_file
-    from bot.runtime import offline_service
-
-    config = load(args)
-    path = _leads_file(args)
-
-    async def run() -> int:
-        async with offline_service(config, _database_url()) as service:
-            result = await import_file(service, path, source=args.source, progress=sys.stderr.isatty())
-        for number, problem in result.bad:
-            print(f"row {number}: skipped: {problem}", file=sys.stderr)
-        print(f"imported {result.created} new lead(s); {result.repeated} already known; {len(result.bad)} bad row(s)")
-        return 0
-
-    return asyncio.run(run())
+    return _import(args, "leads", "imported {} new lead(s); {} already known")
 
 
 def cmd_import_outcomes(args: argparse.Namespace) -> int:
-    from bot.outcome_import import import_outcomes
+    return _import(args, "outcomes", "recorded {} outcome(s); {} already recorded")
+
+
+def _import(args: argparse.Namespace, what: str, summary: str) -> int:
+    """Import the file of leads or outcomes `args` names; print each bad row, then `summary`."""
+    from bot.importer import import_file, import_outcomes
     from bot.runtime import offline_service
 
     config = load(args)
-    path = _leads_file(args, "outcomes")
+    path = _leads_file(args, what)
+    progress = sys.stderr.isatty()
 
     async def run() -> int:
         async with offline_service(config, _database_url()) as service:
-            result = await import_outcomes(service, path, progress=sys.stderr.isatty())
+            if what == "leads":
+                result = await import_file(service, path, source=args.source, progress=progress)
+            else:
+                result = await import_outcomes(service, path, progress=progress)
         for number, problem in result.bad:
             print(f"row {number}: skipped: {problem}", file=sys.stderr)
-        print(
-            f"recorded {result.recorded} outcome(s); {result.repeated} already recorded; {len(result.bad)} bad row(s)"
-        )
+        print(summary.format(result.new, result.repeated) + f"; {len(result.bad)} bad row(s)")
         return 0
 
     return asyncio.run(run())
