@@ -4,13 +4,12 @@ one write path; see `storage.store` for the guarantees every transition keeps.""
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Executable, bindparam, select
+from sqlalchemy import Connection, bindparam, select
 
 from routing import Lead, RoutingState
 from storage import repeats
@@ -39,26 +38,15 @@ from storage.writes import (
     ALL_LEAD_COLUMNS,
     check_state,
     current_lead,
+    insert_new,
     move_lead,
     read_lead,
-    upsert_insert,
     write_audit,
 )
 
 _ASSIGNABLE = frozenset({LeadState.RECEIVED, LeadState.NURTURE, LeadState.QUEUED, LeadState.ESCALATED})
 _NURTURABLE = frozenset({LeadState.RECEIVED, LeadState.ASSIGNED, LeadState.ESCALATED, LeadState.QUEUED})
 _ESCALATABLE = frozenset({LeadState.RECEIVED, LeadState.ASSIGNED, LeadState.QUEUED})
-
-
-@functools.cache
-def _insert_lead(dialect: str) -> Executable:
-    """INSERT a lead unless its (source, external_id) is there already; returns the new id, or nothing."""
-    stmt: Executable = (
-        upsert_insert(dialect)(leads)
-        .on_conflict_do_nothing(index_elements=[leads.c.source, leads.c.external_id])
-        .returning(leads.c.id)
-    )
-    return stmt
 
 
 _KNOWN = select(leads.c.id).where(
@@ -358,7 +346,7 @@ def _receive(
         "state": LeadState.RECEIVED.value,
         "received_at": now,
     }
-    lead_id = conn.execute(_insert_lead(conn.dialect.name), values).scalar_one_or_none()
+    lead_id = insert_new(conn, leads, ("source", "external_id"), values)
     if lead_id is None:
         existing = select(leads.c.id).where(leads.c.source == source, leads.c.external_id == external_id)
         return Received(lead_id=conn.execute(existing).scalar_one(), created=False)

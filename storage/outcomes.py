@@ -16,10 +16,9 @@ event `OutcomeRecorded` tells the rest (the webhook relay writes `lead.outcome` 
 
 from __future__ import annotations
 
-import functools
 from datetime import datetime
 
-from sqlalchemy import Connection, Executable, select, update
+from sqlalchemy import Connection, select, update
 
 from storage import load, messages, results
 from storage.errors import LeadRefNotFound
@@ -28,7 +27,7 @@ from storage.model import CLOSING_OUTCOMES, Actor, ActorKind, LeadRef, LeadState
 from storage.rows import AnyRow
 from storage.scope import Scope
 from storage.tables import leads, offers, outcomes
-from storage.writes import queue, upsert_insert, write_audit
+from storage.writes import insert_new, queue, write_audit
 
 _LEAD_COLUMNS = (
     leads.c.id,
@@ -39,17 +38,6 @@ _LEAD_COLUMNS = (
     leads.c.outcome_at,
     leads.c.team_id,
 )
-
-
-@functools.cache
-def _insert_outcome(dialect: str) -> Executable:
-    """INSERT an outcome unless the same (lead, state, occurred_at) is there; returns the id, or nothing."""
-    stmt: Executable = (
-        upsert_insert(dialect)(outcomes)
-        .on_conflict_do_nothing(index_elements=[outcomes.c.lead_id, outcomes.c.state, outcomes.c.occurred_at])
-        .returning(outcomes.c.id)
-    )
-    return stmt
 
 
 class Outcomes:
@@ -91,7 +79,7 @@ class Outcomes:
                 "recorded_at": now,
                 "recorded_by": by,
             }
-            if conn.execute(_insert_outcome(conn.dialect.name), values).scalar_one_or_none() is None:
+            if insert_new(conn, outcomes, ("lead_id", "state", "occurred_at"), values) is None:
                 return OutcomeResult(
                     lead_id=lead.id, recorded=False, state=state, current=current, occurred_at=occurred_at, rep_id=owner
                 )

@@ -9,12 +9,11 @@ Two submissions of one person racing on PostgreSQL may both be routed; SQLite's 
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Executable, and_, bindparam, not_, or_, select
+from sqlalchemy import Connection, and_, bindparam, not_, or_, select
 
 from routing import Lead
 from storage import messages
@@ -23,7 +22,7 @@ from storage.events import LeadReturned
 from storage.model import CLOSING_OUTCOMES, SYSTEM, LeadState
 from storage.rows import AnyRow
 from storage.tables import UtcDateTime, lead_repeats, leads, offers
-from storage.writes import queue, upsert_insert, write_audit
+from storage.writes import insert_new, queue, write_audit
 
 _UNCLAIMED = [LeadState.RECEIVED.value, LeadState.ASSIGNED.value, LeadState.ESCALATED.value, LeadState.QUEUED.value]
 _SINCE = bindparam("since", type_=UtcDateTime)
@@ -41,16 +40,6 @@ _OPEN_LEAD_OF = (
     .order_by(leads.c.received_at.desc())
     .limit(1)
 )
-
-
-@functools.cache
-def _insert_repeat(dialect: str) -> Executable:
-    stmt: Executable = (
-        upsert_insert(dialect)(lead_repeats)
-        .on_conflict_do_nothing(index_elements=[lead_repeats.c.source, lead_repeats.c.external_id])
-        .returning(lead_repeats.c.id)
-    )
-    return stmt
 
 
 def attached_before(conn: Connection, source: str, external_id: str | None) -> int | None:
@@ -90,7 +79,7 @@ def attach(
         "contact": lead_to_json(lead),
         "received_at": now,
     }
-    repeat_id = conn.execute(_insert_repeat(conn.dialect.name), values).scalar_one_or_none()
+    repeat_id = insert_new(conn, lead_repeats, ("source", "external_id"), values)
     if repeat_id is None:
         return None
     facts = came_back(lead, source)

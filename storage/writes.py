@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, Table, Update, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.expression import Executable
 
 from storage import load, messages
 from storage.db import Conflict
@@ -61,6 +62,22 @@ _END_OFFER = (
 def upsert_insert(dialect: str) -> UpsertInsert:
     """The dialect's INSERT construct, which has `on_conflict_do_nothing` / `on_conflict_do_update`."""
     return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+def insert_new(conn: Connection, table: Table, unique: tuple[str, ...], values: Mapping[str, Any]) -> int | None:
+    """INSERT `values` into `table` unless a row with the same `unique` columns is there already; returns
+    the new row's id, or None for a repeat (nothing written)."""
+    return conn.execute(_insert_new(conn.dialect.name, table, unique), values).scalar_one_or_none()
+
+
+@functools.cache
+def _insert_new(dialect: str, table: Table, unique: tuple[str, ...]) -> Executable:
+    stmt: Executable = (
+        upsert_insert(dialect)(table)
+        .on_conflict_do_nothing(index_elements=[table.c[name] for name in unique])
+        .returning(table.c.id)
+    )
+    return stmt
 
 
 def write_audit(
