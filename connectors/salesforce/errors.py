@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import requests
@@ -48,14 +49,33 @@ _PERMISSION_FIXES = {
 }
 
 
-def first_error(content: Any) -> tuple[str, str]:
-    """The `errorCode` and `message` of the first error in a Salesforce error body (a JSON array of
-    objects, or whatever text a proxy put there); ("", text) when it is not Salesforce's shape."""
-    if isinstance(content, list) and content and isinstance(content[0], dict):
-        return str(content[0].get("errorCode", "")), str(content[0].get("message", ""))
-    if isinstance(content, bytes):
-        content = content.decode("utf-8", "replace")
-    return "", str(content)[:300]
+@dataclass(frozen=True, slots=True)
+class SalesforceFault:
+    """The first error of a Salesforce error body: its `errorCode`, `message` and `fields`."""
+
+    code: str
+    message: str
+    fields: tuple[str, ...] = ()
+
+    @classmethod
+    def read(cls, content: Any) -> SalesforceFault:
+        """From a body as simple-salesforce kept it: Salesforce's JSON array, or a proxy's text."""
+        if isinstance(content, list) and content and isinstance(content[0], dict):
+            error = content[0]
+            fields = error.get("fields")
+            named = tuple(map(str, fields)) if isinstance(fields, list) else ()
+            return cls(str(error.get("errorCode", "")), str(error.get("message", "")), named)
+        if isinstance(content, bytes):
+            content = content.decode("utf-8", "replace")
+        return cls("", str(content)[:300])
+
+    def needs_permission(self) -> bool:
+        """A refusal that every write would meet until an administrator grants a permission: our SOQL
+        names only standard objects, so INVALID_TYPE means the user may not read one; and a Lead Owner
+        the user may not set is the whole point of the write."""
+        return self.code == "INVALID_TYPE" or (
+            self.code == "INVALID_FIELD_FOR_INSERT_UPDATE" and "OwnerId" in self.fields
+        )
 
 
 def crm_error(exc: Exception) -> CrmError:
@@ -63,15 +83,19 @@ def crm_error(exc: Exception) -> CrmError:
     if isinstance(exc, SalesforceAuthenticationFailed):
         return CrmAuthError(f"Salesforce refused the credential: {exc}", fix=TOKEN_FIX)
     if isinstance(exc, SalesforceError):
-        code, message = first_error(exc.content)
-        said = f"Salesforce answered {exc.status} {code or ''} on {exc.resource_name or exc.url}: {message}"
-        said = said.replace("  ", " ")
-        if isinstance(exc, SalesforceExpiredSession) or code == "INVALID_SESSION_ID":
+        fault = SalesforceFault.read(exc.content)
+        said = " ".join(
+            part
+            for part in ("Salesforce answered", str(exc.status), fault.code, "on", exc.resource_name or exc.url)
+            if part
+        )
+        said = f"{said}: {fault.message}"
+        if isinstance(exc, SalesforceExpiredSession) or fault.code == "INVALID_SESSION_ID":
             return CrmAuthError(said, fix=TOKEN_FIX)
-        if code == "REQUEST_LIMIT_EXCEEDED" or exc.status == 429:
+        if fault.code == "REQUEST_LIMIT_EXCEEDED" or exc.status == 429:
             return CrmRateLimited(said, after=RATE_LIMIT_WAIT)
-        if isinstance(exc, SalesforceRefusedRequest):
-            fix = _PERMISSION_FIXES.get(code, _PERMISSION_FIXES["INSUFFICIENT_ACCESS"])
+        if isinstance(exc, SalesforceRefusedRequest) or fault.needs_permission():
+            fix = _PERMISSION_FIXES.get(fault.code, _PERMISSION_FIXES["INSUFFICIENT_ACCESS"])
             return CrmAuthError(said, fix=fix)
         if exc.status >= 500:
             return CrmUnavailable(said)

@@ -8,12 +8,18 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import requests
 from simple_salesforce.api import Salesforce
-from simple_salesforce.exceptions import SalesforceMalformedRequest
+from simple_salesforce.exceptions import (
+    SalesforceAuthenticationFailed,
+    SalesforceGeneralError,
+    SalesforceMalformedRequest,
+    SalesforceRefusedRequest,
+)
 
 from connectors.crm.api import CrmAuthError, CrmRateLimited, CrmRejected, CrmUnavailable, OwnerWrite
 from connectors.salesforce import NO_AUTO_ASSIGN, SalesforceApi, SalesforceSettingsError
-from connectors.salesforce.errors import RATE_LIMIT_WAIT
+from connectors.salesforce.errors import RATE_LIMIT_WAIT, crm_error
 from standin.salesforce import SalesforceStandin
 from storage.model import OutcomeState
 
@@ -256,6 +262,50 @@ def test_an_org_that_does_not_answer_is_unavailable(api: SalesforceApi, org: Sal
     org.stop()
     with pytest.raises(CrmUnavailable, match="could not be reached"):
         api.find_user("ada@acme.test")
+
+
+def test_a_user_who_may_not_read_users_or_set_owners_is_an_auth_error(
+    api: SalesforceApi, org: SalesforceStandin
+) -> None:
+    ada = org.add_user("ada@acme.test")
+    org.users_readable = False
+    with pytest.raises(CrmAuthError, match="INVALID_TYPE"):
+        api.find_user("ada@acme.test")
+    org.owner_editable = False
+    with pytest.raises(CrmAuthError, match="INVALID_FIELD_FOR_INSERT_UPDATE") as raised:
+        api.write_owner(owner_write(record_id=org.add_lead(LastName="L", Company="C"), owner_id=ada))
+    assert "Lead Owner" in raised.value.fix
+
+
+@pytest.mark.parametrize(
+    ("error", "kind"),
+    [
+        (requests.ConnectTimeout("connect timed out"), CrmUnavailable),
+        (requests.ReadTimeout("read timed out"), CrmUnavailable),
+        (requests.JSONDecodeError("Expecting value", "<html>", 0), CrmUnavailable),
+        (
+            SalesforceGeneralError("u", 500, "query", [{"errorCode": "UNKNOWN_EXCEPTION", "message": "x"}]),
+            CrmUnavailable,
+        ),
+        (SalesforceGeneralError("u", 502, "query", b"<html>Bad gateway</html>"), CrmUnavailable),
+        (SalesforceAuthenticationFailed("invalid_grant", "expired access/refresh token"), CrmAuthError),
+        (
+            SalesforceRefusedRequest("u", 403, "query", [{"errorCode": "API_CURRENTLY_DISABLED", "message": "x"}]),
+            CrmAuthError,
+        ),
+        (SalesforceMalformedRequest("u", 400, "Lead", [{"errorCode": "STRING_TOO_LONG", "message": "x"}]), CrmRejected),
+    ],
+    ids=["connect timeout", "read timeout", "not json", "500", "502 html", "login", "api disabled", "too long"],
+)
+def test_client_errors_are_read_into_the_crm_taxonomy(error: Exception, kind: type[Exception]) -> None:
+    assert type(crm_error(error)) is kind
+
+
+def test_an_api_disabled_refusal_says_which_permission() -> None:
+    error = SalesforceRefusedRequest("u", 403, "query", [{"errorCode": "API_CURRENTLY_DISABLED", "message": "x"}])
+    translated = crm_error(error)
+    assert isinstance(translated, CrmAuthError)
+    assert "API Enabled" in translated.fix
 
 
 def test_the_standin_refuses_soql_outside_what_it_understands(org: SalesforceStandin) -> None:
