@@ -224,7 +224,10 @@ class SalesforceStandin:
                 pass  # the tests read `requests`, not stderr
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="salesforce-standin", daemon=True)
+        # A short poll, so `stop` (which waits for the loop to look) takes milliseconds, not half a second.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.01}, name="salesforce-standin", daemon=True
+        )
         self._thread.start()
 
     def stop(self) -> None:
