@@ -104,17 +104,16 @@ class SalesforceApi:
         if write.record_id is not None and not is_salesforce_id(write.record_id):
             raise CrmRejected(f"{write.record_id!r} is not a Salesforce record Id")
         sf = self._client()
+        leads = _sobject(sf, "Lead")
         with translated():
             record_id = write.record_id or self._open_lead(sf, write.email)
             if record_id is None:
-                created = _sobject(sf, "Lead").create(
-                    {**new_lead_fields(write.lead, write.email), **wanted}, headers=NO_AUTO_ASSIGN
-                )
+                created = leads.create({**new_lead_fields(write.lead, write.email), **wanted}, headers=NO_AUTO_ASSIGN)
                 return str(created["id"])
-            current = _sobject(sf, "Lead").get(record_id)
+            current = leads.get(record_id)
             changes = {field: value for field, value in wanted.items() if current.get(field) != value}
             if changes:
-                _sobject(sf, "Lead").update(record_id, changes, headers=NO_AUTO_ASSIGN)
+                leads.update(record_id, changes, headers=NO_AUTO_ASSIGN)
         return str(current["Id"])
 
     def read_outcomes(self, cursor: str | None) -> OutcomePage:

@@ -5,6 +5,7 @@ and the outcome poll's paging."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -203,6 +204,16 @@ def test_a_lead_with_no_name_or_company_is_created_with_salesforces_required_fie
     ada = org.add_user("ada@acme.test")
     created = api.write_owner(owner_write(email="x9@example.test", lead={"phone": "+44 20"}, owner_id=ada))
     assert (org.leads[created]["LastName"], org.leads[created]["Company"]) == ("x9", "Unknown")
+
+
+def test_writes_from_several_worker_threads_each_land_once(api: SalesforceApi, org: SalesforceStandin) -> None:
+    ada = org.add_user("ada@acme.test")
+    leads = [org.add_lead(LastName=f"L{n}", Company="Acme") for n in range(8)]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        written = list(pool.map(lambda lead: api.write_owner(owner_write(record_id=lead, owner_id=ada)), leads))
+    assert written == leads
+    assert sorted(write.record_id for write in org.writes) == sorted(leads)
+    assert {org.leads[lead]["OwnerId"] for lead in leads} == {ada}
 
 
 @pytest.mark.parametrize("how", ["deleted", "converted", "no such user", "unknown field", "not an id"])
