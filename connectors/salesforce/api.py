@@ -1,0 +1,214 @@
+"""`SalesforceApi`: the `connectors.crm.CrmApi` contract on a Salesforce org's Lead object, through
+simple-salesforce.
+
+    api = SalesforceApi.from_environ(os.environ)           # SALESFORCE_INSTANCE_URL, SALESFORCE_ACCESS_TOKEN
+    owner = api.find_user("ada@acme.test")                 # the active User with that email
+    lead_id = api.write_owner(OwnerWrite(record_id=None, email="lead@example.test", lead={...}, owner_id=owner))
+    page = api.read_outcomes(cursor)                       # Leads' status and converted Opportunities
+    problems = api.check()                                 # the token, Lead and User permissions
+
+Each call is made from a worker thread (the clients are synchronous); each thread gets its own client,
+so no `requests` session is shared between threads, and the User cache is behind a lock.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from simple_salesforce.api import Salesforce, SFType
+from simple_salesforce.format import format_soql
+
+from connectors.crm.api import CrmAuthError, CrmOutcome, CrmRateLimited, CrmRejected, OutcomePage, OwnerWrite
+from connectors.salesforce.client import SalesforceSettings, client
+from connectors.salesforce.errors import translated
+from connectors.salesforce.outcomes import (
+    PAGE,
+    Cursor,
+    Position,
+    changed_since,
+    checked_status_outcomes,
+    outcome,
+    stamp,
+)
+from connectors.salesforce.records import is_salesforce_id, new_lead_fields
+
+# Without it, a Lead assignment rule may run on the write and hand the Lead to whoever the rule says,
+# overwriting the owner the rep just claimed.
+NO_AUTO_ASSIGN = {"Sforce-Auto-Assign": "FALSE"}
+
+_USER_BY_EMAIL = "SELECT Id FROM User WHERE Email = {} AND IsActive = true LIMIT 1"
+# The oldest open Lead with the email: a returning person whose earlier Lead was converted is a new
+# inquiry, and gets a Lead of their own.
+_LEAD_BY_EMAIL = "SELECT Id FROM Lead WHERE Email = {} AND IsConverted = false ORDER BY CreatedDate LIMIT 1"
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class SalesforceApi:
+    """One Salesforce org. `status_outcomes`: Lead Status → outcome name (`won`, `lost`, `working`,
+    `disqualified`, `reopened`), replacing `outcomes.DEFAULT_STATUS_OUTCOMES`; checked here, so a typo
+    stops the service being built. `clock` and `page` are for tests."""
+
+    name = "salesforce"
+
+    def __init__(
+        self,
+        settings: SalesforceSettings,
+        *,
+        status_outcomes: Mapping[str, str] | None = None,
+        clock: Callable[[], datetime] = _utc_now,
+        page: int = PAGE,
+    ) -> None:
+        self.settings = settings
+        self.status_outcomes = checked_status_outcomes(status_outcomes)
+        self._clock = clock
+        self._page = page
+        self._clients = threading.local()
+        self._users: dict[str, str] = {}  # email (lower case) → User Id, for the life of the process
+        self._users_lock = threading.Lock()
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str], **options: Any) -> SalesforceApi:
+        """Built from SALESFORCE_INSTANCE_URL and SALESFORCE_ACCESS_TOKEN in `environ`; raises
+        `SalesforceSettingsError` naming each one missing. `options` as for the constructor."""
+        return cls(SalesforceSettings.from_environ(environ), **options)
+
+    def find_user(self, email: str) -> str | None:
+        """The active User with `email` (as Salesforce compares it: ignoring case). A User found is
+        remembered; one not found is asked for again next time, so a rep given a User later is found
+        without a restart."""
+        key = email.strip().lower()
+        with self._users_lock:
+            if key in self._users:
+                return self._users[key]
+        with translated():
+            records = self._client().query(format_soql(_USER_BY_EMAIL, key))["records"]
+        if not records:
+            return None
+        user_id = str(records[0]["Id"])
+        with self._users_lock:
+            self._users[key] = user_id
+        return user_id
+
+    def write_owner(self, write: OwnerWrite) -> str:
+        """Make `write.owner_id` the Lead's owner, with `write.fields`, without assignment rules. The Lead
+        is `write.record_id`, else the open Lead with `write.email`, else a new one made from
+        `write.lead`. Only the fields whose values differ are sent, and nothing when none does: a
+        repeat changes nothing (not even the Lead's `SystemModstamp`, which the outcome poll reads)."""
+        wanted: dict[str, Any] = {**write.fields, "OwnerId": write.owner_id}
+        if write.record_id is not None and not is_salesforce_id(write.record_id):
+            raise CrmRejected(f"{write.record_id!r} is not a Salesforce record Id")
+        sf = self._client()
+        leads = _sobject(sf, "Lead")
+        with translated():
+            record_id = write.record_id or self._open_lead(sf, write.email)
+            if record_id is None:
+                created = leads.create({**new_lead_fields(write.lead, write.email), **wanted}, headers=NO_AUTO_ASSIGN)
+                return str(created["id"])
+            current = leads.get(record_id)
+            changes = {field: value for field, value in wanted.items() if current.get(field) != value}
+            if changes:
+                leads.update(record_id, changes, headers=NO_AUTO_ASSIGN)
+        return str(current["Id"])
+
+    def read_outcomes(self, cursor: str | None) -> OutcomePage:
+        """Outcomes of Leads changed after `cursor`, oldest first: from Lead statuses (through the status
+        mapping) and from converted Leads' Opportunities (won with its amount, lost, or working while
+        open). None: the first poll, which reads nothing and starts the cursor at the present."""
+        if cursor is None:
+            return OutcomePage(outcomes=[], cursor=str(Cursor.starting(self._clock())))
+        try:
+            start = Cursor.parse(cursor)
+        except ValueError as exc:
+            raise CrmRejected(str(exc)) from None
+        sf = self._client()
+        outcomes: list[CrmOutcome] = []
+        positions: dict[str, Position] = {}
+        more = False
+        for stream, position in start.positions().items():
+            with translated():
+                records = sf.query(changed_since(stream, position, self._page))["records"]
+            for record in records:
+                position = Position(stamp(stream, record), str(record["Id"]))
+                if (reported := outcome(stream, record, self.status_outcomes)) is not None:
+                    outcomes.append(reported)
+            positions[stream] = position
+            more = more or len(records) >= self._page
+        outcomes.sort(key=lambda reported: reported.occurred_at)
+        return OutcomePage(outcomes=outcomes, cursor=str(Cursor(**positions)), more=more)
+
+    def check(self) -> Sequence[str]:
+        """One line per problem with the token or its permissions: it is accepted; the API allowance is
+        not spent; it may create, read and edit Leads and their owner; it may read Users. Raises
+        `CrmUnavailable` when Salesforce cannot be reached."""
+        sf = self._client()
+        try:
+            with translated():
+                limits = sf.limits()
+        except (CrmAuthError, CrmRateLimited) as exc:
+            return [_problem(exc)]  # nothing else can be asked with this token
+        except CrmRejected as exc:
+            return [f"Salesforce refused the limits request: {exc}"]
+        problems = []
+        daily = limits.get("DailyApiRequests") or {}
+        if daily.get("Remaining") == 0:
+            problems.append(f"the org's daily API allowance ({daily.get('Max')} requests) is spent")
+        for sobject, check in (("Lead", _lead_problems), ("User", _user_problems)):
+            try:
+                with translated():
+                    described = _sobject(sf, sobject).describe()
+            except (CrmAuthError, CrmRateLimited, CrmRejected) as exc:
+                problems.append(f"{sobject}: {_problem(exc)}")
+                continue
+            problems.extend(check(described))
+        return problems
+
+    def _client(self) -> Salesforce:
+        """This thread's client."""
+        sf: Salesforce | None = getattr(self._clients, "sf", None)
+        if sf is None:
+            sf = self._clients.sf = client(self.settings)
+        return sf
+
+    @staticmethod
+    def _open_lead(sf: Salesforce, email: str | None) -> str | None:
+        if not email:
+            return None
+        records = sf.query(format_soql(_LEAD_BY_EMAIL, email))["records"]
+        return str(records[0]["Id"]) if records else None
+
+
+def _sobject(sf: Salesforce, name: str) -> SFType:
+    """`sf.Lead`, typed: simple-salesforce's attribute access may also give its bulk handlers."""
+    sobject = getattr(sf, name)
+    assert isinstance(sobject, SFType), name
+    return sobject
+
+
+def _problem(exc: Exception) -> str:
+    fix = getattr(exc, "fix", None)
+    return f"{exc}: {fix}" if fix else str(exc)
+
+
+def _lead_problems(described: Mapping[str, Any]) -> list[str]:
+    problems = []
+    for permission, what in (("queryable", "Read"), ("createable", "Create"), ("updateable", "Edit")):
+        if not described.get(permission):
+            problems.append(f"the integration user lacks {what} on Lead: grant it in a permission set")
+    owner = next((field for field in described.get("fields", []) if field.get("name") == "OwnerId"), None)
+    if owner is None or not owner.get("updateable"):
+        problems.append(
+            "the integration user cannot edit Lead Owner (OwnerId): grant Edit on Lead and 'Transfer Leads'"
+        )
+    return problems
+
+
+def _user_problems(described: Mapping[str, Any]) -> list[str]:
+    if described.get("queryable"):
+        return []
+    return ["the integration user cannot read Users, so no rep can be matched to a Salesforce User"]
