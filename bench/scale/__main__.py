@@ -315,7 +315,7 @@ async def import_ratio(directory: Path) -> None:
             started = time.perf_counter()
             result = await import_file(service, directory / "leads.csv", source="csv", progress=False)
             took[history] = time.perf_counter() - started
-            assert result.created == 2000, result
+            assert result.new == 2000, result
     print(
         f"leadrelay import of 2,000 leads: empty database {took[0]:.1f} s, 10,000 leads this week {took[10_000]:.1f} s"
     )
