@@ -98,7 +98,8 @@ class HubSpotStandin:
         return self._create_contact({key: str(value) for key, value in properties.items()})
 
     def owner_of(self, contact_id: str) -> str | None:
-        return self.contacts[contact_id]["properties"].get("hubspot_owner_id")
+        owner = self.contacts[contact_id]["properties"].get("hubspot_owner_id")
+        return str(owner) if owner is not None else None
 
     def close_deal(self, contact_id: str, stage: str = "closedwon", *, amount: str | None = None) -> str:
         """A deal for `contact_id` moved to `stage` now (created if the contact has none)."""
@@ -261,7 +262,7 @@ class HubSpotStandin:
         found = [d for d in self.deals.values() if _matches(d["properties"], body.get("filterGroups") or [])]
         for sort in reversed(body.get("sorts") or []):
             name, descending = sort["propertyName"], sort.get("direction") == "DESCENDING"
-            found.sort(key=lambda d, name=name: _comparable(d["properties"].get(name)), reverse=descending)
+            found.sort(key=_by(name), reverse=descending)
         after, limit = int(body.get("after") or 0), int(body.get("limit") or 10)
         wanted = set(body.get("properties") or ["dealname", "amount", "dealstage"]) | {"hs_object_id"}
         page: Json = {
@@ -365,6 +366,10 @@ def _holds(properties: Json, spec: Json) -> bool:
         return str(value).lower() == str(wanted).lower()
     mine, theirs = _comparable(value), _comparable(wanted)
     return {"GT": mine > theirs, "GTE": mine >= theirs, "LT": mine < theirs, "LTE": mine <= theirs}[operator]
+
+
+def _by(name: str) -> Callable[[Json], float]:
+    return lambda record: _comparable(record["properties"].get(name))
 
 
 def _comparable(value: Any) -> float:
