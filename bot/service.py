@@ -93,7 +93,7 @@ class Service:
         environ = os.environ if environ is None else environ
         hooks = endpoints(config.webhooks, environ)
         relays: list[Relay] = [WebhookRelay(config, hooks)] if hooks else []
-        crm = open_crm(config.crm, environ) if config.crm is not None else None
+        crm = open_crm(config.crm, environ, clock.now) if config.crm is not None else None
         if config.crm is not None:
             relays.append(OwnerRelay(config, config.crm))
         store = Store(db, Engine(config), load_window=config.outcomes.load_window, publish=hub.publish, relays=relays)

@@ -123,7 +123,8 @@ class HubSpotStandin:
         self._fault = _Fault(status, retry_after, times, policy or "TEN_SECONDLY_ROLLING")
 
     def lose_answers(self, times: int = 1) -> None:
-        """Apply the next `times` calls, then answer 502: the write landed, the caller never heard."""
+        """Apply the next `times` writes (contact updates and creates), then answer 502: the write landed,
+        the caller never heard. Reads go through untouched."""
         self._fault = _Fault(502, None, times, after_applying=True)
 
     def revoke_token(self) -> None:
@@ -192,7 +193,7 @@ class HubSpotStandin:
         if needed not in self.scopes:
             return _missing_scope(needed)
         fault = self._fault
-        if fault is None:
+        if fault is None or (fault.after_applying and not _is_write(request)):
             return await handler(request)  # type: ignore[no-any-return]
         if fault.times is not None:
             fault.times -= 1
@@ -336,13 +337,17 @@ def _batch(results: list[Json], now: datetime) -> Json:
     return {"status": "COMPLETE", "results": results, "startedAt": _iso(now), "completedAt": _iso(now)}
 
 
+def _is_write(request: web.Request) -> bool:
+    return request.method == "PATCH" or request.path == "/crm/v3/objects/contacts"
+
+
 def _scope(request: web.Request) -> str:
     path = request.path
     if path.startswith("/crm/v3/owners"):
         return "crm.objects.owners.read"
     if "/deals" in path:
         return "crm.objects.deals.read"
-    if request.method == "PATCH" or path == "/crm/v3/objects/contacts":
+    if _is_write(request):
         return "crm.objects.contacts.write"
     return "crm.objects.contacts.read"
 
