@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from connectors.crm.api import CrmApi
 from routing.config import ConfigError, Crm
 
-
 Clock = Callable[[], datetime]
 
 
