@@ -20,7 +20,6 @@ from bot.cli import main
 from standin.hubspot import HubSpotStandin
 from storage.tables import outbox, rep_results
 from tests.bot.harness import CONFIG_YAML, PEOPLE, Stack, running_stack
-from tests.sqlite_template import migrated_sqlite
 
 ALICE = PEOPLE["alice"][0]
 CRM = """crm:
@@ -93,11 +92,11 @@ async def accept(stack: Stack, rep: str = "alice") -> None:
 
 
 async def test_a_workflow_lead_claimed_in_slack_gets_its_hubspot_owner_once_even_across_a_crash(
-    tmp_path: Path, hubspot: HubSpotStandin
+    tmp_path: Path, hubspot: HubSpotStandin, db_url: str
 ) -> None:
     alice = hubspot.add_owner("alice@example.com")
     contact = hubspot.add_contact(email="casey@shop.com", firstname="Casey")
-    url = await migrated_sqlite(tmp_path)
+    url = db_url  # the same database for both processes, SQLite or PostgreSQL
     async with running_stack(tmp_path, config_yaml=config_yaml(), database_url=url) as stack:
         hubspot.now = stack.clock.now
         posted = await stack.intake(workflow_body(contact, "casey@shop.com", intent="demo"))
@@ -263,11 +262,11 @@ async def test_a_deal_closed_won_in_hubspot_is_recorded_and_counts_in_the_reps_w
 
 
 async def test_the_poll_resumes_from_its_stored_cursor_after_a_restart_and_a_failed_poll_shows_on_healthz(
-    tmp_path: Path, hubspot: HubSpotStandin
+    tmp_path: Path, hubspot: HubSpotStandin, db_url: str
 ) -> None:
     hubspot.add_owner("alice@example.com")
     contact = hubspot.add_contact(email="casey@shop.com")
-    url = await migrated_sqlite(tmp_path)
+    url = db_url  # the cursor is in the database: SQLite or PostgreSQL
     async with running_stack(tmp_path, config_yaml=config_yaml(), database_url=url) as stack:
         hubspot.now = stack.clock.now
         await stack.intake(workflow_body(contact, "casey@shop.com"))
