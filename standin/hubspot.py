@@ -27,10 +27,11 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from aiohttp import web
+
+from standin.loopback import Loopback
 
 Json = dict[str, Any]
 
@@ -50,7 +51,7 @@ class _Fault:
 
 
 @dataclass(slots=True)
-class HubSpotStandin:
+class HubSpotStandin(Loopback):
     """HubSpot for one account, accepting `token`. `now`: the account's clock (records' timestamps)."""
 
     token: str = "pat-na1-standin"
@@ -153,25 +154,7 @@ class HubSpotStandin:
             web.post("/oauth/v2/private-apps/get/access-token-info", self._token_info),
         ]
         app.add_routes(routes)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self._url = f"http://127.0.0.1:{self._runner.addresses[0][1]}"
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.stop()
+        self._url = f"http://127.0.0.1:{await self.serve(app)}"
 
     @web.middleware
     async def _gate(self, request: web.Request, handler: Callable[[web.Request], Any]) -> web.StreamResponse:
