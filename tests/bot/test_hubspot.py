@@ -285,3 +285,27 @@ async def test_the_poll_resumes_from_its_stored_cursor_after_a_restart_and_a_fai
         assert status == 503 and any(line.startswith("hubspot outcomes: poll failing") for line in body["problems"])
         assert await polling.poll.run() == 1  # the deal closed while we were down, from the stored cursor
         assert (await health(restarted))[0] == 200
+
+
+async def test_with_write_owner_on_assigned_the_owner_follows_each_offer_and_a_managers_take(
+    tmp_path: Path, hubspot: HubSpotStandin
+) -> None:
+    owners = {rep: hubspot.add_owner(f"{rep}@example.com") for rep in ("alice", "bob")}
+    maria = hubspot.add_owner("maria@example.com")
+    crm = "crm: {kind: hubspot, write_owner_on: [assigned, claimed], outcomes: {poll: false}}\n"
+    yaml = config_yaml(crm).replace("{id: maria, ", "{id: maria, email: maria@example.com, ")
+    async with running_stack(tmp_path, config_yaml=yaml) as stack:
+        assert stack.service.crm_polling is None  # poll: false
+        await stack.intake({"email": "cto@shop.com", "company": "Shop", "intent": "demo", "external_id": "f-1"})
+        await stack.deliver()  # offered to alice: written on assignment
+        [contact] = hubspot.contacts
+        assert hubspot.owner_changes == [(contact, owners["alice"])]
+        await stack.advance(timedelta(minutes=5))  # alice's offer expires: bob's turn
+        assert hubspot.owner_changes[-1] == (contact, owners["bob"])
+        await stack.advance(timedelta(minutes=5))
+        await stack.advance(timedelta(minutes=5))  # expired twice more: escalated to the managers
+        escalation = next(m for m in stack.standin.messages_in(stack.channel) if "lead_take" in str(m.blocks))
+        await stack.slack.click(PEOPLE["maria"][0], "lead_take", channel=escalation.channel, ts=escalation.ts)
+        await stack.deliver()
+    assert hubspot.owner_changes[-1] == (contact, maria)  # a manager who takes it owns it in HubSpot too
+    assert hubspot.contacts[contact]["properties"]["email"] == "cto@shop.com"
