@@ -39,26 +39,17 @@ class OwnerRelay:
         Reads what the transition wrote and writes nothing."""
         match event:
             case OfferClaimed() if "claimed" in self.crm.write_owner_on:
-                which = (
-                    f"offer:{event.offer_id}" if event.offer_id is not None else f"lead:{event.lead_id}:{_at(event)}"
-                )
-                owner, offer_id, on = event.owner, event.offer_id, "claimed"
-                reason = None if event.offer_id is not None else f"taken by {self.config.person_name(event.by)}"
+                owner, offer_id, on, by = event.owner, event.offer_id, "claimed", event.by
             case LeadAssigned() if "assigned" in self.crm.write_owner_on:
-                which, owner, offer_id, on, reason = (
-                    f"offer:{event.offer_id}",
-                    event.rep_id,
-                    event.offer_id,
-                    "assigned",
-                    None,
-                )
+                owner, offer_id, on, by = event.rep_id, event.offer_id, "assigned", event.by
             case _:
                 return []
         lead = conn.execute(_LEAD, {"lead_id": event.lead_id}).one()
-        rule = None
         if offer_id is not None:
-            offer = conn.execute(_OFFER, {"offer_id": offer_id}).one()
-            rule, reason = offer.rule, offer.summary
+            which = f"offer:{offer_id}"
+            rule, reason = conn.execute(_OFFER, {"offer_id": offer_id}).one()
+        else:  # a manager took it: no offer, no rule
+            which, rule, reason = f"lead:{event.lead_id}:{_at(event)}", None, f"taken by {self.config.person_name(by)}"
         contact: dict[str, Any] = dict(lead.contact)
         payload = {
             "lead_id": event.lead_id,

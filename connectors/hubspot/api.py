@@ -121,6 +121,8 @@ class HubSpotApi:
     def read_outcomes(self, cursor: str | None) -> OutcomePage:
         if cursor is None:  # the first poll: from now on, not the account's whole history
             return OutcomePage(outcomes=(), cursor=str(_millis(self.now())))
+        if not self.stages:  # no stage is mapped to an outcome: there is nothing to read
+            return OutcomePage(outcomes=(), cursor=cursor)
         entered = [f"hs_date_entered_{stage}" for stage in self.stages]
         search = DealSearch(
             filter_groups=[
