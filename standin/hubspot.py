@@ -62,6 +62,7 @@ class HubSpotStandin(Loopback):
     deals: dict[str, Json] = field(default_factory=dict)
     deal_contacts: dict[str, list[str]] = field(default_factory=dict)
     owner_changes: list[tuple[str, str]] = field(default_factory=list)  # (contact id, owner id), in order
+    history: dict[str, dict[str, list[tuple[str, str]]]] = field(default_factory=dict)  # id: property: (value, at)
     calls: list[tuple[str, str, int]] = field(default_factory=list)  # (method, path, status)
     _fault: _Fault | None = None
     _revoked: bool = False
@@ -97,6 +98,10 @@ class HubSpotStandin(Loopback):
 
     def add_contact(self, **properties: str) -> str:
         return self._create_contact({key: str(value) for key, value in properties.items()})
+
+    def update_contact(self, contact_id: str, **properties: str) -> None:
+        """Someone edits the contact in HubSpot now (a lifecycle stage, a lead status)."""
+        self._set(self.contacts[contact_id], properties)
 
     def owner_of(self, contact_id: str) -> str | None:
         owner = self.contacts[contact_id]["properties"].get("hubspot_owner_id")
@@ -213,13 +218,26 @@ class HubSpotStandin(Loopback):
         return web.json_response(page)
 
     async def _search_contacts(self, request: web.Request) -> web.Response:
-        body = await request.json()
-        found = [c for c in self.contacts.values() if _matches(c["properties"], body.get("filterGroups") or [])]
-        return web.json_response({"total": len(found), "results": found[: int(body.get("limit") or 10)]})
+        return web.json_response(_search(self.contacts, await request.json(), ["email", "firstname", "lastname"]))
 
     async def _read_contacts(self, request: web.Request) -> web.Response:
+        """By id, with `properties` and `propertiesWithHistory` (newest first), as HubSpot answers."""
         body = await request.json()
-        found = [self.contacts[i["id"]] for i in body.get("inputs") or [] if i.get("id") in self.contacts]
+        wanted = set(body.get("properties") or ["email", "firstname", "lastname"]) | {"hs_object_id"}
+        found = []
+        for contact_id in [i.get("id") for i in body.get("inputs") or [] if i.get("id") in self.contacts]:
+            contact = self.contacts[contact_id]
+            read = {**contact, "properties": {k: v for k, v in contact["properties"].items() if k in wanted}}
+            if body.get("propertiesWithHistory"):
+                past = self.history.get(contact_id, {})
+                read["propertiesWithHistory"] = {
+                    name: [
+                        {"value": value, "timestamp": stamp, "sourceType": "CRM_UI", "sourceId": None}
+                        for value, stamp in reversed(past.get(name, []))
+                    ]
+                    for name in body["propertiesWithHistory"]
+                }
+            found.append(read)
         return web.json_response(_batch(found, self.now()))
 
     async def _create(self, request: web.Request) -> web.Response:
@@ -242,23 +260,7 @@ class HubSpotStandin(Loopback):
         return web.json_response(contact)
 
     async def _search_deals(self, request: web.Request) -> web.Response:
-        body = await request.json()
-        found = [d for d in self.deals.values() if _matches(d["properties"], body.get("filterGroups") or [])]
-        for sort in reversed(body.get("sorts") or []):
-            name, descending = sort["propertyName"], sort.get("direction") == "DESCENDING"
-            found.sort(key=_by(name), reverse=descending)
-        after, limit = int(body.get("after") or 0), int(body.get("limit") or 10)
-        wanted = set(body.get("properties") or ["dealname", "amount", "dealstage"]) | {"hs_object_id"}
-        page: Json = {
-            "total": len(found),
-            "results": [
-                {**d, "properties": {k: v for k, v in d["properties"].items() if k in wanted}}
-                for d in found[after : after + limit]
-            ],
-        }
-        if after + limit < len(found):
-            page["paging"] = {"next": {"after": str(after + limit), "link": ""}}
-        return web.json_response(page)
+        return web.json_response(_search(self.deals, await request.json(), ["dealname", "amount", "dealstage"]))
 
     async def _deal_associations(self, request: web.Request) -> web.Response:
         body = await request.json()
@@ -296,8 +298,32 @@ class HubSpotStandin(Loopback):
         owner = properties.get("hubspot_owner_id")
         if owner is not None and owner != record["properties"].get("hubspot_owner_id"):
             self.owner_changes.append((record["id"], owner))
+        stamp = _iso(self.now())
+        past = self.history.setdefault(record["id"], {})
+        for name, value in properties.items():
+            if record["properties"].get(name) != value:
+                past.setdefault(name, []).append((value, stamp))
         record["properties"].update(properties)
-        _touch(record, _iso(self.now()))
+        _touch(record, stamp)
+
+
+def _search(records: dict[str, Json], body: Json, default_properties: list[str]) -> Json:
+    """HubSpot's search: filter groups, sorts, `limit` and `after` paging, the `properties` asked for."""
+    found = [r for r in records.values() if _matches(r["properties"], body.get("filterGroups") or [])]
+    for sort in reversed(body.get("sorts") or []):
+        found.sort(key=_by(sort["propertyName"]), reverse=sort.get("direction") == "DESCENDING")
+    after, limit = int(body.get("after") or 0), int(body.get("limit") or 10)
+    wanted = set(body.get("properties") or default_properties) | {"hs_object_id"}
+    page: Json = {
+        "total": len(found),
+        "results": [
+            {**r, "properties": {k: v for k, v in r["properties"].items() if k in wanted}}
+            for r in found[after : after + limit]
+        ],
+    }
+    if after + limit < len(found):
+        page["paging"] = {"next": {"after": str(after + limit), "link": ""}}
+    return page
 
 
 def _object(record_id: str, properties: Json, stamp: str) -> Json:

@@ -25,7 +25,14 @@ def hubspot(crm: Crm, environ: Mapping[str, str], now: Clock) -> CrmApi:
     token = environ.get("HUBSPOT_TOKEN", "").strip()
     if not token:
         raise ConfigError(["crm: set HUBSPOT_TOKEN to the HubSpot private app's access token"])
-    return HubSpotApi(token, host=environ.get("HUBSPOT_API_URL") or None, stages=crm.stages, now=now)
+    return HubSpotApi(
+        token,
+        host=environ.get("HUBSPOT_API_URL") or None,
+        stages=crm.stages,
+        outcome_object=crm.outcome_object,
+        outcome_property=crm.outcome_property,
+        now=now,
+    )
 
 
 # crm.kind: how to build it from the config, the environment and the clock (the first outcome cursor is

@@ -7,10 +7,8 @@ in a worker thread. Every failure is read into a `CrmError` by `connectors.hubsp
                     POST /crm/v3/objects/contacts/search    by email (EQ); else
                     POST /crm/v3/objects/contacts           created (a 409 names the contact that
                                                             exists already: that one is updated)
-    read_outcomes   POST /crm/v3/objects/deals/search       deals in a mapped stage modified since
-                                                            the cursor, oldest first, then their
-                    POST /crm/v4/associations/deals/contacts/batch/read   contacts and
-                    POST /crm/v3/objects/contacts/batch/read             those contacts' emails
+    read_outcomes   deals by stage, or contacts by a property, modified since the cursor
+                    (`connectors.hubspot.outcomes`)
     check           POST /oauth/v2/private-apps/get/access-token-info     the token's scopes
 
 The base URL is `host` (`HUBSPOT_API_URL`, default https://api.hubapi.com), so tests and the demo
@@ -22,32 +20,24 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 import requests
 from hubspot import HubSpot
-from hubspot.crm.associations.v4 import (
-    BatchInputPublicFetchAssociationsBatchRequest,
-    PublicFetchAssociationsBatchRequest,
-)
-from hubspot.crm.contacts import (
-    BatchReadInputSimplePublicObjectId,
-    SimplePublicObjectId,
-    SimplePublicObjectInput,
-    SimplePublicObjectInputForCreate,
-)
 from hubspot.crm.contacts import Filter as ContactFilter
 from hubspot.crm.contacts import FilterGroup as ContactFilterGroup
 from hubspot.crm.contacts import PublicObjectSearchRequest as ContactSearch
-from hubspot.crm.deals import Filter as DealFilter
-from hubspot.crm.deals import FilterGroup as DealFilterGroup
-from hubspot.crm.deals import PublicObjectSearchRequest as DealSearch
+from hubspot.crm.contacts import (
+    SimplePublicObjectInput,
+    SimplePublicObjectInputForCreate,
+)
 from urllib3.util.retry import Retry
 
-from connectors.crm.api import CrmOutcome, CrmUnavailable, OutcomePage, OwnerWrite
+from connectors.crm.api import CrmUnavailable, OutcomePage, OwnerWrite
 from connectors.delivery import CALL_TIMEOUT
 from connectors.hubspot.errors import RecordExists, RecordGone, guarded, read_error
+from connectors.hubspot.outcomes import OutcomeReader, millis
 from storage.model import OutcomeState
 
 _T = TypeVar("_T")
@@ -72,9 +62,10 @@ CONTACT_PROPERTIES = {
 
 
 class HubSpotApi:
-    """Satisfies `connectors.crm.api.CrmApi`. `stages`: deal stage id → outcome (the config's
-    `crm.outcomes.stages`); `account_tz`: the account's zone, for when a daily limit resets (the API does
-    not say; HubSpot accounts default to US Eastern); `now`: the clock for the first cursor."""
+    """Satisfies `connectors.crm.api.CrmApi`. `stages`: deal stage id (or `outcome_property` value of
+    `outcome_object` records) → outcome, the config's `crm.outcomes`; `account_tz`: the account's zone,
+    for when a daily limit resets (the API does not say; HubSpot accounts default to US Eastern); `now`:
+    the clock for the first cursor."""
 
     name = "hubspot"
 
@@ -84,6 +75,8 @@ class HubSpotApi:
         *,
         host: str | None = None,
         stages: Mapping[str, str] | None = None,
+        outcome_object: str = "deals",
+        outcome_property: str | None = None,
         account_tz: str = "America/New_York",
         timeout: float = CALL_TIMEOUT,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -98,6 +91,16 @@ class HubSpotApi:
         self.client = HubSpot(
             access_token=token, host=self.host, retry=Retry(total=0, redirect=0, raise_on_status=False)
         )
+        self.outcomes = OutcomeReader(
+            self.client,
+            self._guard,
+            values=self.stages,
+            object_type=outcome_object,
+            prop=outcome_property,
+            timeout=timeout,
+            now=now,
+        )
+        self.reads = DEALS_READ if outcome_object == "deals" else CONTACTS_READ
 
     def find_user(self, email: str) -> str | None:
         page = self._guard(
@@ -120,55 +123,8 @@ class HubSpotApi:
 
     def read_outcomes(self, cursor: str | None) -> OutcomePage:
         if cursor is None:  # the first poll: from now on, not the account's whole history
-            return OutcomePage(outcomes=(), cursor=str(_millis(self.now())))
-        if not self.stages:  # no stage is mapped to an outcome: there is nothing to read
-            return OutcomePage(outcomes=(), cursor=cursor)
-        entered = [f"hs_date_entered_{stage}" for stage in self.stages]
-        search = DealSearch(
-            filter_groups=[
-                DealFilterGroup(
-                    filters=[
-                        # GTE, not GT: a deal modified in the same millisecond as the last one read is not
-                        # skipped; reading the last one again records nothing (outcomes are idempotent).
-                        DealFilter(property_name="hs_lastmodifieddate", operator="GTE", value=cursor),
-                        DealFilter(property_name="dealstage", operator="IN", values=sorted(self.stages)),
-                    ]
-                )
-            ],
-            sorts=[{"propertyName": "hs_lastmodifieddate", "direction": "ASCENDING"}],
-            properties=["dealstage", "amount", "hs_lastmodifieddate", *entered],
-            limit=PAGE,
-        )
-        found = self._guard(
-            lambda: self.client.crm.deals.search_api.do_search(search, _request_timeout=self.timeout), DEALS_READ
-        )
-        deals = list(found.results)
-        if not deals:
-            return OutcomePage(outcomes=(), cursor=cursor)
-        contacts = self._deal_contacts([str(deal.id) for deal in deals])
-        emails = self._emails(sorted({contact for ids in contacts.values() for contact in ids}))
-        outcomes = []
-        for deal in deals:
-            properties = deal.properties or {}
-            stage = properties.get("dealstage")
-            if stage not in self.stages:
-                continue
-            occurred = _when(properties.get(f"hs_date_entered_{stage}")) or _when(properties.get("hs_lastmodifieddate"))
-            amount = _amount(properties.get("amount"))
-            for contact in contacts.get(str(deal.id), ()):
-                outcomes.append(
-                    CrmOutcome(
-                        record_id=contact,
-                        email=emails.get(contact),
-                        state=self.stages[stage],
-                        occurred_at=occurred or self.now(),
-                        amount=amount,
-                    )
-                )
-        last = _when(deals[-1].properties.get("hs_lastmodifieddate"))
-        next_cursor = str(_millis(last)) if last is not None else cursor
-        more = found.paging is not None and found.paging.next is not None and next_cursor != cursor
-        return OutcomePage(outcomes=outcomes, cursor=next_cursor, more=more)
+            return OutcomePage(outcomes=(), cursor=str(millis(self.now())))
+        return self.outcomes.read(cursor)
 
     def check(self) -> Sequence[str]:
         """The token's scopes, from HubSpot's private-app token info, against what Leadrelay needs."""
@@ -190,7 +146,8 @@ class HubSpotApi:
                 account_tz=self.account_tz,
             )
         granted = set(response.json().get("scopes") or [])
-        needed = [CONTACTS_READ, CONTACTS_WRITE, OWNERS_READ] + ([DEALS_READ] if self.stages else [])
+        needed = [CONTACTS_READ, CONTACTS_WRITE, OWNERS_READ] + ([self.reads] if self.stages else [])
+        needed = list(dict.fromkeys(needed))
         return [f"the token lacks the scope {scope}" for scope in needed if scope not in granted]
 
     def _guard(self, fn: Callable[[], _T], scope: str) -> _T:
@@ -240,57 +197,3 @@ class HubSpotApi:
                 raise
             return exc.existing_id
         return str(created.id)
-
-    def _deal_contacts(self, deal_ids: Sequence[str]) -> dict[str, list[str]]:
-        """Each deal's associated contacts."""
-        batch = BatchInputPublicFetchAssociationsBatchRequest(
-            inputs=[PublicFetchAssociationsBatchRequest(id=deal_id) for deal_id in deal_ids]
-        )
-        found = self._guard(
-            lambda: self.client.crm.associations.v4.batch_api.get_page(
-                "deals", "contacts", batch, _request_timeout=self.timeout
-            ),
-            DEALS_READ,
-        )
-        return {str(result._from.id): [str(to.to_object_id) for to in result.to] for result in found.results}
-
-    def _emails(self, contact_ids: Sequence[str]) -> dict[str, str]:
-        if not contact_ids:
-            return {}
-        batch = BatchReadInputSimplePublicObjectId(
-            inputs=[SimplePublicObjectId(id=contact_id) for contact_id in contact_ids],
-            properties=["email"],
-            properties_with_history=[],
-        )
-        found = self._guard(
-            lambda: self.client.crm.contacts.batch_api.read(batch, _request_timeout=self.timeout), CONTACTS_READ
-        )
-        return {
-            str(contact.id): contact.properties["email"]
-            for contact in found.results
-            if (contact.properties or {}).get("email")
-        }
-
-
-def _millis(moment: datetime) -> int:
-    return int(moment.timestamp() * 1000)
-
-
-def _when(value: Any) -> datetime | None:
-    """A HubSpot datetime property: ISO 8601 (`2026-12-05T12:00:00.000Z`) or Unix milliseconds."""
-    if value in (None, ""):
-        return None
-    text = str(value)
-    if text.isdigit():
-        return datetime.fromtimestamp(int(text) / 1000, UTC)
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
-    except ValueError:
-        return None
-
-
-def _amount(value: Any) -> float | None:
-    try:
-        return float(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None

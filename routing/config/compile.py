@@ -380,6 +380,9 @@ def _crm(spec: CrmSpec, problems: _Problems) -> Crm:
         else:
             if poll < timedelta(minutes=1):  # HubSpot's search API allows a few calls a second per account
                 problems.add(("crm", "outcomes", "poll"), "at least a minute: each poll spends the CRM's API limits")
+    if spec.outcomes.object != "deals" and "stages" not in spec.outcomes.model_fields_set:
+        which = spec.outcomes.property or "lifecyclestage"
+        problems.add(("crm", "outcomes", "stages"), f"map the values of the contacts' {which} to outcomes")
     for stage, state in spec.outcomes.stages.items():
         if state not in OUTCOME_STATES:
             problems.add(("crm", "outcomes", "stages", stage), f"{state!r} is not one of {', '.join(OUTCOME_STATES)}")
@@ -390,6 +393,7 @@ def _crm(spec: CrmSpec, problems: _Problems) -> Crm:
         reason_property=spec.properties.reason,
         poll=poll,
         outcome_object=spec.outcomes.object,
+        outcome_property=spec.outcomes.property,
         stages=dict(spec.outcomes.stages),
     )
 

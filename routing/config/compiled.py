@@ -232,8 +232,8 @@ class Crm:
 
     `write_owner_on`: the transitions that write the owner (`claimed`, and `assigned` too if asked);
     `rule_property` / `reason_property`: CRM properties that receive the routing rule and reason;
-    `poll`: how often outcomes are read (None: never); `stages`: CRM stage id to outcome state, for
-    `outcome_object` records (deals)."""
+    `poll`: how often outcomes are read (None: never); `stages`: CRM stage id (or `outcome_property`
+    value) to outcome state, for `outcome_object` records (deals, or contacts)."""
 
     kind: str
     write_owner_on: frozenset[str] = frozenset({"claimed"})
@@ -241,6 +241,7 @@ class Crm:
     reason_property: str | None = None
     poll: timedelta | None = timedelta(minutes=5)
     outcome_object: str = "deals"
+    outcome_property: str | None = None  # None: the CRM's own (a deal's stage)
     stages: Mapping[str, str] = field(default_factory=lambda: {"closedwon": "won", "closedlost": "lost"})
 
 

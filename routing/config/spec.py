@@ -150,8 +150,9 @@ class CrmPropertiesSpec(_Model):
 
 class CrmOutcomesSpec(_Model):
     poll: str | int | Literal[False] = "5m"  # how often the CRM is asked; false: outcomes are not read from it
-    object: Literal["deals"] = "deals"  # what is read: deals, by their stage
-    stages: dict[str, str] = {"closedwon": "won", "closedlost": "lost"}  # CRM stage id: outcome
+    object: Literal["deals", "contacts"] = "deals"  # what is read: deals by stage, or contacts by `property`
+    property: str | None = Field(default=None, min_length=1, max_length=100)  # default: the deal stage
+    stages: dict[str, str] = {"closedwon": "won", "closedlost": "lost"}  # stage id (or property value): outcome
 
 
 class CrmSpec(_Model):

@@ -17,6 +17,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.cli import main
+from routing import parse_config
+from routing.config import ConfigError
 from standin.hubspot import HubSpotStandin
 from storage.tables import outbox, rep_results
 from tests.bot.harness import CONFIG_YAML, PEOPLE, Stack, running_stack
@@ -309,3 +311,39 @@ async def test_with_write_owner_on_assigned_the_owner_follows_each_offer_and_a_m
         await stack.deliver()
     assert hubspot.owner_changes[-1] == (contact, maria)  # a manager who takes it owns it in HubSpot too
     assert hubspot.contacts[contact]["properties"]["email"] == "cto@shop.com"
+
+
+async def test_outcomes_can_come_from_a_contact_property_as_of_when_it_took_its_value(
+    tmp_path: Path, hubspot: HubSpotStandin
+) -> None:
+    hubspot.add_owner("alice@example.com")
+    contact = hubspot.add_contact(email="casey@shop.com", lifecyclestage="lead")
+    crm = """crm:
+  kind: hubspot
+  outcomes: {poll: 5m, object: contacts, property: lifecyclestage, stages: {opportunity: working, customer: won}}
+"""
+    async with running_stack(tmp_path, config_yaml=config_yaml(crm)) as stack:
+        hubspot.now = stack.clock.now
+        polling = stack.service.crm_polling
+        assert polling is not None
+        await stack.intake(workflow_body(contact, "casey@shop.com"))
+        await stack.deliver()
+        await accept(stack)
+        await polling.poll.run()  # the first poll: from now on
+        stack.clock.advance(timedelta(minutes=5))
+        became_customer = stack.clock.now()
+        hubspot.update_contact(contact, lifecyclestage="customer")
+        assert await polling.poll.run() == 1
+        stack.clock.advance(timedelta(minutes=5))
+        hubspot.update_contact(contact, phone="+1 555 0100")  # touched for something else: no new outcome
+        assert await polling.poll.run() == 0
+        view = await stack.service.views.lead_view(1)
+    outcomes = [entry for entry in view.history if entry.to_state.startswith("outcome:")]
+    assert [(entry.to_state, (entry.detail or {}).get("occurred_at")) for entry in outcomes] == [
+        ("outcome:won", became_customer.isoformat())
+    ]
+
+
+def test_contact_outcomes_must_say_which_values_mean_what() -> None:
+    with pytest.raises(ConfigError, match=r"crm\.outcomes\.stages: map the values of the contacts' hs_lead_status"):
+        parse_config(config_yaml("crm: {kind: hubspot, outcomes: {object: contacts, property: hs_lead_status}}\n"))
