@@ -114,7 +114,7 @@ class Service:
             Transport.WEBHOOK: WebhookTransport(hooks),
         }
         if crm is not None:
-            transports[Transport.CRM] = CrmTransport(crm, config, now=clock.now)
+            transports[Transport.CRM] = CrmTransport(crm, config, now=clock.now, holder=views.holder)
         sender = Dispatcher(store=store, transports=transports, clock=clock, publish=hub.publish)
         timers = SlaTimers(store=store, clock=clock, metrics=metrics, publish=hub.publish)
         identities = IdentityWatch(config=config, slack=slack, checks=IdentityChecks(db), clock=clock)

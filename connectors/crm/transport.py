@@ -20,7 +20,7 @@ write that landed late is written again to the same value).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import TypeVar
 
@@ -119,19 +119,32 @@ class CrmUsers:
 
 
 class CrmTransport:
-    """The `crm` transport for one `CrmApi`. `now`: the injected clock, for the user cache."""
+    """The `crm` transport for one `CrmApi`. `now`: the injected clock, for the user cache. `holder`:
+    who has a lead now (`storage.views.Views.holder`), so a write held back (a rep without a CRM user
+    yet) never overwrites the owner of a lead that has moved on to someone else meanwhile."""
 
     retry_schedule = CRM_SCHEDULE
 
     def __init__(
-        self, api: CrmApi, config: RoutingConfig, *, now: Callable[[], datetime], timeout: float = CALL_TIMEOUT
+        self,
+        api: CrmApi,
+        config: RoutingConfig,
+        *,
+        now: Callable[[], datetime],
+        holder: Callable[[int], Awaitable[str | None]] | None = None,
+        timeout: float = CALL_TIMEOUT,
     ) -> None:
-        self.api, self.timeout = api, timeout
+        self.api, self.timeout, self.holder = api, timeout, holder
         self.users = CrmUsers(api, config, now=now, timeout=timeout)
 
     async def deliver(self, item: OutboxItem, view: LeadView | None) -> Outcome:
-        """Make the row's person the owner of its lead's CRM record and say how it went."""
+        """Make the row's person the owner of its lead's CRM record and say how it went; a row whose
+        lead is someone else's by now has nothing left to write (`Delivered` with no record)."""
         payload = item.payload
+        if self.holder is not None and item.lead_id is not None:
+            now_with = await self.holder(item.lead_id)
+            if now_with is not None and now_with != item.address:
+                return Delivered()
         try:
             owner_id = await self.users.user(item.address)
             write = OwnerWrite(

@@ -347,3 +347,22 @@ async def test_outcomes_can_come_from_a_contact_property_as_of_when_it_took_its_
 def test_contact_outcomes_must_say_which_values_mean_what() -> None:
     with pytest.raises(ConfigError, match=r"crm\.outcomes\.stages: map the values of the contacts' hs_lead_status"):
         parse_config(config_yaml("crm: {kind: hubspot, outcomes: {object: contacts, property: hs_lead_status}}\n"))
+
+
+async def test_a_held_write_never_overwrites_the_owner_of_a_lead_that_moved_on(
+    tmp_path: Path, hubspot: HubSpotStandin
+) -> None:
+    bob = hubspot.add_owner("bob@example.com")  # alice has no HubSpot user yet
+    crm = "crm: {kind: hubspot, write_owner_on: [assigned, claimed], outcomes: {poll: false}}\n"
+    async with running_stack(tmp_path, config_yaml=config_yaml(crm)) as stack:
+        await stack.intake({"email": "cto@shop.com", "company": "Shop", "intent": "demo", "external_id": "f-1"})
+        await stack.deliver()  # offered to alice: her write is held
+        await stack.advance(timedelta(minutes=5))  # she lets it expire: bob's turn, and he takes it
+        await accept(stack, "bob")
+        [contact] = hubspot.contacts
+        assert hubspot.owner_changes == [(contact, bob)]
+        hubspot.add_owner("alice@example.com")  # alice joins HubSpot: her held write is re-checked
+        await stack.advance(timedelta(minutes=2))
+        assert hubspot.owner_changes == [(contact, bob)]  # and not written: the lead is bob's
+        assert all(row.sent_at is not None for row in await crm_rows(stack))
+        assert (await health(stack))[0] == 200
