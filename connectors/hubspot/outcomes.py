@@ -23,17 +23,13 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
+from hubspot.crm import contacts as contact_models
+from hubspot.crm import deals as deal_models
 from hubspot.crm.associations.v4 import (
     BatchInputPublicFetchAssociationsBatchRequest,
     PublicFetchAssociationsBatchRequest,
 )
 from hubspot.crm.contacts import BatchReadInputSimplePublicObjectId, SimplePublicObjectId
-from hubspot.crm.contacts import Filter as ContactFilter
-from hubspot.crm.contacts import FilterGroup as ContactFilterGroup
-from hubspot.crm.contacts import PublicObjectSearchRequest as ContactSearch
-from hubspot.crm.deals import Filter as DealFilter
-from hubspot.crm.deals import FilterGroup as DealFilterGroup
-from hubspot.crm.deals import PublicObjectSearchRequest as DealSearch
 
 from connectors.crm.api import CrmOutcome, OutcomePage
 from storage.model import OutcomeState
@@ -77,19 +73,7 @@ class OutcomeReader:
 
     def _deals(self, cursor: str) -> OutcomePage:
         entered = [f"hs_date_entered_{stage}" for stage in self.values]
-        search = DealSearch(
-            filter_groups=[
-                DealFilterGroup(
-                    filters=[
-                        DealFilter(property_name="hs_lastmodifieddate", operator="GTE", value=cursor),
-                        DealFilter(property_name=self.prop, operator="IN", values=sorted(self.values)),
-                    ]
-                )
-            ],
-            sorts=[{"propertyName": "hs_lastmodifieddate", "direction": "ASCENDING"}],
-            properties=[self.prop, "amount", "hs_lastmodifieddate", *entered],
-            limit=PAGE,
-        )
+        search = self._changed_since(deal_models, cursor, "hs_lastmodifieddate", ["amount", *entered])
         found = self.guard(
             lambda: self.client.crm.deals.search_api.do_search(search, _request_timeout=self.timeout), DEALS_READ
         )
@@ -124,19 +108,7 @@ class OutcomeReader:
         return _page(outcomes, deals, "hs_lastmodifieddate", cursor, found)
 
     def _contacts(self, cursor: str) -> OutcomePage:
-        search = ContactSearch(
-            filter_groups=[
-                ContactFilterGroup(
-                    filters=[
-                        ContactFilter(property_name="lastmodifieddate", operator="GTE", value=cursor),
-                        ContactFilter(property_name=self.prop, operator="IN", values=sorted(self.values)),
-                    ]
-                )
-            ],
-            sorts=[{"propertyName": "lastmodifieddate", "direction": "ASCENDING"}],
-            properties=[self.prop, "email", "lastmodifieddate"],
-            limit=PAGE,
-        )
+        search = self._changed_since(contact_models, cursor, "lastmodifieddate", ["email"])
         found = self.guard(
             lambda: self.client.crm.contacts.search_api.do_search(search, _request_timeout=self.timeout),
             CONTACTS_READ,
@@ -160,6 +132,20 @@ class OutcomeReader:
                 )
             )
         return _page(outcomes, contacts, "lastmodifieddate", cursor, found)
+
+    def _changed_since(self, models: Any, cursor: str, modified: str, more: list[str]) -> Any:
+        """The search (in the object's own client models) for records with a mapped value modified
+        since `cursor`, oldest first."""
+        filters = [
+            models.Filter(property_name=modified, operator="GTE", value=cursor),
+            models.Filter(property_name=self.prop, operator="IN", values=sorted(self.values)),
+        ]
+        return models.PublicObjectSearchRequest(
+            filter_groups=[models.FilterGroup(filters=filters)],
+            sorts=[{"propertyName": modified, "direction": "ASCENDING"}],
+            properties=[self.prop, modified, *more],
+            limit=PAGE,
+        )
 
     def _deal_contacts(self, deal_ids: Sequence[str]) -> dict[str, list[str]]:
         """Each deal's associated contacts."""
