@@ -84,16 +84,19 @@ class Service:
         people: People | None = None,
         channel_gap: timedelta = CHANNEL_GAP,
         environ: Mapping[str, str] | None = None,
+        connect_crm: bool = True,
     ) -> Service:
         """Wire the service. `channel_gap`: Slack's pacing between posts to one channel (real time, so
         tests not about pacing pass zero). `environ` (default the process's) holds the webhooks'
         secrets and the CRM's credentials: raises routing.ConfigError naming each `secret_env` that is
-        unset or not a secret, and a CRM credential that is missing."""
+        unset or not a secret, and a CRM credential that is missing. `connect_crm` False (offline
+        commands): the CRM's rows are still queued, which needs only the config, but no client is
+        built, so no credential is needed; `serve` delivers them."""
         hub = EventHub()
         environ = os.environ if environ is None else environ
         hooks = endpoints(config.webhooks, environ)
         relays: list[Relay] = [WebhookRelay(config, hooks)] if hooks else []
-        crm = open_crm(config.crm, environ, clock.now) if config.crm is not None else None
+        crm = open_crm(config.crm, environ, clock.now) if config.crm is not None and connect_crm else None
         if config.crm is not None:
             relays.append(OwnerRelay(config, config.crm))
         store = Store(db, Engine(config), load_window=config.outcomes.load_window, publish=hub.publish, relays=relays)

@@ -366,3 +366,12 @@ async def test_a_held_write_never_overwrites_the_owner_of_a_lead_that_moved_on(
         assert hubspot.owner_changes == [(contact, bob)]  # and not written: the lead is bob's
         assert all(row.sent_at is not None for row in await crm_rows(stack))
         assert (await health(stack))[0] == 200
+
+
+async def test_a_service_that_writes_to_hubspot_will_not_build_without_its_token(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("HUBSPOT_TOKEN", raising=False)
+    with pytest.raises(ConfigError, match="HUBSPOT_TOKEN"):
+        async with running_stack(tmp_path, config_yaml=config_yaml()):
+            pass
