@@ -264,6 +264,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also resolve every person and channel in the Slack workspace (SLACK_BOT_TOKEN)",
     )
+    check.add_argument(
+        "--crm",
+        action="store_true",
+        help="also check the CRM's token and scopes and find every rep's CRM user (HUBSPOT_TOKEN)",
+    )
     check.set_defaults(func=cmd_check)
 
     init = commands.add_parser("init", help="write a commented starter leadrelay.yml (never overwrites)")

@@ -52,8 +52,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     found = warnings(config) + _unset_secrets(config)
     for warning in found:
         print(f"warning: {warning}")
-    if args.slack:
-        return _check_slack(config)
+    if args.slack or args.crm:
+        codes = ([_check_slack(config)] if args.slack else []) + ([_check_crm(config)] if args.crm else [])
+        return max(codes)
     named = channel_names(config)
     for problem in named:
         print(f"error: {problem}", file=sys.stderr)
@@ -107,6 +108,33 @@ def _check_slack(config: RoutingConfig) -> int:
         return report.ok
 
     return 0 if asyncio.run(run()) else 1
+
+
+def _check_crm(config: RoutingConfig) -> int:
+    """The CRM's token and scopes, and every rep resolved to a CRM user (connectors.crm.check); 1 if
+    anything is missing, 2 if there is no CRM to check."""
+    from connectors.crm.check import check_crm
+    from connectors.crm.factory import open_crm
+
+    if config.crm is None:
+        print("error: the config has no `crm:` section to check", file=sys.stderr)
+        return 2
+    try:
+        api = open_crm(config.crm, os.environ)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return 2
+    found = check_crm(api, config)
+    for person_id, user in sorted(found.users.items()):
+        print(f"ok: {person_id} is {api.name} user {user}")
+    for problem in found.problems:
+        print(f"missing: {problem}")
+    if found.problems:
+        print(f"{api.name}: {len(found.problems)} problem(s); owners cannot be written for what is missing")
+        return 1
+    print(f"{api.name}: OK — the token holds every scope, and all {len(found.users)} people have a user")
+    return 0
 
 
 def _slack_access() -> SlackAccess:

@@ -6,7 +6,9 @@ SLA timers) with the example team, feeds it leads over `POST /leads`, and prints
 manager sees in Slack as it happens. Scripted reps accept one lead and reassign another; one lead has a
 short SLA and nobody touches it, so it expires, moves to the next rep, escalates to the managers'
 channel, and a manager takes it. Every claim is also sent as a signed webhook to a local receiver (the
-stand-in of a CRM), which verifies its signature with the `standardwebhooks` library, and the CRM reports
+stand-in of a CRM), which verifies its signature with the `standardwebhooks` library; the owner of each
+claimed lead lands in the HubSpot stand-in (`standin.hubspot`) through the official client, the rule and
+reason beside it; and the CRM reports
 one accepted lead won (`POST /outcomes`), which frees a place in its rep's open load. It ends with the
 report of what happened and its two charts, and says where the database is, so `leadrelay report` can
 read it again.
@@ -41,6 +43,7 @@ from routing import RoutingConfig
 from routing.config import compile_config
 from standin import SlackStandin
 from standin.driver import SlackDriver
+from standin.hubspot import HubSpotStandin
 from standin.webhooks import WebhookReceiver
 from storage.db import Database, connect
 
@@ -109,12 +112,18 @@ LEADS: list[dict[str, Any]] = [
 ]
 
 
-def demo_config(path: str, quick_sla: timedelta, webhook_url: str | None = None) -> RoutingConfig:
-    """The example config, with a short SLA for webinar leads so an expiry happens while you watch, and
-    every claim sent to `webhook_url` (if given) as a signed webhook."""
+def demo_config(
+    path: str, quick_sla: timedelta, webhook_url: str | None = None, *, hubspot: bool = False
+) -> RoutingConfig:
+    """The example config, with a short SLA for webinar leads so an expiry happens while you watch,
+    every claim sent to `webhook_url` (if given) as a signed webhook, and (with `hubspot`) its owner
+    written to HubSpot. Outcomes come in by `POST /outcomes` here, so HubSpot's are not polled."""
     raw = yaml.safe_load(Path(path).read_text())
     if webhook_url is not None:
         raw["webhooks"] = [{"url": webhook_url, "secret_env": WEBHOOK_SECRET_ENV, "events": ["lead.claimed"]}]
+    if hubspot:
+        properties = {"rule": "leadrelay_rule", "reason": "leadrelay_reason"}
+        raw["crm"] = {"kind": "hubspot", "properties": properties, "outcomes": {"poll": False}}
     quick = {"name": "demo-quick", "when": {"source": QUICK_SOURCE}, "within": f"{int(quick_sla.total_seconds())}s"}
     raw["sla"] = [quick, *raw["sla"]]
     for team in raw["teams"]:
@@ -136,10 +145,11 @@ class Transcript:
         people: People,
         out: TextIO,
         receiver: WebhookReceiver | None = None,
+        hubspot: HubSpotStandin | None = None,
     ) -> None:
         self.standin, self.config, self.people, self.out = standin, config, people, out
-        self.receiver = receiver
-        self.seen = self.hooks_seen = self.rejects_seen = 0
+        self.receiver, self.hubspot = receiver, hubspot
+        self.seen = self.hooks_seen = self.rejects_seen = self.owners_seen = 0
         self.started = datetime.now(UTC)
 
     def name(self, slack_id: str) -> str:
@@ -173,6 +183,15 @@ class Transcript:
             for why in self.receiver.rejected[self.rejects_seen :]:
                 self.rejects_seen += 1
                 self.print(f"🔗 webhook refused by the CRM: {why}")
+        if self.hubspot is not None:
+            for contact_id, owner_id in self.hubspot.owner_changes[self.owners_seen :]:
+                self.owners_seen += 1
+                contact = self.hubspot.contacts[contact_id]["properties"]
+                owner = self.hubspot.owners.get(owner_id, {}).get("email", owner_id)
+                self.print(
+                    f"🟠 HubSpot contact {contact.get('email') or contact_id} (id {contact_id}): owner → {owner}, "
+                    f"rule {contact.get('leadrelay_rule', '-')!r}"
+                )
 
     def print(self, line: str) -> None:
         stamp = (datetime.now(UTC) - self.started).total_seconds()
@@ -234,8 +253,17 @@ async def run_demo(
     database = _fresh_database(directory)
     url = f"sqlite+aiosqlite:///{database}"
     webhook_secret = new_secret()
-    async with SlackStandin(tokens={TOKEN}) as standin, WebhookReceiver(webhook_secret, path="/crm/leadrelay") as crm:
-        config = demo_config(config_path, quick_sla, crm.url)
+    async with (
+        SlackStandin(tokens={TOKEN}) as standin,
+        WebhookReceiver(webhook_secret, path="/crm/leadrelay") as crm,
+        HubSpotStandin() as hubspot,
+    ):
+        config = demo_config(config_path, quick_sla, crm.url, hubspot=True)
+        people = {rep.email: rep.name for rep in config.reps.values()}
+        people.update({manager.email: manager.name for manager in config.managers.values()})
+        for email, name in people.items():
+            if email:  # everyone has a HubSpot user: the owner lands for whoever claims
+                hubspot.add_owner(email, first_name=name)
         for rep in config.reps.values():
             if rep.slack_id:
                 standin.add_user(rep.id, id=rep.slack_id, real_name=rep.name, tz=rep.tz.key)
@@ -254,7 +282,11 @@ async def run_demo(
             slack=Slack(make_client(TOKEN, standin.url), metrics),
             clock=clock,
             metrics=metrics,
-            environ={WEBHOOK_SECRET_ENV: webhook_secret},
+            environ={
+                WEBHOOK_SECRET_ENV: webhook_secret,
+                "HUBSPOT_TOKEN": hubspot.token,
+                "HUBSPOT_API_URL": hubspot.url,
+            },
         )
         runner = web.AppRunner(
             build_web_app(service, build_bolt_app(service, SECRET), signing_secret=SECRET, intake_token=INTAKE)
@@ -262,7 +294,7 @@ async def run_demo(
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", 0).start()
         base = f"http://127.0.0.1:{runner.addresses[0][1]}"
-        transcript = Transcript(standin, config, service.people, out, crm)
+        transcript = Transcript(standin, config, service.people, out, crm, hubspot)
         try:
             async with aiohttp.ClientSession() as http:
                 driver = SlackDriver(base, standin, http, SECRET)

@@ -7,6 +7,7 @@ extra field, shown to the rep and available to rules. Every problem is reported 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from collections.abc import Mapping
@@ -17,6 +18,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, WithJsonSchema, field_validator
 
 from bot.request_body import FieldProblem, InputInvalid
+from connectors.hubspot import inbound as hubspot_inbound
 from routing import Lead
 
 MAX_TEXT = 1000
@@ -168,7 +170,17 @@ def fold_key(key: str) -> str:
 
 def parse_lead(raw: Any, *, default_source: str = "api") -> ParsedLead:
     """Validate one inbound lead. Raises LeadInvalid naming every bad field (by the sender's key; a bad
-    `default_source`, the `?source=` of a request, as `source`)."""
+    `default_source`, the `?source=` of a request, as `source`). A HubSpot workflow's body
+    (`connectors.hubspot.inbound`) is read as the contact it carries: source `hubspot`, its id the
+    external id, whatever the request's `?source=`."""
+    if isinstance(raw, Mapping) and hubspot_inbound.is_hubspot_body(raw):
+        parsed = _parse_lead(hubspot_inbound.workflow_lead(raw), default_source=hubspot_inbound.SOURCE)
+        lead = dataclasses.replace(parsed.lead, source=hubspot_inbound.SOURCE)
+        return ParsedLead(lead=lead, source=hubspot_inbound.SOURCE, external_id=parsed.external_id)
+    return _parse_lead(raw, default_source=default_source)
+
+
+def _parse_lead(raw: Any, *, default_source: str) -> ParsedLead:
     if not isinstance(raw, Mapping):
         raise LeadInvalid([FieldProblem("(body)", "expected a JSON object of lead fields")])
     known: dict[str, Any] = {}

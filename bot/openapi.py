@@ -205,7 +205,10 @@ def _lead_schema() -> dict[str, Any]:
             f"extra field shown to the rep and available to rules (at most {MAX_EXTRA_FIELDS}, text up "
             f"to {MAX_TEXT} characters). NUL characters and unpaired UTF-16 surrogates are removed from "
             "every string; NaN, Infinity, numbers that overflow or are longer than "
-            f"{MAX_NUMBER_CHARS} characters, and nesting deeper than {MAX_DEPTH} levels are refused."
+            f"{MAX_NUMBER_CHARS} characters, and nesting deeper than {MAX_DEPTH} levels are refused. The body "
+            "of a HubSpot workflow's Send a webhook action (the contact: `vid` or `id` with its `properties`, "
+            "or properties with `hs_object_id`) is read as that contact's lead: source `hubspot`, its id the "
+            "external id."
         ),
         "properties": properties,
         "additionalProperties": {"type": ["string", "number", "boolean", "null"], "maxLength": MAX_TEXT},

@@ -116,7 +116,9 @@ async def offline_service(config: RoutingConfig, database_url: str) -> AsyncIter
     metrics = Metrics()
     slack = Slack(make_client("xoxb-offline", "http://127.0.0.1:9/"), metrics)  # never called offline
     try:
-        service = Service.build(config=config, db=db, slack=slack, clock=SystemClock(), metrics=metrics)
+        service = Service.build(
+            config=config, db=db, slack=slack, clock=SystemClock(), metrics=metrics, connect_crm=False
+        )
         service.sender.posts_on_commit = False
         yield service
     finally:

@@ -4,7 +4,8 @@ POST /slack/events   events, interactivity and slash commands (verified, then Bo
 POST /leads          intake (see bot.intake)
 POST /outcomes       outcomes in (see bot.outcome_intake)
 GET  /healthz        the database answers, no transport is out or held, no webhook endpoint is failing,
-                     Slack's Socket Mode link (if used) is up, and the outbox is not stuck
+                     the CRM's outcome poll (if any) is not failing, Slack's Socket Mode link (if used)
+                     is up, and the outbox is not stuck
 GET  /metrics        Prometheus text format
 GET  /openapi.json   the OpenAPI 3.1 document of the above but Slack's (bot.openapi)
 """
@@ -72,6 +73,8 @@ def build_web_app(
         except Exception as exc:  # any failure to read is the answer: unhealthy
             return web.json_response({"ok": False, "problems": [f"database: {exc}"]}, status=503)
         problems.extend(service.sender.problems())
+        if service.crm_polling is not None:
+            problems.extend(service.crm_polling.problems())
         if socket is not None and (down := await socket.problem()) is not None:
             problems.append(down)
         if age is not None and age > OUTBOX_STUCK_AFTER:
@@ -105,7 +108,11 @@ def build_web_app(
             service.sender.wake()  # rows left over from before a restart go out first
             service.timers.start()  # the first sweep runs at once: deadlines that passed while we were down
             service.reporting.start()  # likewise: a digest due while we were down is queued at once
+            if service.crm_polling is not None:
+                service.crm_polling.start()  # at once too: outcomes the CRM had while we were down
             yield
+            if service.crm_polling is not None:
+                service.crm_polling.stop()
             service.reporting.stop()
             service.timers.stop()
             task.cancel()

@@ -7,7 +7,8 @@ which publishes the events it committed to the event hub (`bot.events`) right af
 reacts to what is declared in one place, `build`: the dispatcher wakes for rows to deliver, the SLA
 timers re-arm, metrics count, and the Home refresher republishes the Homes a delivery changed. The
 outbox transports are registered there too, one line each, and the relays that turn committed events
-into rows for the world outside Slack (signed webhooks, `connectors.webhooks`). A new lead is stored and routed in one
+into rows for the world outside Slack (signed webhooks, `connectors.webhooks`; the owner written to the
+CRM, `connectors.crm`), and the CRM's outcome poll. A new lead is stored and routed in one
 transaction, and its DM is handed to the dispatcher ready to post.
 """
 
@@ -20,6 +21,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot.clock import Clock
+from bot.crm_polling import CrmPolling
 from bot.delivery.dispatcher import Dispatcher
 from bot.delivery.slack import CHANNEL_GAP, SlackTransport
 from bot.events import EventHub, MessageDelivered, SweepFinished, SweepStarted
@@ -31,14 +33,21 @@ from bot.people import People
 from bot.reporting import Reporting
 from bot.slack import Slack
 from bot.timers import SlaTimers
+from connectors.crm.api import CrmApi
+from connectors.crm.factory import open_crm
+from connectors.crm.poll import OutcomePoll
+from connectors.crm.relay import OwnerRelay
+from connectors.crm.transport import CrmTransport
 from connectors.delivery import Transport as DeliveryTransport
 from connectors.webhooks import WebhookRelay, WebhookTransport, endpoints
 from routing import Engine, Reason, RoutingConfig
+from storage.cursors import PollCursors
 from storage.db import Database
 from storage.events import Event, LeadReassigned
 from storage.identities import IdentityChecks
 from storage.model import LeadState, LeadView, Offer, Transport
 from storage.outbox import Outbox
+from storage.relays import Relay
 from storage.store import Store
 from storage.views import Views
 
@@ -60,6 +69,8 @@ class Service:
     hub: EventHub
     identities: IdentityWatch
     reporting: Reporting
+    crm: CrmApi | None = None  # the configured CRM (`crm:` in the config), if any
+    crm_polling: CrmPolling | None = None  # its outcome poll, if the config reads outcomes from it
 
     @classmethod
     def build(
@@ -73,19 +84,27 @@ class Service:
         people: People | None = None,
         channel_gap: timedelta = CHANNEL_GAP,
         environ: Mapping[str, str] | None = None,
+        connect_crm: bool = True,
     ) -> Service:
         """Wire the service. `channel_gap`: Slack's pacing between posts to one channel (real time, so
         tests not about pacing pass zero). `environ` (default the process's) holds the webhooks'
-        secrets: raises routing.ConfigError naming each `secret_env` that is unset or not a secret."""
+        secrets and the CRM's credentials: raises routing.ConfigError naming each `secret_env` that is
+        unset or not a secret, and a CRM credential that is missing. `connect_crm` False (offline
+        commands): the CRM's rows are still queued, which needs only the config, but no client is
+        built, so no credential is needed; `serve` delivers them."""
         hub = EventHub()
-        hooks = endpoints(config.webhooks, os.environ if environ is None else environ)
-        relays = [WebhookRelay(config, hooks)] if hooks else []
+        environ = os.environ if environ is None else environ
+        hooks = endpoints(config.webhooks, environ)
+        relays: list[Relay] = [WebhookRelay(config, hooks)] if hooks else []
+        crm = open_crm(config.crm, environ, clock.now) if config.crm is not None and connect_crm else None
+        if config.crm is not None:
+            relays.append(OwnerRelay(config, config.crm))
         store = Store(db, Engine(config), load_window=config.outcomes.load_window, publish=hub.publish, relays=relays)
         views = Views(db, config)
         people = people or People(config)
         homes = HomeRefresher(config)
         # The outbox transports, one line each: rows name theirs in their `transport` column.
-        transports: Mapping[str, DeliveryTransport] = {
+        transports: dict[str, DeliveryTransport] = {
             Transport.SLACK: SlackTransport(
                 slack=slack,
                 views=views,
@@ -97,10 +116,16 @@ class Service:
             ),
             Transport.WEBHOOK: WebhookTransport(hooks),
         }
+        if crm is not None:
+            transports[Transport.CRM] = CrmTransport(crm, config, now=clock.now, holder=views.holder)
         sender = Dispatcher(store=store, transports=transports, clock=clock, publish=hub.publish)
         timers = SlaTimers(store=store, clock=clock, metrics=metrics, publish=hub.publish)
         identities = IdentityWatch(config=config, slack=slack, checks=IdentityChecks(db), clock=clock)
         reporting = Reporting(db=db, config=config, outbox=store.outbox, clock=clock, metrics=metrics, wake=sender.wake)
+        crm_polling = None
+        if crm is not None and config.crm is not None and config.crm.poll is not None:
+            poll = OutcomePoll(crm, store, PollCursors(db), now=clock.now)
+            crm_polling = CrmPolling(poll, config.crm.poll)
 
         # The subscribers, all of them. Events are published in process, right after each commit.
         hub.subscribe(lambda event: sender.wake() if event.queued else None, Event)
@@ -129,6 +154,8 @@ class Service:
             hub=hub,
             identities=identities,
             reporting=reporting,
+            crm=crm,
+            crm_polling=crm_polling,
         )
 
     async def accept_lead(self, parsed: ParsedLead, payload: Mapping[str, Any]) -> tuple[bool, dict[str, Any]]:

@@ -32,14 +32,14 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
-from types import TracebackType
-from typing import Final, Literal, Self
+from typing import Final, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aiohttp import web
 
 from standin.endpoint import METHODS, WebApi
 from standin.faults import Faults
+from standin.loopback import Loopback
 from standin.model import ApiCall, Channel, EphemeralMessage, JsonDict, Message, User, View
 from standin.payloads import app_home_opened_envelope
 from standin.responses import ResponseUrls
@@ -53,7 +53,7 @@ __all__ = ["SlackStandin"]
 _CHANNEL_NAME: Final = re.compile(r"^[a-z0-9][a-z0-9_-]{0,79}$")
 
 
-class SlackStandin:
+class SlackStandin(Loopback):  # `async with`: start, then stop
     """A stateful, local Slack Web API (see the module docstring).
 
     ``tokens`` are the accepted tokens: ``xoxb-…`` bot tokens for the Web API and, optionally,
@@ -94,15 +94,6 @@ class SlackStandin:
         self.add_user(bot_name, id=self.bot_user_id, real_name=bot_name, is_bot=True)
 
     # ---------------------------------------------------------------------------------------- lifecycle
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.stop()
 
     async def start(self) -> None:
         """Serve on ``host`` at a free port; ``url`` is valid afterwards. A stand-in starts once."""

@@ -17,12 +17,13 @@ and kept in ``rejected``. A verified call is answered as the test scripted (``fa
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from aiohttp import web
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
+
+from standin.loopback import Loopback
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -48,7 +49,7 @@ class _Script:
 
 
 @dataclass(slots=True)
-class WebhookReceiver:
+class WebhookReceiver(Loopback):
     """A receiver at `url` (``path`` on a free port) that verifies with `secret`."""
 
     secret: str
@@ -81,26 +82,8 @@ class WebhookReceiver:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_post(self.path, self._receive)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = self._runner.addresses[0][1]
+        port = await self.serve(app)
         self._url = f"http://127.0.0.1:{port}{self.path}"
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.stop()
 
     async def _receive(self, request: web.Request) -> web.Response:
         raw = await request.read()

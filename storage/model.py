@@ -82,10 +82,12 @@ class OutboxKind(StrEnum):
 
 
 class Transport(StrEnum):
-    """How an outbox row is delivered. CRMs come next."""
+    """How an outbox row is delivered."""
 
     SLACK = "slack"  # address: a config person id (their DM) or a channel id
     WEBHOOK = "webhook"  # address: the endpoint's URL, as `webhooks[].url` in the config gives it
+    # address: the config person id whose CRM user becomes the owner (held while the CRM has no such user)
+    CRM = "crm"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -360,3 +360,11 @@ identity_checks = Table(  # the last check of each person and channel the config
     Column("fix", Text),
     Column("checked_at", UtcDateTime, nullable=False),
 )
+
+poll_cursors = Table(  # where each poll of an outside system (a CRM's outcomes) got to, so a restart resumes there
+    "poll_cursors",
+    metadata,
+    Column("name", String(64), primary_key=True),  # "crm:hubspot"
+    Column("cursor", Text, nullable=False),  # opaque: as the poller gave it
+    Column("updated_at", UtcDateTime, nullable=False),
+)

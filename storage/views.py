@@ -48,6 +48,22 @@ class Views:
             raise OfferNotFound(offer_id)
         return offer(row)
 
+    async def holder(self, lead_id: int) -> str | None:
+        """Who has the lead now: its owner once claimed, the rep offered it while assigned, else None
+        (nobody, or it is gone)."""
+        stmt = (
+            select(leads.c.state, leads.c.claimed_by, offers.c.rep_id)
+            .select_from(leads.outerjoin(offers, offers.c.id == leads.c.offer_id))
+            .where(leads.c.id == lead_id)
+        )
+        async with self.db.read() as conn:
+            row = (await conn.execute(stmt)).one_or_none()
+        if row is None:
+            return None
+        if row.state == LeadState.CLAIMED.value:
+            return str(row.claimed_by) if row.claimed_by else None
+        return str(row.rep_id) if row.state == LeadState.ASSIGNED.value and row.rep_id else None
+
     async def lead_view(self, lead_id: int) -> LeadView:
         """The lead with its offers and its audit trail, both oldest first. Raises LeadNotFound."""
         async with self.db.read() as conn:

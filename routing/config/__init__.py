@@ -19,8 +19,10 @@ from pydantic import ValidationError
 
 from routing.config.compile import NUMERIC_FIELDS, compile_spec, format_path, normalise_domain
 from routing.config.compiled import (
+    CRM_KINDS,
     WEBHOOK_EVENTS,
     Account,
+    Crm,
     Dedupe,
     Digest,
     Escalation,
@@ -41,10 +43,12 @@ from routing.config.compiled import (
 from routing.config.spec import ConfigSpec
 
 __all__ = [
+    "CRM_KINDS",
     "NUMERIC_FIELDS",
     "WEBHOOK_EVENTS",
     "Account",
     "ConfigError",
+    "Crm",
     "Dedupe",
     "Digest",
     "Escalation",

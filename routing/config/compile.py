@@ -15,8 +15,10 @@ from zoneinfo import ZoneInfo
 from routing import conditions
 from routing.conditions import Condition, ConditionError, Range
 from routing.config.compiled import (
+    OUTCOME_STATES,
     WEBHOOK_EVENTS,
     Account,
+    Crm,
     Dedupe,
     Digest,
     Escalation,
@@ -35,6 +37,7 @@ from routing.config.compiled import (
 from routing.config.spec import (
     AlertsSpec,
     ConfigSpec,
+    CrmSpec,
     DedupeSpec,
     DigestSpec,
     EscalationSpec,
@@ -258,6 +261,7 @@ def compile_spec(spec: ConfigSpec, sink: list[str]) -> RoutingConfig:
         webhooks=_webhooks(spec.webhooks, problems),
         outcomes=_outcomes(spec.outcomes, problems),
         dedupe=_dedupe(spec.dedupe, problems),
+        crm=_crm(spec.crm, problems) if spec.crm is not None else None,
     )
 
 
@@ -364,6 +368,34 @@ def _outcomes(spec: OutcomesSpec, problems: _Problems) -> Outcomes:
     if spans["load_window"] < timedelta(days=1):
         problems.add(("outcomes", "load_window"), "must be at least a day (the day's count never reaches past it)")
     return Outcomes(source=spec.source, min_sample=spec.min_sample, **spans)
+
+
+def _crm(spec: CrmSpec, problems: _Problems) -> Crm:
+    poll: timedelta | None = None
+    if spec.outcomes.poll is not False:
+        try:
+            poll = parse_duration(spec.outcomes.poll)
+        except ValueError as exc:
+            problems.add(("crm", "outcomes", "poll"), str(exc))
+        else:
+            if poll < timedelta(minutes=1):  # HubSpot's search API allows a few calls a second per account
+                problems.add(("crm", "outcomes", "poll"), "at least a minute: each poll spends the CRM's API limits")
+    if spec.outcomes.object != "deals" and "stages" not in spec.outcomes.model_fields_set:
+        which = spec.outcomes.property or "lifecyclestage"
+        problems.add(("crm", "outcomes", "stages"), f"map the values of the contacts' {which} to outcomes")
+    for stage, state in spec.outcomes.stages.items():
+        if state not in OUTCOME_STATES:
+            problems.add(("crm", "outcomes", "stages", stage), f"{state!r} is not one of {', '.join(OUTCOME_STATES)}")
+    return Crm(
+        kind=spec.kind,
+        write_owner_on=frozenset(spec.write_owner_on),
+        rule_property=spec.properties.rule,
+        reason_property=spec.properties.reason,
+        poll=poll,
+        outcome_object=spec.outcomes.object,
+        outcome_property=spec.outcomes.property,
+        stages=dict(spec.outcomes.stages),
+    )
 
 
 def _dedupe(spec: DedupeSpec, problems: _Problems) -> Dedupe:

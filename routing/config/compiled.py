@@ -219,6 +219,32 @@ class Dedupe:
         return address
 
 
+# The CRMs Leadrelay can write owners to and read outcomes from (`crm.kind`; `connectors.crm.factory`).
+CRM_KINDS = ("hubspot", "salesforce")
+# What a CRM's stage or status may map to (`crm.outcomes.stages`): `storage.model.OutcomeState`'s values.
+OUTCOME_STATES = ("working", "won", "lost", "disqualified", "reopened")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Crm:
+    """The CRM the owner is written to and outcomes are read from (`connectors.crm`). Its credentials
+    come from the environment (`HUBSPOT_TOKEN`, …), never from here.
+
+    `write_owner_on`: the transitions that write the owner (`claimed`, and `assigned` too if asked);
+    `rule_property` / `reason_property`: CRM properties that receive the routing rule and reason;
+    `poll`: how often outcomes are read (None: never); `stages`: CRM stage id (or `outcome_property`
+    value) to outcome state, for `outcome_object` records (deals, or contacts)."""
+
+    kind: str
+    write_owner_on: frozenset[str] = frozenset({"claimed"})
+    rule_property: str | None = None
+    reason_property: str | None = None
+    poll: timedelta | None = timedelta(minutes=5)
+    outcome_object: str = "deals"
+    outcome_property: str | None = None  # None: the CRM's own (a deal's stage)
+    stages: Mapping[str, str] = field(default_factory=lambda: {"closedwon": "won", "closedlost": "lost"})
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RoutingConfig:
     """Everything the engine needs, validated, indexed and immutable."""
@@ -246,6 +272,7 @@ class RoutingConfig:
     webhooks: tuple[Webhook, ...] = ()  # where signed events go (`connectors.webhooks`)
     outcomes: Outcomes = field(default_factory=Outcomes)
     dedupe: Dedupe = field(default_factory=Dedupe)
+    crm: Crm | None = None  # None: no CRM
 
     def manages(self, person_id: str) -> frozenset[str]:
         """The reps `person_id` manages; empty for anyone who manages nobody."""

@@ -141,6 +141,27 @@ class OutcomesSpec(_Model):
     min_sample: int = Field(default=5, ge=0)  # closed leads before a rep's own rate counts
 
 
+class CrmPropertiesSpec(_Model):
+    """The CRM properties (as the CRM names them) that receive the rule and the reason; unset: not written."""
+
+    rule: str | None = Field(default=None, min_length=1, max_length=100)
+    reason: str | None = Field(default=None, min_length=1, max_length=100)
+
+
+class CrmOutcomesSpec(_Model):
+    poll: str | int | Literal[False] = "5m"  # how often the CRM is asked; false: outcomes are not read from it
+    object: Literal["deals", "contacts"] = "deals"  # what is read: deals by stage, or contacts by `property`
+    property: str | None = Field(default=None, min_length=1, max_length=100)  # default: the deal stage
+    stages: dict[str, str] = {"closedwon": "won", "closedlost": "lost"}  # stage id (or property value): outcome
+
+
+class CrmSpec(_Model):
+    kind: Literal["hubspot", "salesforce"]  # `routing.config.compiled.CRM_KINDS`
+    write_owner_on: list[Literal["assigned", "claimed"]] = Field(default=["claimed"], min_length=1)
+    properties: CrmPropertiesSpec = CrmPropertiesSpec()
+    outcomes: CrmOutcomesSpec = CrmOutcomesSpec()
+
+
 class DedupeSpec(_Model):
     window: bool | str | int | None = "30d"  # off (false) or null: every lead is routed
     plus_tag_domains: list[str] = []  # e.g. [gmail.com, googlemail.com]: there jo+x@ is jo@
@@ -168,3 +189,4 @@ class ConfigSpec(_Model):
     webhooks: list[WebhookSpec] = []
     outcomes: OutcomesSpec = OutcomesSpec()
     dedupe: DedupeSpec = DedupeSpec()
+    crm: CrmSpec | None = None  # None: no CRM, nothing is written to or read from one

@@ -50,3 +50,15 @@ def test_import_routes_good_rows_once_names_bad_ones_and_leaves_dms_for_serve(
     assert main(["--config", str(config), "import", str(leads)]) == 0
     assert "imported 0 new lead(s); 2 already known; 1 bad row(s)" in capsys.readouterr().out
     assert len(asyncio.run(outbox_rows(url))) == 2
+
+
+def test_offline_commands_need_no_crm_credentials(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config, leads = tmp_path / "leadrelay.yml", tmp_path / "leads.csv"
+    config.write_text(CONFIG_YAML.replace("SALES_CHANNEL", "CSALES") + "crm: {kind: hubspot}\n")
+    leads.write_text(CSV)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'leadrelay.db'}")
+    monkeypatch.delenv("HUBSPOT_TOKEN", raising=False)
+    assert main(["--config", str(config), "import", str(leads)]) == 0  # no HubSpot call is made offline
+    assert "imported 2 new lead(s)" in capsys.readouterr().out

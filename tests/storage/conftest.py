@@ -89,7 +89,7 @@ BACKENDS = [
 ]
 _TABLES = (
     "audit, outbox, load_holds, rep_load, closed_leads, rep_results, outcomes, lead_repeats, offers, held_leads, "
-    "leads, pool_members, pools, rep_pto, rep_settings"
+    "leads, pool_members, pools, rep_pto, rep_settings, poll_cursors"
 )
 
 

@@ -34,7 +34,7 @@ async def test_a_fresh_sqlite_file_is_migrated_on_connect_with_the_pragmas(tmp_p
     finally:
         await db.close()
     assert pragmas == ["wal", 1, 1, 5000]  # synchronous 1 = NORMAL
-    assert version == "0009"
+    assert version == "0010"
     again = await connect(f"sqlite+aiosqlite:///{path}")  # already current: nothing to do
     await again.close()
 
