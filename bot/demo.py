@@ -188,9 +188,10 @@ class Transcript:
                 self.owners_seen += 1
                 contact = self.hubspot.contacts[contact_id]["properties"]
                 owner = self.hubspot.owners.get(owner_id, {}).get("email", owner_id)
+                rule = contact.get("leadrelay_rule")
+                why = f"rule {rule!r}" if rule else contact.get("leadrelay_reason", "")
                 self.print(
-                    f"🟠 HubSpot contact {contact.get('email') or contact_id} (id {contact_id}): owner → {owner}, "
-                    f"rule {contact.get('leadrelay_rule', '-')!r}"
+                    f"🟠 HubSpot contact {contact.get('email') or contact_id} (id {contact_id}): owner → {owner}, {why}"
                 )
 
     def print(self, line: str) -> None:

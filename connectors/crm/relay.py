@@ -67,8 +67,8 @@ class OwnerRelay:
     def _fields(self, rule: str | None, reason: str | None) -> dict[str, str]:
         """The configured properties, named as the CRM names them, with what this write says."""
         fields = {}
-        if self.crm.rule_property and rule:
-            fields[self.crm.rule_property] = rule
+        if self.crm.rule_property:
+            fields[self.crm.rule_property] = rule or ""  # a take has no rule: clear the last owner's
         if self.crm.reason_property and reason:
             fields[self.crm.reason_property] = reason
         return fields

@@ -54,3 +54,21 @@ async def test_with_assigned_configured_each_offer_writes_too(db: Database, engi
     await store.claim(offer_id, by=rep, now=T0)
     keys = [key for _, _, key, _ in await owner_rows(db)]
     assert keys == [f"crm:hubspot:offer:{offer_id}:assigned", f"crm:hubspot:offer:{offer_id}:claimed"]
+
+
+async def test_a_managers_take_names_them_and_clears_the_rule_the_last_owner_was_given(
+    db: Database, engine: Engine, crm: Crm
+) -> None:
+    crm = Crm(
+        kind="hubspot",
+        write_owner_on=frozenset({"assigned", "claimed"}),
+        rule_property="lr_rule",
+        reason_property="lr_reason",
+    )
+    store = Store(db, engine, relays=[OwnerRelay(CONFIG, crm)])
+    lead_id, _offer_id, _rep = await offered(store)
+    await store.take(lead_id, by="maria", now=T0)
+    assigned, taken = [payload for *_, payload in await owner_rows(db)]
+    assert assigned["fields"]["lr_rule"]  # the offer's rule, as the routing decided it
+    assert taken["owner"] == "maria" and taken["on"] == "claimed"
+    assert taken["fields"] == {"lr_rule": "", "lr_reason": "taken by Maria Manager"}  # no stale rule left behind
