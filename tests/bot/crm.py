@@ -52,3 +52,18 @@ async def accept(stack: Stack, rep: str = "alice") -> None:
     [offer] = [m for m in stack.dms(rep) if "lead_accept" in str(m.blocks)]
     await stack.slack.click(PEOPLE[rep][0], "lead_accept", channel=offer.channel, ts=offer.ts)
     await stack.deliver()
+
+
+async def bob_claims_a_lead_while_he_has_no_crm_user(stack: Stack) -> None:
+    """Two form leads, claimed by alice (who has a CRM user) and bob (who has none): bob is routed and
+    claims as ever, and /healthz names him, with his write held on the `crm` transport."""
+    await stack.intake({"email": "one@shop.com", "company": "Shop", "external_id": "f-1"})
+    await stack.intake({"email": "two@shop.com", "company": "Shop", "external_id": "f-2"})
+    await stack.deliver()
+    await accept(stack, "alice")
+    await accept(stack, "bob")
+    status, body = await health(stack)
+    assert status == 503
+    [problem] = [line for line in body["problems"] if line.startswith("crm")]
+    assert problem.startswith("crm bob:") and "bob@example.com" in problem
+    assert [(held["address"], held["transport"]) for held in body["held"]] == [("bob", "crm")]

@@ -17,7 +17,7 @@ from routing import parse_config
 from routing.config import ConfigError
 from standin.hubspot import HubSpotStandin
 from storage.tables import outbox, rep_results
-from tests.bot.crm import accept, check_crm, crm_rows, health
+from tests.bot.crm import accept, bob_claims_a_lead_while_he_has_no_crm_user, check_crm, crm_rows, health
 from tests.bot.crm import config_yaml as crm_config_yaml
 from tests.bot.harness import PEOPLE, running_stack
 
@@ -169,16 +169,7 @@ async def test_a_rep_without_a_hubspot_owner_is_routed_anyway_and_named_on_healt
 ) -> None:
     alice = hubspot.add_owner("alice@example.com")  # bob and carol have no HubSpot user
     async with running_stack(tmp_path, config_yaml=config_yaml()) as stack:
-        await stack.intake({"email": "one@shop.com", "company": "Shop", "external_id": "f-1"})
-        await stack.intake({"email": "two@shop.com", "company": "Shop", "external_id": "f-2"})
-        await stack.deliver()
-        await accept(stack, "alice")
-        await accept(stack, "bob")  # routed to bob and claimed by him as ever
-        status, body = await health(stack)
-        assert status == 503
-        [problem] = [line for line in body["problems"] if line.startswith("crm")]
-        assert problem.startswith("crm bob:") and "bob@example.com" in problem
-        assert [(held["address"], held["transport"]) for held in body["held"]] == [("bob", "crm")]
+        await bob_claims_a_lead_while_he_has_no_crm_user(stack)
         assert [owner for _, owner in hubspot.owner_changes] == [alice]  # alice's lead is not held up
 
         bob = hubspot.add_owner("bob@example.com")  # someone adds him in HubSpot

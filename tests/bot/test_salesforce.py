@@ -17,7 +17,7 @@ from routing import parse_config
 from routing.config import ConfigError
 from standin.salesforce import SalesforceStandin
 from storage.tables import rep_results
-from tests.bot.crm import accept, check_crm, config_yaml, crm_rows, health
+from tests.bot.crm import accept, bob_claims_a_lead_while_he_has_no_crm_user, check_crm, config_yaml, crm_rows, health
 from tests.bot.harness import INTAKE_TOKEN, Stack, running_stack
 
 CRM = config_yaml(
@@ -147,16 +147,7 @@ async def test_a_rep_without_a_salesforce_user_is_routed_anyway_and_named_on_hea
 ) -> None:
     alice = org.add_user("alice@example.com")  # bob, carol and dieter have no Salesforce User
     async with running_stack(tmp_path, config_yaml=CRM) as stack:
-        await stack.intake({"email": "one@shop.com", "company": "Shop", "external_id": "f-1"})
-        await stack.intake({"email": "two@shop.com", "company": "Shop", "external_id": "f-2"})
-        await stack.deliver()
-        await accept(stack, "alice")
-        await accept(stack, "bob")  # routed to bob and claimed by him as ever
-        status, body = await health(stack)
-        assert status == 503
-        [problem] = [line for line in body["problems"] if line.startswith("crm")]
-        assert problem.startswith("crm bob:") and "bob@example.com" in problem
-        assert [(held["address"], held["transport"]) for held in body["held"]] == [("bob", "crm")]
+        await bob_claims_a_lead_while_he_has_no_crm_user(stack)
         assert [owner for _, owner in owner_writes(org)] == [alice]  # alice's lead is not held up
 
         bob = org.add_user("bob@example.com")  # someone gives him a User
