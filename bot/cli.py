@@ -267,7 +267,10 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--crm",
         action="store_true",
-        help="also check the CRM's token and scopes and find every rep's CRM user (HUBSPOT_TOKEN)",
+        help=(
+            "also check the CRM's token and scopes and find every rep's CRM user "
+            "(HUBSPOT_TOKEN, or SALESFORCE_INSTANCE_URL and SALESFORCE_ACCESS_TOKEN)"
+        ),
     )
     check.set_defaults(func=cmd_check)
 

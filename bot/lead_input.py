@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from bot.request_body import FieldProblem, InputInvalid
 from connectors.hubspot import inbound as hubspot_inbound
+from connectors.salesforce import leads as salesforce_leads
 from routing import Lead
 
 MAX_TEXT = 1000
@@ -172,12 +173,25 @@ def parse_lead(raw: Any, *, default_source: str = "api") -> ParsedLead:
     """Validate one inbound lead. Raises LeadInvalid naming every bad field (by the sender's key; a bad
     `default_source`, the `?source=` of a request, as `source`). A HubSpot workflow's body
     (`connectors.hubspot.inbound`) is read as the contact it carries: source `hubspot`, its id the
-    external id, whatever the request's `?source=`."""
+    external id, whatever the request's `?source=`. A Salesforce Flow callout's body
+    (`connectors.salesforce.leads`), recognised by its shape or by `?source=salesforce`, is read as the
+    Lead it carries: source `salesforce`, the Lead Id the external id."""
     if isinstance(raw, Mapping) and hubspot_inbound.is_hubspot_body(raw):
-        parsed = _parse_lead(hubspot_inbound.workflow_lead(raw), default_source=hubspot_inbound.SOURCE)
-        lead = dataclasses.replace(parsed.lead, source=hubspot_inbound.SOURCE)
-        return ParsedLead(lead=lead, source=hubspot_inbound.SOURCE, external_id=parsed.external_id)
+        return _from_crm(hubspot_inbound.workflow_lead(raw), hubspot_inbound.SOURCE)
+    if default_source.strip().lower() == salesforce_leads.SOURCE or salesforce_leads.is_flow_body(raw):
+        try:
+            document = salesforce_leads.lead_from_flow(raw)
+        except salesforce_leads.FlowBodyInvalid as exc:
+            raise LeadInvalid([FieldProblem(exc.field, str(exc).removeprefix(f"{exc.field}: "))]) from None
+        return _from_crm(document, salesforce_leads.SOURCE)
     return _parse_lead(raw, default_source=default_source)
+
+
+def _from_crm(document: Mapping[str, Any], source: str) -> ParsedLead:
+    """A lead read from a CRM's own body: its source is the CRM, whatever the document says."""
+    parsed = _parse_lead(document, default_source=source)
+    lead = dataclasses.replace(parsed.lead, source=source)
+    return ParsedLead(lead=lead, source=source, external_id=parsed.external_id)
 
 
 def _parse_lead(raw: Any, *, default_source: str) -> ParsedLead:

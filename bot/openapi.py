@@ -208,7 +208,10 @@ def _lead_schema() -> dict[str, Any]:
             f"{MAX_NUMBER_CHARS} characters, and nesting deeper than {MAX_DEPTH} levels are refused. The body "
             "of a HubSpot workflow's Send a webhook action (the contact: `vid` or `id` with its `properties`, "
             "or properties with `hs_object_id`) is read as that contact's lead: source `hubspot`, its id the "
-            "external id."
+            "external id. The body of a Salesforce Flow HTTP callout (a Lead record with `attributes.type` "
+            "`Lead` or a Lead `Id`, 00Q…, as itself, in a one-record list or under `lead`, `Lead`, `record` "
+            "or `inputs`; or any body sent with `?source=salesforce`) is read as that Lead: source "
+            "`salesforce`, its Id the external id; a malformed one is refused naming the Lead field."
         ),
         "properties": properties,
         "additionalProperties": {"type": ["string", "number", "boolean", "null"], "maxLength": MAX_TEXT},
@@ -243,7 +246,10 @@ def openapi_document() -> dict[str, Any]:
                             "name": "source",
                             "in": "query",
                             "required": False,
-                            "description": "the lead's source when the body names none (default `api`)",
+                            "description": (
+                                "the lead's source when the body names none (default `api`); `salesforce`: the "
+                                "body is a Salesforce Flow callout's Lead"
+                            ),
                             "schema": {"type": "string", "minLength": 1, "maxLength": MAX_SOURCE},
                         }
                     ],

@@ -15,6 +15,7 @@ simple-salesforce is synchronous (`requests`), so the org listens on a real port
         ada = org.add_user("ada@acme.test")
         lead = org.add_lead(Email="lead@example.test", LastName="Lovelace", Company="Acme")
         org.fail("REQUEST_LIMIT_EXCEEDED", times=1)   # the next call is refused
+        org.lose_answers(1)                            # the next write lands, its answer is a 502
         [write.body for write in org.writes]          # every create and update, with its headers
 
 `now` stamps every change (`SystemModstamp`, to the second, as Salesforce does). The people working in
@@ -75,6 +76,10 @@ FAULTS: dict[str, tuple[int, str, str]] = {
 }
 
 
+class _AnswerLost(Exception):
+    """The write was applied; the caller gets a proxy's 502 instead of Salesforce's answer."""
+
+
 class _Refusal(Exception):
     def __init__(self, status: int, code: str, message: str, fields: list[str] | None = None) -> None:
         super().__init__(message)
@@ -118,6 +123,7 @@ class SalesforceStandin:
     requests: list[str] = field(default_factory=list)  # "GET /services/data/v59.0/limits", in order
     deleted: set[str] = field(default_factory=set)
     integration_user: str = ""
+    answers_to_lose: int = 0  # `lose_answers`
     _script: _Script | None = None
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _lock: threading.RLock = field(default_factory=threading.RLock)
@@ -202,8 +208,14 @@ class SalesforceStandin:
             raise ValueError(f"unknown fault {fault!r}: one of {', '.join(FAULTS)}")
         self._script = _Script(fault, times)
 
+    def lose_answers(self, times: int = 1) -> None:
+        """Apply the next `times` writes (Lead creates and updates), then answer 502 as a proxy would:
+        the write landed, the caller never heard. Reads go through untouched."""
+        self.answers_to_lose = times
+
     def recover(self) -> None:
         self._script = None
+        self.answers_to_lose = 0
 
     # -- serving -----------------------------------------------------------------------------------
 
@@ -252,14 +264,20 @@ class SalesforceStandin:
         raw = request.rfile.read(length) if length else b""
         with self._lock:
             self.requests.append(f"{method} {parts.path}")
+            content_type = "application/json;charset=UTF-8"
             try:
                 status, body = self._answer(method, parts.path, parse_qs(parts.query), raw, headers)
+                if method in ("PATCH", "POST") and self.answers_to_lose > 0:
+                    self.answers_to_lose -= 1
+                    raise _AnswerLost
+                payload = b"" if body is None else json.dumps(body).encode()
             except _Refusal as refusal:
-                status, body = refusal.status, refusal.body
-        payload = b"" if body is None else json.dumps(body).encode()
+                status, payload = refusal.status, json.dumps(refusal.body).encode()
+            except _AnswerLost:
+                status, payload, content_type = 502, b"Bad Gateway", "text/plain"
         request.send_response(status)
         if payload:
-            request.send_header("Content-Type", "application/json;charset=UTF-8")
+            request.send_header("Content-Type", content_type)
         request.send_header("Content-Length", str(len(payload)))
         request.end_headers()
         request.wfile.write(payload)

@@ -56,11 +56,15 @@ class Outcomes:
         source: str,
         by: str,
         now: datetime,
+        changes_only: bool = False,
     ) -> OutcomeResult:
         """Record that `ref`'s lead reached `state` at `occurred_at` (worth `amount`), as `source`
         (api, import, a CRM) reported it on behalf of `by`.
 
         Idempotent: the same (lead, state, occurred_at) again records nothing (`recorded` False).
+        `changes_only`: nor does a `state` the lead's current outcome already is, whenever it occurred.
+        The CRM poll asks for it because a CRM that stamps a record on every edit (Salesforce has no
+        "status changed at") re-reports an unchanged status with a new time after any edit.
         Raises LeadRefNotFound when no lead answers to `ref`.
         """
         actor = Actor(kind=ActorKind.SYSTEM, id=by)
@@ -69,6 +73,10 @@ class Outcomes:
             lead = _find(conn, ref, self.scope.email_key(ref.email))
             owner: str | None = lead.claimed_by
             current = OutcomeState(lead.outcome) if lead.outcome else None
+            if changes_only and current == state:
+                return OutcomeResult(
+                    lead_id=lead.id, recorded=False, state=state, current=current, occurred_at=occurred_at, rep_id=owner
+                )
             values = {
                 "lead_id": lead.id,
                 "state": state.value,

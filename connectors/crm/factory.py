@@ -35,10 +35,25 @@ def hubspot(crm: Crm, environ: Mapping[str, str], now: Clock) -> CrmApi:
     )
 
 
+def salesforce(crm: Crm, environ: Mapping[str, str], now: Clock) -> CrmApi:
+    """Salesforce at `SALESFORCE_INSTANCE_URL` with the integration user's `SALESFORCE_ACCESS_TOKEN`;
+    `crm.stages` maps Lead Status to outcomes (None: the connector's standard statuses)."""
+    from connectors.salesforce.api import SalesforceApi  # the client is imported only when used
+    from connectors.salesforce.client import SalesforceSettingsError
+
+    try:
+        return SalesforceApi.from_environ(environ, status_outcomes=crm.stages, clock=now)
+    except SalesforceSettingsError as exc:
+        raise ConfigError([f"crm: {problem}" for problem in exc.problems]) from None
+    except ValueError as exc:  # a status mapped to no outcome; compile checks it too, a built Crm may not be
+        raise ConfigError([f"crm.outcomes.stages: {exc}"]) from None
+
+
 # crm.kind: how to build it from the config, the environment and the clock (the first outcome cursor is
-# "now"). Salesforce adds its line here.
+# "now").
 BUILDERS: dict[str, Callable[[Crm, Mapping[str, str], Clock], CrmApi]] = {
     "hubspot": hubspot,
+    "salesforce": salesforce,
 }
 
 

@@ -3,7 +3,9 @@ store's `record_outcome`, from a cursor kept in the database (`storage.cursors`)
 
 Each run reads pages of outcomes changed since the stored cursor, records each, then stores the page's
 cursor. A crash between the two re-reads that page next time and records nothing twice: an outcome is
-idempotent on (lead, state, occurred_at). The lead is the one whose CRM id is the record's
+idempotent on (lead, state, occurred_at). An outcome that is already the lead's current one records
+nothing either (`changes_only`): Salesforce re-reports a Lead's unchanged Status, stamped anew, whenever
+anyone edits the Lead. The lead is the one whose CRM id is the record's
 (`source` = the CRM's name, `external_id`), else the latest with its email; a record that is no lead
 of ours (a deal from another channel) is skipped.
 
@@ -84,6 +86,7 @@ class OutcomePoll:
                     source=self.api.name,
                     by=self.api.name,
                     now=self.now(),
+                    changes_only=True,  # a record edited for something else re-reports its status
                 )
             except LeadRefNotFound:
                 continue

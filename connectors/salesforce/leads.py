@@ -47,6 +47,20 @@ class FlowBodyInvalid(ValueError):
         self.field = field
 
 
+def is_flow_body(body: Any) -> bool:
+    """Whether `body` has a Flow callout's shape (so `POST /leads` reads it with `lead_from_flow` without
+    being told `?source=salesforce`): a record whose `attributes.type` is Lead, or whose `Id` is a Lead's,
+    as itself, under one wrapper key, or as a one-record list. A form tool's flat lead is none of these."""
+    try:
+        record = _unwrapped(body)
+    except FlowBodyInvalid:
+        return False
+    attributes = record.get("attributes")
+    if isinstance(attributes, Mapping) and attributes.get("type") == "Lead":
+        return True
+    return _is_lead_id(record.get("Id"))
+
+
 def lead_from_flow(body: Any) -> dict[str, Any]:
     """The lead document for a Flow callout's `body`. Raises FlowBodyInvalid naming the bad field."""
     record = _unwrapped(body)
@@ -54,7 +68,7 @@ def lead_from_flow(body: Any) -> dict[str, Any]:
     if isinstance(attributes, Mapping) and attributes.get("type") not in (None, "Lead"):
         raise FlowBodyInvalid("attributes", f"a {attributes.get('type')} record, not a Lead")
     lead_id = record.get("Id")
-    if not isinstance(lead_id, str) or not is_salesforce_id(lead_id) or not lead_id.startswith(LEAD_ID_PREFIX):
+    if not _is_lead_id(lead_id):
         raise FlowBodyInvalid("Id", f"expected a Lead's record Id (00Q…, 15 or 18 characters), got {lead_id!r}")
     document: dict[str, Any] = {"external_id": lead_id, "source": SOURCE}
     for theirs, ours in _TEXT_FIELDS.items():
@@ -76,6 +90,10 @@ def lead_from_flow(body: Any) -> dict[str, Any]:
             raise FlowBodyInvalid(name, "a custom field must be text, a number or a checkbox")
         document[name] = value
     return document
+
+
+def _is_lead_id(value: Any) -> bool:
+    return isinstance(value, str) and is_salesforce_id(value) and value.startswith(LEAD_ID_PREFIX)
 
 
 def _unwrapped(body: Any) -> Mapping[str, Any]:

@@ -380,10 +380,18 @@ def _crm(spec: CrmSpec, problems: _Problems) -> Crm:
         else:
             if poll < timedelta(minutes=1):  # HubSpot's search API allows a few calls a second per account
                 problems.add(("crm", "outcomes", "poll"), "at least a minute: each poll spends the CRM's API limits")
-    if spec.outcomes.object != "deals" and "stages" not in spec.outcomes.model_fields_set:
+    if spec.kind == "salesforce":
+        for hubspot_only in ("object", "property"):
+            if hubspot_only in spec.outcomes.model_fields_set:
+                problems.add(
+                    ("crm", "outcomes", hubspot_only),
+                    "HubSpot's setting: Salesforce reads Leads and their converted Opportunities "
+                    "(map Lead Status values to outcomes in crm.outcomes.stages)",
+                )
+    elif spec.outcomes.object != "deals" and spec.outcomes.stages is None:
         which = spec.outcomes.property or "lifecyclestage"
         problems.add(("crm", "outcomes", "stages"), f"map the values of the contacts' {which} to outcomes")
-    for stage, state in spec.outcomes.stages.items():
+    for stage, state in (spec.outcomes.stages or {}).items():
         if state not in OUTCOME_STATES:
             problems.add(("crm", "outcomes", "stages", stage), f"{state!r} is not one of {', '.join(OUTCOME_STATES)}")
     return Crm(
@@ -394,7 +402,7 @@ def _crm(spec: CrmSpec, problems: _Problems) -> Crm:
         poll=poll,
         outcome_object=spec.outcomes.object,
         outcome_property=spec.outcomes.property,
-        stages=dict(spec.outcomes.stages),
+        stages=None if spec.outcomes.stages is None else dict(spec.outcomes.stages),
     )
 
 

@@ -232,8 +232,10 @@ class Crm:
 
     `write_owner_on`: the transitions that write the owner (`claimed`, and `assigned` too if asked);
     `rule_property` / `reason_property`: CRM properties that receive the routing rule and reason;
-    `poll`: how often outcomes are read (None: never); `stages`: CRM stage id (or `outcome_property`
-    value) to outcome state, for `outcome_object` records (deals, or contacts)."""
+    `poll`: how often outcomes are read (None: never); `stages`: what the CRM says → outcome state, a
+    HubSpot stage id (or `outcome_property` value of `outcome_object` records: deals, or contacts), a
+    Salesforce Lead Status; None: the connector's own default. `outcome_object` and `outcome_property`
+    are HubSpot's only."""
 
     kind: str
     write_owner_on: frozenset[str] = frozenset({"claimed"})
@@ -242,7 +244,7 @@ class Crm:
     poll: timedelta | None = timedelta(minutes=5)
     outcome_object: str = "deals"
     outcome_property: str | None = None  # None: the CRM's own (a deal's stage)
-    stages: Mapping[str, str] = field(default_factory=lambda: {"closedwon": "won", "closedlost": "lost"})
+    stages: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -150,9 +150,13 @@ class CrmPropertiesSpec(_Model):
 
 class CrmOutcomesSpec(_Model):
     poll: str | int | Literal[False] = "5m"  # how often the CRM is asked; false: outcomes are not read from it
-    object: Literal["deals", "contacts"] = "deals"  # what is read: deals by stage, or contacts by `property`
+    # HubSpot's: what is read, deals by stage or contacts by `property` (Salesforce reads Leads and their
+    # converted Opportunities, so setting either with `kind: salesforce` is a config problem).
+    object: Literal["deals", "contacts"] = "deals"
     property: str | None = Field(default=None, min_length=1, max_length=100)  # default: the deal stage
-    stages: dict[str, str] = {"closedwon": "won", "closedlost": "lost"}  # stage id (or property value): outcome
+    # HubSpot stage id (or property value), or Salesforce Lead Status → outcome; None: the CRM's own
+    # default (HubSpot's closedwon/closedlost, Salesforce's standard Lead statuses).
+    stages: dict[str, str] | None = None
 
 
 class CrmSpec(_Model):

@@ -5,10 +5,7 @@ injected clock."""
 
 from __future__ import annotations
 
-import asyncio
-import io
 from collections.abc import AsyncIterator
-from contextlib import redirect_stdout
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -16,12 +13,13 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.cli import main
 from routing import parse_config
 from routing.config import ConfigError
 from standin.hubspot import HubSpotStandin
 from storage.tables import outbox, rep_results
-from tests.bot.harness import CONFIG_YAML, PEOPLE, Stack, running_stack
+from tests.bot.crm import accept, bob_claims_a_lead_while_he_has_no_crm_user, check_crm, crm_rows, health
+from tests.bot.crm import config_yaml as crm_config_yaml
+from tests.bot.harness import PEOPLE, running_stack
 
 ALICE = PEOPLE["alice"][0]
 CRM = """crm:
@@ -33,11 +31,7 @@ outcomes: {source: hubspot}
 
 
 def config_yaml(crm: str = CRM) -> str:
-    """The harness config with the reps' emails (their HubSpot owners are found by them) and `crm`."""
-    with_emails = CONFIG_YAML
-    for rep in ("alice", "bob", "carol", "dieter"):
-        with_emails = with_emails.replace(f"{{id: {rep}, ", f"{{id: {rep}, email: {rep}@example.com, ")
-    return with_emails + crm
+    return crm_config_yaml(crm)
 
 
 def workflow_body(contact_id: str, email: str, **more: str) -> dict[str, Any]:
@@ -62,35 +56,6 @@ async def hubspot(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[HubSpotStand
         monkeypatch.setenv("HUBSPOT_TOKEN", running.token)
         monkeypatch.setenv("HUBSPOT_API_URL", running.url)
         yield running
-
-
-async def check_crm(config: Path) -> tuple[int, str]:
-    """`leadrelay check --crm`, in a thread: it calls HubSpot synchronously, and the stand-in answers
-    on this loop."""
-
-    def run() -> tuple[int, str]:
-        out = io.StringIO()
-        with redirect_stdout(out):
-            code = main(["--config", str(config), "check", "--crm"])
-        return code, out.getvalue()
-
-    return await asyncio.to_thread(run)
-
-
-async def health(stack: Stack) -> tuple[int, dict[str, Any]]:
-    async with stack.http.get(f"{stack.base}/healthz") as response:
-        return response.status, await response.json()
-
-
-async def crm_rows(stack: Stack) -> list[Any]:
-    async with stack.service.db.read() as conn:
-        return list(await conn.execute(select(outbox).where(outbox.c.transport == "crm").order_by(outbox.c.id)))
-
-
-async def accept(stack: Stack, rep: str = "alice") -> None:
-    [offer] = [m for m in stack.dms(rep) if "lead_accept" in str(m.blocks)]
-    await stack.slack.click(PEOPLE[rep][0], "lead_accept", channel=offer.channel, ts=offer.ts)
-    await stack.deliver()
 
 
 async def test_a_workflow_lead_claimed_in_slack_gets_its_hubspot_owner_once_even_across_a_crash(
@@ -204,16 +169,7 @@ async def test_a_rep_without_a_hubspot_owner_is_routed_anyway_and_named_on_healt
 ) -> None:
     alice = hubspot.add_owner("alice@example.com")  # bob and carol have no HubSpot user
     async with running_stack(tmp_path, config_yaml=config_yaml()) as stack:
-        await stack.intake({"email": "one@shop.com", "company": "Shop", "external_id": "f-1"})
-        await stack.intake({"email": "two@shop.com", "company": "Shop", "external_id": "f-2"})
-        await stack.deliver()
-        await accept(stack, "alice")
-        await accept(stack, "bob")  # routed to bob and claimed by him as ever
-        status, body = await health(stack)
-        assert status == 503
-        [problem] = [line for line in body["problems"] if line.startswith("crm")]
-        assert problem.startswith("crm bob:") and "bob@example.com" in problem
-        assert [(held["address"], held["transport"]) for held in body["held"]] == [("bob", "crm")]
+        await bob_claims_a_lead_while_he_has_no_crm_user(stack)
         assert [owner for _, owner in hubspot.owner_changes] == [alice]  # alice's lead is not held up
 
         bob = hubspot.add_owner("bob@example.com")  # someone adds him in HubSpot

@@ -19,7 +19,8 @@ from simple_salesforce.exceptions import (
 )
 
 from connectors.crm.api import CrmAuthError, CrmRateLimited, CrmRejected, CrmUnavailable, OwnerWrite
-from connectors.salesforce import NO_AUTO_ASSIGN, SalesforceApi, SalesforceSettingsError
+from connectors.salesforce.api import NO_AUTO_ASSIGN, SalesforceApi
+from connectors.salesforce.client import SalesforceSettingsError
 from connectors.salesforce.errors import RATE_LIMIT_WAIT, crm_error
 from standin.salesforce import SalesforceStandin
 from storage.model import OutcomeState

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from bot.lead_input import parse_lead
-from connectors.salesforce import FlowBodyInvalid, lead_from_flow
+from bot.lead_input import LeadInvalid, parse_lead
+from connectors.salesforce.leads import FlowBodyInvalid, is_flow_body, lead_from_flow
 
 LEAD_ID = "00Q5g00000AbCdEEA1"
 
@@ -116,3 +116,52 @@ def test_a_malformed_body_is_refused_naming_the_field(body: Any, field: str) -> 
         lead_from_flow(body)
     assert raised.value.field == field
     assert str(raised.value).startswith(f"{field}: ")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        RECORD,
+        {"attributes": {"type": "Lead"}, "LastName": "No Id yet", "Email": "a@b.test"},
+        {"Id": LEAD_ID[:15], "LastName": "L"},
+        {"record": RECORD},
+        {"inputs": [RECORD]},
+        [RECORD],
+    ],
+    ids=["record", "typed without id", "15-character id", "record wrapper", "inputs list", "list"],
+)
+def test_a_flow_body_is_known_by_its_shape(body: Any) -> None:
+    assert is_flow_body(body)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"email": "a@b.test", "company": "Shop"},
+        {"Id": "003000000000001AAA", "Email": "a@b.test"},  # a Contact's Id
+        {"Id": "00Q-not-an-id", "Email": "a@b.test"},
+        {"attributes": {"type": "Contact"}, "Id": "003000000000001AAA"},
+        {"lead": {"email": "a@b.test"}},
+        [RECORD, RECORD],
+        "text",
+    ],
+    ids=["form lead", "contact id", "bad id", "contact record", "wrapped form lead", "two records", "text"],
+)
+def test_other_bodies_are_not_taken_for_a_flow_body(body: Any) -> None:
+    assert not is_flow_body(body)
+
+
+def test_post_leads_reads_a_flow_body_by_its_shape_whatever_the_source_parameter() -> None:
+    parsed = parse_lead({"lead": RECORD}, default_source="web")
+    assert (parsed.source, parsed.lead.source, parsed.external_id) == ("salesforce", "salesforce", LEAD_ID)
+    assert parsed.lead.company == "Analytical Engines"
+
+
+def test_with_source_salesforce_a_body_that_is_no_lead_is_refused_naming_the_field() -> None:
+    with pytest.raises(LeadInvalid) as raised:
+        parse_lead({"Email": "a@b.test", "LastName": "L"}, default_source="Salesforce")
+    [problem] = raised.value.problems
+    assert problem.field == "Id" and problem.message.startswith("expected a Lead's record Id")
+    with pytest.raises(LeadInvalid) as raised:
+        parse_lead({**RECORD, "NumberOfEmployees": "lots"})  # known by its shape, then read strictly
+    assert [problem.field for problem in raised.value.problems] == ["NumberOfEmployees"]

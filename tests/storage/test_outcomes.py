@@ -114,6 +114,24 @@ async def test_out_of_order_outcomes_are_kept_and_the_latest_to_occur_is_current
     assert (view.outcome, view.outcome_at) == (WON, T0 + timedelta(days=3))
 
 
+async def test_changes_only_records_nothing_when_the_state_is_already_the_current_one(db: Database) -> None:
+    store = _store(db)
+    lead_id, owner = await _claimed(store)
+    working = await _record(store, lead_id, WORKING, T0 + timedelta(days=1), changes_only=True)
+    restamped = await _record(store, lead_id, WORKING, T0 + timedelta(days=2), changes_only=True)
+    won = await _record(store, lead_id, WON, T0 + timedelta(days=3), changes_only=True)
+    rewon = await _record(store, lead_id, WON, T0 + timedelta(days=4), changes_only=True)
+    assert [r.recorded for r in (working, restamped, won, rewon)] == [True, False, True, False]
+    assert (rewon.current, rewon.rep_id, rewon.events) == (WON, owner, ())
+    view = await _view(store, lead_id)
+    assert (view.outcome, view.outcome_at) == (WON, T0 + timedelta(days=3))  # when it was won, not re-reported
+    again = await _record(store, lead_id, WON, T0 + timedelta(days=5))  # without it, as POST /outcomes: kept
+    assert again.recorded
+    async with db.read() as conn:
+        rows = (await conn.execute(select(outcomes.c.state).order_by(outcomes.c.occurred_at))).scalars().all()
+    assert rows == ["working", "won", "won"]
+
+
 async def test_reopened_reopens_and_takes_the_win_out_of_the_owners_results(db: Database) -> None:
     store = _store(db)
     lead_id, owner = await _claimed(store)
