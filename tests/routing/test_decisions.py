@@ -375,6 +375,17 @@ def test_a_heavier_rep_away_is_credited_their_share_of_the_lead_they_missed() ->
     assert decision.rotation == RotationUpdate(pool="pool", rep="a", turn=1, credits={"a": 0.0, "b": 0.0, "c": 1.0})
 
 
+@pytest.mark.parametrize("strategy", ["round_robin", "least_loaded"])
+def test_a_rep_away_from_an_unweighted_pool_is_owed_no_share_of_the_lead(strategy: str) -> None:
+    # The same pool and absence as above, unweighted: no target shares, so c is owed nothing (the
+    # credits only register the three newcomers), and c's round-robin turn is what brings c back.
+    decision = engine_for(WEIGHTED.replace("weighted", strategy)).route(
+        LEAD, RoutingState(reps={"c": away()}), MONDAY_10
+    )
+    assert decision.rep == "a"
+    assert decision.rotation == RotationUpdate(pool="pool", rep="a", turn=1, credits={"a": 0.0, "b": 0.0, "c": 0.0})
+
+
 def test_a_rep_who_already_had_the_lead_earns_no_credit() -> None:
     decision = engine_for(WEIGHTED).route(LEAD, RoutingState(tried=frozenset({"c"})), MONDAY_10)
     assert decision.rep == "a"
