@@ -425,3 +425,18 @@ def test_check_warns_about_win_rates_with_no_outcome_source_and_outcome_settings
     assert off.dedupe.window is None
     assert off.dedupe.email_key("Jo+Pricing@gmail.com") == "jo@gmail.com"
     assert off.dedupe.email_key("jo+pricing@acme.com") == "jo+pricing@acme.com"
+
+
+def test_a_plus_tag_is_everything_from_the_first_plus_of_the_part_before_the_last_at() -> None:
+    raw = yaml.safe_load(SCENARIO_YAML)
+    from routing.config import compile_config
+
+    dedupe = compile_config({**raw, "dedupe": {"plus_tag_domains": ["gmail.com"]}}).dedupe
+    assert dedupe.email_key("jo+pricing+q3@gmail.com") == "jo@gmail.com"
+    assert dedupe.email_key('"jo@home"+x@gmail.com') == '"jo@home"@gmail.com'
+
+
+def test_a_manager_manages_their_reps_and_anyone_else_nobody() -> None:
+    config = parse_config(SCENARIO_YAML)
+    assert config.manages("maria") == frozenset(config.reps)
+    assert config.manages("hana") == frozenset() and config.manages("mia") == frozenset()
