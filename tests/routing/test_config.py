@@ -413,6 +413,9 @@ def test_check_warns_about_win_rates_with_no_outcome_source_and_outcome_settings
 
     expected = "teams[6] (closers): ranks by win rate, but no outcome source is configured"
     assert any(line.startswith(expected) for line in warnings(compile_config(raw)))
+    assert f"{expected} (outcomes.source): every rep has the same prior rate until outcomes arrive" in warnings(
+        compile_config(raw)
+    )
     with_source = compile_config({**raw, "outcomes": {"source": "api", "performance_window": "30d", "min_sample": 3}})
     assert not any(line.startswith(expected) for line in warnings(with_source))
     assert (with_source.outcomes.performance_window.days, with_source.outcomes.min_sample) == (30, 3)
