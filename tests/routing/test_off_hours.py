@@ -104,6 +104,8 @@ def test_a_held_decision_names_the_pool_rule_and_first_shift_and_has_no_rep() ->
         "then shared among reps starting within 7h",
         None,
     )
+    assert decision.summary.startswith("all rule (any lead) → weighted share in inbound; nobody is at work")
+    assert decision.facts["country"] == "US"
 
 
 def test_a_named_rep_off_hours_is_held_under_the_default_policy_as_a_named_rep_pick() -> None:
@@ -212,3 +214,26 @@ def test_a_persons_pick_that_cannot_take_it_is_routed_now_and_never_held() -> No
     decision = engine("hold").route_to(LEAD, "ny1", RoutingState(), NIGHT, chosen_by="boss", exclude=frozenset())
     assert (decision.outcome, decision.rep, decision.starts_at) == (Outcome.ASSIGNED, "berlin", BERLIN_STARTS)
     assert decision.reasons[0] == ("suggestion", "suggested @ny1 cannot take it: outside working hours", "ny1")
+
+
+def test_a_lead_released_before_anyone_is_at_work_goes_to_the_first_shift_in_the_window_not_as_a_fallback() -> None:
+    # 07:30 UTC, window 6h: only berlin (08:00) starts within it; the three ranked ahead are passed over.
+    decision = Engine(parse_config(RELEASE)).route(
+        LEAD, RoutingState(released=True), BERLIN_STARTS - timedelta(minutes=30)
+    )
+    assert (decision.outcome, decision.rep, decision.rule, decision.fallback, decision.starts_at) == (
+        Outcome.ASSIGNED,
+        "berlin",
+        "all",
+        False,
+        BERLIN_STARTS,
+    )
+    assert decision.reasons[-2].code == "released"
+    assert decision.rotation == RotationUpdate(
+        pool="inbound", rep="berlin", turn=1, credits={"away": 1.0, "late": 1.0, "ny1": 1.0, "berlin": 0.0}
+    )
+
+
+def test_a_lead_not_being_released_goes_to_the_rep_at_work_though_others_start_within_the_window() -> None:
+    decision = Engine(parse_config(RELEASE)).route(LEAD, RoutingState(), BERLIN_STARTS)
+    assert (decision.rep, decision.starts_at, decision.fallback) == ("berlin", None, False)
