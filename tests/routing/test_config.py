@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 import yaml
@@ -443,3 +444,67 @@ def test_a_manager_manages_their_reps_and_anyone_else_nobody() -> None:
     config = parse_config(SCENARIO_YAML)
     assert config.manages("maria") == frozenset(config.reps)
     assert config.manages("hana") == frozenset() and config.manages("mia") == frozenset()
+
+
+def problems(raw: dict[str, Any]) -> list[str]:
+    from routing.config import compile_config
+
+    with pytest.raises(ConfigError) as caught:
+        compile_config(raw)
+    return caught.value.problems
+
+
+def test_a_teams_own_time_zone_and_hold_window_and_their_mistakes_named_with_the_teams_path() -> None:
+    from zoneinfo import ZoneInfo
+
+    from routing.config import compile_config
+
+    raw = yaml.safe_load(SCENARIO_YAML)
+    raw["teams"][0].update(timezone="Europe/Berlin", hold_window="3h")
+    config = compile_config(raw)
+    assert config.teams["emea"].tz == ZoneInfo("Europe/Berlin")
+    assert config.teams["inside"].tz == ZoneInfo("America/New_York")  # the top-level zone
+    assert config.teams["emea"].hold_window == timedelta(hours=3)
+    raw["teams"][0].update(timezone="Mars/Olympus", hold_window="soon")
+    found = problems(raw)
+    assert any(line.startswith("teams[0].timezone: ") for line in found), found
+    assert any(line.startswith("teams[0].hold_window: expected a duration") for line in found), found
+
+
+def test_the_top_level_policy_window_reports_and_managers_compile_as_written() -> None:
+    from datetime import time
+
+    from routing.config import OffHours, compile_config
+    from routing.config.compiled import Digest
+
+    raw = yaml.safe_load(SCENARIO_YAML)
+    raw.update(off_hours="hold", hold_window="3h")
+    raw["reports"] = {"digest": {"weekday": "fri", "at": "16:30"}, "alerts": {"window": "2h", "assignment": "5m"}}
+    raw["managers"][1]["email"] = "maria@example.com"
+    config = compile_config(raw)
+    assert (config.off_hours, config.hold_window) == (OffHours.HOLD, timedelta(hours=3))
+    assert config.digest == Digest(weekday=4, at=time(16, 30))
+    assert config.thresholds is not None
+    assert (config.thresholds.window, config.thresholds.assignment) == (timedelta(hours=2), timedelta(minutes=5))
+    maria = config.managers["maria"]
+    assert (maria.id, maria.email, maria.reports_to) == ("maria", "maria@example.com", "hana")
+    raw["reports"] = {"digest": None, "alerts": None}
+    assert (compile_config(raw).digest, compile_config(raw).thresholds) == (None, None)
+    raw["reports"] = {"alerts": {"window": "soon", "assignment": "later"}}
+    found = problems(raw)
+    assert [line.split(":")[0] for line in found] == ["reports.alerts.window", "reports.alerts.assignment"], found
+
+
+def test_a_domain_claimed_twice_is_named_at_the_domain_or_alias_that_repeats_it() -> None:
+    raw = yaml.safe_load(SCENARIO_YAML)
+    raw["accounts"].append({"name": "Copycat", "domain": "GLOBEX.com", "aliases": ["initech.com"], "owner": "mo"})
+    assert [line for line in problems(raw) if line.startswith("accounts")] == [
+        "accounts[2].domain: domain 'globex.com' already belongs to 'Globex'",
+        "accounts[2].aliases[0]: domain 'initech.com' already belongs to 'Initech'",
+    ]
+
+
+def test_an_unknown_fallback_rep_is_named_at_its_path() -> None:
+    raw = yaml.safe_load(SCENARIO_YAML)
+    raw["fallback"] = {"rep": "ghost"}
+    assert "fallback.rep: unknown rep 'ghost'" in problems(raw)
