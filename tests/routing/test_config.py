@@ -475,24 +475,37 @@ def test_the_top_level_policy_window_reports_and_managers_compile_as_written() -
     from datetime import time
 
     from routing.config import OffHours, compile_config
-    from routing.config.compiled import Digest
+    from routing.config.compiled import Digest, Thresholds
 
     raw = yaml.safe_load(SCENARIO_YAML)
     raw.update(off_hours="hold", hold_window="3h")
-    raw["reports"] = {"digest": {"weekday": "fri", "at": "16:30"}, "alerts": {"window": "2h", "assignment": "5m"}}
+    alerts = {"window": "2h", "assignment": "5m", "min_leads": 7, "fallback": 0.2, "sla_breach": 0.3}
+    raw["reports"] = {
+        "digest": {"weekday": "fri", "at": "16:30"},
+        "alerts": {**alerts, "reassignment": 0.4, "clear_below": 0.5},
+    }
     raw["managers"][1]["email"] = "maria@example.com"
     config = compile_config(raw)
     assert (config.off_hours, config.hold_window) == (OffHours.HOLD, timedelta(hours=3))
     assert config.digest == Digest(weekday=4, at=time(16, 30))
-    assert config.thresholds is not None
-    assert (config.thresholds.window, config.thresholds.assignment) == (timedelta(hours=2), timedelta(minutes=5))
+    assert config.thresholds == Thresholds(
+        window=timedelta(hours=2),
+        min_leads=7,
+        fallback=0.2,
+        sla_breach=0.3,
+        reassignment=0.4,
+        assignment=timedelta(minutes=5),
+        clear_below=0.5,
+    )
     maria = config.managers["maria"]
     assert (maria.id, maria.email, maria.reports_to) == ("maria", "maria@example.com", "hana")
     raw["reports"] = {"digest": None, "alerts": None}
     assert (compile_config(raw).digest, compile_config(raw).thresholds) == (None, None)
     raw["reports"] = {"alerts": {"window": "soon", "assignment": "later"}}
-    found = problems(raw)
-    assert [line.split(":")[0] for line in found] == ["reports.alerts.window", "reports.alerts.assignment"], found
+    assert problems(raw) == [
+        "reports.alerts.window: expected a duration like '30s', '5m' or '1h', got 'soon'",
+        "reports.alerts.assignment: expected a duration like '30s', '5m' or '1h', got 'later'",
+    ]
 
 
 def test_a_domain_claimed_twice_is_named_at_the_domain_or_alias_that_repeats_it() -> None:
