@@ -359,6 +359,8 @@ def test_pauses_resumes_and_capacity_changes_take_effect_at_their_moment_in_the_
     # a is paused from 10:05 to 10:20 (b takes both), resumes exactly at 10:20 and takes its turn; from
     # 10:30 b has a capacity of 0 and a takes the rest.
     assert reps == ["a", "b", "b", "a", "a", "a"]
+    # Everyone was at work: every lead reached its rep on arrival.
+    assert sim.summary.off_hours == 0 and sim.summary.first_touch == [timedelta(0)] * 6
     assert sim.state.rep("b").capacity_override == 0
     assert sim.state.rep("a").paused  # the last change is applied once the replay is over
 
@@ -500,3 +502,11 @@ def test_win_rates_of_leads_without_a_source_are_shown_under_unknown() -> None:
     rates = sim.summary.win_rates
     assert {key: (r.won, r.closed) for key, r in rates["source"].items()} == {"partner": (1, 1), "unknown": (0, 1)}
     assert {key: (r.won, r.closed) for key, r in rates["rule"].items()} == {"partner": (1, 1), "fallback": (0, 1)}
+
+
+def test_an_expired_offer_leaves_the_reps_load_one_lead_lighter() -> None:
+    sim = Simulation(engine(), claim=ClaimModel(claim_after=timedelta(hours=1)))
+    items = [lead(key, minutes, source="partner") for key, minutes in (("P1", 0), ("P2", 5), ("X", 11))]
+    loads = {(e.item.key, e.attempt): sim.state.rep("p").open_load for e in sim.run(items)}
+    # P1 expires at 10:10 (p then holds P2 only); X arrives at 10:11.
+    assert (loads["P2", 1], loads["X", 1]) == (1, 1)
