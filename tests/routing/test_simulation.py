@@ -406,7 +406,9 @@ def test_absences_are_pto_and_the_windows_between_a_pause_and_its_resume() -> No
 
 def test_a_rep_on_pto_in_the_replay_gets_no_lead_and_is_owed_none() -> None:
     pto = Window(MONDAY_10 - timedelta(days=1), MONDAY_10 + timedelta(days=1))
-    sim = Simulation(Engine(parse_config(CHANGES_YAML)), pto={"b": (pto,)})
+    # A capacity change during the PTO keeps the PTO.
+    changes = [RepChange(at=MONDAY_10 - timedelta(hours=1), rep="b", capacity=50)]
+    sim = Simulation(Engine(parse_config(CHANGES_YAML)), pto={"b": (pto,)}, changes=changes)
     assert [e.decision.rep for e in sim.run([lead(f"L{i}", i) for i in range(4)])] == ["a"] * 4
     (pool,) = sim.summary.fairness
     assert [(r.rep, r.actual, r.expected) for r in pool.reps] == [("a", 4, 4.0), ("b", 0, 0.0)]
@@ -454,6 +456,8 @@ def test_first_touch_percentiles_are_the_low_median_and_the_90th() -> None:
     assert Summary(first_touch=minutes[:3]).first_touch_percentiles() == (timedelta(minutes=7), timedelta(minutes=10))
     assert Summary(first_touch=[timedelta(minutes=4)]).first_touch_percentiles() == (timedelta(minutes=4),) * 2
     assert Summary().first_touch_percentiles() is None
+    twenty = [timedelta(minutes=m) for m in range(1, 21)]  # the 90th of 20 is the 18th, not the 17th
+    assert Summary(first_touch=twenty).first_touch_percentiles() == (timedelta(minutes=10), timedelta(minutes=18))
     assert Summary(expired=1, offers=4).breach_rate == 0.25 and Summary().breach_rate == 0.0
 
 
