@@ -135,9 +135,10 @@ reps:
   - {id: away, name: Away, timezone: America/New_York}
   - {id: late, name: Late, working_hours: "mon-fri 16:00-17:00"}
   - {id: ny1, name: N1, timezone: America/New_York}
+  - {id: ny2, name: N2, timezone: America/New_York}
   - {id: berlin, name: B, timezone: Europe/Berlin}
 teams:
-  - {id: inbound, members: [away, late, ny1, berlin], strategy: weighted, hold_window: 6h}
+  - {id: inbound, members: [away, late, ny1, ny2, berlin], strategy: weighted, hold_window: 6h}
 rules: [{name: all, route: {team: inbound}}]
 sla: [{name: general, within: 1h}]
 fallback: {team: inbound}
@@ -166,9 +167,10 @@ def test_a_release_skips_reps_away_or_starting_after_the_window_and_credits_thos
         "within 6h; the SLA counts from then",
         None,
     )
-    # The two reps passed over ahead of ny1 are owed their share (1 of the 2 present); berlin, behind, nothing.
+    # The two reps passed over ahead of ny1 are owed their share (1 of the 3 present); ny2 (off hours
+    # too, but ranked behind ny1) and berlin are owed nothing.
     assert decision.rotation == RotationUpdate(
-        pool="inbound", rep="ny1", turn=1, credits={"away": 0.5, "late": 0.5, "ny1": 0.0, "berlin": 0.0}
+        pool="inbound", rep="ny1", turn=1, credits={"away": 1 / 3, "late": 1 / 3, "ny1": 0.0, "ny2": 0.0, "berlin": 0.0}
     )
 
 
@@ -217,7 +219,7 @@ def test_a_persons_pick_that_cannot_take_it_is_routed_now_and_never_held() -> No
 
 
 def test_a_lead_released_before_anyone_is_at_work_goes_to_the_first_shift_in_the_window_not_as_a_fallback() -> None:
-    # 07:30 UTC, window 6h: only berlin (08:00) starts within it; the three ranked ahead are passed over.
+    # 07:30 UTC, window 6h: only berlin (08:00) starts within it; the four ranked ahead are passed over.
     decision = Engine(parse_config(RELEASE)).route(
         LEAD, RoutingState(released=True), BERLIN_STARTS - timedelta(minutes=30)
     )
@@ -230,10 +232,17 @@ def test_a_lead_released_before_anyone_is_at_work_goes_to_the_first_shift_in_the
     )
     assert decision.reasons[-2].code == "released"
     assert decision.rotation == RotationUpdate(
-        pool="inbound", rep="berlin", turn=1, credits={"away": 1.0, "late": 1.0, "ny1": 1.0, "berlin": 0.0}
+        pool="inbound", rep="berlin", turn=1, credits={"away": 1.0, "late": 1.0, "ny1": 1.0, "ny2": 1.0, "berlin": 0.0}
     )
 
 
 def test_a_lead_not_being_released_goes_to_the_rep_at_work_though_others_start_within_the_window() -> None:
     decision = Engine(parse_config(RELEASE)).route(LEAD, RoutingState(), BERLIN_STARTS)
     assert (decision.rep, decision.starts_at, decision.fallback) == ("berlin", None, False)
+
+
+def test_a_release_names_the_strategy_in_words() -> None:
+    away = RepState(pto=(Window(NIGHT - timedelta(days=1), NIGHT + timedelta(days=1)),))
+    engine = Engine(parse_config(RELEASE.replace("strategy: weighted", "strategy: least_loaded")))
+    decision = engine.route(LEAD, RoutingState(reps={"away": away}, released=True), BERLIN_STARTS)
+    assert decision.reasons[-2].text.startswith("released from hold (off_hours: hold): the least loaded pick @ny1 ")
