@@ -349,6 +349,7 @@ def test_the_fields_a_condition_reads_come_in_the_order_written_each_once() -> N
         ]
     }
     assert fields_of(parse(spec, NUMERIC)) == ("country", "source", "title", "employees")
+    assert fields_of(parse({"all": [{"not": {"source": "x"}}, {"country": "DE"}]}, NUMERIC)) == ("source", "country")
     assert fields_of(parse({}, NUMERIC)) == ()
 
 
