@@ -521,3 +521,12 @@ def test_an_unknown_fallback_rep_is_named_at_its_path() -> None:
     raw = yaml.safe_load(SCENARIO_YAML)
     raw["fallback"] = {"rep": "ghost"}
     assert "fallback.rep: unknown rep 'ghost'" in problems(raw)
+
+
+def test_a_yaml_error_is_one_line() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config("a: [")
+    assert caught.value.problems == [
+        "YAML: while parsing a flow node expected the node content, but found '<stream end>'   "
+        'in "<unicode string>", line 1, column 5:     a: [         ^'
+    ]

@@ -329,3 +329,9 @@ def test_a_window_is_said_in_whole_days_only_when_it_is_whole_days() -> None:
 
     spans = [timedelta(days=1), timedelta(days=3), timedelta(days=90), timedelta(hours=36), timedelta(hours=12)]
     assert [days(span) for span in spans] == ["1d", "3d", "90d", "36h", "12h"]
+
+
+def test_a_weighted_tie_is_broken_by_a_least_loaded_tie_break() -> None:
+    engine = team_engine("weighted", {"a": 1, "b": 1}, ", tie_breaks: [least_loaded]")
+    state = RoutingState(reps={"a": RepState(open_load=3), "b": RepState(open_load=1)})
+    assert engine.route(Lead(email="x@y.com"), state, MONDAY_10_NY).rep == "b"
