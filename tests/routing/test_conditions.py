@@ -366,3 +366,9 @@ def test_the_values_a_condition_names_for_a_field_are_found_anywhere_in_its_tree
     assert values_named(parse(spec, NUMERIC), "source") == frozenset({"partner", "web", "ads"})
     assert values_named(parse(spec, NUMERIC), "country") == frozenset({"de"})
     assert values_named(parse({"country": "DE"}, NUMERIC), "source") == frozenset()
+
+
+def test_a_range_of_one_number_is_not_empty_and_a_non_mapping_is_refused_in_words() -> None:
+    assert parse({"employees": "20-20"}, NUMERIC).matches({"employees": 20})
+    with pytest.raises(ConditionError, match=r"^expected a mapping of field: value, or all/any/not$"):
+        parse(["country"], NUMERIC)
