@@ -263,7 +263,7 @@ class Engine:
                 pool_id,
                 strategy,
                 fallback=False,
-                rotation=self._rotation(team, winner, ranking, walk, pool, joining),
+                rotation=self._rotation(team, winner, ranking, walk.passed, pool, joining),
             )
 
         if state.released and team is not None and walk.off_hours:
@@ -336,7 +336,7 @@ class Engine:
             strategy,
             fallback=True,
             starts_at=starts,
-            rotation=self._rotation(team, winner, ranking, walk, pool, joining, passed),
+            rotation=self._rotation(team, winner, ranking, passed, pool, joining),
         )
 
     def _release_pick(
@@ -376,9 +376,7 @@ class Engine:
                 team.strategy.value,
                 fallback=False,
                 starts_at=starts,
-                rotation=self._rotation(
-                    team, candidate, ranking, walk, pool, joining, ahead_of(candidate, walk.passed)
-                ),
+                rotation=self._rotation(team, candidate, ranking, ahead_of(candidate, walk.passed), pool, joining),
             )
         return None
 
@@ -410,21 +408,19 @@ class Engine:
         team: Team | None,
         winner: Candidate,
         ranking: Ranking,
-        walk: Walk,
+        passed: list[tuple[Candidate, Unavailable]],
         pool: PoolState,
         joining: dict[str, float],
-        passed: list[tuple[Candidate, Unavailable]] | None = None,
     ) -> RotationUpdate | None:
         """The pool's next turn goes to `winner`. Credits register newcomers (at their joining credit)
         and, under weighted distribution, give each absent rep ranked ahead of the winner their share
         of this lead. Those are the reps the pool owes leads, who would get a burst on return; a rep
         ranked behind is above target, and earns credit once its absence lets it fall behind.
-        `passed` is who was passed over for `winner` (default: everyone the walk passed)."""
+        `passed` is who was passed over for `winner` (a walk's winner: everyone the walk passed)."""
         if team is None:
             return None
         credits = dict(joining)
         if ranking.weights:  # a weighted pool
-            passed = walk.passed if passed is None else passed
             absent = [c for c, why in passed if why.code != "tried" and c is not winner]
             present = ranking.total_weight - sum(ranking.weights[c.position] for c in absent)
             for candidate in absent:

@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 
 from routing.engine import Engine
 from routing.fairness import Arrival, PoolFairness, measure
-from routing.model import Decision, Lead, Outcome, RoutingState, Window
+from routing.model import Decision, Lead, Outcome, RepState, RoutingState, Window
 
 DIRECT = "(direct: account owners, named reps, backups)"
 CLOSING = frozenset({"won", "lost", "disqualified"})
@@ -167,9 +167,7 @@ class Simulation:
         self.engine = engine
         self.claim = claim or ClaimModel()
         self.pto = {rep: tuple(windows) for rep, windows in (pto or {}).items()}
-        self.state = RoutingState(
-            reps={rep: replace(RoutingState().rep(rep), pto=windows) for rep, windows in self.pto.items()}
-        )
+        self.state = RoutingState(reps={rep: RepState(pto=windows) for rep, windows in self.pto.items()})
         self.summary = Summary()
         self._changes = sorted(changes, key=lambda change: change.at)
         self._applied = 0

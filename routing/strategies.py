@@ -67,7 +67,7 @@ class Ranking:
         return cls(reps, states, range(len(reps)))
 
     def share(self, position: int) -> float:
-        """The member's weight as a share of the pool's total weight."""
+        """The member's weight as a share of the pool's total weight (a weighted pool's only)."""
         return self.weights[position] / self.total_weight
 
 
@@ -113,8 +113,8 @@ class _PoolView(NamedTuple):
 
     states: Sequence[RepState]
     standings: Sequence[PoolMember]
-    weights: Sequence[float]
-    shortfall: Sequence[float]
+    weights: Sequence[float] = ()
+    shortfall: Sequence[float] = ()
 
 
 class PoolRanker:
@@ -162,24 +162,26 @@ class PoolRanker:
             standings = [pool.members.get(rep) or _joining(joining.get(rep)) for rep in members]
         else:
             standings = list(map(pool.members.get, members, repeat(NEVER_SERVED)))
-        weights: Sequence[float] = ()
-        shortfall: Sequence[float] = ()
-        total_weight = 0.0
+        weights: Sequence[float]
         if self.team.strategy is Strategy.PERFORMANCE:
             rates = win_rates(states, self.team.performance_floor, self.min_sample)
             weights = [weight * rate for weight, rate in zip(self._configured_weights, rates, strict=True)]
             total_weight = sum(weights)
         elif self.team.strategy is Strategy.WEIGHTED:
             weights, total_weight = self._configured_weights, self._total_weight
-        if weights:
-            shortfall = _shortfalls(standings, weights, total_weight)
-        view = _PoolView(states, standings, weights, shortfall)
+        else:  # an unweighted pool has no weights, shortfalls or shares: the Ranking's are empty
+            return Ranking(self.people, states, self._order(_PoolView(states, standings)))
+        shortfall = _shortfalls(standings, weights, total_weight)
+        order = self._order(_PoolView(states, standings, weights, shortfall))
+        return Ranking(self.people, states, order, weights, shortfall, total_weight)
+
+    def _order(self, view: _PoolView) -> list[int]:
+        """Member positions best first: by the first key, and the tie-breaks' keys only on a tie."""
         keys = self._first_key(view)
         if len(set(keys)) < len(keys):  # a tie: only then are the tie-breaks' keys worth building
             keys = list(zip(keys, *[tie_break(view) for tie_break in self._tie_break_keys], strict=True))
         # sorted() is stable: reps tied on every key keep the order of the team's member list.
-        order = sorted(self._positions, key=keys.__getitem__)
-        return Ranking(self.people, states, order, weights, shortfall, total_weight)
+        return sorted(self._positions, key=keys.__getitem__)
 
     def _key_builders(self) -> list[Callable[[_PoolView], Sequence[Any]]]:
         """A sort key (lowest first) per strategy of the plan; a weighted primary strategy ranks by

@@ -167,16 +167,8 @@ def compile_spec(spec: ConfigSpec, sink: list[str]) -> RoutingConfig:
         if rule_spec.name in names:
             problems.add((*loc, "name"), f"duplicate rule name {rule_spec.name!r}")
         names.add(rule_spec.name)
-        targets = [
-            name
-            for name, on in (
-                ("team", rule_spec.route.team),
-                ("rep", rule_spec.route.rep),
-                ("account_owner", rule_spec.route.account_owner),
-            )
-            if on
-        ]
-        if len(targets) != 1:
+        route = rule_spec.route
+        if sum(bool(target) for target in (route.team, route.rep, route.account_owner)) != 1:
             problems.add((*loc, "route"), "route to exactly one of team, rep or account_owner")
         if rule_spec.route.team is not None and rule_spec.route.team not in teams:
             problems.add((*loc, "route", "team"), f"unknown team {rule_spec.route.team!r}")

@@ -336,3 +336,39 @@ def test_implies_compares_only_what_it_understands(
     specific: dict[str, Any], general: dict[str, Any], expected: bool
 ) -> None:
     assert implies(parse(specific, NUMERIC), parse(general, NUMERIC)) is expected
+
+
+def test_the_fields_a_condition_reads_come_in_the_order_written_each_once() -> None:
+    from routing.conditions import fields_of
+
+    spec = {
+        "all": [
+            {"any": [{"country": "DE"}, {"not": {"source": "partner"}}]},
+            {"not": {"all": [{"title": {"contains": "vp"}}, {"country": "AT"}]}},
+            {"employees": ">=200"},
+        ]
+    }
+    assert fields_of(parse(spec, NUMERIC)) == ("country", "source", "title", "employees")
+    assert fields_of(parse({"all": [{"not": {"source": "x"}}, {"country": "DE"}]}, NUMERIC)) == ("source", "country")
+    assert fields_of(parse({}, NUMERIC)) == ()
+
+
+def test_the_values_a_condition_names_for_a_field_are_found_anywhere_in_its_tree() -> None:
+    from routing.conditions import values_named
+
+    spec = {
+        "any": [
+            {"source": ["Partner", "web"]},
+            {"all": [{"country": "DE"}, {"not": {"source": "ads"}}]},
+            {"source": {"contains": "event"}},  # not an equality: no value named
+        ]
+    }
+    assert values_named(parse(spec, NUMERIC), "source") == frozenset({"partner", "web", "ads"})
+    assert values_named(parse(spec, NUMERIC), "country") == frozenset({"de"})
+    assert values_named(parse({"country": "DE"}, NUMERIC), "source") == frozenset()
+
+
+def test_a_range_of_one_number_is_not_empty_and_a_non_mapping_is_refused_in_words() -> None:
+    assert parse({"employees": "20-20"}, NUMERIC).matches({"employees": 20})
+    with pytest.raises(ConditionError, match=r"^expected a mapping of field: value, or all/any/not$"):
+        parse(["country"], NUMERIC)

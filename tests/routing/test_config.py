@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 import yaml
@@ -413,6 +414,9 @@ def test_check_warns_about_win_rates_with_no_outcome_source_and_outcome_settings
 
     expected = "teams[6] (closers): ranks by win rate, but no outcome source is configured"
     assert any(line.startswith(expected) for line in warnings(compile_config(raw)))
+    assert f"{expected} (outcomes.source): every rep has the same prior rate until outcomes arrive" in warnings(
+        compile_config(raw)
+    )
     with_source = compile_config({**raw, "outcomes": {"source": "api", "performance_window": "30d", "min_sample": 3}})
     assert not any(line.startswith(expected) for line in warnings(with_source))
     assert (with_source.outcomes.performance_window.days, with_source.outcomes.min_sample) == (30, 3)
@@ -425,3 +429,104 @@ def test_check_warns_about_win_rates_with_no_outcome_source_and_outcome_settings
     assert off.dedupe.window is None
     assert off.dedupe.email_key("Jo+Pricing@gmail.com") == "jo@gmail.com"
     assert off.dedupe.email_key("jo+pricing@acme.com") == "jo+pricing@acme.com"
+
+
+def test_a_plus_tag_is_everything_from_the_first_plus_of_the_part_before_the_last_at() -> None:
+    raw = yaml.safe_load(SCENARIO_YAML)
+    from routing.config import compile_config
+
+    dedupe = compile_config({**raw, "dedupe": {"plus_tag_domains": ["gmail.com"]}}).dedupe
+    assert dedupe.email_key("jo+pricing+q3@gmail.com") == "jo@gmail.com"
+    assert dedupe.email_key('"jo@home"+x@gmail.com') == '"jo@home"@gmail.com'
+
+
+def test_a_manager_manages_their_reps_and_anyone_else_nobody() -> None:
+    config = parse_config(SCENARIO_YAML)
+    assert config.manages("maria") == frozenset(config.reps)
+    assert config.manages("hana") == frozenset() and config.manages("mia") == frozenset()
+
+
+def problems(raw: dict[str, Any]) -> list[str]:
+    from routing.config import compile_config
+
+    with pytest.raises(ConfigError) as caught:
+        compile_config(raw)
+    return caught.value.problems
+
+
+def test_a_teams_own_time_zone_and_hold_window_and_their_mistakes_named_with_the_teams_path() -> None:
+    from zoneinfo import ZoneInfo
+
+    from routing.config import compile_config
+
+    raw = yaml.safe_load(SCENARIO_YAML)
+    raw["teams"][0].update(timezone="Europe/Berlin", hold_window="3h")
+    config = compile_config(raw)
+    assert config.teams["emea"].tz == ZoneInfo("Europe/Berlin")
+    assert config.teams["inside"].tz == ZoneInfo("America/New_York")  # the top-level zone
+    assert config.teams["emea"].hold_window == timedelta(hours=3)
+    raw["teams"][0].update(timezone="Mars/Olympus", hold_window="soon")
+    found = problems(raw)
+    assert any(line.startswith("teams[0].timezone: ") for line in found), found
+    assert any(line.startswith("teams[0].hold_window: expected a duration") for line in found), found
+
+
+def test_the_top_level_policy_window_reports_and_managers_compile_as_written() -> None:
+    from datetime import time
+
+    from routing.config import OffHours, compile_config
+    from routing.config.compiled import Digest, Thresholds
+
+    raw = yaml.safe_load(SCENARIO_YAML)
+    raw.update(off_hours="hold", hold_window="3h")
+    alerts = {"window": "2h", "assignment": "5m", "min_leads": 7, "fallback": 0.2, "sla_breach": 0.3}
+    raw["reports"] = {
+        "digest": {"weekday": "fri", "at": "16:30"},
+        "alerts": {**alerts, "reassignment": 0.4, "clear_below": 0.5},
+    }
+    raw["managers"][1]["email"] = "maria@example.com"
+    config = compile_config(raw)
+    assert (config.off_hours, config.hold_window) == (OffHours.HOLD, timedelta(hours=3))
+    assert config.digest == Digest(weekday=4, at=time(16, 30))
+    assert config.thresholds == Thresholds(
+        window=timedelta(hours=2),
+        min_leads=7,
+        fallback=0.2,
+        sla_breach=0.3,
+        reassignment=0.4,
+        assignment=timedelta(minutes=5),
+        clear_below=0.5,
+    )
+    maria = config.managers["maria"]
+    assert (maria.id, maria.email, maria.reports_to) == ("maria", "maria@example.com", "hana")
+    raw["reports"] = {"digest": None, "alerts": None}
+    assert (compile_config(raw).digest, compile_config(raw).thresholds) == (None, None)
+    raw["reports"] = {"alerts": {"window": "soon", "assignment": "later"}}
+    assert problems(raw) == [
+        "reports.alerts.window: expected a duration like '30s', '5m' or '1h', got 'soon'",
+        "reports.alerts.assignment: expected a duration like '30s', '5m' or '1h', got 'later'",
+    ]
+
+
+def test_a_domain_claimed_twice_is_named_at_the_domain_or_alias_that_repeats_it() -> None:
+    raw = yaml.safe_load(SCENARIO_YAML)
+    raw["accounts"].append({"name": "Copycat", "domain": "GLOBEX.com", "aliases": ["initech.com"], "owner": "mo"})
+    assert [line for line in problems(raw) if line.startswith("accounts")] == [
+        "accounts[2].domain: domain 'globex.com' already belongs to 'Globex'",
+        "accounts[2].aliases[0]: domain 'initech.com' already belongs to 'Initech'",
+    ]
+
+
+def test_an_unknown_fallback_rep_is_named_at_its_path() -> None:
+    raw = yaml.safe_load(SCENARIO_YAML)
+    raw["fallback"] = {"rep": "ghost"}
+    assert "fallback.rep: unknown rep 'ghost'" in problems(raw)
+
+
+def test_a_yaml_error_is_one_line() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config("a: [")
+    assert caught.value.problems == [
+        "YAML: while parsing a flow node expected the node content, but found '<stream end>'   "
+        'in "<unicode string>", line 1, column 5:     a: [         ^'
+    ]

@@ -375,6 +375,17 @@ def test_a_heavier_rep_away_is_credited_their_share_of_the_lead_they_missed() ->
     assert decision.rotation == RotationUpdate(pool="pool", rep="a", turn=1, credits={"a": 0.0, "b": 0.0, "c": 1.0})
 
 
+@pytest.mark.parametrize("strategy", ["round_robin", "least_loaded"])
+def test_a_rep_away_from_an_unweighted_pool_is_owed_no_share_of_the_lead(strategy: str) -> None:
+    # The same pool and absence as above, unweighted: no target shares, so c is owed nothing (the
+    # credits only register the three newcomers), and c's round-robin turn is what brings c back.
+    decision = engine_for(WEIGHTED.replace("weighted", strategy)).route(
+        LEAD, RoutingState(reps={"c": away()}), MONDAY_10
+    )
+    assert decision.rep == "a"
+    assert decision.rotation == RotationUpdate(pool="pool", rep="a", turn=1, credits={"a": 0.0, "b": 0.0, "c": 0.0})
+
+
 def test_a_rep_who_already_had_the_lead_earns_no_credit() -> None:
     decision = engine_for(WEIGHTED).route(LEAD, RoutingState(tried=frozenset({"c"})), MONDAY_10)
     assert decision.rep == "a"
@@ -450,6 +461,7 @@ def test_the_score_gate_sends_low_or_missing_scores_to_nurture_when_so_configure
             False,
         )
         assert [(r.code, r.text) for r in decision.reasons] == [("nurture", text)]
+        assert decision.facts["email_domain"] == "shop.com"  # the audit keeps what the gate read
 
 
 def test_a_missing_score_is_routed_when_missing_scores_route() -> None:
@@ -481,6 +493,31 @@ def test_an_account_owner_rule_routes_a_known_domain_to_its_owner_and_steps_asid
         ("no_account", "rule owners: no known account for this domain"),
         ("rule", "rule rest: always"),
     ]
+
+
+def test_a_rule_naming_a_rep_gives_an_accounts_lead_to_that_rep_when_the_owner_cannot_take_it() -> None:
+    named = GATED.replace(
+        "  - {name: owners,", "  - {name: demo, when: {intent: demo}, route: {rep: anna}}\n  - {name: owners,"
+    )
+    state = RoutingState(reps={"owner": away()})
+    decision = engine_for(named).route(Lead(email="cto@acme.com", intent="demo", extra={"fit": 50}), state, MONDAY_10)
+    assert (decision.rep, decision.rule, decision.fallback) == ("anna", "demo", False)
+
+
+def test_a_reminder_in_working_time_counts_the_reps_own_hours() -> None:
+    # 21:30 UTC Monday is 16:30 in New York: 30 minutes today, the rest from 09:00 New York on Tuesday.
+    engine = engine_for("""
+reps: [{id: ny, name: NY, timezone: America/New_York}]
+teams: [{id: t, members: [ny]}]
+sla: [{name: slow, within: 2h, business_hours: true, remind_at: 0.5}]
+fallback: {team: t}
+""")
+    decision = engine.route(LEAD, RoutingState(), MONDAY_10.replace(hour=21, minute=30))
+    tuesday_9_ny = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
+    assert (decision.remind_at, decision.due_at) == (
+        tuesday_9_ny + timedelta(minutes=30),
+        tuesday_9_ny + timedelta(minutes=90),
+    )
 
 
 def test_an_account_owner_rule_after_the_owner_was_tried_falls_through_to_the_owners_rule() -> None:

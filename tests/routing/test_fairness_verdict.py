@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from routing import parse_config
-from routing.fairness import Arrival, measure
+from routing.fairness import Arrival, PoolFairness, RepShare, judge, measure
 
 PAIR = """
 timezone: UTC
@@ -87,3 +87,39 @@ def test_shares_in_the_json_form_keep_four_decimals() -> None:
     [sales] = measure(parse_config(PAIR), arrivals("ana", "ana", "ben"))
 
     assert [r["share"] for r in sales.to_json()["reps"]] == [0.6667, 0.3333]
+
+
+def test_a_pool_read_back_from_its_json_form_has_the_figures_as_written() -> None:
+    [sales] = measure(parse_config(PAIR), arrivals("ana", "ana", "ben", "otto", "ana"))
+    doc = sales.to_json()
+
+    back = PoolFairness.from_json(doc)
+
+    assert back == PoolFairness(
+        pool="sales",
+        leads=5,
+        off_hours=0,
+        reps=(
+            RepShare(rep="ana", actual=3, expected=3.75, share=0.6, expected_share=0.75, weight_share=0.75),
+            RepShare(rep="ben", actual=1, expected=1.25, share=0.2, expected_share=0.25, weight_share=0.25),
+            RepShare(rep="otto", actual=1, expected=0.0, share=0.2, expected_share=0.0, weight_share=0.0),
+        ),
+    )
+    assert back.to_json() == doc
+
+
+def test_a_pool_judged_on_counts_per_minute_adds_them_up_and_an_empty_one_has_no_shares() -> None:
+    config = parse_config(PAIR)
+    saturday = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+    arrived = [(saturday, 2), (saturday + timedelta(minutes=1), 3), (MONDAY_10, 3)]
+
+    sales = judge(config, "sales", {"ana": 6, "ben": 2}, arrived)
+
+    assert (sales.leads, sales.off_hours) == (8, 5)
+    assert [(r.rep, r.expected, r.share, r.expected_share) for r in sales.reps] == [
+        ("ana", 6.0, 0.75, 0.75),
+        ("ben", 2.0, 0.25, 0.25),
+    ]
+    empty = judge(config, "sales", {}, [])
+    assert (empty.leads, empty.off_hours, empty.verdict) == (0, 0, "no leads")
+    assert [(r.share, r.expected_share, r.weight_share) for r in empty.reps] == [(0.0, 0.0, 0.75), (0.0, 0.0, 0.25)]

@@ -66,7 +66,7 @@ def test_a_window_is_half_open_and_must_end_after_it_starts() -> None:
 
 
 def test_only_an_assigned_decision_names_a_rep() -> None:
-    with pytest.raises(ValueError, match="an assigned decision names a rep"):
+    with pytest.raises(ValueError, match=r"^an assigned decision names a rep, and only an assigned one does$"):
         decision(rep=None)
     with pytest.raises(ValueError):
         decision(outcome=Outcome.QUEUED)

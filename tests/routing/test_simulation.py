@@ -3,10 +3,14 @@ and daily caps kept as an installation would keep them, and the summary it repor
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from routing import Engine, Lead, Outcome, parse_config
-from routing.simulation import DIRECT, ClaimModel, SimLead, Simulation, Summary
+import pytest
+
+from routing import Engine, Lead, Outcome, Window, parse_config
+from routing.simulation import DIRECT, ClaimModel, RepChange, SimLead, Simulation, Summary, _span
 
 MONDAY_10 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
@@ -252,3 +256,261 @@ def test_outcomes_in_the_history_feed_win_rates_as_the_replay_goes_and_the_summa
     assert {rep: (r.won, r.closed) for rep, r in rates["rep"].items()} == {"a": (5, 5), "b": (0, 5)}
     assert {source: (r.won, r.closed) for source, r in rates["source"].items()} == {"web": (3, 6), "ads": (2, 4)}
     assert rates["rule"]["fallback"].closed == 10  # no rule: every lead fell to the fallback team
+
+
+SATURDAY_NOON = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+MONDAY_9 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+
+HOLD_YAML = """
+timezone: UTC
+working_hours: "mon-fri 09:00-17:00"
+reps:
+  - {id: late, name: Late, working_hours: "mon-fri 10:00-18:00"}
+  - {id: early, name: Early}
+teams:
+  - {id: t, members: [late, early], strategy: round_robin, off_hours: hold, hold_window: 2h}
+  - {id: s, members: [early, late], strategy: round_robin}
+rules:
+  - {name: soonest, when: {source: soonest}, route: {team: s}}
+sla: [{name: default, within: 10m}]
+fallback: {team: t}
+"""
+
+
+def weekend_lead(key: str, after: timedelta, source: str = "web") -> SimLead:
+    return SimLead(key=key, lead=Lead(email=f"{key}@shop.com", source=source), created_at=SATURDAY_NOON + after)
+
+
+def test_held_leads_wait_unassigned_and_are_shared_at_their_release_within_the_hold_window() -> None:
+    sim = Simulation(Engine(parse_config(HOLD_YAML)), claim=ClaimModel(claim_after=timedelta(minutes=5)))
+    items = [
+        weekend_lead("H1", timedelta(0)),
+        weekend_lead("H2", timedelta(hours=1)),
+        weekend_lead("S1", timedelta(days=1), source="soonest"),  # off hours, not held: to the first to start
+    ]
+    events = [(e.at, e.item.key, e.attempt, e.decision.outcome, e.decision.rep) for e in sim.run(items)]
+    # Both held leads are released at 09:00 Monday, as second attempts, in the order they arrived: H1 to
+    # late (first in line, starting at 10:00, within the 2h window), H2 to early, at work.
+    assert events == [
+        (SATURDAY_NOON, "H1", 1, Outcome.HELD, None),
+        (SATURDAY_NOON + timedelta(hours=1), "H2", 1, Outcome.HELD, None),
+        (SATURDAY_NOON + timedelta(days=1), "S1", 1, Outcome.ASSIGNED, "early"),
+        (MONDAY_9, "H1", 2, Outcome.ASSIGNED, "late"),
+        (MONDAY_9, "H2", 2, Outcome.ASSIGNED, "early"),
+    ]
+    summary = sim.summary
+    assert (summary.held, summary.off_hours, summary.offers, summary.expired) == (2, 3, 3, 0)
+    # First touch: when a rep at work has the lead (late's shift start for H1), from its arrival.
+    assert summary.first_touch == [
+        MONDAY_9 - (SATURDAY_NOON + timedelta(days=1)),
+        MONDAY_9 + timedelta(hours=1) - SATURDAY_NOON,
+        MONDAY_9 - (SATURDAY_NOON + timedelta(hours=1)),
+    ]
+    # Fairness counts each pool's leads at their arrival (the weekend: off hours), not at release.
+    assert [(f.pool, f.leads, f.off_hours, [(r.rep, r.actual) for r in f.reps]) for f in summary.fairness] == [
+        ("s", 1, 1, [("early", 1), ("late", 0)]),
+        ("t", 2, 2, [("late", 1), ("early", 1)]),
+    ]
+    assert summary.by_pool == {"t": {"late": 1, "early": 1}, "s": {"early": 1}}
+
+
+def test_an_offer_to_a_rep_off_hours_is_claimed_after_their_shift_starts_or_expires_at_its_sla() -> None:
+    # S1 reaches early at 09:00 Monday and its SLA (10 minutes) counts from then: a claim 10 minutes
+    # after that is in time; 11 minutes is late, and so is late's (whose shift starts at 10:00).
+    sunday_noon = SATURDAY_NOON + timedelta(days=1)
+    sim = Simulation(Engine(parse_config(HOLD_YAML)), claim=ClaimModel(claim_after=timedelta(minutes=10)))
+    assert [(e.at, e.decision.rep) for e in sim.run([weekend_lead("S1", timedelta(days=1), source="soonest")])] == [
+        (sunday_noon, "early")
+    ]
+    assert sim.summary.expired == 0
+    sim = Simulation(Engine(parse_config(HOLD_YAML)), claim=ClaimModel(claim_after=timedelta(minutes=11)))
+    assert [(e.at, e.decision.rep) for e in sim.run([weekend_lead("S1", timedelta(days=1), source="soonest")])] == [
+        (sunday_noon, "early"),
+        (MONDAY_9 + timedelta(minutes=10), "late"),
+        (MONDAY_9 + timedelta(minutes=70), None),
+    ]
+    assert (sim.summary.expired, sim.summary.held, sim.summary.off_hours) == (2, 0, 1)
+
+
+CHANGES_YAML = """
+timezone: UTC
+working_hours: always
+reps:
+  - {id: a, name: A, capacity: 100}
+  - {id: b, name: B, capacity: 100}
+teams:
+  - {id: t, members: [a, b], strategy: round_robin}
+sla: [{name: default, within: 1h}]
+fallback: {team: t}
+"""
+
+
+def test_pauses_resumes_and_capacity_changes_take_effect_at_their_moment_in_the_replay() -> None:
+    at = MONDAY_10.__add__
+    changes = [  # given out of order: the replay applies them in time order
+        RepChange(at=at(timedelta(minutes=30)), rep="b", capacity=0),
+        RepChange(at=at(timedelta(minutes=5)), rep="a", paused=True),
+        RepChange(at=at(timedelta(minutes=20)), rep="a", paused=False),
+        RepChange(at=at(timedelta(hours=5)), rep="a", paused=True),  # after the last lead
+    ]
+    sim = Simulation(Engine(parse_config(CHANGES_YAML)), changes=changes)
+    minutes = (0, 10, 15, 20, 30, 35)
+    reps = [e.decision.rep for e in sim.run([lead(f"L{m}", m) for m in minutes])]
+    # a is paused from 10:05 to 10:20 (b takes both), resumes exactly at 10:20 and takes its turn; from
+    # 10:30 b has a capacity of 0 and a takes the rest.
+    assert reps == ["a", "b", "b", "a", "a", "a"]
+    # Everyone was at work: every lead reached its rep on arrival.
+    assert sim.summary.off_hours == 0 and sim.summary.first_touch == [timedelta(0)] * 6
+    assert sim.state.rep("b").capacity_override == 0
+    assert sim.state.rep("a").paused  # the last change is applied once the replay is over
+
+
+def test_a_change_falling_due_while_queued_events_run_applies_before_the_next_decision() -> None:
+    # L1 goes to a, whose offer expires unclaimed at 10:10. b is paused at 10:05, between the two
+    # decisions: the expiry's new offer finds a excluded (a had it) and b paused, so nobody.
+    sim = Simulation(
+        Engine(parse_config(CHANGES_YAML.replace("within: 1h", "within: 10m"))),
+        claim=ClaimModel(claim_after=timedelta(hours=1)),
+        changes=[RepChange(at=MONDAY_10 + timedelta(minutes=5), rep="b", paused=True)],
+    )
+    assert replay(sim, [lead("L1", 0)]) == [("L1", 1, "a", 0), ("L1", 2, None, 10)]
+    # A pause at 10:30 is not yet in force at 10:10: b takes it.
+    sim = Simulation(
+        Engine(parse_config(CHANGES_YAML.replace("within: 1h", "within: 10m"))),
+        claim=ClaimModel(claim_after=timedelta(hours=1)),
+        changes=[RepChange(at=MONDAY_10 + timedelta(minutes=30), rep="b", paused=True)],
+    )
+    assert replay(sim, [lead("L1", 0)])[:2] == [("L1", 1, "a", 0), ("L1", 2, "b", 10)]
+
+
+def test_absences_are_pto_and_the_windows_between_a_pause_and_its_resume() -> None:
+    at = MONDAY_10.__add__
+    pto = Window(at(timedelta(days=1)), at(timedelta(days=2)))
+    changes = [
+        RepChange(at=at(timedelta(hours=1)), rep="a", paused=True),
+        RepChange(at=at(timedelta(hours=2)), rep="a", paused=True),  # still paused since 11:00
+        RepChange(at=at(timedelta(hours=3)), rep="a", paused=False),
+        RepChange(at=at(timedelta(hours=4)), rep="b", paused=False),  # a resume with no pause: no window
+        RepChange(at=at(timedelta(hours=5)), rep="b", capacity=3),  # not an absence
+        RepChange(at=at(timedelta(hours=6)), rep="b", paused=True),  # never resumed
+    ]
+    sim = Simulation(engine(), pto={"c": [pto]}, changes=changes)
+    absences = sim.absences()
+    assert absences["a"] == [Window(at(timedelta(hours=1)), at(timedelta(hours=3)))]
+    assert absences["c"] == [pto]
+    (never_resumed,) = absences["b"]
+    assert never_resumed.start == at(timedelta(hours=6)) and never_resumed.end.year == 9000
+    assert set(absences) == {"a", "b", "c"}
+    assert sim.state.rep("c").pto == (pto,)  # PTO is in the routing state from the start
+
+
+def test_a_rep_on_pto_in_the_replay_gets_no_lead_and_is_owed_none() -> None:
+    pto = Window(MONDAY_10 - timedelta(days=1), MONDAY_10 + timedelta(days=1))
+    # A capacity change during the PTO keeps the PTO.
+    changes = [RepChange(at=MONDAY_10 - timedelta(hours=1), rep="b", capacity=50)]
+    sim = Simulation(Engine(parse_config(CHANGES_YAML)), pto={"b": (pto,)}, changes=changes)
+    assert [e.decision.rep for e in sim.run([lead(f"L{i}", i) for i in range(4)])] == ["a"] * 4
+    (pool,) = sim.summary.fairness
+    assert [(r.rep, r.actual, r.expected) for r in pool.reps] == [("a", 4, 4.0), ("b", 0, 0.0)]
+    assert pool.fair
+
+
+def test_a_change_is_either_a_capacity_or_a_pause_and_at_a_known_moment() -> None:
+    with pytest.raises(ValueError, match=r"^at must be timezone-aware$"):
+        RepChange(at=datetime(2026, 11, 23, 10, 0), rep="a", capacity=1)
+    for both_or_neither in ({"capacity": 1, "paused": True}, {}):
+        with pytest.raises(ValueError, match=r"^a change sets either a capacity or pause/resume$"):
+            RepChange(at=MONDAY_10, rep="a", **both_or_neither)  # type: ignore[arg-type]
+    assert RepChange(at=MONDAY_10, rep="a", paused=False).capacity is None
+    assert RepChange(at=MONDAY_10, rep="a", capacity=0).paused is None
+
+
+def test_an_outcome_is_won_lost_or_disqualified() -> None:
+    with pytest.raises(ValueError, match=r"^an outcome that closes a lead is one of disqualified, lost, won$"):
+        SimLead(key="x", lead=Lead(email="x@shop.com"), created_at=MONDAY_10, outcome="open")
+    assert SimLead(key="x", lead=Lead(email="x@shop.com"), created_at=MONDAY_10, outcome="disqualified")
+
+
+def test_the_claim_model_is_stated_in_words_with_its_spans() -> None:
+    with_claims = ClaimModel(claim_after=timedelta(minutes=90), release_after=timedelta(hours=2))
+    assert with_claims.describe("each rep's configured capacity") == (
+        "Claim model: reps claim each offer 90m after it reaches them at work (--claim-after); an offer still "
+        "unclaimed when its SLA runs out expires to the next rep. Capacity: each rep's configured capacity, "
+        "with the overrides given. A lead counts toward its rep's load until 2h after its claim."
+    )
+    assert ClaimModel().describe("10 each") == (
+        "Claim model: no claim model (--claim-after not given): every offer is taken, none expires. "
+        "Capacity: 10 each, with the overrides given. A lead counts toward its rep's load until 1d after the offer."
+    )
+
+
+def test_spans_use_the_largest_unit_that_divides_them() -> None:
+    spans = [timedelta(days=2), timedelta(hours=24), timedelta(hours=3), timedelta(minutes=1), timedelta(seconds=59)]
+    assert [_span(s) for s in spans] == ["2d", "1d", "3h", "1m", "59s"]
+    assert [_span(s) for s in (timedelta(minutes=61), timedelta(seconds=61), timedelta(0))] == ["61m", "61s", "0s"]
+
+
+def test_first_touch_percentiles_are_the_low_median_and_the_90th() -> None:
+    minutes = [timedelta(minutes=m) for m in (7, 1, 10, 3, 2, 9, 4, 8, 6, 5)]
+    assert Summary(first_touch=minutes).first_touch_percentiles() == (timedelta(minutes=5), timedelta(minutes=9))
+    assert Summary(first_touch=minutes[:3]).first_touch_percentiles() == (timedelta(minutes=7), timedelta(minutes=10))
+    assert Summary(first_touch=[timedelta(minutes=4)]).first_touch_percentiles() == (timedelta(minutes=4),) * 2
+    assert Summary().first_touch_percentiles() is None
+    twenty = [timedelta(minutes=m) for m in range(1, 21)]  # the 90th of 20 is the 18th, not the 17th
+    assert Summary(first_touch=twenty).first_touch_percentiles() == (timedelta(minutes=10), timedelta(minutes=18))
+    assert Summary(expired=1, offers=4).breach_rate == 0.25 and Summary().breach_rate == 0.0
+
+
+def test_the_rotation_carries_on_across_releases_and_outcomes() -> None:
+    # Each lead leaves its rep's load (and feeds their record) before the next arrives: the pool's
+    # turn must survive those updates of the state, or a would be first in line every time.
+    sim = Simulation(Engine(parse_config(CHANGES_YAML)), claim=ClaimModel(release_after=timedelta(minutes=1)))
+    items = [replace(lead(f"L{m}", m), outcome="won" if m < 20 else None) for m in (0, 10, 20, 30)]
+    assert [e.decision.rep for e in sim.run(items)] == ["a", "b", "a", "b"]
+    a = sim.state.rep("a")
+    assert (a.won, a.closed, a.open_load, sim.state.rep("b").closed) == (1, 1, 0, 1)
+    assert a.last_assigned_at == MONDAY_10 + timedelta(minutes=20)
+    assert sim.final("L30") is not None and sim.final("L30").rep == "b"  # type: ignore[union-attr]
+    assert sim.final("unknown") is None
+
+
+def test_a_lead_at_exactly_the_reps_local_midnight_starts_a_new_day() -> None:
+    sim = Simulation(engine(), claim=ClaimModel(release_after=timedelta(minutes=1)))
+    tokyo_midnight = (15 * 60) - 10 * 60  # 15:00 UTC is 00:00 in Tokyo
+    events = replay(sim, [lead("J1", 0, source="jp"), lead("J2", tokyo_midnight, source="jp")])
+    assert [rep for _, _, rep, _ in events] == ["tokyo", "tokyo"]
+
+
+def test_the_reps_day_is_their_local_date_even_when_utc_is_a_day_behind() -> None:
+    # 16:00 UTC Monday is 01:00 Tuesday in Tokyo: tokyo's day ends at 15:00 UTC Tuesday, not Monday.
+    sim = Simulation(engine(), claim=ClaimModel(release_after=timedelta(minutes=1)))
+    events = replay(sim, [lead("J1", 6 * 60, source="jp"), lead("J2", 6 * 60 + 30, source="jp")])
+    assert [rep for _, _, rep, _ in events] == ["tokyo", "c"]
+
+
+def test_moments_are_reported_in_utc_whatever_zone_the_history_used() -> None:
+    new_york = SimLead(
+        key="L1",
+        lead=Lead(email="l1@shop.com", source="partner"),
+        created_at=MONDAY_10.astimezone(ZoneInfo("America/New_York")),
+    )
+    (event,) = Simulation(engine()).run([new_york])
+    assert event.at == MONDAY_10 and event.at.tzinfo is UTC
+
+
+def test_win_rates_of_leads_without_a_source_are_shown_under_unknown() -> None:
+    sim = Simulation(engine())
+    items = [replace(lead("P1", 0, source="partner"), outcome="won"), replace(lead("P2", 1), outcome="lost")]
+    items[1] = replace(items[1], lead=Lead(email="p2@shop.com", source=None))
+    list(sim.run(items))
+    rates = sim.summary.win_rates
+    assert {key: (r.won, r.closed) for key, r in rates["source"].items()} == {"partner": (1, 1), "unknown": (0, 1)}
+    assert {key: (r.won, r.closed) for key, r in rates["rule"].items()} == {"partner": (1, 1), "fallback": (0, 1)}
+
+
+def test_an_expired_offer_leaves_the_reps_load_one_lead_lighter() -> None:
+    sim = Simulation(engine(), claim=ClaimModel(claim_after=timedelta(hours=1)))
+    items = [lead(key, minutes, source="partner") for key, minutes in (("P1", 0), ("P2", 5), ("X", 11))]
+    loads = {(e.item.key, e.attempt): sim.state.rep("p").open_load for e in sim.run(items)}
+    # P1 expires at 10:10 (p then holds P2 only); X arrives at 10:11.
+    assert (loads["P2", 1], loads["X", 1]) == (1, 1)

@@ -305,3 +305,33 @@ def test_a_rep_with_exactly_the_minimum_sample_ranks_on_their_own_record() -> No
 
     at_minimum, under = RepState(won=5, closed=5), RepState(won=4, closed=4)
     assert win_rates([at_minimum, under], 0.0, min_sample=5) == [7 / 15, 0.2]
+
+
+def test_the_why_of_a_rep_with_exactly_the_minimum_sample_is_their_own_record() -> None:
+    from routing.explain import win_rate_reason
+    from routing.strategies import PoolRanker
+
+    config = team_engine("performance", {"a": 1, "b": 1}).config
+    ranker = PoolRanker(config.teams["pool"], config.reps, min_sample=5)
+    window = timedelta(days=90)
+    assert win_rate_reason(ranker, "a", RepState(won=5, closed=5), window) == (
+        "win_rate",
+        "@a's win rate 47%: 5 won of 5 closed in 90d, smoothed",
+        "a",
+    )
+    assert win_rate_reason(ranker, "b", RepState(won=4, closed=4), window).text == (
+        "@b's win rate 20% is the prior: 4 closed in 90d, fewer than 5"
+    )
+
+
+def test_a_window_is_said_in_whole_days_only_when_it_is_whole_days() -> None:
+    from routing.explain import days
+
+    spans = [timedelta(days=1), timedelta(days=3), timedelta(days=90), timedelta(hours=36), timedelta(hours=12)]
+    assert [days(span) for span in spans] == ["1d", "3d", "90d", "36h", "12h"]
+
+
+def test_a_weighted_tie_is_broken_by_a_least_loaded_tie_break() -> None:
+    engine = team_engine("weighted", {"a": 1, "b": 1}, ", tie_breaks: [least_loaded]")
+    state = RoutingState(reps={"a": RepState(open_load=3), "b": RepState(open_load=1)})
+    assert engine.route(Lead(email="x@y.com"), state, MONDAY_10_NY).rep == "b"

@@ -23,3 +23,33 @@ def test_a_rule_to_a_rep_names_them_and_the_fallback_says_so(route: RouteFn) -> 
     assert route(Lead(email="p@partner.io", source="partner")).summary == "partner rule (source partner) → @paul"
     fallback = route(Lead(email="x@shop.com"))
     assert fallback.summary.startswith("no rule matched; fallback team")
+
+
+VALUES = """
+timezone: UTC
+working_hours: always
+reps: [{id: a, name: A}]
+teams: [{id: t, members: [a]}]
+rules:
+  - {name: vp, when: {any: [{title: {contains: vp}}, {score: ">=100"}, {intent: demo}]}, route: {rep: a}}
+sla: [{name: d, within: 1h}]
+fallback: {team: t}
+"""
+
+
+def test_the_why_shows_whole_numbers_plainly_cuts_long_values_at_40_and_leaves_out_empty_ones() -> None:
+    from datetime import UTC, datetime
+
+    from routing import Engine, RoutingState, parse_config
+
+    engine, now = Engine(parse_config(VALUES)), datetime(2026, 11, 23, 10, tzinfo=UTC)
+
+    def why(lead: Lead) -> str:
+        return engine.route(lead, RoutingState(), now).summary
+
+    forty, forty_one = "VP " + "x" * 37, "VP " + "x" * 38
+    assert why(Lead(email="a@b.com", title=forty, score=120.0)) == f"vp rule (title {forty}, score 120) → @a"
+    assert (
+        why(Lead(email="a@b.com", title=forty_one, score=87.5)) == f"vp rule (title {forty_one[:39]}…, score 87.5) → @a"
+    )
+    assert why(Lead(email="a@b.com", title="", intent="demo")) == "vp rule (intent demo) → @a"

@@ -68,3 +68,22 @@ def test_no_webhooks_is_the_default() -> None:
 def test_a_bad_endpoint_is_named_with_its_path(block: str, problem: str) -> None:
     found = problems_of(block)
     assert any(line.startswith(problem) for line in found), found
+
+
+def test_a_url_of_exactly_the_maximum_length_is_accepted_one_longer_is_not() -> None:
+    from routing.config.compile import MAX_URL
+
+    base = "https://example.com/"
+    exact = base + "x" * (MAX_URL - len(base))
+    assert parse_config(with_webhooks(f"  - {{url: '{exact}', secret_env: S}}\n")).webhooks[0].url == exact
+    assert problems_of(f"  - {{url: '{exact}y', secret_env: S}}\n")[0].startswith("webhooks[0].url: ")
+
+
+def test_a_user_name_alone_in_the_url_is_a_credential_too() -> None:
+    assert problems_of("  - {url: 'https://user@example.com/x', secret_env: S}\n") == [
+        "webhooks[0].url: no credentials in the URL: the signature authenticates each call"
+    ]
+    assert problems_of("  - {url: 'https://example.com/x', secret_env: 'whsec_abc=='}\n") == [
+        "webhooks[0].secret_env: name the environment variable that holds the secret (like CRM_WEBHOOK_SECRET), "
+        "never the secret"
+    ]
