@@ -372,3 +372,9 @@ def test_a_range_of_one_number_is_not_empty_and_a_non_mapping_is_refused_in_word
     assert parse({"employees": "20-20"}, NUMERIC).matches({"employees": 20})
     with pytest.raises(ConditionError, match=r"^expected a mapping of field: value, or all/any/not$"):
         parse(["country"], NUMERIC)
+
+
+def test_an_at_most_range_lies_within_a_below_range_with_a_higher_bound() -> None:
+    # both are open downwards: `<=100` accepts nothing `<200` does not, so a later rule on it is shadowed
+    assert implies(parse({"employees": "<=100"}, NUMERIC), parse({"employees": "<200"}, NUMERIC)) is True
+    assert implies(parse({"employees": "<=200"}, NUMERIC), parse({"employees": "<200"}, NUMERIC)) is False

@@ -530,3 +530,48 @@ def test_a_yaml_error_is_one_line() -> None:
         "YAML: while parsing a flow node expected the node content, but found '<stream end>'   "
         'in "<unicode string>", line 1, column 5:     a: [         ^'
     ]
+
+
+def test_a_teams_manager_manages_its_members_even_when_they_report_to_someone_else() -> None:
+    raw = yaml.safe_load(SCENARIO_YAML)
+    raw["teams"].append({"id": "closers", "members": ["paul", "fran"], "manager": "hana"})
+    from routing.config import compile_config
+
+    config = compile_config(raw)
+    assert config.manages("hana") == frozenset({"paul", "fran"})
+    assert config.manages("maria") == frozenset(config.reps)
+
+
+def test_an_unreadable_outcome_window_is_refused_with_its_path_and_the_parse_error() -> None:
+    raw = yaml.safe_load(SCENARIO_YAML)
+    assert problems({**raw, "outcomes": {"load_window": "soon"}}) == [
+        "outcomes.load_window: expected a duration like '30s', '5m' or '1h', got 'soon'"
+    ]
+    assert problems({**raw, "outcomes": {"performance_window": "-3d"}}) == [
+        "outcomes.performance_window: expected a duration like '30s', '5m' or '1h', got '-3d'"
+    ]
+
+
+def test_a_load_window_of_exactly_a_day_is_enough_and_less_is_refused_in_words() -> None:
+    raw = yaml.safe_load(SCENARIO_YAML)
+    from routing.config import compile_config
+
+    assert compile_config({**raw, "outcomes": {"load_window": "1d"}}).outcomes.load_window == timedelta(days=1)
+    assert compile_config({**raw, "outcomes": {"load_window": "25h"}}).outcomes.load_window == timedelta(hours=25)
+    assert problems({**raw, "outcomes": {"load_window": "23h"}}) == [
+        "outcomes.load_window: must be at least a day (the day's count never reaches past it)"
+    ]
+
+
+def test_a_dedupe_window_is_a_duration_off_or_refused_with_its_path() -> None:
+    raw = yaml.safe_load(SCENARIO_YAML)
+    from routing.config import compile_config
+
+    assert compile_config(raw).dedupe.window == timedelta(days=30)
+    assert compile_config({**raw, "dedupe": {"window": "14d"}}).dedupe.window == timedelta(days=14)
+    assert compile_config({**raw, "dedupe": {"window": "off"}}).dedupe.window is None
+    assert compile_config({**raw, "dedupe": {"window": None}}).dedupe.window is None
+    assert problems({**raw, "dedupe": {"window": True}}) == ["dedupe.window: expected a duration like '30d', or off"]
+    assert problems({**raw, "dedupe": {"window": "soon"}}) == [
+        "dedupe.window: expected a duration like '30s', '5m' or '1h', got 'soon'"
+    ]
