@@ -45,6 +45,7 @@ from standin import SlackStandin
 from standin.driver import SlackDriver
 from standin.hubspot import HubSpotStandin
 from standin.webhooks import WebhookReceiver
+from storage import load
 from storage.db import Database, connect
 
 TOKEN, SECRET, INTAKE = "xoxb-demo", "demo-signing-secret", "demo-intake-token-0123456789"
@@ -448,20 +449,24 @@ async def _won(
     service: Service, http: aiohttp.ClientSession, base: str, lead_id: int, say: Callable[[str], None]
 ) -> None:
     """The CRM reports the Brightpath deal won: the lead leaves its owner's open load, which frees a place
-    under their capacity for the next lead."""
+    under their capacity for the next lead. The load is told apart (claimed leads, open offers) because
+    an offer may reach the same rep meanwhile (another lead's SLA running out)."""
     owner = (await service.views.lead_view(lead_id)).lead.claimed_by or ""
 
-    async def open_load() -> int:
-        return (await service.store.load_routing_state(service.clock.now())).rep(owner).open_load
+    async def load_of_owner() -> load.LoadRow:
+        async with service.db.read() as conn:
+            return (await conn.run_sync(load.read)).reps.get(owner, load.LoadRow())
 
-    before = await open_load()
+    before = await load_of_owner()
     outcome = {"lead": lead_id, "state": "won", "amount": 24000, "occurred_at": service.clock.now().isoformat()}
     async with http.post(f"{base}/outcomes", json=outcome, headers={"Authorization": f"Bearer {INTAKE}"}) as resp:
         document = await resp.json()
+    after = await load_of_owner()
     say(
         f"The CRM reports Brightpath won: POST /outcomes → {resp.status} ({document['current']}). "
-        f"{service.config.person_name(owner)}'s open load goes from {before} to {await open_load()} "
-        f"of a capacity of {service.config.reps[owner].capacity}."
+        f"Claimed leads in {service.config.person_name(owner)}'s load go from {before.held_offers} to "
+        f"{after.held_offers} (open load {before.open_offers + before.held_offers} → "
+        f"{after.open_offers + after.held_offers}, capacity {service.config.reps[owner].capacity})."
     )
 
 

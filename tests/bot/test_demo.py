@@ -33,7 +33,7 @@ def test_the_demo_routes_claims_reassigns_logs_expires_and_escalates(
         assert happening in story, happening
     assert "webhook refused" not in story  # every signature the receiver checked was good
     # The won outcome takes the lead out of its owner's open load.
-    won = re.search(r"POST /outcomes → 201 \(won\)\. .*'s open load goes from (\d+) to (\d+) of a capacity", story)
+    won = re.search(r"POST /outcomes → 201 \(won\)\. Claimed leads in .*'s load go from (\d+) to (\d+) ", story)
     assert won is not None and int(won[2]) == int(won[1]) - 1, won
     # It ends with the report and its charts, and keeps its database for `leadrelay report`.
     assert "The numbers, as `leadrelay report` shows them" in story and "SLA breach rate" in story
