@@ -74,3 +74,15 @@ async def test_the_load_window_lets_go_of_at_most_limit_claimed_offers_per_call(
     settled = [await db.transact(lambda conn, _locks: load.settle(conn, since, limit=2)) for _ in range(3)]
 
     assert settled == [2, 1, 0]
+
+
+async def test_the_load_window_lets_go_of_the_earliest_assigned_claims_first(store: Store, db: Database) -> None:
+    made = [await offered(store, T0 + (2 - i) * MINUTE) for i in range(3)]  # numbered latest-assigned first
+    for _, offer_id, rep in made:
+        await store.claim(offer_id, by=rep, now=T0 + 5 * MINUTE)
+    since = T0 + timedelta(days=365)
+
+    await db.transact(lambda conn, _locks: load.settle(conn, since, limit=2))
+
+    held = await db.transact(lambda conn, _locks: [load.is_held(conn, offer_id) for _, offer_id, _ in made])
+    assert held == [True, False, False]  # the two assigned earliest (the higher ids) went first
