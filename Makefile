@@ -30,13 +30,14 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 # One pytest worker per core (pytest-xdist); `make test WORKERS=0` runs in one process, for a debugger.
-# The `slow` tests (real `leadrelay serve` processes, in real time) then run one at a time: a neighbour
-# test's load on two cores can starve their replicas past the tests' time bounds.
+# The `slow` tests (real `leadrelay serve` processes, in real time) run after the rest, not beside it:
+# the fast tests' load on two cores could starve their replicas past the tests' time bounds. Among
+# themselves two at a time is safe: much of their time is waiting (an outbox lease, Slack's 1 post a second).
 WORKERS ?= auto
 
 test: lint
 	$(BIN)/pytest -n $(WORKERS) --dist worksteal -m "not slow"
-	$(BIN)/pytest -m slow
+	$(BIN)/pytest -n $(WORKERS) --dist worksteal -m slow
 
 # The inner loop: lint plus every test not marked `slow` (no real processes, no long property runs).
 test-fast: lint

@@ -1,4 +1,4 @@
-"""Two `leadrelay serve` replicas on one PostgreSQL database, one Slack, 1,000 leads and a Slack hiccup.
+"""Two `leadrelay serve` replicas on one PostgreSQL database, one Slack, 600 leads and a Slack hiccup.
 
 Both replicas take intake (alternately, as a load balancer would), run the SLA timers and deliver the
 outbox; the test plays the reps, pressing **Accept** on each offer DM as it lands (on either replica),
@@ -50,8 +50,8 @@ from tests.process.harness import (
 
 TEAMS = 12
 REPS_PER_TEAM = 10
-LEADS = 1000
-INTAKE_SECONDS = 25.0  # a steady 40 leads/s: each rep gets one about every 3 s, well under Slack's 1/s per DM
+LEADS = 600
+INTAKE_SECONDS = 15.0  # a steady 40 leads/s: each rep gets one about every 3 s, well under Slack's 1/s per DM
 IGNORED_EVERY = 25
 SLA = "5s"
 # Seconds after the last lead for every lead to settle and the outbox to drain: a liveness bound with
@@ -109,7 +109,7 @@ async def _metric(http: aiohttp.ClientSession, base: str, name: str) -> float:
 
 
 async def test_two_replicas_under_slack_rate_limits_lose_nothing_and_double_nothing(tmp_path: Path) -> None:
-    """See the module docstring. Needs PostgreSQL (LEADRELAY_TEST_POSTGRES_URL); about 40 s."""
+    """See the module docstring. Needs PostgreSQL (LEADRELAY_TEST_POSTGRES_URL); about 30 s."""
     reason = skip_reason("postgres")
     if reason:
         pytest.skip(reason)
