@@ -38,7 +38,7 @@ async def _run(db_url: str, db: Database, leads: int) -> tuple[Counter[str], lis
 
 
 async def test_concurrent_workers_share_a_round_robin_pool_exactly(db_url: str, db: Database) -> None:
-    leads = 1000 if db.dialect == "postgresql" else 200
+    leads = 400 if db.dialect == "postgresql" else 200
     per_rep, turns = await _run(db_url, db, leads)
     assert per_rep == dict.fromkeys(BULK, leads // len(BULK))
     assert turns == list(range(1, leads + 1))  # every cursor position handed out exactly once
