@@ -43,6 +43,9 @@ def build_bolt_app(service: Service, signing_secret: str, *, finish_before_reply
     until the listener is done, which makes tests deterministic without changing what listeners do.
     """
     app = AsyncApp(
+        # Named, or Bolt names it after its caller's file with inspect.stack(), which reads the source
+        # of every frame on the stack: 50 ms an app under pytest, most of a test's setup.
+        name="leadrelay",
         client=service.slack.client,
         signing_secret=signing_secret,
         request_verification_enabled=True,

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import weakref
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -265,9 +266,11 @@ async def connect(url: str = DEFAULT_URL, *, migrate: bool | None = None) -> Dat
     """
     engine = create_engine(url)
     try:
-        if (migrate or (migrate is None and engine.dialect.name == "sqlite")) and not await _is_current(engine):
+        current = await _current_revision(engine)
+        if (migrate or (migrate is None and engine.dialect.name == "sqlite")) and current != _head_revision():
             await _migrate(engine)
-        await _check_schema(engine)
+            current = await _current_revision(engine)
+        _check_schema(engine, current)
     except DBAPIError as exc:
         await engine.dispose()
         raise _translate(exc) from None
@@ -333,20 +336,21 @@ def _run_upgrade(connection: Connection) -> None:
     command.upgrade(config, "head")
 
 
-async def _revisions(engine: AsyncEngine) -> tuple[str | None, str | None]:
-    """(the database's schema revision, the code's head revision)."""
+async def _current_revision(engine: AsyncEngine) -> str | None:
+    """The database's schema revision; None when it has no Leadrelay schema."""
     async with engine.connect() as conn:
-        current = await conn.run_sync(lambda sync: MigrationContext.configure(sync).get_current_revision())
-    return current, ScriptDirectory.from_config(_alembic_config()).get_current_head()
+        return await conn.run_sync(lambda sync: MigrationContext.configure(sync).get_current_revision())
 
 
-async def _is_current(engine: AsyncEngine) -> bool:
-    current, head = await _revisions(engine)
-    return current == head
+@functools.cache
+def _head_revision() -> str | None:
+    """The code's head revision. Cached: reading it loads every migration script (tens of ms), and the
+    scripts do not change while the process runs."""
+    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
 
 
-async def _check_schema(engine: AsyncEngine) -> None:
-    current, head = await _revisions(engine)
+def _check_schema(engine: AsyncEngine, current: str | None) -> None:
+    head = _head_revision()
     if current == head:
         return
     where = engine.url.render_as_string(hide_password=True)
