@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import yaml
 from pydantic import ValidationError
@@ -91,25 +91,35 @@ def load_config(path: str) -> RoutingConfig:
     return parse_config(text)
 
 
-class _Yaml12Loader(yaml.SafeLoader):
-    """SafeLoader with YAML 1.2 booleans: only true/false, so `country: [NO]` stays Norway."""
+def _yaml12(loader: type[yaml.SafeLoader]) -> type[yaml.SafeLoader]:
+    """`loader` with YAML 1.2 booleans: only true/false, so `country: [NO]` stays Norway."""
+    resolvers = {
+        first: [(tag, regexp) for tag, regexp in pairs if tag != "tag:yaml.org,2002:bool"]
+        for first, pairs in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    made = type(f"Yaml12{loader.__name__}", (loader,), {"yaml_implicit_resolvers": resolvers})
+    yaml12 = cast(type[yaml.SafeLoader], made)
+    yaml12.add_implicit_resolver(
+        "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+    )
+    return yaml12
 
 
-_Yaml12Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_Yaml12Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
-)
+_YAML = _yaml12(yaml.SafeLoader)
+# libyaml's parser where PyYAML was built with it (its wheels are): ten times faster. Its errors give
+# no excerpt of the line, so a text it refuses is read again by the pure-Python parser for the message.
+_FAST_YAML = _yaml12(getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 def parse_config(text: str) -> RoutingConfig:
     """Parse and compile YAML text. Raises ConfigError listing every problem found."""
     try:
-        raw = yaml.load(text, Loader=_Yaml12Loader)
-    except yaml.YAMLError as exc:
-        raise ConfigError([f"YAML: {exc}".replace("\n", " ")]) from exc
+        raw = yaml.load(text, Loader=_FAST_YAML)
+    except yaml.YAMLError:
+        try:
+            raw = yaml.load(text, Loader=_YAML)
+        except yaml.YAMLError as exc:
+            raise ConfigError([f"YAML: {exc}".replace("\n", " ")]) from exc
     return compile_config(raw)
 
 
