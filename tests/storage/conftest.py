@@ -91,6 +91,20 @@ _TABLES = (
     "audit, outbox, load_holds, rep_load, closed_leads, rep_results, outcomes, lead_repeats, offers, held_leads, "
     "leads, pool_members, pools, rep_pto, rep_settings, poll_cursors"
 )
+# Empty every table and restart every id sequence. DELETE, not TRUNCATE: on tables this small it is
+# 6 ms where TRUNCATE takes 45 (a new file per table), on each of some 600 PostgreSQL tests.
+# `session_replication_role = replica` switches the foreign-key triggers off, so the order is free.
+_EMPTY = f"""
+DO $$
+DECLARE seq record;
+BEGIN
+    SET LOCAL session_replication_role = replica;
+    {" ".join(f"DELETE FROM {table.strip()};" for table in _TABLES.split(","))}
+    FOR seq IN SELECT relname FROM pg_class WHERE relkind = 'S' LOOP
+        EXECUTE format('ALTER SEQUENCE %I RESTART', seq.relname);
+    END LOOP;
+END $$
+"""
 
 
 @pytest.fixture(scope="session")
@@ -126,7 +140,7 @@ async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     url: str = request.getfixturevalue("pg_url")
     engine = create_async_engine(url)
     async with engine.begin() as conn:
-        await conn.execute(text(f"TRUNCATE {_TABLES} RESTART IDENTITY CASCADE"))
+        await conn.execute(text(_EMPTY))
     await engine.dispose()
     return url
 
