@@ -269,7 +269,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help=(
             "also check the CRM's token and scopes and find every rep's CRM user "
-            "(HUBSPOT_TOKEN, or SALESFORCE_INSTANCE_URL and SALESFORCE_ACCESS_TOKEN)"
+            "(HUBSPOT_TOKEN, or SALESFORCE_INSTANCE_URL with SALESFORCE_CLIENT_ID and SALESFORCE_CLIENT_SECRET "
+            "or SALESFORCE_ACCESS_TOKEN)"
         ),
     )
     check.set_defaults(func=cmd_check)

@@ -8,6 +8,10 @@ connector uses, with Salesforce's documented shapes and error bodies (``[{"messa
     GET   /services/data/vNN.0/sobjects/Lead/{id}
     PATCH /services/data/vNN.0/sobjects/Lead/{id}    204; an assignment rule runs unless Sforce-Auto-Assign: FALSE
     POST  /services/data/vNN.0/sobjects/Lead         201 {"id", "success", "errors"}; LastName and Company required
+    POST  /services/oauth2/token                     client_credentials grant (with `client_id` and
+                                                     `client_secret` set): a new access token, which
+                                                     replaces the one accepted; refusals as
+                                                     {"error", "error_description"}
 
 simple-salesforce is synchronous (`requests`), so the org listens on a real port, served from a thread::
 
@@ -16,6 +20,7 @@ simple-salesforce is synchronous (`requests`), so the org listens on a real port
         lead = org.add_lead(Email="lead@example.test", LastName="Lovelace", Company="Acme")
         org.fail("REQUEST_LIMIT_EXCEEDED", times=1)   # the next call is refused
         org.lose_answers(1)                            # the next write lands, its answer is a 502
+        org.expire_session()                           # the access token stops working
         [write.body for write in org.writes]          # every create and update, with its headers
 
 `now` stamps every change (`SystemModstamp`, to the second, as Salesforce does). The people working in
@@ -83,7 +88,16 @@ class _AnswerLost(Exception):
 class _Refusal(Exception):
     def __init__(self, status: int, code: str, message: str, fields: list[str] | None = None) -> None:
         super().__init__(message)
-        self.status, self.body = status, [{"message": message, "errorCode": code, "fields": fields or []}]
+        self.status = status
+        self.body: Json = [{"message": message, "errorCode": code, "fields": fields or []}]
+
+
+class _OAuthRefusal(_Refusal):
+    """The token endpoint's refusals, in OAuth's shape rather than the REST API's."""
+
+    def __init__(self, error: str, description: str) -> None:
+        super().__init__(400, error, description)
+        self.body = {"error": error, "error_description": description}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -110,6 +124,9 @@ class SalesforceStandin:
     rule that takes every Lead written without `Sforce-Auto-Assign: FALSE`."""
 
     token: str = "00Dstandin!access-token"
+    client_id: str | None = None  # with `client_secret`: the connected app's Client Credentials Flow
+    client_secret: str | None = None
+    tokens_issued: int = 0
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
     owner_editable: bool = True
     users_readable: bool = True
@@ -213,6 +230,12 @@ class SalesforceStandin:
         the write landed, the caller never heard. Reads go through untouched."""
         self.answers_to_lose = times
 
+    def expire_session(self) -> None:
+        """The access token in use stops being accepted, as a session that timed out: every call with it
+        is answered INVALID_SESSION_ID until a new token is issued."""
+        with self._lock:
+            self.token = f"00Dstandin!expired-{self.tokens_issued}-{next(self._ids)}"
+
     def recover(self) -> None:
         self._script = None
         self.answers_to_lose = 0
@@ -285,6 +308,8 @@ class SalesforceStandin:
     def _answer(
         self, method: str, path: str, query: Mapping[str, list[str]], raw: bytes, headers: Mapping[str, str]
     ) -> tuple[int, Json]:
+        if method == "POST" and path == "/services/oauth2/token":
+            return 200, self._issue_token(parse_qs(raw.decode()))
         if headers.get("authorization") != f"Bearer {self.token}":
             raise _Refusal(*FAULTS["INVALID_SESSION_ID"])
         if (script := self._script) is not None:
@@ -313,6 +338,28 @@ class SalesforceStandin:
             case "POST", ["sobjects", "Lead"]:
                 return 201, {"id": self._create(body, headers), "success": True, "errors": []}
         raise _Refusal(404, "NOT_FOUND", "The requested resource does not exist")
+
+    def _issue_token(self, form: Mapping[str, list[str]]) -> Json:
+        def one(name: str) -> str | None:
+            return next(iter(form.get(name, [])), None)
+
+        if one("grant_type") != "client_credentials":
+            raise _OAuthRefusal("unsupported_grant_type", "grant type not supported")
+        if self.client_id is None or (one("client_id"), one("client_secret")) != (self.client_id, self.client_secret):
+            raise _OAuthRefusal("invalid_client", "invalid client credentials")
+        self.tokens_issued += 1
+        self.token = f"00Dstandin!issued-{self.tokens_issued}"
+        issued = self._now()
+        return {
+            "access_token": self.token,
+            "signature": "c3RhbmQtaW4=",
+            "scope": "api",
+            "instance_url": self.url,
+            "id": f"{self.url}/id/00Dstandin/{self.integration_user}",
+            "token_type": "Bearer",
+            "issued_at": str(int(issued.timestamp() * 1000)),
+            "api_instance_url": self.url,
+        }
 
     def _query(self, version: str, text: str) -> Json:
         fields_of = {"Lead": self._lead_fields() | {f"ConvertedOpportunity.{name}" for name in _OPPORTUNITY_FIELDS}}

@@ -36,7 +36,8 @@ def hubspot(crm: Crm, environ: Mapping[str, str], now: Clock) -> CrmApi:
 
 
 def salesforce(crm: Crm, environ: Mapping[str, str], now: Clock) -> CrmApi:
-    """Salesforce at `SALESFORCE_INSTANCE_URL` with the integration user's `SALESFORCE_ACCESS_TOKEN`;
+    """Salesforce at `SALESFORCE_INSTANCE_URL`, signed in with the connected app's client credentials or
+    the integration user's access token (`connectors.salesforce.client`);
     `crm.stages` maps Lead Status to outcomes (None: the connector's standard statuses)."""
     from connectors.salesforce.api import SalesforceApi  # the client is imported only when used
     from connectors.salesforce.client import SalesforceSettingsError

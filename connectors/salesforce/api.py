@@ -1,14 +1,16 @@
 """`SalesforceApi`: the `connectors.crm.CrmApi` contract on a Salesforce org's Lead object, through
 simple-salesforce.
 
-    api = SalesforceApi.from_environ(os.environ)           # SALESFORCE_INSTANCE_URL, SALESFORCE_ACCESS_TOKEN
+    api = SalesforceApi.from_environ(os.environ)           # SALESFORCE_INSTANCE_URL, and the credentials
     owner = api.find_user("ada@acme.test")                 # the active User with that email
     lead_id = api.write_owner(OwnerWrite(record_id=None, email="lead@example.test", lead={...}, owner_id=owner))
     page = api.read_outcomes(cursor)                       # Leads' status and converted Opportunities
     problems = api.check()                                 # the token, Lead and User permissions
 
 Each call is made from a worker thread (the clients are synchronous); each thread gets its own client,
-so no `requests` session is shared between threads, and the User cache is behind a lock.
+so no `requests` session is shared between threads, and the User cache is behind a lock. With client
+credentials, the access token is asked for at the first call and again whenever Salesforce says the
+session expired, by one thread for all (the call that met the expiry then runs once more).
 """
 
 from __future__ import annotations
@@ -16,14 +18,22 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from simple_salesforce.api import Salesforce, SFType
 from simple_salesforce.format import format_soql
 
-from connectors.crm.api import CrmAuthError, CrmOutcome, CrmRateLimited, CrmRejected, OutcomePage, OwnerWrite
-from connectors.salesforce.client import SalesforceSettings, client
-from connectors.salesforce.errors import translated
+from connectors.crm.api import (
+    CrmAuthError,
+    CrmOutcome,
+    CrmRateLimited,
+    CrmRejected,
+    CrmUnavailable,
+    OutcomePage,
+    OwnerWrite,
+)
+from connectors.salesforce.client import SalesforceSettings, client, new_access_token
+from connectors.salesforce.errors import SessionExpired, token_refusal, translated
 from connectors.salesforce.outcomes import (
     PAGE,
     Cursor,
@@ -43,6 +53,9 @@ _USER_BY_EMAIL = "SELECT Id FROM User WHERE Email = {} AND IsActive = true LIMIT
 # The oldest open Lead with the email: a returning person whose earlier Lead was converted is a new
 # inquiry, and gets a Lead of their own.
 _LEAD_BY_EMAIL = "SELECT Id FROM Lead WHERE Email = {} AND IsConverted = false ORDER BY CreatedDate LIMIT 1"
+
+
+_T = TypeVar("_T")
 
 
 def _utc_now() -> datetime:
@@ -68,13 +81,15 @@ class SalesforceApi:
         self.status_outcomes = checked_status_outcomes(status_outcomes)
         self._clock = clock
         self._page = page
-        self._clients = threading.local()
+        self._clients = threading.local()  # this thread's client, and the access token it was made with
+        self._token = settings.access_token  # the current one; None until the first is asked for
+        self._token_lock = threading.Lock()
         self._users: dict[str, str] = {}  # email (lower case) → User Id, for the life of the process
         self._users_lock = threading.Lock()
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str], **options: Any) -> SalesforceApi:
-        """Built from SALESFORCE_INSTANCE_URL and SALESFORCE_ACCESS_TOKEN in `environ`; raises
+        """Built from SALESFORCE_INSTANCE_URL and the credentials in `environ` (`client.SalesforceSettings`); raises
         `SalesforceSettingsError` naming each one missing. `options` as for the constructor."""
         return cls(SalesforceSettings.from_environ(environ), **options)
 
@@ -86,8 +101,7 @@ class SalesforceApi:
         with self._users_lock:
             if key in self._users:
                 return self._users[key]
-        with translated():
-            records = self._client().query(format_soql(_USER_BY_EMAIL, key))["records"]
+        records = self._query(format_soql(_USER_BY_EMAIL, key))
         if not records:
             return None
         user_id = str(records[0]["Id"])
@@ -103,9 +117,9 @@ class SalesforceApi:
         wanted: dict[str, Any] = {**write.fields, "OwnerId": write.owner_id}
         if write.record_id is not None and not is_salesforce_id(write.record_id):
             raise CrmRejected(f"{write.record_id!r} is not a Salesforce record Id")
-        sf = self._client()
-        leads = _sobject(sf, "Lead")
-        with translated():
+
+        def write_with(sf: Salesforce) -> str:
+            leads = _sobject(sf, "Lead")
             record_id = write.record_id or self._open_lead(sf, write.email)
             if record_id is None:
                 created = leads.create({**new_lead_fields(write.lead, write.email), **wanted}, headers=NO_AUTO_ASSIGN)
@@ -114,7 +128,9 @@ class SalesforceApi:
             changes = {field: value for field, value in wanted.items() if current.get(field) != value}
             if changes:
                 leads.update(record_id, changes, headers=NO_AUTO_ASSIGN)
-        return str(current["Id"])
+            return str(current["Id"])
+
+        return self._call(write_with)
 
     def read_outcomes(self, cursor: str | None) -> OutcomePage:
         """Outcomes of Leads changed after `cursor`, oldest first: from Lead statuses (through the status
@@ -126,13 +142,11 @@ class SalesforceApi:
             start = Cursor.parse(cursor)
         except ValueError as exc:
             raise CrmRejected(str(exc)) from None
-        sf = self._client()
         outcomes: list[CrmOutcome] = []
         positions: dict[str, Position] = {}
         more = False
         for stream, position in start.positions().items():
-            with translated():
-                records = sf.query(changed_since(stream, position, self._page))["records"]
+            records = self._query(changed_since(stream, position, self._page))
             for record in records:
                 position = Position(stamp(stream, record), str(record["Id"]))
                 if (reported := outcome(stream, record, self.status_outcomes)) is not None:
@@ -146,10 +160,8 @@ class SalesforceApi:
         """One line per problem with the token or its permissions: it is accepted; the API allowance is
         not spent; it may create, read and edit Leads and their owner; it may read Users. Raises
         `CrmUnavailable` when Salesforce cannot be reached."""
-        sf = self._client()
         try:
-            with translated():
-                limits = sf.limits()
+            limits = self._call(lambda sf: sf.limits())
         except (CrmAuthError, CrmRateLimited) as exc:
             return [_problem(exc)]  # nothing else can be asked with this token
         except CrmRejected as exc:
@@ -160,20 +172,62 @@ class SalesforceApi:
             problems.append(f"the org's daily API allowance ({daily.get('Max')} requests) is spent")
         for sobject, check in (("Lead", _lead_problems), ("User", _user_problems)):
             try:
-                with translated():
-                    described = _sobject(sf, sobject).describe()
+                described = self._describe(sobject)
             except (CrmAuthError, CrmRateLimited, CrmRejected) as exc:
                 problems.append(f"{sobject}: {_problem(exc)}")
                 continue
             problems.extend(check(described))
         return problems
 
-    def _client(self) -> Salesforce:
-        """This thread's client."""
-        sf: Salesforce | None = getattr(self._clients, "sf", None)
-        if sf is None:
-            sf = self._clients.sf = client(self.settings)
-        return sf
+    def _query(self, soql: str) -> list[dict[str, Any]]:
+        records: list[dict[str, Any]] = self._call(lambda sf: sf.query(soql))["records"]
+        return records
+
+    def _describe(self, sobject: str) -> dict[str, Any]:
+        described: dict[str, Any] = self._call(lambda sf: _sobject(sf, sobject).describe())
+        return described
+
+    def _call(self, work: Callable[[Salesforce], _T]) -> _T:
+        """`work(client)` with this thread's client, raising only `CrmError`s. When Salesforce says the
+        session expired and a new token can be had, `work` runs once more with it."""
+        sf, token = self._client()
+        try:
+            with translated():
+                return work(sf)
+        except SessionExpired:
+            if not self.settings.renewable:
+                raise
+            self._renew(expired=token)
+        sf, _token = self._client()
+        with translated():
+            return work(sf)
+
+    def _client(self) -> tuple[Salesforce, str]:
+        """This thread's client, made anew when the access token changed, and the token it uses."""
+        with self._token_lock:
+            if self._token is None:
+                self._token = self._new_token()
+            token = self._token
+        if getattr(self._clients, "token", None) != token:
+            self._clients.sf, self._clients.token = client(self.settings, token), token
+        sf: Salesforce = self._clients.sf
+        return sf, token
+
+    def _renew(self, *, expired: str) -> None:
+        """A new access token in place of `expired`, unless another thread has already got one."""
+        with self._token_lock:
+            if self._token == expired:
+                self._token = self._new_token()
+
+    def _new_token(self) -> str:
+        with translated():
+            response = new_access_token(self.settings)
+        if response.status_code != 200:
+            raise token_refusal(response)
+        try:
+            return str(response.json()["access_token"])
+        except (ValueError, KeyError, TypeError):
+            raise CrmUnavailable("Salesforce's token endpoint answered 200 without an access token") from None
 
     @staticmethod
     def _open_lead(sf: Salesforce, email: str | None) -> str | None:

@@ -3,7 +3,11 @@ simple-salesforce client built from them.
 
     SALESFORCE_INSTANCE_URL   the org's My Domain URL, https://acme.my.salesforce.com (a loopback
                               http:// URL for the stand-in, as SLACK_API_URL points at Slack's)
-    SALESFORCE_ACCESS_TOKEN   an OAuth access token (a session id) of the integration user
+    SALESFORCE_CLIENT_ID      the connected app's consumer key and secret, with the OAuth 2.0 Client
+    SALESFORCE_CLIENT_SECRET  Credentials Flow on and the integration user as its Run As user: Leadrelay
+                              gets its own access tokens, and a new one whenever a session expires
+    SALESFORCE_ACCESS_TOKEN   or: an access token (a session id) of the integration user, used as it is
+                              until it expires (by default two hours after its last use)
 
 A missing or malformed variable is a `SalesforceSettingsError` naming each one, raised when the service
 is built rather than at the first write.
@@ -29,6 +33,9 @@ API_VERSION = "59.0"
 
 INSTANCE_URL = "SALESFORCE_INSTANCE_URL"
 ACCESS_TOKEN = "SALESFORCE_ACCESS_TOKEN"
+CLIENT_ID = "SALESFORCE_CLIENT_ID"
+CLIENT_SECRET = "SALESFORCE_CLIENT_SECRET"
+TOKEN_PATH = "/services/oauth2/token"
 
 
 class SalesforceSettingsError(ValueError):
@@ -41,40 +48,76 @@ class SalesforceSettingsError(ValueError):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SalesforceSettings:
+    """Where the org is and how to sign in: client credentials (renewable), else an access token."""
+
     instance_url: str  # scheme and host (and port), no path: https://acme.my.salesforce.com
-    access_token: str = field(repr=False)  # a credential: kept out of logs and tracebacks
+    # Credentials: kept out of logs and tracebacks.
+    access_token: str | None = field(default=None, repr=False)
+    client_id: str | None = field(default=None, repr=False)
+    client_secret: str | None = field(default=None, repr=False)
+
+    @property
+    def renewable(self) -> bool:
+        """Whether Leadrelay can get a new access token itself (client credentials)."""
+        return self.client_id is not None and self.client_secret is not None
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> SalesforceSettings:
         """The settings in `environ`. Raises SalesforceSettingsError naming every missing or bad one."""
         problems = []
         url = (environ.get(INSTANCE_URL) or "").strip().rstrip("/")
-        token = (environ.get(ACCESS_TOKEN) or "").strip()
+        token, client_id, secret = ((environ.get(name) or "").strip() or None for name in _CREDENTIALS)
         if not url:
             problems.append(f"{INSTANCE_URL} is not set: the org's URL, such as https://acme.my.salesforce.com")
         elif problem := _url_problem(url):
             problems.append(f"{INSTANCE_URL} {problem}")
-        if not token:
-            problems.append(f"{ACCESS_TOKEN} is not set: an OAuth access token of the integration user")
+        if (client_id is None) != (secret is None):
+            given, missing = (CLIENT_ID, CLIENT_SECRET) if secret is None else (CLIENT_SECRET, CLIENT_ID)
+            problems.append(f"{missing} is not set: it goes with {given}, from the same connected app")
+        elif client_id is None and token is None:
+            problems.append(
+                f"{ACCESS_TOKEN} is not set, nor {CLIENT_ID} and {CLIENT_SECRET}: an access token of the "
+                "integration user, or a connected app's client credentials for Leadrelay to get its own"
+            )
         if problems:
             raise SalesforceSettingsError(problems)
-        return cls(instance_url=url, access_token=token)
+        return cls(instance_url=url, access_token=token, client_id=client_id, client_secret=secret)
 
 
-def client(settings: SalesforceSettings) -> Salesforce:
-    """A simple-salesforce client for `settings`: no call is made until it is used. Every call it makes
-    times out after `CALL_TIMEOUT`; not safe to share between threads (its `requests` session is not)."""
+_CREDENTIALS = (ACCESS_TOKEN, CLIENT_ID, CLIENT_SECRET)
+
+
+def client(settings: SalesforceSettings, access_token: str) -> Salesforce:
+    """A simple-salesforce client of the org in `settings` with `access_token`: no call is made until it
+    is used. Every call it makes times out after `CALL_TIMEOUT`; not safe to share between threads (its
+    `requests` session is not)."""
+    return Salesforce(
+        instance_url=settings.instance_url,
+        session_id=access_token,
+        version=API_VERSION,
+        session=_session(settings),
+        object_pairs_hook=dict,
+    )
+
+
+def new_access_token(settings: SalesforceSettings) -> requests.Response:
+    """Ask the org's token endpoint for an access token with the client credentials in `settings`
+    (OAuth 2.0 Client Credentials Flow): the answer as it came, read by the caller."""
+    assert settings.client_id is not None and settings.client_secret is not None, "no client credentials"
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": settings.client_id,
+        "client_secret": settings.client_secret,
+    }
+    return _session(settings).post(settings.instance_url.replace("http://", "https://", 1) + TOKEN_PATH, data=form)
+
+
+def _session(settings: SalesforceSettings) -> requests.Session:
     session = _TimedSession()
     if urlsplit(settings.instance_url).scheme == "http":
         # simple-salesforce always builds https:// URLs; a loopback stand-in speaks plain HTTP.
         session.mount(f"https://{urlsplit(settings.instance_url).netloc}/", _PlainHttp())
-    return Salesforce(
-        instance_url=settings.instance_url,
-        session_id=settings.access_token,
-        version=API_VERSION,
-        session=session,
-        object_pairs_hook=dict,
-    )
+    return session
 
 
 def _url_problem(url: str) -> str | None:

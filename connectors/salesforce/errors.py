@@ -35,8 +35,19 @@ RATE_LIMIT_WAIT = 15 * 60.0
 
 TOKEN_FIX = (
     "issue a new access token for the Salesforce integration user (its connected app) and set it in "
-    "SALESFORCE_ACCESS_TOKEN, then restart Leadrelay"
+    "SALESFORCE_ACCESS_TOKEN, then restart Leadrelay; or set SALESFORCE_CLIENT_ID and "
+    "SALESFORCE_CLIENT_SECRET instead, and Leadrelay renews its tokens itself"
 )
+CREDENTIALS_FIX = (
+    "check SALESFORCE_CLIENT_ID and SALESFORCE_CLIENT_SECRET against the connected app (its consumer key "
+    "and secret), and that the app has the Client Credentials Flow enabled with the integration user as "
+    "its Run As user, then restart Leadrelay"
+)
+
+
+class SessionExpired(CrmAuthError):
+    """Salesforce no longer accepts the access token (INVALID_SESSION_ID): a new one is needed."""
+
 
 # What an operator grants for each refusal that is a missing permission rather than a bad token.
 _PERMISSION_FIXES = {
@@ -91,7 +102,7 @@ def crm_error(exc: Exception) -> CrmError:
         )
         said = f"{said}: {fault.message}"
         if isinstance(exc, SalesforceExpiredSession) or fault.code == "INVALID_SESSION_ID":
-            return CrmAuthError(said, fix=TOKEN_FIX)
+            return SessionExpired(said, fix=TOKEN_FIX)
         if fault.code == "REQUEST_LIMIT_EXCEEDED" or exc.status == 429:
             return CrmRateLimited(said, after=RATE_LIMIT_WAIT)
         if isinstance(exc, SalesforceRefusedRequest) or fault.needs_permission():
@@ -107,6 +118,21 @@ def crm_error(exc: Exception) -> CrmError:
     if isinstance(exc, requests.RequestException):
         return CrmUnavailable(f"Salesforce could not be reached: {exc}")
     raise TypeError(f"not a Salesforce client error: {exc!r}") from exc
+
+
+def token_refusal(response: requests.Response) -> CrmError:
+    """The CRM error a token endpoint's refusal amounts to: its OAuth `error` and `error_description`
+    (`invalid_client`, `invalid_grant`, …) as an auth error, a server error as unavailable."""
+    said = f"Salesforce answered {response.status_code} on {response.request.path_url}"
+    try:
+        body = response.json()
+    except requests.JSONDecodeError:
+        body = None
+    if isinstance(body, dict) and body.get("error"):
+        said = f"{said}: {body['error']}: {body.get('error_description', '')}".rstrip(": ")
+    if response.status_code >= 500:
+        return CrmUnavailable(said)
+    return CrmAuthError(said, fix=CREDENTIALS_FIX)
 
 
 @contextmanager

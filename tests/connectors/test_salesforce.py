@@ -249,6 +249,100 @@ def test_a_revoked_token_is_an_auth_error_saying_how_to_fix_it(org: SalesforceSt
     assert "SALESFORCE_ACCESS_TOKEN" in raised.value.fix
 
 
+# -- client credentials: Leadrelay's own access tokens ------------------------------------------------
+
+CLIENT = {"SALESFORCE_CLIENT_ID": "3MVG9-leadrelay", "SALESFORCE_CLIENT_SECRET": "s3cret"}
+
+
+@pytest.fixture
+def app_org(clock: Clock) -> Iterator[SalesforceStandin]:
+    """An org with a connected app for the Client Credentials Flow, and no token handed out yet."""
+    with SalesforceStandin(now=clock, client_id=CLIENT["SALESFORCE_CLIENT_ID"], client_secret="s3cret") as org:
+        org.expire_session()
+        yield org
+
+
+def connect_app(org: SalesforceStandin, clock: Clock, **env: str) -> SalesforceApi:
+    return SalesforceApi.from_environ({"SALESFORCE_INSTANCE_URL": org.url, **CLIENT, **env}, clock=clock)
+
+
+def test_with_client_credentials_the_first_call_gets_a_token_and_an_expired_session_a_new_one(
+    app_org: SalesforceStandin, clock: Clock
+) -> None:
+    api = connect_app(app_org, clock)
+    assert app_org.requests == []  # nothing asked for until the first call
+    ada = app_org.add_user("ada@acme.test")
+    assert api.find_user("ada@acme.test") == ada
+    assert app_org.tokens_issued == 1
+    lead = app_org.add_lead(LastName="Lovelace", Company="Acme")
+    app_org.expire_session()  # the session timed out between two writes
+    assert api.write_owner(owner_write(record_id=lead, owner_id=ada)) == lead
+    assert app_org.tokens_issued == 2
+    assert [(write.record_id, write.body) for write in app_org.writes] == [(lead, {"OwnerId": ada})]
+    assert app_org.requests.count("POST /services/oauth2/token") == 2
+
+
+def test_a_given_access_token_is_used_first_and_renewed_by_the_client_credentials(
+    app_org: SalesforceStandin, clock: Clock
+) -> None:
+    app_org.token = "00Dstandin!handed-over"
+    api = connect_app(app_org, clock, SALESFORCE_ACCESS_TOKEN="00Dstandin!handed-over")
+    assert api.find_user("nobody@acme.test") is None
+    assert app_org.tokens_issued == 0
+    app_org.expire_session()
+    assert api.find_user("nobody@acme.test") is None
+    assert app_org.tokens_issued == 1
+
+
+def test_threads_meeting_one_expired_session_get_one_new_token_between_them(
+    app_org: SalesforceStandin, clock: Clock
+) -> None:
+    api = connect_app(app_org, clock)
+    emails = [f"rep{n}@acme.test" for n in range(8)]
+    users = [app_org.add_user(email) for email in emails]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda _: api.check(), range(8)))  # every thread has its client and the first token
+        app_org.expire_session()
+        assert list(pool.map(api.find_user, emails)) == users
+    assert app_org.tokens_issued == 2
+
+
+def test_client_credentials_the_org_refuses_are_an_auth_error_naming_them(
+    app_org: SalesforceStandin, clock: Clock
+) -> None:
+    api = connect_app(app_org, clock, SALESFORCE_CLIENT_SECRET="wrong")
+    with pytest.raises(CrmAuthError, match="invalid_client: invalid client credentials") as raised:
+        api.find_user("ada@acme.test")
+    assert "SALESFORCE_CLIENT_SECRET" in raised.value.fix and "Client Credentials Flow" in raised.value.fix
+    [problem] = api.check()
+    assert "invalid_client" in problem and "SALESFORCE_CLIENT_ID" in problem
+
+
+def test_a_token_endpoint_that_fails_is_unavailable(app_org: SalesforceStandin, clock: Clock) -> None:
+    api = connect_app(app_org, clock)
+    app_org.stop()
+    with pytest.raises(CrmUnavailable):
+        api.find_user("ada@acme.test")
+
+
+def test_an_expired_session_without_client_credentials_asks_for_no_token(
+    org: SalesforceStandin, api: SalesforceApi
+) -> None:
+    org.expire_session()
+    with pytest.raises(CrmAuthError, match="INVALID_SESSION_ID"):
+        api.find_user("ada@acme.test")
+    assert "POST /services/oauth2/token" not in org.requests
+
+
+@pytest.mark.parametrize("given", ["SALESFORCE_CLIENT_ID", "SALESFORCE_CLIENT_SECRET"])
+def test_one_half_of_the_client_credentials_names_the_other(given: str) -> None:
+    env = {"SALESFORCE_INSTANCE_URL": "https://acme.my.salesforce.com", "SALESFORCE_ACCESS_TOKEN": "00D!x", given: "x"}
+    with pytest.raises(SalesforceSettingsError) as raised:
+        SalesforceApi.from_environ(env)
+    [other] = set(CLIENT) - {given}
+    assert raised.value.problems == [f"{other} is not set: it goes with {given}, from the same connected app"]
+
+
 def test_the_daily_request_limit_is_a_rate_limit_with_a_wait(api: SalesforceApi, org: SalesforceStandin) -> None:
     org.fail("REQUEST_LIMIT_EXCEEDED", times=1)
     with pytest.raises(CrmRateLimited) as raised:
@@ -322,7 +416,7 @@ def test_an_api_disabled_refusal_says_which_permission() -> None:
 
 def test_the_standin_refuses_soql_outside_what_it_understands(org: SalesforceStandin) -> None:
     sf = SalesforceApi.from_environ({"SALESFORCE_INSTANCE_URL": org.url, "SALESFORCE_ACCESS_TOKEN": org.token})
-    client: Salesforce = sf._client()
+    client: Salesforce = sf._client()[0]
     for soql in ("SELECT COUNT() FROM Lead", "SELECT Id FROM Lead WHERE Email LIKE 'a%'", "SELECT Id FROM Lead x"):
         with pytest.raises(SalesforceMalformedRequest, match="MALFORMED_QUERY"):
             client.query(soql)
