@@ -33,7 +33,7 @@ from connectors.crm.api import (
     OwnerWrite,
 )
 from connectors.salesforce.client import SalesforceSettings, client, new_access_token
-from connectors.salesforce.errors import SessionExpired, token_refusal, translated
+from connectors.salesforce.errors import CREDENTIALS_FIX, SessionExpired, token_refusal, translated
 from connectors.salesforce.outcomes import (
     PAGE,
     Cursor,
@@ -199,8 +199,11 @@ class SalesforceApi:
                 raise
             self._renew(expired=token)
         sf, _token = self._client()
-        with translated():
-            return work(sf)
+        try:
+            with translated():
+                return work(sf)
+        except SessionExpired as again:  # a brand-new token refused: the Run As user, not the session
+            raise CrmAuthError(str(again), fix=CREDENTIALS_FIX) from again
 
     def _client(self) -> tuple[Salesforce, str]:
         """This thread's client, made anew when the access token changed, and the token it uses."""

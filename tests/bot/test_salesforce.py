@@ -142,6 +142,31 @@ async def test_a_salesforce_fault_shows_on_healthz_holds_the_writes_and_once_fix
     assert {lead["OwnerId"] for lead in org.leads.values() if lead["Email"]} == set(users.values())
 
 
+async def test_with_a_connected_app_an_expired_session_holds_nothing_and_shows_nowhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fields = frozenset({"Leadrelay_Rule__c", "Leadrelay_Reason__c"})
+    with SalesforceStandin(custom_fields=fields, client_id="3MVG9-leadrelay", client_secret="s3cret") as org:
+        org.expire_session()  # no token handed over: Leadrelay gets its own
+        for name, value in [("INSTANCE_URL", org.url), ("CLIENT_ID", "3MVG9-leadrelay"), ("CLIENT_SECRET", "s3cret")]:
+            monkeypatch.setenv(f"SALESFORCE_{name}", value)
+        monkeypatch.delenv("SALESFORCE_ACCESS_TOKEN", raising=False)
+        users = {rep: org.add_user(f"{rep}@example.com") for rep in ("alice", "bob")}
+        async with running_stack(tmp_path, config_yaml=CRM) as stack:
+            org.now = stack.clock.now
+            for i in range(2):
+                await stack.intake({"email": f"buyer{i}@shop{i}.com", "company": f"Shop {i}", "external_id": f"f-{i}"})
+            await stack.deliver()
+            await accept(stack, "alice")
+            org.expire_session()  # hours later, the session has timed out
+            await accept(stack, "bob")
+            assert (await health(stack))[0] == 200
+            rows = await crm_rows(stack)
+        assert [row.attempts for row in rows] == [1, 1] and all(row.sent_at is not None for row in rows)
+        assert sorted(owner for _, owner in owner_writes(org)) == sorted(users.values())
+        assert org.tokens_issued == 2
+
+
 async def test_a_rep_without_a_salesforce_user_is_routed_anyway_and_named_on_healthz_and_by_check_crm(
     tmp_path: Path, org: SalesforceStandin
 ) -> None:

@@ -318,6 +318,15 @@ def test_client_credentials_the_org_refuses_are_an_auth_error_naming_them(
     assert "invalid_client" in problem and "SALESFORCE_CLIENT_ID" in problem
 
 
+def test_a_new_token_refused_as_well_says_to_check_the_connected_app(app_org: SalesforceStandin, clock: Clock) -> None:
+    api = connect_app(app_org, clock)
+    app_org.fail("INVALID_SESSION_ID")  # every token, old and new: the Run As user lost its access
+    with pytest.raises(CrmAuthError, match="INVALID_SESSION_ID") as raised:
+        api.find_user("ada@acme.test")
+    assert "Run As" in raised.value.fix
+    assert app_org.tokens_issued == 2  # the first, and one more after the refusal: not a loop
+
+
 def test_a_token_endpoint_that_fails_is_unavailable(app_org: SalesforceStandin, clock: Clock) -> None:
     api = connect_app(app_org, clock)
     app_org.stop()
