@@ -190,20 +190,18 @@ class SalesforceApi:
     def _call(self, work: Callable[[Salesforce], _T]) -> _T:
         """`work(client)` with this thread's client, raising only `CrmError`s. When Salesforce says the
         session expired and a new token can be had, `work` runs once more with it."""
-        sf, token = self._client()
-        try:
-            with translated():
-                return work(sf)
-        except SessionExpired:
-            if not self.settings.renewable:
-                raise
-            self._renew(expired=token)
-        sf, _token = self._client()
-        try:
-            with translated():
-                return work(sf)
-        except SessionExpired as again:  # a brand-new token refused: the Run As user, not the session
-            raise CrmAuthError(str(again), fix=CREDENTIALS_FIX) from again
+        for renewed in (False, True):
+            sf, token = self._client()
+            try:
+                with translated():
+                    return work(sf)
+            except SessionExpired as expired:
+                if not self.settings.renewable:
+                    raise
+                if renewed:  # a brand-new token refused: the Run As user, not the session
+                    raise CrmAuthError(str(expired), fix=CREDENTIALS_FIX) from expired
+                self._renew(expired=token)
+        raise AssertionError("unreachable: the second attempt returns or raises")
 
     def _client(self) -> tuple[Salesforce, str]:
         """This thread's client, made anew when the access token changed, and the token it uses."""

@@ -109,7 +109,7 @@ def new_access_token(settings: SalesforceSettings) -> requests.Response:
         "client_id": settings.client_id,
         "client_secret": settings.client_secret,
     }
-    return _session(settings).post(settings.instance_url.replace("http://", "https://", 1) + TOKEN_PATH, data=form)
+    return _session(settings).post(settings.instance_url + TOKEN_PATH, data=form)
 
 
 def _session(settings: SalesforceSettings) -> requests.Session:
