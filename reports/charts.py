@@ -13,12 +13,6 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-import matplotlib
-
-matplotlib.use("Agg")  # before pyplot: a server has no display
-
-from matplotlib.figure import Figure
-
 from reports.numbers import BAND_LABELS, Numbers
 
 DPI = 100
@@ -108,6 +102,11 @@ def charts(numbers: Numbers) -> tuple[Chart, Chart]:
 
 def render(chart: Chart) -> bytes:
     """The chart as PNG bytes, its data in the `Description` text chunk."""
+    # Imported here, not at the top: matplotlib is a third of a second of every process's start (each
+    # `serve`, each CLI command), and only the weekly digest and `leadrelay report --charts` draw.
+    # `Figure` draws on the Agg canvas without pyplot, so no display backend is chosen or needed.
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(chart.width_in, HEIGHT_IN), dpi=DPI)
     axes = figure.add_subplot()
     count = max(1, len(chart.series))

@@ -13,6 +13,7 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "leadrelay.yml"
 
 
 @pytest.mark.slow  # the whole demo: a server, the stand-in and a 1-second SLA that must run out
+@pytest.mark.duration(5)
 def test_the_demo_routes_claims_reassigns_logs_expires_and_escalates(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

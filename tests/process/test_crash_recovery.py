@@ -171,6 +171,7 @@ async def test_a_crash_after_slack_posted_but_before_we_recorded_it_does_not_pos
         await eventually(accepted, lambda text: "Accepted by you" in text, within=10, what="the DM shows the claim")
 
 
+@pytest.mark.duration(16)
 async def test_after_a_crash_in_flight_messages_go_out_within_one_lease_of_the_restart(tmp_path: Path) -> None:
     """Messages that were in flight when the server was killed go out, exactly once, within one outbox
     lease (`connectors.delivery.LEASE`, which outlasts one Slack call) of the restart, with nobody touching the

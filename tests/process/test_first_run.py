@@ -32,6 +32,7 @@ async def leadrelay(env: dict[str, str], *args: str) -> tuple[int, str]:
     return process.returncode, out.decode()
 
 
+@pytest.mark.duration(6)
 async def test_the_readme_steps_take_a_new_user_from_nothing_to_a_routed_lead(tmp_path: Path) -> None:
     async with SlackStandin(tokens={BOT_TOKEN}) as slack, database_url("sqlite", tmp_path) as url:
         ana = slack.add_user("ana", real_name="Ana Alves", email="ana@example.com", tz="Europe/Lisbon")

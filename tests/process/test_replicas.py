@@ -108,6 +108,7 @@ async def _metric(http: aiohttp.ClientSession, base: str, name: str) -> float:
     return 0.0
 
 
+@pytest.mark.duration(26)
 async def test_two_replicas_under_slack_rate_limits_lose_nothing_and_double_nothing(tmp_path: Path) -> None:
     """See the module docstring. Needs PostgreSQL (LEADRELAY_TEST_POSTGRES_URL); about 30 s."""
     reason = skip_reason("postgres")

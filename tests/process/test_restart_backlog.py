@@ -51,6 +51,8 @@ PROCESS_WITHIN = 15.0
 OBSERVE = 6.0  # seconds of Slack traffic watched after /healthz answers, at least…
 CHANNEL_SETTLES = 25.0  # …and at most, waiting for the managers' channel to have nothing left to post
 
+pytestmark = pytest.mark.duration(10)  # each backend's scenario, shared by the three tests
+
 
 @dataclass
 class Backlog:
