@@ -103,7 +103,7 @@ def charts(numbers: Numbers) -> tuple[Chart, Chart]:
 def render(chart: Chart) -> bytes:
     """The chart as PNG bytes, its data in the `Description` text chunk."""
     # Imported here, not at the top: matplotlib is a third of a second of every process's start (each
-    # `serve`, each CLI command), and only the weekly digest and `leadrelay report --charts` draw.
+    # `serve`, each CLI command), and only the weekly digest, `leadrelay report --png` and the demo draw.
     # `Figure` draws on the Agg canvas without pyplot, so no display backend is chosen or needed.
     from matplotlib.figure import Figure
 
