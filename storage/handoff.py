@@ -20,7 +20,7 @@ from storage.events import LeadEscalated
 from storage.model import Actor, EndReason, LeadState
 from storage.rows import AnyRow
 from storage.scope import Scope
-from storage.writes import ALL_LEAD_COLUMNS, end_offer, move_lead, queue, write_audit
+from storage.writes import ALL_LEAD_COLUMNS, LeadRow, end_offer, move_lead, queue, write_audit
 
 IN_MANAGERS_HANDS = (LeadState.ESCALATED.value, LeadState.QUEUED.value)
 
@@ -28,7 +28,7 @@ IN_MANAGERS_HANDS = (LeadState.ESCALATED.value, LeadState.QUEUED.value)
 def escalate(
     scope: Scope,
     conn: Connection,
-    lead: AnyRow,
+    lead: LeadRow,
     now: datetime,
     *,
     actor: Actor,

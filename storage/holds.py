@@ -21,9 +21,8 @@ from storage import batches, messages
 from storage.codec import reasons_to_json
 from storage.events import LeadHeld
 from storage.model import Actor, AssignResult, LeadState
-from storage.rows import AnyRow
 from storage.tables import held_leads
-from storage.writes import move_lead, queue, write_audit
+from storage.writes import LeadRow, move_lead, queue, write_audit
 
 HELD = "held"  # the audit trail's word for the hold; the lead's state stays `received`
 
@@ -31,7 +30,7 @@ HELD = "held"  # the audit trail's word for the hold; the lead's state stays `re
 def hold_lead(
     conn: Connection,
     config: RoutingConfig,
-    lead: AnyRow,
+    lead: LeadRow,
     decision: Decision,
     now: datetime,
     *,

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, bindparam, select
 from routing import Lead, RoutingState
 from storage import repeats
 from storage.codec import lead_to_json
-from storage.events import Events, LeadAssigned, LeadNurtured, LeadReceived
+from storage.events import LeadNurtured, LeadReceived
 from storage.handoff import escalate, withdraw_offer
 from storage.model import (
     SYSTEM,
@@ -29,13 +29,13 @@ from storage.model import (
     Message,
     Received,
 )
-from storage.outbox import lease_new_offer_dm
 from storage.placing import route
 from storage.rows import lead_record
 from storage.scope import Scope
 from storage.tables import leads
 from storage.writes import (
     ALL_LEAD_COLUMNS,
+    NewLead,
     check_state,
     current_lead,
     insert_new,
@@ -75,9 +75,10 @@ class Leads:
         first call's id with `created=False`. `external_id=None` never deduplicates.
         """
         key = self.scope.email_key(lead.email)
+        contact = lead_to_json(lead)
         return await self.scope.transact(
             lambda conn, _locks: _receive(
-                conn, lead, source=source, external_id=external_id, payload=payload, now=now, email_key=key
+                conn, contact, source=source, external_id=external_id, payload=payload, now=now, email_key=key
             )
         )
 
@@ -133,6 +134,7 @@ class Leads:
         """
 
         key = self.scope.email_key(lead.email)
+        contact = lead_to_json(lead)
 
         def work(conn: Connection, locks: frozenset[str]) -> Intake:
             if dedupe_window is not None and key is not None:
@@ -140,18 +142,18 @@ class Leads:
                 if attached is not None:
                     return attached
             received = _receive(
-                conn, lead, source=source, external_id=external_id, payload=payload, now=now, email_key=key
+                conn, contact, source=source, external_id=external_id, payload=payload, now=now, email_key=key
             )
             if not received.created:
                 return Intake(received=received, assigned=None, handover=None)
-            assigned = self._assign(conn, locks, received.lead_id, now, actor=SYSTEM)
+            # Routed as written, not read back: no other writer can see the row before this commits.
+            new = NewLead(id=received.lead_id, contact=contact)
+            assigned = route(self.scope, conn, locks, new, now, actor=SYSTEM, audit_from=new.state, hand_over=hand_over)
             handover = None
-            if hand_over is not None and assigned.offer is not None:
-                item = lease_new_offer_dm(conn, assigned.offer.id, now=now, lease=hand_over)
-                if item is not None:
-                    record = self._routed_record(received.lead_id, lead, source, external_id, payload, assigned, now)
-                    handover = Handover(item=item, lead=record, offer=assigned.offer)
-                    assigned = replace(assigned, events=_handed_over(assigned.events))
+            if assigned.leased is not None:
+                assert assigned.offer is not None  # only a new offer's DM is leased
+                record = self._routed_record(received.lead_id, lead, source, external_id, payload, assigned, now)
+                handover = Handover(item=assigned.leased, lead=record, offer=assigned.offer)
             events = received.events + assigned.events
             return Intake(received=received, assigned=assigned, handover=handover, events=events)
 
@@ -329,7 +331,7 @@ class Leads:
 
 def _receive(
     conn: Connection,
-    lead: Lead,
+    contact: Mapping[str, Any],
     *,
     source: str,
     external_id: str | None,
@@ -341,7 +343,7 @@ def _receive(
         "source": source,
         "external_id": external_id,
         "payload": dict(payload),
-        "contact": lead_to_json(lead),
+        "contact": contact,
         "email_key": email_key,
         "state": LeadState.RECEIVED.value,
         "received_at": now,
@@ -353,11 +355,3 @@ def _receive(
     write_audit(conn, at=now, actor=SYSTEM, lead_id=lead_id, to_state="received", reason=f"from {source}")
     received = LeadReceived(at=now, queued=False, lead_id=lead_id, source=source)
     return Received(lead_id=lead_id, created=True, events=(received,))
-
-
-def _handed_over(events: Events) -> Events:
-    """`events` of an intake whose new offer's DM was leased to the caller: the sender has nothing to do
-    for it (escalation pings and nurture queue no DM to hand over)."""
-    return tuple(
-        replace(event, queued=False, handed_over=True) if isinstance(event, LeadAssigned) else event for event in events
-    )

@@ -37,10 +37,12 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Executable, bindparam, case, delete, func, insert, or_, select, text, update
+from sqlalchemy import Connection, bindparam, case, delete, func, insert, or_, select, text, update
+from sqlalchemy.sql.dml import UpdateBase
 
 from routing import RoutingState
 from storage import batches
+from storage.batch import Batch
 from storage.model import CLOSING_OUTCOMES
 from storage.tables import UtcDateTime, leads, load_holds, offers, rep_load
 
@@ -65,9 +67,9 @@ def day_start(now: datetime, tz: ZoneInfo) -> datetime:
     return datetime.combine(now.astimezone(tz).date(), time(), tzinfo=tz)
 
 
-def offered(conn: Connection, rep_id: str, at: datetime, midnight: datetime) -> None:
+def offered(writes: Batch, rep_id: str, at: datetime, midnight: datetime) -> None:
     """An offer was made to `rep_id` at `at`; `midnight` is the start of that day in the rep's zone."""
-    conn.execute(_statements(conn.dialect.name)[0], {"rep": rep_id, "at": at, "day": midnight})
+    writes.add(_statements(writes.dialect)[0], {"rep": rep_id, "at": at, "day": midnight})
 
 
 def closed(conn: Connection, rep_ids: Iterable[str]) -> None:
@@ -154,7 +156,7 @@ _DROP_HOLD = delete(load_holds).where(load_holds.c.offer_id == bindparam("offer"
 
 
 @functools.cache
-def _statements(dialect: str) -> tuple[Executable]:
+def _statements(dialect: str) -> tuple[UpdateBase]:
     """The `offered` upsert for `dialect`, built once."""
     from storage.writes import upsert_insert  # writes imports this module for `end_offer`
 

@@ -21,6 +21,10 @@ from storage.model import OutboxKind, Transport
 Row = dict[str, Any]
 
 
+# The columns of an outbox row as `row` builds it.
+ROW_COLUMNS = ("kind", "transport", "address", "payload", "dedup_key", "lead_id", "offer_id")
+
+
 def row(
     kind: str,
     address: str,

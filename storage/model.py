@@ -199,6 +199,7 @@ class AssignResult:
     state: LeadState
     decision: Decision
     offer: Offer | None
+    leased: OutboxItem | None = None  # the new offer's DM, leased to the caller (`route`'s `hand_over`)
     events: Events = ()  # what the transition committed (see `storage.events`)
 
     @property

@@ -21,15 +21,18 @@ from sqlalchemy import (
     Exists,
     FromClause,
     bindparam,
+    case,
     exists,
     func,
+    insert,
     select,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.sql.dml import ReturningUpdate
+from sqlalchemy.sql.dml import ReturningInsert, ReturningUpdate, UpdateBase
 
+from storage import messages
 from storage.db import Database
 from storage.errors import OutboxItemNotFound
 from storage.model import DeadLetter, OutboxItem, OutboxKind, Transport
@@ -377,12 +380,33 @@ class Outbox:
             return int((await conn.execute(select(func.count()).where(*_PENDING))).scalar_one())
 
 
-def lease_new_offer_dm(conn: Connection, offer_id: int, *, now: datetime, lease: timedelta) -> OutboxItem | None:
-    """Inside the transaction that queued it, lease the DM of new offer `offer_id` to the caller, who
-    posts it right after commit; None if an older row for the same rep is still pending (the sender
-    delivers it in turn, after that one). Counts as the row's first attempt, exactly as `lease_due` would."""
-    items = _lease(conn, _LEASE_NEW_DM, offer=offer_id, until=now + lease)
-    return items[0] if items else None
+def leasing_row(row: Mapping[str, Any], *, now: datetime, lease: timedelta) -> tuple[UpdateBase, dict[str, Any]]:
+    """The statement (for a `Batch`) that adds outbox row `row` (as `messages.row` builds it) leased to
+    the caller, who delivers it right after commit: the row's first attempt, exactly as `lease_due`
+    would count it. Unless an older row for the same address is still pending: then the row is queued
+    as `queue` would, and the sender delivers it in turn, after that one. See `leased_item`."""
+    return _QUEUE_LEASED, {**row, "now": now, "until": now + lease}
+
+
+def leased_item(row: Mapping[str, Any], written: tuple[Any, ...] | None, *, now: datetime) -> OutboxItem | None:
+    """The item `leasing_row` leased, from what its statement returned; None if it was only queued.
+
+    For a new offer's DM: the item has no DM or thread refs, which a new offer and a DM do not have.
+    """
+    assert written is not None  # an INSERT … SELECT of one row returns it
+    row_id, attempts = written
+    if not attempts:
+        return None
+    return OutboxItem(
+        id=row_id,
+        **row,
+        attempts=attempts,
+        created_at=now,
+        dm_channel=None,
+        dm_ts=None,
+        thread_channel=None,
+        thread_ts=None,
+    )
 
 
 def _waits(row: FromClause) -> Exists:
@@ -412,10 +436,19 @@ def _lease(conn: Connection, leasing: ReturningUpdate[Any], **params: object) ->
     return _items(conn, list(conn.execute(leasing, params).scalars()))
 
 
+def _queue_leased() -> ReturningInsert[Any]:
+    """INSERT … SELECT of one row that is leased until `:until` (one attempt made) unless an older row
+    for its address is pending (then due `:now`, no attempt yet, as `queue` writes it)."""
+    params = {name: bindparam(name, type_=outbox.c[name].type) for name in messages.ROW_COLUMNS}
+    now, until = (bindparam(name, type_=outbox.c.created_at.type) for name in ("now", "until"))
+    waits = exists().where(outbox.c.transport == params["transport"], outbox.c.address == params["address"], *_PENDING)
+    values = select(*params.values(), now, case((waits, now), else_=until), case((waits, 0), else_=1))
+    columns = [*messages.ROW_COLUMNS, "created_at", "next_attempt_at", "attempts"]
+    return insert(outbox).from_select(columns, values).returning(outbox.c.id, outbox.c.attempts)
+
+
 # Built once: intake runs it on every lead, and building it costs as much as running it.
-_LEASE_NEW_DM = _leasing(
-    outbox.c.offer_id == bindparam("offer"), outbox.c.kind == OutboxKind.OFFER_DM.value, ~_waits(outbox)
-)
+_QUEUE_LEASED = _queue_leased()
 
 
 def _more_for(conn: Connection, transport: str, address: str) -> bool:

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Executable, case, insert
+from sqlalchemy import Connection, bindparam, case, func, insert, select
+from sqlalchemy.sql.dml import UpdateBase
 
 from routing import Decision, Lead, Outcome, RotationUpdate, RoutingState
 from storage import load, messages
+from storage.batch import Batch
 from storage.codec import lead_from_json, reasons_to_json
 from storage.db import Conflict
 from storage.errors import StorageError
@@ -32,10 +34,22 @@ from storage.model import (
     Offer,
     OfferState,
 )
-from storage.rows import AnyRow
+from storage.outbox import leased_item, leasing_row
 from storage.scope import Scope
 from storage.tables import offers, pool_members, pools
-from storage.writes import move_lead, queue, upsert_insert, write_audit
+from storage.writes import (
+    AUDIT_ROW,
+    OUTBOX_ROW,
+    LeadRow,
+    audit_row,
+    batch_move_lead,
+    insert_row,
+    move_lead,
+    queue,
+    stamped,
+    upsert_insert,
+    write_audit,
+)
 
 _NOTHING: Mapping[str, int] = {}
 
@@ -44,7 +58,7 @@ def route(
     scope: Scope,
     conn: Connection,
     locks: frozenset[str],
-    lead: AnyRow,
+    lead: LeadRow,
     now: datetime,
     *,
     actor: Actor,
@@ -55,33 +69,41 @@ def route(
     extra: Sequence[Message] = (),
     state: RoutingState | None = None,
     leaving: Mapping[str, int] = _NOTHING,
+    hand_over: timedelta | None = None,
 ) -> AssignResult:
-    """Decide for `lead` (columns `ROUTE_COLUMNS`, still in the state it was read in) and persist.
+    """Decide for `lead` (columns `ROUTE_COLUMNS`, still in the state it was read or written in) and persist.
 
     `state` is the routing state to decide on, `tried` included; by default it is read here, less the
     open load `leaving` (offers the caller ended and records after routing: `storage.load.less_load`).
+    With `hand_over` (a lease), a new offer's DM is leased to the caller (`AssignResult.leased`).
     """
     contact = lead_from_json(lead.contact)
-    read_here = state is None
+    locked: frozenset[str] = frozenset()  # pools this call locked before it read them
+    offer_id = None
     if state is None:
-        scope.lock_pools(conn, locks)
-        state = load.less_load(scope.state.load(conn, now, lead_id=lead.id, exclude=exclude), leaving)
-    decision = _decide(scope, contact, state, now, prefer_rep, exclude, actor)
-    pool = decision.rotation.pool if decision.rotation is not None else None
-    if read_here and pool is not None and pool not in locks and scope.contended(pool):
-        # Other writers are taking this pool's turns: lock it, read again and decide on what is now
-        # settled, rather than lose the race at `_rotate` and roll the whole transaction back.
-        scope.lock_pools(conn, frozenset({pool}))
+        offer_id = _reserve_offer_id(conn)  # before any lock: one write fewer while the pool is held
+        locked = scope.lock_pools(conn, locks | _likely_contended(scope, contact, now))
         state = load.less_load(scope.state.load(conn, now, lead_id=lead.id, exclude=exclude), leaving)
         decision = _decide(scope, contact, state, now, prefer_rep, exclude, actor)
+        pool = decision.rotation.pool if decision.rotation is not None else None
+        if pool is not None and pool not in locked and scope.contended(pool):
+            # Other writers are taking this pool's turns: lock it, read again and decide on what is now
+            # settled, rather than lose the race at `_rotate` and roll the whole transaction back.
+            locked |= scope.lock_pools(conn, frozenset({pool}))
+            state = load.less_load(scope.state.load(conn, now, lead_id=lead.id, exclude=exclude), leaving)
+            decision = _decide(scope, contact, state, now, prefer_rep, exclude, actor)
+    else:
+        decision = _decide(scope, contact, state, now, prefer_rep, exclude, actor)
+    writes = Batch(conn)
     if decision.rotation is not None:
         try:
-            _rotate(conn, decision.rotation)
+            _rotate(conn, writes, decision.rotation, locked=decision.rotation.pool in locked)
         except Conflict:
             scope.lost_race(decision.rotation.pool)
             raise
     if decision.outcome is Outcome.ASSIGNED:
-        return _offer(scope, conn, lead, decision, now, actor, audit_from, extra)
+        return _offer(scope, writes, lead, decision, now, actor, audit_from, extra, hand_over, offer_id)
+    writes.run()  # the rotation of a decision that makes no offer yet (a hold)
     if decision.outcome is Outcome.HELD:
         team_id = scope.team_of(decision.pool, None)
         return hold_lead(conn, scope.config, lead, decision, now, team_id=team_id, actor=actor, audit_from=audit_from)
@@ -126,6 +148,18 @@ def route(
     return AssignResult(lead_id=lead.id, state=state_after, decision=decision, offer=None, events=events)
 
 
+def _likely_contended(scope: Scope, lead: Lead, now: datetime) -> frozenset[str]:
+    """The pool `lead` will most likely take a turn of, if it is contended: `route` locks it before it
+    reads the state, instead of reading, deciding, and then locking and reading again. The engine's
+    decision on an empty state names the pool that the rules lead to (who can take it, which needs the
+    state, decides the rest). A wrong guess costs only a needless lock: `route` still locks the pool
+    it actually decides on."""
+    if not scope.any_contended():
+        return frozenset()
+    rotation = scope.engine.route(lead, RoutingState(), now).rotation
+    return frozenset({rotation.pool}) if rotation is not None and scope.contended(rotation.pool) else frozenset()
+
+
 def _decide(
     scope: Scope,
     lead: Lead,
@@ -141,42 +175,45 @@ def _decide(
     return scope.engine.route_to(lead, prefer_rep, state, now, chosen_by=actor.id, exclude=exclude)
 
 
-def _rotate(conn: Connection, rotation: RotationUpdate) -> None:
-    """Apply the rotation update: the pool takes turn `rotation.turn` only if it is still one before.
+def _rotate(conn: Connection, writes: Batch, rotation: RotationUpdate, *, locked: bool) -> None:
+    """Apply the rotation update: the pool takes turn `rotation.turn` only if it is still one before;
+    its members' counts go in `writes`. The turn goes in `writes` too if this transaction has `locked`
+    the pool already; otherwise it runs at once, so the pool row is locked before any rep's counters
+    (the lock order, `storage.load`).
 
-    Raises Conflict (lock: the pool) when another writer advanced the pool since this one read it.
+    Raises Conflict (lock: the pool), at once or when `writes` run, when another writer advanced the
+    pool since this one read it.
     """
-    turn, members = _rotation_statements(conn.dialect.name)
-    if conn.execute(turn, {"pool_id": rotation.pool, "turn": rotation.turn}).first() is None:
-        raise Conflict(f"pool {rotation.pool} moved past turn {rotation.turn - 1}", lock=rotation.pool)
-    rows = [
-        {"pool_id": rotation.pool, "rep_id": rep_id, "last_turn": 0, "assigned": 0, "credit": credit}
-        for rep_id, credit in rotation.credits.items()
-        if rep_id != rotation.rep
-    ]
-    rows.append(
-        {
-            "pool_id": rotation.pool,
-            "rep_id": rotation.rep,
-            "last_turn": rotation.turn,
-            "assigned": 1,
-            "credit": rotation.credits.get(rotation.rep, 0.0),
-        }
-    )
-    conn.execute(members, rows if len(rows) > 1 else rows[0])  # several rows: executemany
+    turn, member = _rotation_statements(conn.dialect.name)
+    params = {"pool_id": rotation.pool, "turn": rotation.turn}
+    lost = Conflict(f"pool {rotation.pool} moved past turn {rotation.turn - 1}", lock=rotation.pool)
+    if locked:
+        writes.add(turn, params, or_raise=lost)
+    elif conn.execute(turn, params).first() is None:
+        raise lost
+    for rep_id, credit in rotation.credits.items():
+        if rep_id != rotation.rep:
+            passed = {"last_turn": 0, "assigned": 0, "credit": credit}
+            writes.add(member, {"pool_id": rotation.pool, "rep_id": rep_id, **passed})
+    served = {"last_turn": rotation.turn, "assigned": 1, "credit": rotation.credits.get(rotation.rep, 0.0)}
+    writes.add(member, {"pool_id": rotation.pool, "rep_id": rotation.rep, **served})
 
 
 def _offer(
     scope: Scope,
-    conn: Connection,
-    lead: AnyRow,
+    writes: Batch,
+    lead: LeadRow,
     decision: Decision,
     now: datetime,
     actor: Actor,
     audit_from: str,
     extra: Sequence[Message],
+    hand_over: timedelta | None,
+    offer_id: int | None,
 ) -> AssignResult:
-    """Persist an ASSIGNED decision: the offer, the lead's move, the audit row and the DM."""
+    """Persist an ASSIGNED decision in one batch with `writes`: the offer (with `offer_id` if one was
+    reserved, else inserted first for its id), the rep's load, the lead's move, the audit row and the
+    DM (leased to the caller with `hand_over`)."""
     if decision.rep is None or decision.due_at is None:
         raise StorageError("the engine assigned a lead without a rep or a due time")
     fields: dict[str, Any] = {
@@ -196,8 +233,10 @@ def _offer(
         "remind_at": decision.remind_at,
     }
     values = {**fields, "reasons": reasons_to_json(decision.reasons), "state": OfferState.OPEN.value}
-    offer_id = conn.execute(_INSERT_OFFER, values).scalar_one()
-    load.offered(conn, decision.rep, now, load.day_start(now, scope.rep(decision.rep).tz))
+    if offer_id is None:
+        offer_id = writes.conn.execute(_INSERT_OFFER, values).scalar_one()
+    else:
+        writes.add(_OFFER_ROW, {"id": offer_id, **values})
     made = Offer(
         id=offer_id,
         **fields,
@@ -211,9 +250,10 @@ def _offer(
         dm_channel=None,
         dm_ts=None,
     )
+    load.offered(writes, decision.rep, now, load.day_start(now, scope.rep(decision.rep).tz))
     team_id = scope.team_of(decision.pool, decision.rep)
-    move_lead(
-        conn,
+    batch_move_lead(
+        writes,
         lead.id,
         state=lead.state,
         offer_id=lead.offer_id,
@@ -230,15 +270,17 @@ def _offer(
             "next_ping_at": None,
         },
     )
-    write_audit(
-        conn,
-        at=now,
-        actor=actor,
-        lead_id=lead.id,
-        offer_id=made.id,
-        from_state=audit_from,
-        to_state=LeadState.ASSIGNED.value,
-        reason=made.summary,
+    writes.add(
+        AUDIT_ROW,
+        audit_row(
+            at=now,
+            actor=actor,
+            lead_id=lead.id,
+            offer_id=made.id,
+            from_state=audit_from,
+            to_state=LeadState.ASSIGNED.value,
+            reason=made.summary,
+        ),
     )
     dm = messages.offer_dm(
         lead_id=lead.id,
@@ -249,14 +291,22 @@ def _offer(
         due_at=made.due_at,
         offered_by=made.offered_by,
     )
+    if hand_over is None:
+        leasing = None
+        writes.add(OUTBOX_ROW, stamped(dm, now))
+    else:
+        leasing = writes.add(*leasing_row(dm, now=now, lease=hand_over))
+    written = writes.run()
     callers = [
         messages.row(m.kind, m.address, dict(m.payload), m.dedup_key, lead.id, made.id, transport=m.transport)
         for m in extra
     ]
-    queue(conn, [dm, *callers], now)
+    queue(writes.conn, callers, now)  # after the DM: a batch's rows get ids in no set order
+    leased = None if leasing is None else leased_item(dm, written[leasing].first, now=now)
     assigned = LeadAssigned(
         at=now,
-        queued=True,
+        queued=leased is None or bool(extra),  # the sender has something to do
+        handed_over=leased is not None,
         lead_id=lead.id,
         offer_id=made.id,
         rep_id=made.rep_id,
@@ -267,26 +317,50 @@ def _offer(
         by=made.offered_by,
         fallback=made.fallback,
     )
-    return AssignResult(lead_id=lead.id, state=LeadState.ASSIGNED, decision=decision, offer=made, events=(assigned,))
+    return AssignResult(
+        lead_id=lead.id, state=LeadState.ASSIGNED, decision=decision, offer=made, leased=leased, events=(assigned,)
+    )
+
+
+def _reserve_offer_id(conn: Connection) -> int | None:
+    """On PostgreSQL, an id for the offer this routing may make, from the offers' sequence, so that
+    the offer's INSERT need not come first for its id and can join the other writes (`Batch`). None on
+    SQLite, where it costs nothing to insert first. Ids reserved for no offer are skipped, as ids of
+    rolled-back inserts are."""
+    if conn.dialect.name != "postgresql":
+        return None
+    reserved: int = conn.execute(_NEXT_OFFER_ID).scalar_one()
+    return reserved
 
 
 _INSERT_OFFER = insert(offers).returning(offers.c.id)
+# A new offer with a reserved id: every column `_offer` writes (the rest start empty).
+_OFFER_ROW = insert_row(
+    offers,
+    (
+        *("id", "lead_id", "rep_id", "attempt", "turn", "rule", "pool", "strategy", "fallback", "sla"),
+        *("summary", "reasons", "offered_by", "assigned_at", "due_at", "remind_at", "state"),
+    ),
+)
+_NEXT_OFFER_ID = select(func.nextval(func.pg_get_serial_sequence(offers.name, offers.c.id.name)))
 
 
 @functools.cache
-def _rotation_statements(dialect: str) -> tuple[Executable, Executable]:
+def _rotation_statements(dialect: str) -> tuple[UpdateBase, UpdateBase]:
     """The pool-turn upsert (returns a row only if the turn moved from `turn - 1`) and the member
-    upsert (last turn, assignments and credit add up), for `dialect`, built once."""
+    upsert of one member (last turn, assignments and credit add up), for `dialect`, built once, with
+    named parameters (they run in a `Batch`)."""
     make = upsert_insert(dialect)
-    insert_pool = make(pools)
-    turn = insert_pool.on_conflict_do_update(
+    insert_pool = make(pools).values(pool_id=bindparam("pool_id"), turn=bindparam("turn", type_=pools.c.turn.type))
+    turn: UpdateBase = insert_pool.on_conflict_do_update(
         index_elements=[pools.c.pool_id],
         set_={"turn": insert_pool.excluded.turn},
         where=pools.c.turn == insert_pool.excluded.turn - 1,
     ).returning(pools.c.pool_id)
-    member = make(pool_members)
+    names = ("pool_id", "rep_id", "last_turn", "assigned", "credit")
+    member = make(pool_members).values({name: bindparam(name, type_=pool_members.c[name].type) for name in names})
     new = member.excluded
-    member = member.on_conflict_do_update(
+    upsert: UpdateBase = member.on_conflict_do_update(
         index_elements=[pool_members.c.pool_id, pool_members.c.rep_id],
         set_={
             "last_turn": case(
@@ -296,4 +370,4 @@ def _rotation_statements(dialect: str) -> tuple[Executable, Executable]:
             "credit": pool_members.c.credit + new.credit,
         },
     )
-    return turn, member
+    return turn, upsert

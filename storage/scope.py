@@ -110,10 +110,13 @@ class Scope:
             return team.escalation.repeat_every
         return self._sla_within.get(sla or "", _DEFAULT_PING)
 
-    def lock_pools(self, conn: Connection, locks: frozenset[str]) -> None:
-        """After losing a pool race (PostgreSQL), lock the pools before reading them: this attempt wins."""
-        if locks and not self.db.is_sqlite:
-            conn.execute(select(pools.c.pool_id).where(pools.c.pool_id.in_(sorted(locks))).with_for_update())
+    def lock_pools(self, conn: Connection, locks: frozenset[str]) -> frozenset[str]:
+        """After losing a pool race (PostgreSQL), lock the pools before reading them: this attempt wins.
+        Returns the pools locked (a pool that has never taken a turn has no row to lock yet)."""
+        if not locks or self.db.is_sqlite:
+            return frozenset()
+        query = select(pools.c.pool_id).where(pools.c.pool_id.in_(sorted(locks))).with_for_update()
+        return frozenset(conn.execute(query).scalars())
 
     def lost_race(self, pool: str) -> None:
         """`pool`'s turn was taken by another writer (PostgreSQL): it is contended for a while."""
@@ -129,3 +132,7 @@ class Scope:
         """
         at = self._lost_races.get(pool)
         return at is not None and not self.db.is_sqlite and time.monotonic() - at < _CONTENDED_FOR
+
+    def any_contended(self) -> bool:
+        """Whether any pool is `contended` now."""
+        return any(self.contended(pool) for pool in self._lost_races)

@@ -9,13 +9,14 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Select, Table, Update, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Insert, Select, Table, Update, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.expression import Executable
 
 from storage import load, messages
+from storage.batch import Batch
 from storage.db import Conflict
 from storage.errors import AlreadyClaimed, LeadNotFound, WrongState
 from storage.model import Actor, LeadState, OutboxKind
@@ -38,6 +39,26 @@ ROUTE_COLUMNS = (
     leads.c.claimed_at,
 )
 ALL_LEAD_COLUMNS = tuple(column.name for column in leads.c)
+
+
+class NewLead(NamedTuple):
+    """A lead this transaction has just inserted, with the `ROUTE_COLUMNS` a read-back would return
+    (the columns' defaults), so intake routes it without that round trip."""
+
+    id: int
+    contact: Mapping[str, Any]
+    state: str = LeadState.RECEIVED.value
+    offer_id: int | None = None
+    attempts: int = 0
+    assigned_at: datetime | None = None
+    team_id: str | None = None
+    sla: str | None = None
+    claimed_by: str | None = None
+    claimed_at: datetime | None = None
+
+
+# A lead as routing takes it: read (`read_lead`) or just written (`NewLead`).
+LeadRow = AnyRow | NewLead
 _past = offers.alias("past")
 _EXPIRIES = (
     select(func.count())
@@ -49,8 +70,19 @@ _EXPIRIES = (
 LEAD_UNLOCKED = select(*ROUTE_COLUMNS).where(leads.c.id == bindparam("lead_id"))
 LEAD_FOR_ROUTING = LEAD_UNLOCKED.with_for_update()
 LEAD_FOR_EXPIRY = LEAD_UNLOCKED.add_columns(_EXPIRIES).with_for_update()  # `expiries`: offers that expired
+
+
+def insert_row(table: Table, names: Sequence[str]) -> Insert:
+    """INSERT of one row of `table` with a named bind parameter per column in `names`: a statement a
+    `Batch` can run together with others."""
+    return insert(table).values({name: bindparam(name, type_=table.c[name].type) for name in names})
+
+
 _AUDIT = insert(audit)
 _OUTBOX = insert(outbox)
+# One audit row, one outbox row (`stamped`), for a `Batch`.
+AUDIT_ROW = insert_row(audit, tuple(column.name for column in audit.c if column.name != "id"))
+OUTBOX_ROW = insert_row(outbox, (*messages.ROW_COLUMNS, "created_at", "next_attempt_at"))
 _END_OFFER = (
     update(offers)
     .where(offers.c.id == bindparam("offer"), offers.c.state == "open")
@@ -95,7 +127,36 @@ def write_audit(
 ) -> int:
     """Append one audit row; returns its id (channel posts key on it). The id costs nothing extra:
     SQLAlchemy reads it from the driver (SQLite's lastrowid, PostgreSQL's implicit RETURNING)."""
-    row = {
+    row = audit_row(
+        at=at,
+        actor=actor,
+        to_state=to_state,
+        reason=reason,
+        from_state=from_state,
+        lead_id=lead_id,
+        offer_id=offer_id,
+        rep_id=rep_id,
+        detail=detail,
+    )
+    key = conn.execute(_AUDIT, row).inserted_primary_key
+    assert key is not None  # a single-row INSERT always reports its key
+    return int(key[0])
+
+
+def audit_row(
+    *,
+    at: datetime,
+    actor: Actor,
+    to_state: str,
+    reason: str,
+    from_state: str | None = None,
+    lead_id: int | None = None,
+    offer_id: int | None = None,
+    rep_id: str | None = None,
+    detail: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """One audit row's values, for `write_audit` or, in a `Batch`, `AUDIT_ROW`."""
+    return {
         "lead_id": lead_id,
         "offer_id": offer_id,
         "rep_id": rep_id,
@@ -107,9 +168,6 @@ def write_audit(
         "reason": reason,
         "detail": dict(detail) if detail is not None else None,
     }
-    key = conn.execute(_AUDIT, row).inserted_primary_key
-    assert key is not None  # a single-row INSERT always reports its key
-    return int(key[0])
 
 
 def resolve_escalation_posts(conn: Connection, lead_id: int, audit_id: int, now: datetime) -> bool:
@@ -139,13 +197,18 @@ def resolve_escalation_posts(conn: Connection, lead_id: int, audit_id: int, now:
     return queue(conn, rows, now)
 
 
+def stamped(row: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    """An outbox row (`messages.row`) as `queue` writes it: created and due at `now`."""
+    return {**row, "created_at": now, "next_attempt_at": now}
+
+
 def queue(conn: Connection, rows: Sequence[Mapping[str, Any]], now: datetime) -> bool:
     """Add outbox rows, due at once, in this order (the order the sender delivers them per address).
     Returns whether there were any (what an event's `queued` says)."""
     if not rows:
         return False
-    stamped = [{**row, "created_at": now, "next_attempt_at": now} for row in rows]
-    conn.execute(_OUTBOX, stamped if len(stamped) > 1 else stamped[0])  # one row: no executemany
+    due = [stamped(row, now) for row in rows]
+    conn.execute(_OUTBOX, due if len(due) > 1 else due[0])  # one row: no executemany
     return True
 
 
@@ -175,13 +238,26 @@ def move_lead(
     `returning` columns, or None when none were asked for.
     """
     stmt = _move_statement(tuple(values), tuple(returning))
-    params = {"where_lead": lead_id, "where_state": state, "where_offer": offer_id}
-    params.update({f"new_{name}": value for name, value in values.items()})
-    result = conn.execute(stmt, params)
+    result = conn.execute(stmt, _move_params(lead_id, state, offer_id, values))
     row = result.one_or_none() if returning else None
     if (row is None) if returning else result.rowcount != 1:
         raise Conflict(f"lead {lead_id} moved on from {state}")
     return row
+
+
+def batch_move_lead(
+    writes: Batch, lead_id: int, *, state: str, offer_id: int | None, values: Mapping[str, Any]
+) -> None:
+    """`move_lead` in a `Batch`: its Conflict is raised when the batch runs."""
+    stmt = _move_statement(tuple(values), ("id",))
+    lost = Conflict(f"lead {lead_id} moved on from {state}")
+    writes.add(stmt, _move_params(lead_id, state, offer_id, values), or_raise=lost)
+
+
+def _move_params(lead_id: int, state: str, offer_id: int | None, values: Mapping[str, Any]) -> dict[str, Any]:
+    params = {"where_lead": lead_id, "where_state": state, "where_offer": offer_id}
+    params.update({f"new_{name}": value for name, value in values.items()})
+    return params
 
 
 @functools.cache
