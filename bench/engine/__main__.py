@@ -5,7 +5,7 @@
 `--record` writes every decision (at the benchmark's moment and at night, when nobody is at work) to
 FILE, one JSON line per decision; `--compare` checks the current engine gives exactly those decisions,
 field by field, so a change meant to leave routing alone can prove it did.
-    python -m bench.engine --record-scenario FILE | --compare-scenario FILE   (see `bench.engine.recorded`)
+    python -m bench.engine --record-scenario FILE | --compare-scenario FILE [--postgres URL]   (`bench.engine.recorded`)
 
 The baseline, measured in the same run on the same leads, is a naive first-match router: enrich the
 lead, walk the rules, hand out round robin with a counter. No availability, no fairness across
@@ -251,13 +251,16 @@ def main() -> None:
         "--record-scenario", metavar="FILE", help="write the recorded-decision Store scenario to FILE, and stop"
     )
     parser.add_argument("--compare-scenario", metavar="FILE", help="run the Store scenario again and compare with FILE")
+    parser.add_argument("--postgres", metavar="URL", help="run the Store scenario on PostgreSQL (a scratch database)")
     args = parser.parse_args()
     if args.record_scenario or args.compare_scenario:
         # Imported here: `recorded` builds its team with this module's builders.
         from bench.engine import recorded
 
         raise SystemExit(
-            recorded.record(args.record_scenario) if args.record_scenario else recorded.compare(args.compare_scenario)
+            recorded.record(args.record_scenario, args.postgres)
+            if args.record_scenario
+            else recorded.compare(args.compare_scenario, args.postgres)
         )
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core, as the target says

@@ -2,6 +2,7 @@
 
     python -m bench.engine --record-scenario FILE     # run the scenario, write one JSON line per decision
     python -m bench.engine --compare-scenario FILE    # run it again, compare with FILE; exit 1 on any difference
+    python -m bench.engine --compare-scenario FILE --postgres URL   # run it on PostgreSQL (a scratch database)
 
 The scenario drives the real `Store` on a fresh SQLite file with the benchmark team (500 reps, 100
 rules, 20 teams with every strategy, capacities and daily caps): 2,400 leads over nine days of a
@@ -9,7 +10,8 @@ virtual clock (five minutes apart, so loads, day counts and the seven-day load w
 over), with claims, reassignments, releases of accepted leads and SLA expiries drawn from a seeded
 generator. Each decision is written with its outcome, rep, rule, pool and every reason the engine
 gave (reasons carry loads and day counts, so a routing state read differently shows up even when
-the rep happens to be the same).
+the rep happens to be the same). With `--postgres` the scenario runs on PostgreSQL, whose writes take
+another path (`storage.batch`): a recording made on either engine must match a run on the other.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bench.databases import ScratchPostgres
 from bench.engine.__main__ import build_config, make_leads
 from routing import Engine
 from routing.config import compile_config
@@ -54,12 +57,24 @@ def _decision(step: int, kind: str, result: AssignResult | None) -> dict[str, An
     }
 
 
-async def run_scenario(directory: str) -> list[dict[str, Any]]:
-    """Every decision of the scenario, in order."""
+async def run_scenario(postgres: str | None) -> list[dict[str, Any]]:
+    """Every decision of the scenario, in order, on a fresh SQLite file, or a scratch database next to
+    the one `postgres` names."""
+    if postgres is None:
+        with tempfile.TemporaryDirectory() as directory:
+            return await _run(f"sqlite+aiosqlite:///{Path(directory) / 'recorded.db'}")
+    scratch = ScratchPostgres(postgres, "leadrelay_recorded_")
+    try:
+        return await _run(await scratch.make())
+    finally:
+        await scratch.drop()
+
+
+async def _run(url: str) -> list[dict[str, Any]]:
     rng = random.Random(7)
     config = compile_config(build_config(rng))
     leads = make_leads(rng, LEADS)
-    db = await connect(f"sqlite+aiosqlite:///{Path(directory) / 'recorded.db'}")
+    db = await connect(url)
     store = Store(db, Engine(config))
     out: list[dict[str, Any]] = []
     open_offers: list[int] = []
@@ -106,18 +121,16 @@ async def _reassign(store: Store, step: int, offer_id: int, now: datetime) -> di
     return _decision(step, "reassign", result)
 
 
-def record(path: str) -> int:
-    with tempfile.TemporaryDirectory() as directory:
-        decisions = asyncio.run(run_scenario(directory))
+def record(path: str, postgres: str | None = None) -> int:
+    decisions = asyncio.run(run_scenario(postgres))
     Path(path).write_text("".join(json.dumps(d, sort_keys=True) + "\n" for d in decisions))
     print(f"recorded {len(decisions)} decisions to {path}")
     return 0
 
 
-def compare(path: str) -> int:
+def compare(path: str, postgres: str | None = None) -> int:
     expected = [json.loads(line) for line in Path(path).read_text().splitlines()]
-    with tempfile.TemporaryDirectory() as directory:
-        got = asyncio.run(run_scenario(directory))
+    got = asyncio.run(run_scenario(postgres))
     differ = [(e, g) for e, g in zip(expected, got, strict=False) if e != g]
     print(f"compared {len(got)} decisions with {len(expected)} recorded in {path}: {len(differ)} differ")
     for e, g in differ[:5]:
