@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import TypeVar
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from routing import Engine
 from routing.config import Rep
@@ -115,8 +115,7 @@ class Scope:
         Returns the pools locked (a pool that has never taken a turn has no row to lock yet)."""
         if not locks or self.db.is_sqlite:
             return frozenset()
-        query = select(pools.c.pool_id).where(pools.c.pool_id.in_(sorted(locks))).with_for_update()
-        return frozenset(conn.execute(query).scalars())
+        return frozenset(conn.execute(_LOCK_POOLS, {"pools": sorted(locks)}).scalars())
 
     def lost_race(self, pool: str) -> None:
         """`pool`'s turn was taken by another writer (PostgreSQL): it is contended for a while."""
@@ -136,3 +135,7 @@ class Scope:
     def any_contended(self) -> bool:
         """Whether any pool is `contended` now."""
         return any(self.contended(pool) for pool in self._lost_races)
+
+
+# Built once (it runs on every contended intake): an expanding IN takes any number of pools.
+_LOCK_POOLS = select(pools.c.pool_id).where(pools.c.pool_id.in_(bindparam("pools", expanding=True))).with_for_update()

@@ -10,6 +10,9 @@ locked in one order, offer → lead → pool, so transitions cannot deadlock one
 reminders and pings are claimed with ``FOR UPDATE SKIP LOCKED`` so replicas split the work; the pool
 cursor is advanced with ``UPDATE … WHERE turn = :expected`` and a transaction that loses that race is
 rolled back and routed again with the pool row locked first, so no turn is ever handed out twice.
+The writes that follow a decision (offer, load counters, the lead's move, audit row, DM) reach
+PostgreSQL as one statement (`storage.batch`): a contended pool is held for four round trips (lock,
+state read, writes, COMMIT), which bounds how many leads one pool takes a second.
 
 The repositories share one `storage.scope.Scope` (the database and its one write path,
 `Database.transact`; the engine; the config look-ups) and the in-transaction steps of
