@@ -9,7 +9,8 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, Executable, bindparam, insert, select
+from sqlalchemy.dialects import postgresql
 
 from routing import Lead, RoutingState
 from storage import repeats
@@ -32,10 +33,12 @@ from storage.model import (
 from storage.placing import route
 from storage.rows import lead_record
 from storage.scope import Scope
-from storage.tables import leads
+from storage.tables import audit, leads
 from storage.writes import (
     ALL_LEAD_COLUMNS,
+    AUDIT_ROW,
     NewLead,
+    audit_row,
     check_state,
     current_lead,
     insert_new,
@@ -348,10 +351,35 @@ def _receive(
         "state": LeadState.RECEIVED.value,
         "received_at": now,
     }
-    lead_id = insert_new(conn, leads, ("source", "external_id"), values)
+    audited = audit_row(at=now, actor=SYSTEM, to_state=LeadState.RECEIVED.value, reason=f"from {source}")
+    if conn.dialect.name == "postgresql":  # one round trip: the audit row is written only for a new lead
+        params = {**values, **{f"audit_{name}": value for name, value in audited.items()}}
+        lead_id = conn.execute(_RECEIVE_AUDITED, params).scalar_one_or_none()
+    else:
+        lead_id = insert_new(conn, leads, _DEDUPE_KEY, values)
+        if lead_id is not None:
+            conn.execute(AUDIT_ROW, {**audited, "lead_id": lead_id})
     if lead_id is None:
         existing = select(leads.c.id).where(leads.c.source == source, leads.c.external_id == external_id)
         return Received(lead_id=conn.execute(existing).scalar_one(), created=False)
-    write_audit(conn, at=now, actor=SYSTEM, lead_id=lead_id, to_state="received", reason=f"from {source}")
     received = LeadReceived(at=now, queued=False, lead_id=lead_id, source=source)
     return Received(lead_id=lead_id, created=True, events=(received,))
+
+
+_DEDUPE_KEY = ("source", "external_id")
+
+
+def _receive_audited() -> Executable:
+    """PostgreSQL: the new lead and its `received` audit row in one statement (the lead's INSERT as a
+    CTE the audit row selects from, so a repeat of (source, external_id) writes neither); returns the
+    new lead's id."""
+    names = ("source", "external_id", "payload", "contact", "email_key", "state", "received_at")
+    lead = postgresql.insert(leads).values({name: bindparam(name, type_=leads.c[name].type) for name in names})
+    new = lead.on_conflict_do_nothing(index_elements=list(_DEDUPE_KEY)).returning(leads.c.id).cte("new_lead")
+    columns = [column.name for column in audit.c if column.name not in ("id", "lead_id")]
+    # Named apart from the lead's: an INSERT takes any parameter named like a column of its table.
+    row = select(new.c.id, *(bindparam(f"audit_{name}", type_=audit.c[name].type) for name in columns))
+    return insert(audit).from_select(["lead_id", *columns], row).returning(audit.c.lead_id).add_cte(new)
+
+
+_RECEIVE_AUDITED = _receive_audited()
