@@ -123,7 +123,8 @@ def load_json(body: bytes) -> Any:
 
 def _clean(value: Any, depth: int, name: str, escaped: bool, problems: dict[str, str]) -> Any:
     """`value` with every string made storable; what cannot be stored goes into `problems` under `name`
-    (the top-level key it is under, or "(body)").
+    (the top-level key it is under, `""` for the empty key, or "(body)": a field is never named by
+    nothing).
 
     `escaped`: the body has a ``\\u`` escape somewhere, so strings may hold NUL or lone surrogates.
     """
@@ -141,7 +142,7 @@ def _clean(value: Any, depth: int, name: str, escaped: bool, problems: dict[str,
             return [_clean(item, depth + 1, name, escaped, problems) for item in value]
         return {
             (_clean_text(key) if escaped else key): _clean(
-                item, depth + 1, key if depth == 0 else name, escaped, problems
+                item, depth + 1, (key or '""') if depth == 0 else name, escaped, problems
             )
             for key, item in value.items()
         }

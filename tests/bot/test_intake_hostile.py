@@ -62,9 +62,10 @@ async def test_nul_and_lone_surrogates_are_removed_from_every_string_and_the_lea
         (b'{"email": "a@b.com", "budget": 1e400}', "budget"),
         (b'{"email": "a@b.com", "employees": ' + b"9" * 5000 + b"}", "employees"),
         (b'{"email": "a@b.com", "form": {"x": [NaN]}}', "form"),
+        (b'{"email": "a@b.com", "": Infinity}', '""'),  # found by the outcome endpoint's fuzz test
         (b'{"email": "a@b.com", "form": ' + b'{"a": ' * (MAX_DEPTH + 1) + b"1" + b"}" * (MAX_DEPTH + 1) + b"}", "form"),
     ],
-    ids=["nan", "infinity", "-infinity", "overflow", "5000-digits", "nested-nan", "too-deep"],
+    ids=["nan", "infinity", "-infinity", "overflow", "5000-digits", "nested-nan", "empty-key", "too-deep"],
 )
 async def test_numbers_and_nesting_no_store_can_hold_are_422_naming_the_field(
     stack_on_each_db: Stack, body: bytes, field: str
