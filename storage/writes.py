@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, NotRequired, TypedDict, Unpack
 
 from sqlalchemy import Connection, Insert, Select, Table, Update, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -112,60 +112,41 @@ def _insert_new(dialect: str, table: Table, unique: tuple[str, ...]) -> Executab
     return stmt
 
 
-def write_audit(
-    conn: Connection,
-    *,
-    at: datetime,
-    actor: Actor,
-    to_state: str,
-    reason: str,
-    from_state: str | None = None,
-    lead_id: int | None = None,
-    offer_id: int | None = None,
-    rep_id: str | None = None,
-    detail: Mapping[str, Any] | None = None,
-) -> int:
+class AuditFields(TypedDict):
+    """An audit row's fields: `to_state` at `at` by `actor`, because of `reason`; the rest as it applies."""
+
+    at: datetime
+    actor: Actor
+    to_state: str
+    reason: str
+    from_state: NotRequired[str | None]
+    lead_id: NotRequired[int | None]
+    offer_id: NotRequired[int | None]
+    rep_id: NotRequired[str | None]
+    detail: NotRequired[Mapping[str, Any] | None]
+
+
+def write_audit(conn: Connection, **fields: Unpack[AuditFields]) -> int:
     """Append one audit row; returns its id (channel posts key on it). The id costs nothing extra:
     SQLAlchemy reads it from the driver (SQLite's lastrowid, PostgreSQL's implicit RETURNING)."""
-    row = audit_row(
-        at=at,
-        actor=actor,
-        to_state=to_state,
-        reason=reason,
-        from_state=from_state,
-        lead_id=lead_id,
-        offer_id=offer_id,
-        rep_id=rep_id,
-        detail=detail,
-    )
-    key = conn.execute(_AUDIT, row).inserted_primary_key
+    key = conn.execute(_AUDIT, audit_row(**fields)).inserted_primary_key
     assert key is not None  # a single-row INSERT always reports its key
     return int(key[0])
 
 
-def audit_row(
-    *,
-    at: datetime,
-    actor: Actor,
-    to_state: str,
-    reason: str,
-    from_state: str | None = None,
-    lead_id: int | None = None,
-    offer_id: int | None = None,
-    rep_id: str | None = None,
-    detail: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
+def audit_row(**fields: Unpack[AuditFields]) -> dict[str, Any]:
     """One audit row's values, for `write_audit` or, in a `Batch`, `AUDIT_ROW`."""
+    actor, detail = fields["actor"], fields.get("detail")
     return {
-        "lead_id": lead_id,
-        "offer_id": offer_id,
-        "rep_id": rep_id,
+        "lead_id": fields.get("lead_id"),
+        "offer_id": fields.get("offer_id"),
+        "rep_id": fields.get("rep_id"),
         "actor_kind": actor.kind.value,
         "actor_id": actor.id,
-        "at": at,
-        "from_state": from_state,
-        "to_state": to_state,
-        "reason": reason,
+        "at": fields["at"],
+        "from_state": fields.get("from_state"),
+        "to_state": fields["to_state"],
+        "reason": fields["reason"],
         "detail": dict(detail) if detail is not None else None,
     }
 

@@ -87,24 +87,8 @@ async def test_a_statement_that_returns_nothing_reports_no_row_and_others_report
     assert await _turns(db) == {"a": 104, "b": 105}  # the literal 100 kept its value
 
 
-async def test_or_raise_raises_after_the_batch_and_the_transaction_rolls_back(db: Database) -> None:
-    attempts = 0
-
-    def work(conn: Connection, _locks: frozenset[str]) -> None:
-        nonlocal attempts
-        attempts += 1
-        writes = Batch(conn)
-        writes.add(_TURN, {"pool": "a", "turn": 1})
-        writes.add(_MOVE, {"pool": "zz", "turn": 0}, or_raise=ValueError("zz is not there"))
-        writes.run()
-
-    with pytest.raises(ValueError, match="zz is not there"):
-        await db.transact(work)
-    assert attempts == 1
-    assert await _turns(db) == {}  # the insert that ran in the same batch was rolled back
-
-
-async def test_a_conflict_raised_by_a_batch_runs_the_transaction_again(db: Database) -> None:
+@pytest.mark.parametrize("conflict", [False, True], ids=["refusal", "conflict"])
+async def test_or_raise_raises_after_the_batch_and_the_transaction_rolls_back(db: Database, conflict: bool) -> None:
     tries = 0
 
     def work(conn: Connection, _locks: frozenset[str]) -> None:
@@ -112,13 +96,18 @@ async def test_a_conflict_raised_by_a_batch_runs_the_transaction_again(db: Datab
         tries += 1
         writes = Batch(conn)
         writes.add(_TURN, {"pool": f"try{tries}", "turn": 1})
-        if tries == 1:
-            writes.add(_MOVE, {"pool": "zz", "turn": 0}, or_raise=Conflict("moved on"))
+        if tries == 1:  # "zz" does not exist: the move returns no row
+            error = Conflict("moved on") if conflict else ValueError("zz is not there")
+            writes.add(_MOVE, {"pool": "zz", "turn": 0}, or_raise=error)
         writes.run()
 
-    await db.transact(work)
-    assert tries == 2
-    assert await _turns(db) == {"try2": 1}
+    if conflict:
+        await db.transact(work)  # a Conflict runs the transaction again, as ever
+        assert (tries, await _turns(db)) == (2, {"try2": 1})
+    else:
+        with pytest.raises(ValueError, match="zz is not there"):
+            await db.transact(work)
+        assert (tries, await _turns(db)) == (1, {})  # the insert run in the same batch was rolled back
 
 
 async def test_a_new_lead_is_routed_from_exactly_what_reading_it_back_would_give(db: Database) -> None:
