@@ -52,11 +52,6 @@ _NURTURABLE = frozenset({LeadState.RECEIVED, LeadState.ASSIGNED, LeadState.ESCAL
 _ESCALATABLE = frozenset({LeadState.RECEIVED, LeadState.ASSIGNED, LeadState.QUEUED})
 
 
-_KNOWN = select(leads.c.id).where(
-    leads.c.source == bindparam("source"), leads.c.external_id == bindparam("external_id")
-)
-
-
 class Leads:
     """Intake, routing on request, nurture and escalation by hand."""
 
@@ -174,14 +169,13 @@ class Leads:
         window: timedelta,
     ) -> Intake | None:
         """The intake of a person coming back, attached to their open lead; None to route it as new."""
-        earlier = repeats.attached_before(conn, source, external_id)
-        if earlier is not None:  # a retry of a delivery attached before
-            return Intake(
-                received=Received(lead_id=earlier, created=False), assigned=None, handover=None, attached=True
-            )
-        if external_id is not None and conn.execute(_KNOWN, {"source": source, "external_id": external_id}).first():
+        earlier = repeats.earlier(conn, source, external_id, key, now, window)
+        if earlier.attached_to is not None:  # a retry of a delivery attached before
+            received = Received(lead_id=earlier.attached_to, created=False)
+            return Intake(received=received, assigned=None, handover=None, attached=True)
+        if earlier.stored:
             return None  # a retry of a lead stored before: `_receive` answers it as ever
-        match = repeats.open_lead_of(conn, key, now, window)
+        match = earlier.open_lead
         if match is None:
             return None
         returned = repeats.attach(

@@ -65,3 +65,12 @@ async def test_a_closed_lead_a_passed_window_or_no_window_route_the_person_again
     assert not late.attached and late.received.created
     undeduped = await store.intake(lead(), source="web", external_id="f4", payload={}, now=T0 + MONTH)
     assert not undeduped.attached and undeduped.received.created
+
+
+async def test_a_retry_of_a_stored_lead_is_a_retry_not_the_person_coming_back(db: Database, store: Store) -> None:
+    first = await _intake(store, "f1")
+    retry = await _intake(store, "f1", 1)  # the same delivery again: same person, same (source, external_id)
+    assert (retry.attached, retry.received.created, retry.received.lead_id) == (False, False, first.received.lead_id)
+    assert retry.events == ()
+    async with db.read() as conn:
+        assert (await conn.execute(select(lead_repeats.c.id))).all() == []
