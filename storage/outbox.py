@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     Connection,
     Exists,
@@ -436,12 +437,17 @@ def _lease(conn: Connection, leasing: ReturningUpdate[Any], **params: object) ->
     return _items(conn, list(conn.execute(leasing, params).scalars()))
 
 
+def _at(transport: str | BindParameter[str], address: str | BindParameter[str]) -> tuple[ColumnElement[bool], ...]:
+    """The rows for `address` of `transport` (values, or parameters of a statement built once)."""
+    return (outbox.c.transport == transport, outbox.c.address == address)
+
+
 def _queue_leased() -> ReturningInsert[Any]:
     """INSERT … SELECT of one row that is leased until `:until` (one attempt made) unless an older row
     for its address is pending (then due `:now`, no attempt yet, as `queue` writes it)."""
     params = {name: bindparam(name, type_=outbox.c[name].type) for name in messages.ROW_COLUMNS}
     now, until = (bindparam(name, type_=outbox.c.created_at.type) for name in ("now", "until"))
-    waits = exists().where(outbox.c.transport == params["transport"], outbox.c.address == params["address"], *_PENDING)
+    waits = exists().where(*_at(params["transport"], params["address"]), *_PENDING)
     values = select(*params.values(), now, case((waits, now), else_=until), case((waits, 0), else_=1))
     columns = [*messages.ROW_COLUMNS, "created_at", "next_attempt_at", "attempts"]
     return insert(outbox).from_select(columns, values).returning(outbox.c.id, outbox.c.attempts)
@@ -454,11 +460,6 @@ _QUEUE_LEASED = _queue_leased()
 def _more_for(conn: Connection, transport: str, address: str) -> bool:
     """Whether `address` has a row pending (read from the partial index of pending rows per address)."""
     return conn.execute(select(exists().where(*_at(transport, address), *_PENDING))).scalar_one()
-
-
-def _at(transport: str, address: str) -> tuple[ColumnElement[bool], ...]:
-    """The rows for `address` of `transport`."""
-    return (outbox.c.transport == transport, outbox.c.address == address)
 
 
 def _items(conn: Connection, ids: Sequence[int]) -> list[OutboxItem]:

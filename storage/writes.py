@@ -78,9 +78,7 @@ def insert_row(table: Table, names: Sequence[str]) -> Insert:
     return insert(table).values({name: bindparam(name, type_=table.c[name].type) for name in names})
 
 
-_AUDIT = insert(audit)
-_OUTBOX = insert(outbox)
-# One audit row, one outbox row (`stamped`), for a `Batch`.
+# One audit row (`audit_row`), one outbox row (`stamped`): run at once, or in a `Batch`.
 AUDIT_ROW = insert_row(audit, tuple(column.name for column in audit.c if column.name != "id"))
 OUTBOX_ROW = insert_row(outbox, (*messages.ROW_COLUMNS, "created_at", "next_attempt_at"))
 _END_OFFER = (
@@ -129,13 +127,13 @@ class AuditFields(TypedDict):
 def write_audit(conn: Connection, **fields: Unpack[AuditFields]) -> int:
     """Append one audit row; returns its id (channel posts key on it). The id costs nothing extra:
     SQLAlchemy reads it from the driver (SQLite's lastrowid, PostgreSQL's implicit RETURNING)."""
-    key = conn.execute(_AUDIT, audit_row(**fields)).inserted_primary_key
+    key = conn.execute(AUDIT_ROW, audit_row(**fields)).inserted_primary_key
     assert key is not None  # a single-row INSERT always reports its key
     return int(key[0])
 
 
 def audit_row(**fields: Unpack[AuditFields]) -> dict[str, Any]:
-    """One audit row's values, for `write_audit` or, in a `Batch`, `AUDIT_ROW`."""
+    """One audit row's values, for `AUDIT_ROW`."""
     actor, detail = fields["actor"], fields.get("detail")
     return {
         "lead_id": fields.get("lead_id"),
@@ -189,7 +187,7 @@ def queue(conn: Connection, rows: Sequence[Mapping[str, Any]], now: datetime) ->
     if not rows:
         return False
     due = [stamped(row, now) for row in rows]
-    conn.execute(_OUTBOX, due if len(due) > 1 else due[0])  # one row: no executemany
+    conn.execute(OUTBOX_ROW, due if len(due) > 1 else due[0])  # one row: no executemany
     return True
 
 
@@ -222,7 +220,7 @@ def move_lead(
     result = conn.execute(stmt, _move_params(lead_id, state, offer_id, values))
     row = result.one_or_none() if returning else None
     if (row is None) if returning else result.rowcount != 1:
-        raise Conflict(f"lead {lead_id} moved on from {state}")
+        raise _moved_on(lead_id, state)
     return row
 
 
@@ -231,8 +229,11 @@ def batch_move_lead(
 ) -> None:
     """`move_lead` in a `Batch`: its Conflict is raised when the batch runs."""
     stmt = _move_statement(tuple(values), ("id",))
-    lost = Conflict(f"lead {lead_id} moved on from {state}")
-    writes.add(stmt, _move_params(lead_id, state, offer_id, values), or_raise=lost)
+    writes.add(stmt, _move_params(lead_id, state, offer_id, values), or_raise=_moved_on(lead_id, state))
+
+
+def _moved_on(lead_id: int, state: str) -> Conflict:
+    return Conflict(f"lead {lead_id} moved on from {state}")
 
 
 def _move_params(lead_id: int, state: str, offer_id: int | None, values: Mapping[str, Any]) -> dict[str, Any]:
