@@ -20,6 +20,7 @@ from sqlalchemy import Engine, event, text
 
 from bench.scale.__main__ import seed
 from bench.storage.__main__ import CONFIG, _lead
+from connectors.delivery import LEASE
 from routing import Engine as RoutingEngine
 from storage import Database, Store, Views, connect
 from storage.model import LeadRef, OutcomeState
@@ -72,7 +73,15 @@ async def test_hot_paths_search_indexes_on_a_quarter_of_history(tmp_path: Path) 
         with captured(db) as hot:
             month = timedelta(days=30)
             made = [
-                await store.intake(_lead(i), source="web", external_id=f"p{i}", payload={}, now=T0, dedupe_window=month)
+                await store.intake(
+                    _lead(i),
+                    source="web",
+                    external_id=f"p{i}",
+                    payload={},
+                    now=T0,
+                    dedupe_window=month,
+                    hand_over=LEASE,
+                )  # as `POST /leads` calls it: the DM leased to the caller in the same INSERT
                 for i in range(6)
             ]
             again = await store.intake(
