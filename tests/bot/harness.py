@@ -19,7 +19,7 @@ from aiohttp import web
 
 from bot.clock import ManualClock
 from bot.metrics import Metrics
-from bot.server import build_bolt_app, build_web_app
+from bot.server import SHUTDOWN_GRACE, build_bolt_app, build_web_app
 from bot.service import Service
 from bot.slack import Slack, make_client
 from bot.timers import SlaTimers
@@ -147,6 +147,10 @@ async def running_stack(
                 driver = SlackDriver(base, standin, http, SIGNING_SECRET)
                 yield Stack(service, standin, driver, clock, base, http, channel, service.timers)
         finally:
+            # As the server shuts down: deliveries in flight (a lead's DM is posted by a task after its
+            # 202) finish or are cancelled before the database closes under them.
+            await service.sender.settle(grace=SHUTDOWN_GRACE)
+            await service.homes.close()
             await runner.cleanup()
             await slack.close()
             await db.close()
