@@ -47,8 +47,8 @@ layers: $(STAMP)
 # serve` processes, in real time) keep to one per core, and run after the rest, not beside it: more load
 # on two cores could starve their replicas past the tests' time bounds. Two at a time is safe: much of
 # their time is waiting (an outbox lease, Slack's 1 post a second). Not shuffled but longest first, each
-# worker taking the next module as it frees up (tests/conftest.py): a worker that draws the 26 s test
-# last costs 17 s.
+# worker taking the next module as it frees up (tests/conftest.py): in file order, one worker could
+# draw the 22 s replica test last while the other sat idle.
 # `make test WORKERS=0` runs everything in one process, for a debugger.
 FAST_WORKERS = $(or $(WORKERS),$(shell $(PYTHON) -c 'import os; print((os.cpu_count() or 1) + 1)'))
 SLOW_WORKERS = $(or $(WORKERS),auto)
