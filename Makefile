@@ -17,10 +17,12 @@ unexport PYTHONDONTWRITEBYTECODE
 
 # uv installs the project into the venv in 3 s where pip takes 13 (same resolver inputs: pyproject.toml).
 # It compiles nothing up front: Python compiles each module the first time it is imported. The venv gets
-# no pip of its own (seeding one takes 3 s of the 5 a venv costs); the interpreter's pip puts uv in it.
+# no pip of its own (seeding one takes 3 s of the 5 a venv costs); the interpreter's pip puts uv in it,
+# or, for an interpreter without pip (Debian's python3 without python3-pip), the venv's own.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv --without-pip $(VENV)
-	$(PYTHON) -m pip --python $(BIN)/python install --quiet 'uv>=0.9,<1'
+	$(PYTHON) -m pip --python $(BIN)/python install --quiet 'uv>=0.9,<1' 2>/dev/null \
+	  || { $(PYTHON) -m venv $(VENV) && $(BIN)/pip install --quiet 'uv>=0.9,<1'; }
 	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]'
 	touch $(STAMP)
 
