@@ -175,32 +175,37 @@ async def _scenario(backend: str, tmp_path: Path) -> Backlog:
 
 
 @pytest.fixture(scope="module")
-def backlogs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Backlog]:
+def backlogs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Backlog | BaseException]:
     """Run the restart scenario on every backend at hand, side by side on a loop of their own (the
     stand-ins live on it): each is mostly watching Slack traffic, so together they take about as
-    long as one."""
+    long as one. A backend whose scenario failed maps to its exception, which only its tests raise."""
     backends = [backend for backend in BACKENDS if not skip_reason(backend)]
 
-    async def run_all() -> list[Backlog]:
+    async def run_all() -> list[Backlog | BaseException]:
         return await asyncio.gather(
-            *(_scenario(backend, tmp_path_factory.mktemp(f"backlog-{backend}")) for backend in backends)
+            *(_scenario(backend, tmp_path_factory.mktemp(f"backlog-{backend}")) for backend in backends),
+            return_exceptions=True,
         )
 
     with ThreadPoolExecutor(1) as pool:
         results = dict(zip(backends, pool.submit(asyncio.run, run_all()).result(), strict=True))
     for backend, result in results.items():
-        print(f"backlog[{backend}]: processed {result.processed_after}s after /healthz; channel top-level posts:")
-        for message in result.channel_top_level:
-            print(f"  {message.text}")
+        if isinstance(result, Backlog):
+            print(f"backlog[{backend}]: processed {result.processed_after}s after /healthz; channel top-level posts:")
+            for message in result.channel_top_level:
+                print(f"  {message.text}")
     return results
 
 
 @pytest.fixture(params=BACKENDS)
-def backlog(request: pytest.FixtureRequest, backlogs: dict[str, Backlog]) -> Backlog:
+def backlog(request: pytest.FixtureRequest, backlogs: dict[str, Backlog | BaseException]) -> Backlog:
     reason = skip_reason(request.param)
     if reason:
         pytest.skip(reason)
-    return backlogs[request.param]
+    result = backlogs[request.param]
+    if isinstance(result, BaseException):
+        raise result
+    return result
 
 
 def test_every_overdue_offer_is_expired_exactly_once_soon_after_start(backlog: Backlog) -> None:
