@@ -158,25 +158,15 @@ class Outbox:
         """
 
         def work(conn: Connection, _locks: frozenset[str]) -> bool:
-            sent = (
-                conn.execute(
-                    update(outbox)
-                    .where(outbox.c.id == item_id, outbox.c.sent_at.is_(None))
-                    .values(sent_at=now, result_channel=channel, result_ts=ts)
-                    .returning(outbox.c.kind, outbox.c.transport, outbox.c.address, outbox.c.lead_id, outbox.c.offer_id)
-                )
-            ).one_or_none()
+            where = {"channel": channel, "ts": ts}
+            sent = conn.execute(_MARK_SENT, {"item_id": item_id, "now": now, **where}).one_or_none()
             if sent is None:
                 _must_exist(conn, item_id)
                 return False
             if sent.kind == OutboxKind.OFFER_DM and sent.offer_id is not None:
-                conn.execute(update(offers).where(offers.c.id == sent.offer_id).values(dm_channel=channel, dm_ts=ts))
+                conn.execute(_OFFER_DM_AT, {"offer_id": sent.offer_id, **where})
             elif sent.kind in _CHANNEL_POSTS and sent.address == channel and sent.lead_id is not None:
-                conn.execute(
-                    update(leads)
-                    .where(leads.c.id == sent.lead_id, leads.c.thread_ts.is_(None))
-                    .values(thread_channel=channel, thread_ts=ts)
-                )
+                conn.execute(_THREAD_STARTS_AT, {"lead_id": sent.lead_id, **where})
             return _more_for(conn, sent.transport, sent.address)
 
         return await self.db.transact(work)
@@ -453,13 +443,31 @@ def _queue_leased() -> ReturningInsert[Any]:
     return insert(outbox).from_select(columns, values).returning(outbox.c.id, outbox.c.attempts)
 
 
-# Built once: intake runs it on every lead, and building it costs as much as running it.
+# Built once, as the statements below: intake runs it on every lead, the sender the others on every
+# message, and building one costs about as much as running it.
 _QUEUE_LEASED = _queue_leased()
+_MARK_SENT = (
+    update(outbox)
+    .where(outbox.c.id == bindparam("item_id"), outbox.c.sent_at.is_(None))
+    .values(sent_at=bindparam("now"), result_channel=bindparam("channel"), result_ts=bindparam("ts"))
+    .returning(outbox.c.kind, outbox.c.transport, outbox.c.address, outbox.c.lead_id, outbox.c.offer_id)
+)
+_OFFER_DM_AT = (
+    update(offers)
+    .where(offers.c.id == bindparam("offer_id"))
+    .values(dm_channel=bindparam("channel"), dm_ts=bindparam("ts"))
+)
+_THREAD_STARTS_AT = (
+    update(leads)
+    .where(leads.c.id == bindparam("lead_id"), leads.c.thread_ts.is_(None))
+    .values(thread_channel=bindparam("channel"), thread_ts=bindparam("ts"))
+)
+_MORE_FOR = select(exists().where(*_at(bindparam("transport"), bindparam("address")), *_PENDING))
 
 
 def _more_for(conn: Connection, transport: str, address: str) -> bool:
     """Whether `address` has a row pending (read from the partial index of pending rows per address)."""
-    return conn.execute(select(exists().where(*_at(transport, address), *_PENDING))).scalar_one()
+    return conn.execute(_MORE_FOR, {"transport": transport, "address": address}).scalar_one()
 
 
 def _items(conn: Connection, ids: Sequence[int]) -> list[OutboxItem]:

@@ -3,12 +3,12 @@
     python -m bench.storage [--leads N] [--claims N] [--postgres postgresql+asyncpg://user@host/db]
 
 Per engine: intake (one transaction per lead that stores, routes and leases the DM, as `POST /leads`
-does) with 1 and 16 concurrent
-writers, in leads per second; claim latency p50/p99 with 1 and 16 concurrent writers, each claiming
-its own offers. Every run starts from an empty database. SQLite runs on disk (a temp dir) and, for
+does) with 1 and 16 concurrent writers, in leads per second; claim latency p50/p99 with 1 and 16
+concurrent writers, each claiming its own offers; recording a delivery (`Outbox.mark_sent`) p50 with
+1 writer. Every run starts from an empty database. SQLite runs on disk (a temp dir) and, for
 comparison, on tmpfs; PostgreSQL in scratch databases created next to the one named and dropped
-afterwards. Then a profile of SQLite's writer thread during intake says where the time goes
-and names the bottleneck. Time is simulated: `now` is fixed, nothing sleeps.
+afterwards. Then a profile of SQLite's writer thread during intake says where the time goes and
+names the bottleneck. Time is simulated: `now` is fixed, nothing sleeps.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from pathlib import Path
 from bench.databases import ScratchPostgres, sqlite_files
 from connectors.delivery import LEASE
 from routing import Engine, Lead, parse_config
-from storage import Store, connect
+from storage import Outbox, Store, connect
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 WRITERS = 16
@@ -123,6 +123,18 @@ async def claim_latency(store: Store, claims: int, writers: int) -> tuple[float,
     return statistics.median(latencies), latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
 
 
+async def sent_latency(outbox: Outbox, limit: int) -> float:
+    """p50 in ms of recording up to `limit` deliveries (`Outbox.mark_sent`, once per message the
+    sender delivers), one at a time, on the DMs intake queued: each round leases what is due."""
+    latencies: list[float] = []
+    while len(latencies) < limit and (items := await outbox.lease_due(NOW + 2 * LEASE, limit=100)):
+        for item in items:
+            started = time.perf_counter()
+            await outbox.mark_sent(item.id, channel=item.address, ts=f"{item.id}.000100", now=NOW)
+            latencies.append((time.perf_counter() - started) * 1000)
+    return statistics.median(latencies)
+
+
 async def measure(make_url: Callable[[], Awaitable[str]], leads: int, claims: int) -> dict[str, float]:
     """Every figure for one engine; each run on a fresh, empty database from `make_url`."""
     results: dict[str, float] = {}
@@ -137,6 +149,8 @@ async def measure(make_url: Callable[[], Awaitable[str]], leads: int, claims: in
             results[f"retries/1k @{writers}"] = (db.retries - retried) * 1000 / leads
             p50, p99 = await claim_latency(store, claims, writers)
             results[f"claim p50 ms @{writers}"], results[f"claim p99 ms @{writers}"] = p50, p99
+            if writers == 1:
+                results["sent p50 ms @1"] = await sent_latency(Outbox(db), claims)
         finally:
             await db.close()
     return results
