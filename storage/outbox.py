@@ -158,15 +158,15 @@ class Outbox:
         """
 
         def work(conn: Connection, _locks: frozenset[str]) -> bool:
-            where = {"channel": channel, "ts": ts}
-            sent = conn.execute(_MARK_SENT, {"item_id": item_id, "now": now, **where}).one_or_none()
+            message = {"channel": channel, "ts": ts}
+            sent = conn.execute(_MARK_SENT, {"item_id": item_id, "now": now, **message}).one_or_none()
             if sent is None:
                 _must_exist(conn, item_id)
                 return False
             if sent.kind == OutboxKind.OFFER_DM and sent.offer_id is not None:
-                conn.execute(_OFFER_DM_AT, {"offer_id": sent.offer_id, **where})
+                conn.execute(_OFFER_DM_AT, {"offer_id": sent.offer_id, **message})
             elif sent.kind in _CHANNEL_POSTS and sent.address == channel and sent.lead_id is not None:
-                conn.execute(_THREAD_STARTS_AT, {"lead_id": sent.lead_id, **where})
+                conn.execute(_THREAD_STARTS_AT, {"lead_id": sent.lead_id, **message})
             return _more_for(conn, sent.transport, sent.address)
 
         return await self.db.transact(work)

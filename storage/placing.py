@@ -78,22 +78,24 @@ def route(
     With `hand_over` (a lease), a new offer's DM is leased to the caller (`AssignResult.leased`).
     """
     contact = lead_from_json(lead.contact)
+
+    def decide(on: RoutingState | None) -> Decision:  # on `state` as given, or as read now
+        if on is None:
+            on = load.less_load(scope.state.load(conn, now, lead_id=lead.id, exclude=exclude), leaving)
+        return _decide(scope, contact, on, now, prefer_rep, exclude, actor)
+
     locked: frozenset[str] = frozenset()  # pools this call locked before it read them
     offer_id = None
     if state is None:
         offer_id = _reserve_offer_id(conn)  # before any lock: one write fewer while the pool is held
         locked = scope.lock_pools(conn, locks | _likely_contended(scope, contact, now))
-        state = load.less_load(scope.state.load(conn, now, lead_id=lead.id, exclude=exclude), leaving)
-        decision = _decide(scope, contact, state, now, prefer_rep, exclude, actor)
-        pool = decision.rotation.pool if decision.rotation is not None else None
-        if pool is not None and pool not in locked and scope.contended(pool):
-            # Other writers are taking this pool's turns: lock it, read again and decide on what is now
-            # settled, rather than lose the race at `_rotate` and roll the whole transaction back.
-            locked |= scope.lock_pools(conn, frozenset({pool}))
-            state = load.less_load(scope.state.load(conn, now, lead_id=lead.id, exclude=exclude), leaving)
-            decision = _decide(scope, contact, state, now, prefer_rep, exclude, actor)
-    else:
-        decision = _decide(scope, contact, state, now, prefer_rep, exclude, actor)
+    decision = decide(state)
+    pool = decision.rotation.pool if decision.rotation is not None else None
+    if state is None and pool is not None and pool not in locked and scope.contended(pool):
+        # Other writers are taking this pool's turns: lock it, read again and decide on what is now
+        # settled, rather than lose the race at `_rotate` and roll the whole transaction back.
+        locked |= scope.lock_pools(conn, frozenset({pool}))
+        decision = decide(None)
     writes = Batch(conn)
     if decision.rotation is not None:
         try:
@@ -329,8 +331,7 @@ def _reserve_offer_id(conn: Connection) -> int | None:
     rolled-back inserts are."""
     if conn.dialect.name != "postgresql":
         return None
-    reserved: int = conn.execute(_NEXT_OFFER_ID).scalar_one()
-    return reserved
+    return int(conn.execute(_NEXT_OFFER_ID).scalar_one())
 
 
 _INSERT_OFFER = insert(offers).returning(offers.c.id)
